@@ -1,0 +1,42 @@
+// Bundles what `tsc` emitted into build/ (see TOOLCHAIN.md: the rollup TypeScript plugin does not
+// work with TypeScript 7). Two outputs:
+//  - dist/browser.js: the core entry, minified, for browsers and the playground. Any import rollup
+//    cannot resolve fails the build, so `ws` or a Node built-in can never slip into it.
+//  - dist/node/*.js: the core, `./server` and the CLI for Node, with `ws` and built-ins external.
+import { existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+
+const failOnUnresolved = (warning, warn) => {
+  if (warning.code === 'UNRESOLVED_IMPORT') {
+    throw new Error(`browser bundle: cannot resolve ${warning.exporter ?? warning.message}`);
+  }
+  warn(warning);
+};
+
+const nodeInputs = Object.fromEntries(
+  [
+    ['index', 'build/index.js'],
+    ['server', 'build/server.js'],
+    ['cli', 'build/node/cli.js'],
+  ].filter(([, file]) => existsSync(file)),
+);
+
+const nodeExternal = (id) =>
+  id === 'ws' || id === 'isomorphic-ws' || id.startsWith('node:') || builtinModules.includes(id);
+
+export default [
+  {
+    input: 'build/index.js',
+    output: { file: 'dist/browser.js', format: 'es', sourcemap: true },
+    plugins: [nodeResolve({ browser: true, preferBuiltins: false }), terser({ module: true })],
+    onwarn: failOnUnresolved,
+  },
+  {
+    input: nodeInputs,
+    output: { dir: 'dist/node', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+    external: nodeExternal,
+    plugins: [nodeResolve({ preferBuiltins: true })],
+  },
+];

@@ -1,0 +1,4 @@
+// Core entry (browser and Node): pure codecs and the session class. Nothing here may import `ws`
+// or a Node built-in; Node code lives under src/node/ and is reached through `./server`.
+export * from './errors.js';
+export * from './limits.js';
