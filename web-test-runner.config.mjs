@@ -1,5 +1,6 @@
 // Browser half of `npm test`: every test/*.test.ts that is not *.node.test.ts runs in Debian's
-// headless Chromium (see TOOLCHAIN.md for why each flag is here).
+// headless Chromium (*.browser.test.ts run only here).
+// See TOOLCHAIN.md for why each flag is here.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { browserTestServerPlugin } from './test/support/wtr-server-plugin.mjs';

@@ -1,4 +1,5 @@
-// Runs every test/*.test.ts file in Node's test runner through tsx.
+// Runs every test/*.test.ts file in Node's test runner through tsx (except *.browser.test.ts,
+// which need a page and run only under @web/test-runner).
 // A script rather than a shell glob so that `npm test` works in cmd.exe as well.
 // Extra arguments are file-name filters: `npm run test:node -- line message`.
 import { spawnSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2);
 const files = readdirSync(join(root, 'test'))
-  .filter((f) => f.endsWith('.test.ts'))
+  .filter((f) => f.endsWith('.test.ts') && !f.endsWith('.browser.test.ts'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort()
   .map((f) => join('test', f));
