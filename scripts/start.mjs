@@ -1,0 +1,50 @@
+// `npm start`: build when the build is missing or older than the sources, then run
+// `mmdagent-ex-remote serve --sim` (server + playground + one simulated MMDAgent-EX).
+// Arguments after `--` are passed on: `npm start -- --port 9002 --path /shop1`.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'dist', 'node', 'cli.js');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function needsBuild() {
+  const outputs = [cli, join(root, 'dist', 'browser.js')];
+  if (!outputs.every((f) => existsSync(f))) return true;
+  const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
+  return newestMtime(join(root, 'src')) > built;
+}
+
+if (needsBuild()) {
+  console.log('mmdagent-ex-remote: building (first run or sources changed)...');
+  // npm_execpath is npm's own JS entry, so this works the same on Windows and POSIX.
+  const npm = process.env.npm_execpath;
+  const result = npm
+    ? spawnSync(process.execPath, [npm, 'run', 'build'], { cwd: root, stdio: 'inherit' })
+    : spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (result.status !== 0) {
+    console.error('mmdagent-ex-remote: the build failed; see the output above.');
+    process.exit(result.status ?? 1);
+  }
+}
+
+const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// Ctrl-C reaches the child directly through the shared console; just mirror its exit.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGBREAK']) {
+  try {
+    process.on(signal, () => {});
+  } catch {
+    // SIGBREAK does not exist on POSIX.
+  }
+}
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
