@@ -1,6 +1,6 @@
 // Bundles what `tsc` emitted into build/ (see TOOLCHAIN.md: the rollup TypeScript plugin does not
 // work with TypeScript 7). Two outputs:
-//  - dist/browser.js: the core entry, minified, for browsers and the playground. Any import rollup
+//  - dist/browser.js (ESM) and dist/browser.iife.js (classic script): the core entry, minified. Any import rollup
 //    cannot resolve fails the build, so `ws` or a Node built-in can never slip into it.
 //  - dist/node/*.js: the core, `./server` and the CLI for Node, with `ws` and built-ins external.
 import { existsSync } from 'node:fs';
@@ -29,8 +29,13 @@ const nodeExternal = (id) =>
 export default [
   {
     input: 'build/index.js',
-    output: { file: 'dist/browser.js', format: 'es', sourcemap: true },
-    plugins: [nodeResolve({ browser: true, preferBuiltins: false }), terser({ module: true })],
+    output: [
+      { file: 'dist/browser.js', format: 'es', sourcemap: true, plugins: [terser({ module: true })] },
+      // A classic-script build (global `MmdRemote`) for pages opened from disk: browsers refuse
+      // ES modules from file:// URLs, and the playground must work that way too.
+      { file: 'dist/browser.iife.js', format: 'iife', name: 'MmdRemote', sourcemap: true, plugins: [terser()] },
+    ],
+    plugins: [nodeResolve({ browser: true, preferBuiltins: false })],
     onwarn: failOnUnresolved,
   },
   {
