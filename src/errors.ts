@@ -51,6 +51,8 @@ export const ERROR_CODES = [
   'ERR_UNAUTHORIZED',
   'ERR_ORIGIN',
   'ERR_SERVER_CLOSED',
+  'ERR_SERVER_OPTION',
+  'ERR_RATE_LIMIT',
   // simulator and CLI
   'ERR_SIM_KILLED',
   'ERR_SIM_GAVE_UP',
