@@ -2,3 +2,4 @@
 // or a Node built-in; Node code lives under src/node/ and is reached through `./server`.
 export * from './errors.js';
 export * from './limits.js';
+export * from './audio.js';
