@@ -269,7 +269,7 @@ export function int16ToBytes(samples: Int16Array): Uint8Array {
  * at 16 kHz and its multiples, so the bands that would fold into speech are cut by roughly
  * 20–30 dB while 0–4 kHz loses under 2 dB), then sampled every r inputs with linear
  * interpolation; the filter delay is compensated so output stays time-aligned. Samples are
- * quantized as round(v · 32767).
+ * quantized as v · 32767 rounded half away from zero.
  */
 export class Pcm16kResampler {
   readonly sampleRate: number;
@@ -360,7 +360,8 @@ export class Pcm16kResampler {
       const frac = t - i;
       const a = filtered[i - first + 1];
       const v = frac === 0 ? a : a + frac * (filtered[i - first + 2] - a);
-      out[k - k0] = Math.round(v * 32767);
+      // Round half away from zero so that quantization is symmetric about 0.
+      out[k - k0] = v < 0 ? -Math.round(-v * 32767) : Math.round(v * 32767);
     }
     this.#outputs = end;
     return out;
