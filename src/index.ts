@@ -2,4 +2,7 @@
 // or a Node built-in; Node code lives under src/node/ and is reached through `./server`.
 export * from './errors.js';
 export * from './limits.js';
+export * from './line.js';
+export * from './message.js';
+export * from './stream-parser.js';
 export * from './audio.js';

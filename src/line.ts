@@ -1,0 +1,214 @@
+// Line framing as MMDAgent-EX does it (wire.md §7.1–7.2): CR and LF both end a line, and a run of
+// them after a line is swallowed, so empty lines never exist.
+import { MmdError } from './errors.js';
+import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS } from './limits.js';
+import { checkWireText, utf8ByteLength } from './utf8.js';
+
+export { utf8ByteLength };
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Throws MmdError unless `line` (without its terminator) can be sent to MMDAgent-EX as is:
+ * ERR_EMPTY_LINE, ERR_FORBIDDEN_CHAR (CR, LF, NUL), ERR_LONE_SURROGATE, ERR_LINE_TOO_LONG
+ * (over MAX_LINE_BYTES UTF-8 bytes), ERR_SND_PREFIX (starts with `SND` but is not one of the
+ * three control words: it would be read as audio, wire.md §8.4). `__AV…` lines are valid.
+ */
+export function validateLine(line: string): void {
+  if (typeof line !== 'string') {
+    throw new MmdError('ERR_BAD_INPUT', `a line must be a string, got ${typeof line}`);
+  }
+  if (line === '') {
+    throw new MmdError('ERR_EMPTY_LINE', 'empty line: MMDAgent-EX crashes on a frame of only "\\n" (wire.md §7.2); send nothing instead');
+  }
+  const bytes = checkWireText(line, 'line');
+  if (bytes > MAX_LINE_BYTES) {
+    throw new MmdError(
+      'ERR_LINE_TOO_LONG',
+      `line is ${bytes} UTF-8 bytes, over the ${MAX_LINE_BYTES}-byte limit (wire.md §7.7): shorten it or split the text over several messages`,
+    );
+  }
+  if (line.startsWith('SND') && !(SND_CONTROL_WORDS as readonly string[]).includes(line)) {
+    throw new MmdError(
+      'ERR_SND_PREFIX',
+      `line "${line.slice(0, 16)}" starts with "SND" and would be read as audio (wire.md §8.4): send a message of that type wrapped as "__AV_MESSAGE,<line>" (avatar.message)`,
+    );
+  }
+}
+
+/** validateLine, then the `\n` terminator (LF only, wire.md §12 rule 3). */
+export function encodeLine(line: string): string {
+  validateLine(line);
+  return line + '\n';
+}
+
+/**
+ * Splits the text of ONE self-contained WebSocket frame into lines. CR and LF both end a line
+ * and empty lines are skipped. `terminated` is false when the last line had no terminator:
+ * MMDAgent-EX cuts messages of 2047 bytes or more and drops their `\n` (wire.md §5.1), so a
+ * receiver must take the frame, not the newline, as the end of a message.
+ */
+export function frameLines(payload: string): { lines: string[]; terminated: boolean } {
+  if (typeof payload !== 'string') {
+    throw new MmdError('ERR_BAD_INPUT', `frameLines takes the frame's text, got ${typeof payload}; decode binary frames first`);
+  }
+  const lines: string[] = [];
+  let start = 0;
+  for (let i = 0; i < payload.length; i++) {
+    const c = payload.charCodeAt(i);
+    if (c !== LF && c !== CR) continue;
+    if (i > start) lines.push(payload.slice(start, i));
+    start = i + 1;
+  }
+  const terminated = start === payload.length;
+  if (!terminated) lines.push(payload.slice(start));
+  return { lines, terminated };
+}
+
+/**
+ * Incremental line decoder for a stream of text or bytes split anywhere, even inside a UTF-8
+ * sequence or between CR and LF. Runs in time linear in the input.
+ *
+ * - `\n`, `\r\n` and also a lone `\r` end a line, as in MMDAgent-EX's parser (wire.md §7.1; a
+ *   real client dispatched `X|1\r` at once, real-client/hazards.md (m)). A line ends at its first
+ *   terminator byte, so a CRLF split over two chunks still yields the line once.
+ * - Empty lines are skipped: any run of CR/LF counts as one terminator.
+ * - Text is never altered: a BOM is kept, invalid UTF-8 becomes U+FFFD (MMDAgent-EX can send cut
+ *   UTF-8, wire.md §5.1). A UTF-8 sequence left open by a byte chunk and followed by a string
+ *   chunk also becomes U+FFFD; otherwise mixing string and byte chunks works.
+ * - A line longer than `maxLineBytes` UTF-8 bytes (default 8191, terminator not counted) makes
+ *   push() throw ERR_LINE_TOO_LONG after the whole chunk was read. That line is dropped up to its
+ *   next terminator; every other line of the chunk is kept and returned first by the next
+ *   push() or end(), so the decoder stays usable and loses nothing else.
+ */
+export class LineDecoder {
+  private readonly maxLineBytes: number;
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  private parts: string[] = [];
+  private partBytes = 0;
+  private decoderOpen = false; // the TextDecoder may hold part of a UTF-8 sequence
+  private dropping = false; // skipping the rest of an oversize line
+  private overflowBytes = 0; // size reached by the line dropped during this push
+  private held: string[] = []; // lines of a chunk whose push() threw ERR_LINE_TOO_LONG
+
+  constructor(opts?: { maxLineBytes?: number }) {
+    const max = opts?.maxLineBytes ?? MAX_FRAME_BYTES;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new MmdError('ERR_BAD_ARGUMENT', `maxLineBytes must be a positive integer, got ${max}`);
+    }
+    this.maxLineBytes = max;
+  }
+
+  /** Feeds one chunk; returns the lines it completed (without terminators). */
+  push(chunk: string | Uint8Array | ArrayBuffer): string[] {
+    const lines = this.held;
+    this.held = [];
+    if (typeof chunk === 'string') this.pushText(chunk, lines);
+    else if (chunk instanceof Uint8Array) this.pushBytes(chunk, lines);
+    else if (chunk instanceof ArrayBuffer) this.pushBytes(new Uint8Array(chunk), lines);
+    else if (ArrayBuffer.isView(chunk)) {
+      const view = chunk as ArrayBufferView;
+      this.pushBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), lines);
+    } else {
+      throw new MmdError('ERR_BAD_INPUT', `LineDecoder.push takes a string, Uint8Array or ArrayBuffer, got ${chunk === null ? 'null' : typeof chunk}`);
+    }
+    if (this.overflowBytes > 0) {
+      const size = this.overflowBytes;
+      this.overflowBytes = 0;
+      this.held = lines;
+      throw new MmdError(
+        'ERR_LINE_TOO_LONG',
+        `a line reached ${size} bytes, over maxLineBytes ${this.maxLineBytes}; it was dropped up to its next line end and the other ${lines.length} line(s) of this chunk come with the next push() or end(). Raise maxLineBytes if such lines are expected`,
+      );
+    }
+    return lines;
+  }
+
+  /**
+   * Ends the stream: returns the complete lines still held. Throws ERR_TRUNCATED if a line
+   * without terminator is left over; the decoder is reset either way and can be reused.
+   */
+  end(): string[] {
+    const lines = this.held;
+    const partial = this.partBytes;
+    this.held = [];
+    this.parts = [];
+    this.partBytes = 0;
+    this.dropping = false;
+    if (this.decoderOpen) this.decoder.decode();
+    this.decoderOpen = false;
+    if (partial > 0) {
+      throw new MmdError(
+        'ERR_TRUNCATED',
+        `stream ended inside a line: ${partial} byte(s) had no terminator; end every line with "\\n"${lines.length ? ` (${lines.length} complete line(s) were discarded with it)` : ''}`,
+      );
+    }
+    return lines;
+  }
+
+  private pushText(s: string, lines: string[]): void {
+    if (this.decoderOpen) this.closeDecoder();
+    let start = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== LF && c !== CR) continue;
+      if (i > start) this.add(s.slice(start, i));
+      this.endLine(lines);
+      start = i + 1;
+    }
+    if (start < s.length) this.add(s.slice(start));
+  }
+
+  private pushBytes(b: Uint8Array, lines: string[]): void {
+    let start = 0;
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i];
+      if (c !== LF && c !== CR) continue;
+      if (i > start) this.addBytes(this.decoder.decode(b.subarray(start, i)), i - start);
+      else if (this.decoderOpen) this.closeDecoder();
+      this.decoderOpen = false;
+      this.endLine(lines);
+      start = i + 1;
+    }
+    if (start < b.length) {
+      this.addBytes(this.decoder.decode(b.subarray(start), { stream: true }), b.length - start);
+      this.decoderOpen = true;
+    }
+  }
+
+  /** Flushes a UTF-8 sequence left open by the last byte chunk (it becomes U+FFFD). */
+  private closeDecoder(): void {
+    const rest = this.decoder.decode();
+    this.decoderOpen = false;
+    if (rest && !this.dropping) this.parts.push(rest);
+  }
+
+  private add(text: string): void {
+    this.addBytes(text, utf8ByteLength(text));
+  }
+
+  private addBytes(text: string, bytes: number): void {
+    if (this.dropping) return;
+    this.partBytes += bytes;
+    if (this.partBytes > this.maxLineBytes) {
+      this.overflowBytes = Math.max(this.overflowBytes, this.partBytes);
+      this.parts = [];
+      this.partBytes = 0;
+      this.dropping = true;
+      return;
+    }
+    this.parts.push(text);
+  }
+
+  private endLine(lines: string[]): void {
+    if (this.dropping) {
+      this.dropping = false;
+      return;
+    }
+    if (this.partBytes === 0) return;
+    lines.push(this.parts.length === 1 ? this.parts[0] : this.parts.join(''));
+    this.parts = [];
+    this.partBytes = 0;
+  }
+}

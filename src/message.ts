@@ -1,0 +1,139 @@
+// Bus messages `TYPE|arg|arg` (wire.md §7.3–7.4): split the way MMDAgent-EX splits, and built
+// only in forms it reads back unchanged.
+import { MmdError } from './errors.js';
+import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
+import { checkWireText } from './utf8.js';
+
+export interface Message {
+  type: string;
+  args: string[];
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const PIPE = 0x7c;
+
+/**
+ * Splits one line as MMDAgent-EX does: an `__AV_MESSAGE,` prefix is unwrapped first; then `|`
+ * separates fields and empty fields collapse (`||LEAD|x` → `LEAD` ['x'], `T||a|b` → `T`
+ * ['a','b'], wire.md §7.4 and real-client/hazards.md (j)). No trimming; all arguments are kept,
+ * even past MAX_ARGS (the echo carries them all, hazards.md (k)). A trailing run of CR/LF is
+ * stripped. Other `__AV…` lines parse like any line (type `__AV_SETMODEL,0`); routing them is
+ * the caller's job. Throws ERR_FORBIDDEN_CHAR for CR/LF before the end (several lines: split
+ * them with frameLines or LineDecoder first) and ERR_EMPTY_TYPE when no field is left.
+ */
+export function parseMessage(line: string): Message {
+  if (typeof line !== 'string') {
+    throw new MmdError('ERR_BAD_INPUT', `parseMessage takes a string, got ${typeof line}`);
+  }
+  let end = line.length;
+  while (end > 0 && (line.charCodeAt(end - 1) === LF || line.charCodeAt(end - 1) === CR)) end--;
+  const start = line.startsWith(AV_MESSAGE_PREFIX) ? AV_MESSAGE_PREFIX.length : 0;
+  let type = '';
+  const args: string[] = [];
+  let from = start;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? line.charCodeAt(i) : PIPE;
+    if (c === LF || c === CR) {
+      throw new MmdError(
+        'ERR_FORBIDDEN_CHAR',
+        `parseMessage got several lines (line break at index ${i}); split the text with frameLines() or LineDecoder first`,
+      );
+    }
+    if (c !== PIPE) continue;
+    if (i > from) {
+      if (type === '') type = line.slice(from, i);
+      else args.push(line.slice(from, i));
+    }
+    from = i + 1;
+  }
+  if (type === '') {
+    throw new MmdError('ERR_EMPTY_TYPE', `line ${JSON.stringify(line.slice(0, 40))} has no message type; MMDAgent-EX ignores it`);
+  }
+  return { type, args };
+}
+
+/**
+ * `TYPE` or `TYPE|a|b` (no `\n`) after checking everything MMDAgent-EX would mangle: ERR_BAD_INPUT
+ * (not a {type: string, args: string[]}), ERR_EMPTY_TYPE, ERR_EMPTY_ARGUMENT (it would vanish and
+ * shift the rest), ERR_PIPE_IN_FIELD, ERR_FORBIDDEN_CHAR, ERR_LONE_SURROGATE, ERR_TOO_MANY_ARGS
+ * (over MAX_ARGS), ERR_LINE_TOO_LONG (over MAX_LINE_BYTES), and types starting with `SND`
+ * (ERR_SND_PREFIX) or `__AV` (ERR_AV_PREFIX), which are not read as bus messages (wire.md §7.3,
+ * §8.4). `allowReservedType` lifts the last two for a caller that wraps the result in
+ * `__AV_MESSAGE,` and checks the length again.
+ */
+export function formatMessage(msg: Message, options?: { allowReservedType?: boolean }): string {
+  if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string' || !Array.isArray(msg.args)) {
+    throw new MmdError('ERR_BAD_INPUT', 'a message must be { type: string, args: string[] }');
+  }
+  const { type, args } = msg;
+  if (type === '') {
+    throw new MmdError('ERR_EMPTY_TYPE', 'message type is empty; MMDAgent-EX needs a type before the first "|"');
+  }
+  if (!options?.allowReservedType) {
+    if (type.startsWith('SND')) {
+      throw new MmdError(
+        'ERR_SND_PREFIX',
+        `type "${type.slice(0, 16)}" starts with "SND", so MMDAgent-EX would read the line as audio (wire.md §8.4); send it wrapped with avatar.message(msg)`,
+      );
+    }
+    if (type.startsWith('__AV')) {
+      throw new MmdError(
+        'ERR_AV_PREFIX',
+        `type "${type.slice(0, 16)}" starts with "__AV", so MMDAgent-EX would hand it to the avatar parser (wire.md §7.3); send it wrapped with avatar.message(msg), or use the avatar builders for avatar commands`,
+      );
+    }
+  }
+  if (args.length > MAX_ARGS) {
+    throw new MmdError(
+      'ERR_TOO_MANY_ARGS',
+      `${args.length} arguments, but MMDAgent-EX keeps at most ${MAX_ARGS} (wire.md §7.7); drop or merge arguments`,
+    );
+  }
+  let bytes = checkWireText(type, 'type');
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg !== 'string') {
+      throw new MmdError(
+        'ERR_BAD_INPUT',
+        `argument ${i} is a ${arg === null ? 'null' : typeof arg}, not a string; convert numbers with formatNumber()`,
+      );
+    }
+    if (arg === '') {
+      throw new MmdError(
+        'ERR_EMPTY_ARGUMENT',
+        `argument ${i} is empty: MMDAgent-EX drops empty fields and shifts the later arguments left (wire.md §7.4); give it a value`,
+      );
+    }
+    bytes += 1 + checkWireText(arg, i);
+  }
+  if (bytes > MAX_LINE_BYTES) {
+    throw new MmdError(
+      'ERR_LINE_TOO_LONG',
+      `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over the ${MAX_LINE_BYTES}-byte line limit (wire.md §7.7); shorten its arguments`,
+    );
+  }
+  return args.length === 0 ? type : type + '|' + args.join('|');
+}
+
+/**
+ * The shortest decimal text of a finite number that C's atof/atoi read back: never exponent
+ * notation (1e-7 → "0.0000001", 1e21 → "1000000000000000000000") and -0 → "0".
+ */
+export function formatNumber(n: number): string {
+  if (typeof n !== 'number' || !Number.isFinite(n)) {
+    throw new MmdError('ERR_BAD_ARGUMENT', `expected a finite number, got ${String(n)}; MMDAgent-EX cannot read NaN or Infinity`);
+  }
+  if (n === 0) return '0';
+  const text = String(n);
+  const e = text.indexOf('e');
+  if (e < 0) return text;
+  // String(n) gives the shortest round-trip digits as d[.ddd]e±x; move the point by hand.
+  const negative = n < 0;
+  const mantissa = text.slice(negative ? 1 : 0, e);
+  const digits = mantissa.replace('.', '');
+  const point = 1 + Number(text.slice(e + 1)); // digits before the decimal point
+  const sign = negative ? '-' : '';
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  return sign + digits + '0'.repeat(point - digits.length); // exponent ≥ 21: more places than digits
+}
