@@ -4,5 +4,7 @@ export * from './errors.js';
 export * from './limits.js';
 export * from './line.js';
 export * from './message.js';
+export * from './catalog/index.js';
 export * from './stream-parser.js';
 export * from './audio.js';
+export * from './avatar.js';

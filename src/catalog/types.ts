@@ -356,3 +356,222 @@ export type KnownMessageType = keyof MessageArgsMap;
 
 /** MMDAgent-EX discards `RECOG_RECORD*` lines that come over the socket (wire.md §10.1). */
 export type SendableCommandType = Exclude<CommandType, `RECOG_RECORD${string}`>;
+
+/** `x,y` (messages.md §2). */
+export type Vec2 = readonly [x: number, y: number];
+/** `x,y,z`, or `rx,ry,rz` in degrees for rotations (messages.md §2). */
+export type Vec3 = readonly [x: number, y: number, z: number];
+/** `r,g,b`, each 0..1 (messages.md §2). */
+export type Color3 = readonly [r: number, g: number, b: number];
+/** `r,g,b,a`, each 0..1 (messages.md §2). */
+export type Color4 = readonly [r: number, g: number, b: number, a: number];
+/** `r,g,b,a,thickness`, colour components 0..1 (messages.md §2). */
+export type Edge5 = readonly [r: number, g: number, b: number, a: number, thickness: number];
+
+/** Every prefix of a tuple: optional arguments can only be left out from the end. */
+export type Opt<T extends readonly unknown[]> = T extends readonly [...infer Head, unknown] ? Opt<Head> | T : [];
+
+/**
+ * What parseEvent returns for each known message: named fields (numbers as numbers, vectors
+ * as tuples, lists as arrays, `rest` joined back with `|`) plus the raw `args`. Messages with
+ * several forms carry `form`.
+ */
+export interface AgentEventMap {
+  MODEL_ADD: { type: 'MODEL_ADD'; known: true; args: string[]; modelAlias: string; fileName: string; position?: Vec3; rotation?: Vec3; cartoon?: 'ON' | 'OFF'; parentModelAlias?: string; parentBoneName?: string };
+  MODEL_CHANGE: { type: 'MODEL_CHANGE'; known: true; args: string[]; modelAlias: string; fileName: string };
+  MODEL_CHANGE_ASYNC: { type: 'MODEL_CHANGE_ASYNC'; known: true; args: string[]; modelAlias: string; fileName: string };
+  MODEL_DELETE: { type: 'MODEL_DELETE'; known: true; args: string[]; modelAlias: string };
+  MODEL_EVENT_ADD: { type: 'MODEL_EVENT_ADD'; known: true; args: string[]; modelAlias: string };
+  MODEL_EVENT_CHANGE: { type: 'MODEL_EVENT_CHANGE'; known: true; args: string[]; modelAlias: string };
+  MODEL_EVENT_DELETE: { type: 'MODEL_EVENT_DELETE'; known: true; args: string[]; modelAlias: string };
+  MODEL_EVENT_SELECT: { type: 'MODEL_EVENT_SELECT'; known: true; args: string[]; modelAlias: string };
+  MODEL_BINDBONE: { type: 'MODEL_BINDBONE'; form: 'fixed'; known: true; args: string[]; modelAlias: string; boneName: string; position: Vec3; rotation: Vec3 }
+    | { type: 'MODEL_BINDBONE'; form: 'keyvalue'; known: true; args: string[]; keyName: string; min: number; max: number; modelAlias: string; boneName: string; position1: Vec3; rotation1: Vec3; position2: Vec3; rotation2: Vec3 };
+  MODEL_BINDFACE: { type: 'MODEL_BINDFACE'; form: 'fixed'; known: true; args: string[]; modelAlias: string; morphName: string; value: number; transitionDuration?: number }
+    | { type: 'MODEL_BINDFACE'; form: 'keyvalue'; known: true; args: string[]; keyName: string; min: number; max: number; modelAlias: string; morphName: string; rate1: number; rate2: number };
+  MODEL_UNBINDBONE: { type: 'MODEL_UNBINDBONE'; known: true; args: string[]; modelAlias: string; boneName: string };
+  MODEL_UNBINDFACE: { type: 'MODEL_UNBINDFACE'; known: true; args: string[]; modelAlias: string; morphName: string };
+  MODEL_EVENT_BINDBONE: { type: 'MODEL_EVENT_BINDBONE'; known: true; args: string[]; modelAlias: string; boneName: string };
+  MODEL_EVENT_BINDFACE: { type: 'MODEL_EVENT_BINDFACE'; form: 'fixed'; known: true; args: string[]; modelAlias: string; morphName: string }
+    | { type: 'MODEL_EVENT_BINDFACE'; form: 'keyvalue'; known: true; args: string[]; keyName: string; modelAlias: string; morphName: string };
+  MODEL_EVENT_UNBINDBONE: { type: 'MODEL_EVENT_UNBINDBONE'; known: true; args: string[]; modelAlias: string; boneName: string };
+  MODEL_EVENT_UNBINDFACE: { type: 'MODEL_EVENT_UNBINDFACE'; known: true; args: string[]; modelAlias: string; morphName: string };
+  MOTION_ADD: { type: 'MOTION_ADD'; known: true; args: string[]; modelAlias: string; motionAlias: string; fileName: string; range?: 'FULL' | 'PART'; repeat?: 'ONCE' | 'LOOP'; smooth?: 'ON' | 'OFF'; reposition?: 'ON' | 'OFF'; priority?: number };
+  MOTION_CHANGE: { type: 'MOTION_CHANGE'; known: true; args: string[]; modelAlias: string; motionAlias: string; fileName: string };
+  MOTION_RESET: { type: 'MOTION_RESET'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTION_DELETE: { type: 'MOTION_DELETE'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTION_ACCELERATE: { type: 'MOTION_ACCELERATE'; known: true; args: string[]; modelAlias: string; motionAlias: string; speed: number; duration?: number; targetFrame?: number };
+  MOTION_CONFIGURE: { type: 'MOTION_CONFIGURE'; known: true; args: string[]; modelAlias: string; motionAlias: string; mode: 'MODE_REPLACE' | 'MODE_ADD' | 'MODE_MUL' | 'BLEND_RATE' | 'MODE_BONE_REPLACE' | 'MODE_BONE_ADD' | 'MODE_BONE_NONE' | 'MODE_FACE_REPLACE' | 'MODE_FACE_ADD' | 'MODE_FACE_MUL' | 'MODE_FACE_NONE'; value?: string };
+  MOTION_EVENT_ADD: { type: 'MOTION_EVENT_ADD'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTION_EVENT_CHANGE: { type: 'MOTION_EVENT_CHANGE'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTION_EVENT_RESET: { type: 'MOTION_EVENT_RESET'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTION_EVENT_DELETE: { type: 'MOTION_EVENT_DELETE'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTION_EVENT_ACCELERATE: { type: 'MOTION_EVENT_ACCELERATE'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTION_EVENT_CONFIGURE: { type: 'MOTION_EVENT_CONFIGURE'; known: true; args: string[]; modelAlias: string; motionAlias: string };
+  MOTIONCAPTURE_START: { type: 'MOTIONCAPTURE_START'; known: true; args: string[]; modelAlias: string; fileName: string };
+  MOTIONCAPTURE_STOP: { type: 'MOTIONCAPTURE_STOP'; known: true; args: string[]; modelAlias: string };
+  TEXTURE_SETANIMATIONRATE: { type: 'TEXTURE_SETANIMATIONRATE'; known: true; args: string[]; modelAlias: string; textureFileName: string; rate: number };
+  CONFIG_PARALLELSKINNING_THREADS: { type: 'CONFIG_PARALLELSKINNING_THREADS'; known: true; args: string[]; threads: number };
+  MOVE_START: { type: 'MOVE_START'; known: true; args: string[]; modelAlias: string; position: Vec3; coordinates?: 'GLOBAL' | 'LOCAL'; speed?: number };
+  MOVE_STOP: { type: 'MOVE_STOP'; known: true; args: string[]; modelAlias: string };
+  MOVE_EVENT_START: { type: 'MOVE_EVENT_START'; known: true; args: string[]; modelAlias: string };
+  MOVE_EVENT_STOP: { type: 'MOVE_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
+  TURN_START: { type: 'TURN_START'; known: true; args: string[]; modelAlias: string; position: Vec3; coordinates?: 'GLOBAL' | 'LOCAL'; speed?: number };
+  TURN_STOP: { type: 'TURN_STOP'; known: true; args: string[]; modelAlias: string };
+  TURN_EVENT_START: { type: 'TURN_EVENT_START'; known: true; args: string[]; modelAlias: string };
+  TURN_EVENT_STOP: { type: 'TURN_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
+  ROTATE_START: { type: 'ROTATE_START'; known: true; args: string[]; modelAlias: string; rotation: Vec3; coordinates?: 'GLOBAL' | 'LOCAL'; speed?: number };
+  ROTATE_STOP: { type: 'ROTATE_STOP'; known: true; args: string[]; modelAlias: string };
+  ROTATE_EVENT_START: { type: 'ROTATE_EVENT_START'; known: true; args: string[]; modelAlias: string };
+  ROTATE_EVENT_STOP: { type: 'ROTATE_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
+  CAMERA: { type: 'CAMERA'; form: 'parameters'; known: true; args: string[]; position: Vec3; rotation: Vec3; distance: number; fovy: number; transitionTime?: number; followModelAlias?: string; followBoneName?: string }
+    | { type: 'CAMERA'; form: 'motion'; known: true; args: string[]; cameraMotionFile: string };
+  STAGE: { type: 'STAGE'; form: 'images'; known: true; args: string[]; floorAndBackImages: readonly [string, string] }
+    | { type: 'STAGE'; form: 'model'; known: true; args: string[]; stageModel: string };
+  WINDOWFRAME: { type: 'WINDOWFRAME'; known: true; args: string[]; image: string };
+  WINDOWFRAME_ADD: { type: 'WINDOWFRAME_ADD'; known: true; args: string[]; frameAlias: string; image: string };
+  WINDOWFRAME_DELETE: { type: 'WINDOWFRAME_DELETE'; known: true; args: string[]; frameAlias: string };
+  WINDOWFRAME_DELETEALL: { type: 'WINDOWFRAME_DELETEALL'; known: true; args: string[] };
+  WINDOWFRAME_EVENT_ADD: { type: 'WINDOWFRAME_EVENT_ADD'; known: true; args: string[]; frameAlias: string };
+  WINDOWFRAME_EVENT_DELETE: { type: 'WINDOWFRAME_EVENT_DELETE'; known: true; args: string[]; frameAlias: string };
+  WINDOWOVERLAY_ADD: { type: 'WINDOWOVERLAY_ADD'; known: true; args: string[]; overlayAlias: string; image: string; widthRate: number; heightRate: number; anchor: 'CENTER' | 'TOP_LEFT' | 'TOP_RIGHT' | 'BOTTOM_LEFT' | 'BOTTOM_RIGHT'; padding: number };
+  WINDOWOVERLAY_DELETE: { type: 'WINDOWOVERLAY_DELETE'; known: true; args: string[]; overlayAlias: string };
+  WINDOWOVERLAY_DELETEALL: { type: 'WINDOWOVERLAY_DELETEALL'; known: true; args: string[] };
+  WINDOWOVERLAY_HIDE: { type: 'WINDOWOVERLAY_HIDE'; known: true; args: string[]; overlayAlias: string };
+  WINDOWOVERLAY_SHOW: { type: 'WINDOWOVERLAY_SHOW'; known: true; args: string[]; overlayAlias: string };
+  WINDOWOVERLAY_EVENT_ADD: { type: 'WINDOWOVERLAY_EVENT_ADD'; known: true; args: string[]; overlayAlias: string };
+  WINDOWOVERLAY_EVENT_DELETE: { type: 'WINDOWOVERLAY_EVENT_DELETE'; known: true; args: string[]; overlayAlias: string };
+  WINDOWOVERLAY_EVENT_HIDE: { type: 'WINDOWOVERLAY_EVENT_HIDE'; known: true; args: string[]; overlayAlias: string };
+  WINDOWOVERLAY_EVENT_SHOW: { type: 'WINDOWOVERLAY_EVENT_SHOW'; known: true; args: string[]; overlayAlias: string };
+  TRANSPARENT_START: { type: 'TRANSPARENT_START'; known: true; args: string[]; color?: Color3 };
+  TRANSPARENT_STOP: { type: 'TRANSPARENT_STOP'; known: true; args: string[] };
+  LIGHTCOLOR: { type: 'LIGHTCOLOR'; known: true; args: string[]; color: Color3 };
+  LIGHTDIRECTION: { type: 'LIGHTDIRECTION'; known: true; args: string[]; direction: Vec3 };
+  SOUND_START: { type: 'SOUND_START'; known: true; args: string[]; soundAlias: string; fileName: string };
+  SOUND_STOP: { type: 'SOUND_STOP'; known: true; args: string[]; soundAlias: string };
+  SOUND_EVENT_START: { type: 'SOUND_EVENT_START'; known: true; args: string[]; soundAlias: string };
+  SOUND_EVENT_STOP: { type: 'SOUND_EVENT_STOP'; known: true; args: string[]; soundAlias: string };
+  SPEAK_START: { type: 'SPEAK_START'; known: true; args: string[]; modelAlias: string; fileName: string };
+  SPEAK_STOP: { type: 'SPEAK_STOP'; known: true; args: string[]; modelAlias: string };
+  SPEAK_EVENT_START: { type: 'SPEAK_EVENT_START'; known: true; args: string[]; modelAlias: string };
+  SPEAK_EVENT_STOP: { type: 'SPEAK_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
+  SYNTH_START: { type: 'SYNTH_START'; known: true; args: string[]; modelAlias: string; voiceAlias: string; text: string };
+  SYNTH_STOP: { type: 'SYNTH_STOP'; known: true; args: string[]; modelAlias: string };
+  SYNTH_EVENT_START: { type: 'SYNTH_EVENT_START'; known: true; args: string[]; modelAlias: string };
+  SYNTH_EVENT_STOP: { type: 'SYNTH_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
+  LIPSYNC_START: { type: 'LIPSYNC_START'; known: true; args: string[]; modelAlias: string; sequence: string[] };
+  LIPSYNC_STOP: { type: 'LIPSYNC_STOP'; known: true; args: string[]; modelAlias: string };
+  LIPSYNC_EVENT_START: { type: 'LIPSYNC_EVENT_START'; known: true; args: string[]; modelAlias: string };
+  LIPSYNC_EVENT_STOP: { type: 'LIPSYNC_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
+  RECOG_EVENT_START: { type: 'RECOG_EVENT_START'; known: true; args: string[] };
+  RECOG_EVENT_STOP: { type: 'RECOG_EVENT_STOP'; known: true; args: string[]; result: string };
+  RECOG_EVENT_OVERFLOW: { type: 'RECOG_EVENT_OVERFLOW'; known: true; args: string[] };
+  RECOG_EVENT_GMM: { type: 'RECOG_EVENT_GMM'; known: true; args: string[]; label: string };
+  RECOG_EVENT_AWAY: { type: 'RECOG_EVENT_AWAY'; known: true; args: string[]; state: 'ON' | 'OFF' };
+  RECOG_EVENT_MODIFY: { type: 'RECOG_EVENT_MODIFY'; known: true; args: string[]; what: 'GAIN' | 'USERDICT_SET' | 'USERDICT_UNSET' | 'CHANGE_CONF'; jconfPrefix?: string };
+  RECOG_MODIFY: { type: 'RECOG_MODIFY'; form: 'GAIN'; known: true; args: string[]; what: 'GAIN'; scale: number }
+    | { type: 'RECOG_MODIFY'; form: 'USERDICT_SET'; known: true; args: string[]; what: 'USERDICT_SET'; dictionary: string }
+    | { type: 'RECOG_MODIFY'; form: 'USERDICT_UNSET'; known: true; args: string[]; what: 'USERDICT_UNSET' }
+    | { type: 'RECOG_MODIFY'; form: 'CHANGE_CONF'; known: true; args: string[]; what: 'CHANGE_CONF'; jconfPrefix: string }
+    | { type: 'RECOG_MODIFY'; form: 'PREDICTWORD'; known: true; args: string[]; what: 'PREDICTWORD'; words: string[] }
+    | { type: 'RECOG_MODIFY'; form: 'PREDICTWORD_FACTOR'; known: true; args: string[]; what: 'PREDICTWORD_FACTOR'; factor: number };
+  RECOG_RECORD_START: { type: 'RECOG_RECORD_START'; known: true; args: string[]; directory: string };
+  RECOG_RECORD_STOP: { type: 'RECOG_RECORD_STOP'; known: true; args: string[] };
+  VALUE_SET: { type: 'VALUE_SET'; form: 'value'; known: true; args: string[]; variableAlias: string; value: string }
+    | { type: 'VALUE_SET'; form: 'random'; known: true; args: string[]; variableAlias: string; min: number; max: number };
+  VALUE_UNSET: { type: 'VALUE_UNSET'; known: true; args: string[]; variableAlias: string };
+  VALUE_EVAL: { type: 'VALUE_EVAL'; known: true; args: string[]; variableAlias: string; operator: 'EQ' | 'NE' | 'LE' | 'LT' | 'GE' | 'GT'; value: number };
+  VALUE_GET: { type: 'VALUE_GET'; known: true; args: string[]; variableAlias: string };
+  VALUE_EVENT_SET: { type: 'VALUE_EVENT_SET'; known: true; args: string[]; variableAlias: string };
+  VALUE_EVENT_UNSET: { type: 'VALUE_EVENT_UNSET'; known: true; args: string[]; variableAlias: string };
+  VALUE_EVENT_EVAL: { type: 'VALUE_EVENT_EVAL'; known: true; args: string[]; variableAlias: string; operator: 'EQ' | 'NE' | 'LE' | 'LT' | 'GE' | 'GT'; value: string; result: 'TRUE' | 'FALSE' };
+  VALUE_EVENT_GET: { type: 'VALUE_EVENT_GET'; known: true; args: string[]; variableAlias: string; value: string };
+  KEYVALUE_SET: { type: 'KEYVALUE_SET'; known: true; args: string[]; key: string; value: string };
+  TIMER_START: { type: 'TIMER_START'; known: true; args: string[]; timerAlias: string; seconds: number };
+  TIMER_STOP: { type: 'TIMER_STOP'; known: true; args: string[]; timerAlias: string };
+  TIMER_CANCEL: { type: 'TIMER_CANCEL'; known: true; args: string[]; timerAlias: string };
+  TIMER_EVENT_START: { type: 'TIMER_EVENT_START'; known: true; args: string[]; timerAlias: string };
+  TIMER_EVENT_STOP: { type: 'TIMER_EVENT_STOP'; known: true; args: string[]; timerAlias: string };
+  TIMER_EVENT_CANCELLED: { type: 'TIMER_EVENT_CANCELLED'; known: true; args: string[]; timerAlias: string };
+  TEXTAREA_ADD: { type: 'TEXTAREA_ADD'; known: true; args: string[]; textareaAlias: string; size: Vec2; textParams: string[]; backgroundColor: Color4; textColor: Color4; position: Vec3; rotation?: Vec3; parentModelAlias?: string; parentBoneName?: string };
+  TEXTAREA_SET: { type: 'TEXTAREA_SET'; known: true; args: string[]; textareaAlias: string; content: string };
+  TEXTAREA_DELETE: { type: 'TEXTAREA_DELETE'; known: true; args: string[]; textareaAlias: string };
+  TEXTAREA_EVENT_ADD: { type: 'TEXTAREA_EVENT_ADD'; known: true; args: string[]; textareaAlias: string };
+  TEXTAREA_EVENT_SET: { type: 'TEXTAREA_EVENT_SET'; known: true; args: string[]; textareaAlias: string };
+  TEXTAREA_EVENT_DELETE: { type: 'TEXTAREA_EVENT_DELETE'; known: true; args: string[]; textareaAlias: string };
+  CAPTION_SETSTYLE: { type: 'CAPTION_SETSTYLE'; form: 'short'; known: true; args: string[]; styleAlias: string; font: string; color: Color4 }
+    | { type: 'CAPTION_SETSTYLE'; form: 'full'; known: true; args: string[]; styleAlias: string; font: string; color: Color4; edge1: Edge5; edge2: Edge5; baseColor: Color4 };
+  CAPTION_START: { type: 'CAPTION_START'; known: true; args: string[]; captionAlias: string; styleAlias: string; text: string; size: number; align: 'CENTER' | 'LEFT' | 'RIGHT'; height: number; duration: number };
+  CAPTION_STOP: { type: 'CAPTION_STOP'; known: true; args: string[]; captionAlias: string };
+  CAPTION_EVENT_SETSTYLE: { type: 'CAPTION_EVENT_SETSTYLE'; known: true; args: string[]; styleAlias: string };
+  CAPTION_EVENT_START: { type: 'CAPTION_EVENT_START'; known: true; args: string[]; captionAlias: string };
+  CAPTION_EVENT_STOP: { type: 'CAPTION_EVENT_STOP'; known: true; args: string[]; captionAlias: string };
+  NOTIFY_SHOW: { type: 'NOTIFY_SHOW'; known: true; args: string[]; text: string; seconds?: number };
+  PROMPT_SHOW: { type: 'PROMPT_SHOW'; known: true; args: string[]; mainText: string; item0: string; itemN: string[] };
+  PROMPT_EVENT_SELECTED: { type: 'PROMPT_EVENT_SELECTED'; known: true; args: string[]; index: number };
+  INFOTEXT_FILE: { type: 'INFOTEXT_FILE'; known: true; args: string[]; filePath: string; title: string; buttonLabels: string[]; scale?: number; backgroundColor?: string; textColor?: string };
+  INFOTEXT_STRING: { type: 'INFOTEXT_STRING'; known: true; args: string[]; text: string; title: string; buttonLabels: string[]; scale?: number; backgroundColor?: string; textColor?: string };
+  INFOTEXT_EVENT_SHOW: { type: 'INFOTEXT_EVENT_SHOW'; known: true; args: string[] };
+  INFOTEXT_EVENT_CLOSE: { type: 'INFOTEXT_EVENT_CLOSE'; known: true; args: string[]; selection: string };
+  MENU: { type: 'MENU'; form: 'ADD'; known: true; args: string[]; sub: 'ADD'; menuAlias: string; backgroundImage?: string }
+    | { type: 'MENU'; form: 'SETITEM'; known: true; args: string[]; sub: 'SETITEM'; menuAlias: string; id: number; label: string; messageType: string; messageArgs?: string }
+    | { type: 'MENU'; form: 'DELETEITEM'; known: true; args: string[]; sub: 'DELETEITEM'; menuAlias: string; id: number }
+    | { type: 'MENU'; form: 'DELETE'; known: true; args: string[]; sub: 'DELETE'; menuAlias: string };
+  MENU_EVENT: { type: 'MENU_EVENT'; form: 'ADD/DELETE'; known: true; args: string[]; sub: 'ADD' | 'DELETE'; menuAlias: string }
+    | { type: 'MENU_EVENT'; form: 'SETITEM/DELETEITEM'; known: true; args: string[]; sub: 'SETITEM' | 'DELETEITEM'; menuAlias: string; id: number };
+  BUTTON_ADD: { type: 'BUTTON_ADD'; known: true; args: string[]; buttonAlias: string; scale: number; position: Vec2; image: string; action: string; autoClose: 'ON' | 'OFF' };
+  BUTTON_DELETE: { type: 'BUTTON_DELETE'; known: true; args: string[]; buttonAlias: string };
+  BUTTON_EVENT_ADD: { type: 'BUTTON_EVENT_ADD'; known: true; args: string[]; buttonAlias: string };
+  BUTTON_EVENT_EXEC: { type: 'BUTTON_EVENT_EXEC'; known: true; args: string[]; buttonAlias: string };
+  BUTTON_EVENT_DELETE: { type: 'BUTTON_EVENT_DELETE'; known: true; args: string[]; buttonAlias: string };
+  FST_LOAD: { type: 'FST_LOAD'; known: true; args: string[]; fstFile: string; initialState?: string };
+  SUBFST_START: { type: 'SUBFST_START'; known: true; args: string[]; subAlias: string; fstFile: string };
+  SUBFST_START_IF: { type: 'SUBFST_START_IF'; known: true; args: string[]; subAlias: string; fstFile: string };
+  SUBFST_STOP: { type: 'SUBFST_STOP'; known: true; args: string[]; subAlias: string };
+  SUBFST_EVENT_START: { type: 'SUBFST_EVENT_START'; known: true; args: string[]; subAlias: string };
+  SUBFST_EVENT_STOP: { type: 'SUBFST_EVENT_STOP'; known: true; args: string[]; subAlias: string };
+  OPEN_CONTENT: { type: 'OPEN_CONTENT'; known: true; args: string[]; mdfPath: string };
+  HOME_SET: { type: 'HOME_SET'; known: true; args: string[] };
+  HOME_CLEAR: { type: 'HOME_CLEAR'; known: true; args: string[] };
+  LOG_START: { type: 'LOG_START'; known: true; args: string[] };
+  LOG_FINISH: { type: 'LOG_FINISH'; known: true; args: string[] };
+  LOG_UPLOAD: { type: 'LOG_UPLOAD'; known: true; args: string[] };
+  NETWORK_GET: { type: 'NETWORK_GET'; known: true; args: string[]; netAlias: string; uri: string; saveFile: string };
+  NETWORK_EVENT_GET: { type: 'NETWORK_EVENT_GET'; known: true; args: string[]; netAlias: string };
+  EXECUTE: { type: 'EXECUTE'; known: true; args: string[]; fileName: string };
+  KEY_POST: { type: 'KEY_POST'; known: true; args: string[]; windowClass: string; key: string; shift: 'ON' | 'OFF'; ctrl: 'ON' | 'OFF'; alt: 'ON' | 'OFF' };
+  PLUGIN_ENABLE: { type: 'PLUGIN_ENABLE'; known: true; args: string[]; pluginName: 'Remote' | 'Audio' | 'Variables' | 'VIManager' | 'TextArea' | 'LookAt' | 'Julius' | 'Open_JTalk' | 'Flite_plus_hts_engine' | 'Network' | 'AnyScript' | 'Kafka' | 'RabbitMQ' | 'WindowController' };
+  PLUGIN_DISABLE: { type: 'PLUGIN_DISABLE'; known: true; args: string[]; pluginName: 'Remote' | 'Audio' | 'Variables' | 'VIManager' | 'TextArea' | 'LookAt' | 'Julius' | 'Open_JTalk' | 'Flite_plus_hts_engine' | 'Network' | 'AnyScript' | 'Kafka' | 'RabbitMQ' | 'WindowController' };
+  PLUGIN_EVENT_ENABLE: { type: 'PLUGIN_EVENT_ENABLE'; known: true; args: string[]; pluginName: string };
+  PLUGIN_EVENT_DISABLE: { type: 'PLUGIN_EVENT_DISABLE'; known: true; args: string[]; pluginName: string };
+  AVATAR_CONTROL: { type: 'AVATAR_CONTROL'; known: true; args: string[]; action: 'ENABLE' | 'DISABLE' };
+  AVATAR_EVENT_CONTROL: { type: 'AVATAR_EVENT_CONTROL'; known: true; args: string[]; state: 'ENABLED' | 'DISABLED' };
+  AVATAR: { type: 'AVATAR'; known: true; args: string[]; state: 'START' | 'END' };
+  AVATAR_EVENT_IDLE: { type: 'AVATAR_EVENT_IDLE'; known: true; args: string[]; state: 'START' | 'STOP' };
+  AVATAR_LOGSAVE_START: { type: 'AVATAR_LOGSAVE_START'; known: true; args: string[]; fileName: string };
+  AVATAR_LOGSAVE_STOP: { type: 'AVATAR_LOGSAVE_STOP'; known: true; args: string[] };
+  REMOTE_EVENT_CONNECTED: { type: 'REMOTE_EVENT_CONNECTED'; known: true; args: string[]; clientAddress: string };
+  REMOTE_EVENT_DISCONNECTED: { type: 'REMOTE_EVENT_DISCONNECTED'; known: true; args: string[]; clientAddress: string };
+  REMOTEKEY_CHAR: { type: 'REMOTEKEY_CHAR'; known: true; args: string[]; character: string };
+  REMOTEKEY_DOWN: { type: 'REMOTEKEY_DOWN'; known: true; args: string[]; keyCode: 'ShiftKey' | 'ControlKey' | 'Up' | 'Down' | 'Left' | 'Right' | 'Escape' | 'Return' | 'Back' | 'PageUp' | 'Next' | 'Insert' | 'Oemplus' | 'OemMinus' | 'D1' | 'OemQuestion' };
+  REMOTEKEY_UP: { type: 'REMOTEKEY_UP'; known: true; args: string[]; keyCode: 'ShiftKey' | 'ControlKey' | 'Up' | 'Down' | 'Left' | 'Right' | 'Escape' | 'Return' | 'Back' | 'PageUp' | 'Next' | 'Insert' | 'Oemplus' | 'OemMinus' | 'D1' | 'OemQuestion' };
+  KEY: { type: 'KEY'; known: true; args: string[]; character: string };
+  DRAGANDDROP: { type: 'DRAGANDDROP'; known: true; args: string[]; fileName: string; x: number; y: number };
+  TAPPED: { type: 'TAPPED'; known: true; args: string[]; x: number; y: number };
+  SCREEN_EVENT_LONGPRESSED: { type: 'SCREEN_EVENT_LONGPRESSED'; known: true; args: string[]; geometry: string };
+  SCREEN_EVENT_LONGRELEASED: { type: 'SCREEN_EVENT_LONGRELEASED'; known: true; args: string[]; geometry: string };
+  CURRENT_TIME: { type: 'CURRENT_TIME'; known: true; args: string[]; hour: number; minute: number };
+  RABBITMQ_SEND: { type: 'RABBITMQ_SEND'; known: true; args: string[]; payload: string };
+}
+
+/** A known message from MMDAgent-EX, discriminated on `type` (and `form`) once `known` is true. */
+export type AgentEvent = AgentEventMap[KnownMessageType];
+
+/** A message of a type this catalog does not know, or one that does not fit its entry. */
+export interface UnknownEvent {
+  type: string;
+  known: false;
+  args: string[];
+  /** Why it was not recognised, e.g. "unknown message type" or "argument 3 (range): expected FULL or PART". */
+  reason: string;
+}
