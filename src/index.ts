@@ -8,3 +8,4 @@ export * from './catalog/index.js';
 export * from './stream-parser.js';
 export * from './audio.js';
 export * from './avatar.js';
+export * from './link.js';

@@ -1,0 +1,652 @@
+// AgentLink over an in-memory WebSocket-like pair (test/support/memory-socket.ts): the unit
+// behaviour, in Node and in Chromium. Real sockets, close codes on the wire and pacing against a
+// real peer are in link.node.test.ts.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { describe, it } from './harness.js';
+import { AgentLink, DEFAULTS, connect, reconnectDelay, type IncomingMessage, type LinkCloseEvent } from '../src/link.js';
+import { MmdError } from '../src/errors.js';
+import { FLUSH_GAP_MS, MAX_FRAME_BYTES, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND } from '../src/limits.js';
+import { MemorySocket, memoryPair, memoryWebSocketClass, type Answer } from './support/memory-socket.js';
+
+const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<MmdError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err, String(err)).to.be.instanceOf(MmdError);
+    expect((err as MmdError).code).to.equal(code);
+    return err as MmdError;
+  }
+  throw new Error(`expected a rejection with ${code}`);
+}
+
+function throwsWith(fn: () => unknown, code: string): MmdError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err, String(err)).to.be.instanceOf(MmdError);
+    expect((err as MmdError).code).to.equal(code);
+    return err as MmdError;
+  }
+  throw new Error(`expected a throw with ${code}`);
+}
+
+function linked(opts?: ConstructorParameters<typeof AgentLink>[1]) {
+  const [mine, peer] = memoryPair();
+  const link = new AgentLink(mine, opts);
+  return { link, socket: mine, peer };
+}
+
+function collect(link: AgentLink): IncomingMessage[] {
+  const got: IncomingMessage[] = [];
+  link.on('message', (m) => got.push(m));
+  return got;
+}
+
+describe('DEFAULTS', () => {
+  it('holds every lifecycle default in one frozen object', () => {
+    expect(Object.isFrozen(DEFAULTS)).to.equal(true);
+    expect(Object.keys(DEFAULTS).sort()).to.deep.equal([
+      'audioGapMs', 'audioLeadMs', 'connectTimeoutMs', 'iteratorBufferSize', 'maxBufferedBytes',
+      'reconnectFactor', 'reconnectJitter', 'reconnectMaxDelayMs', 'reconnectMaxRetries',
+      'reconnectMinDelayMs', 'waitTimeoutMs',
+    ]);
+  });
+
+  it('has values that fit the wire limits', () => {
+    expect(DEFAULTS.reconnectMinDelayMs).to.equal(RETRY_INTERVAL_MS); // wire.md §4.1
+    expect(DEFAULTS.reconnectMaxDelayMs).to.be.greaterThan(DEFAULTS.reconnectMinDelayMs);
+    expect(DEFAULTS.reconnectFactor).to.be.greaterThan(1);
+    expect(DEFAULTS.reconnectJitter).to.be.within(0, 1);
+    expect(DEFAULTS.audioGapMs).to.be.greaterThan(FLUSH_GAP_MS); // wire.md "Verified" note 3
+    expect(DEFAULTS.audioLeadMs).to.be.below(SND_BUFFER_SECONDS * 1000); // wire.md §8.3
+    expect(DEFAULTS.maxBufferedBytes).to.be.at.least(MAX_FRAME_BYTES);
+    expect(Number.isFinite(DEFAULTS.waitTimeoutMs)).to.equal(true);
+    expect(Number.isFinite(DEFAULTS.connectTimeoutMs)).to.equal(true);
+    expect(DEFAULTS.iteratorBufferSize).to.be.greaterThan(0);
+  });
+});
+
+describe('reconnectDelay', () => {
+  it('grows exponentially from the minimum and stops at the cap', () => {
+    const none = { jitter: 0 };
+    expect(reconnectDelay(0, none)).to.equal(DEFAULTS.reconnectMinDelayMs);
+    expect(reconnectDelay(1, none)).to.equal(DEFAULTS.reconnectMinDelayMs * DEFAULTS.reconnectFactor);
+    expect(reconnectDelay(50, none)).to.equal(DEFAULTS.reconnectMaxDelayMs);
+  });
+
+  it('jitters downwards by at most the jitter fraction', () => {
+    expect(reconnectDelay(0, { minDelayMs: 1000, jitter: 0.5 }, () => 0)).to.equal(1000);
+    expect(reconnectDelay(0, { minDelayMs: 1000, jitter: 0.5 }, () => 0.999999)).to.be.closeTo(500, 0.01);
+  });
+
+  it('always stays within [cap·(1−jitter), cap]', () => {
+    fc.assert(
+      fc.property(fc.nat(60), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.999, noNaN: true }), (attempt, jitter, r) => {
+        const cap = Math.min(DEFAULTS.reconnectMaxDelayMs, DEFAULTS.reconnectMinDelayMs * DEFAULTS.reconnectFactor ** attempt);
+        const d = reconnectDelay(attempt, { jitter }, () => r);
+        return d <= cap && d >= cap * (1 - jitter) - 1e-9;
+      }),
+    );
+  });
+});
+
+describe('AgentLink: wrapping a socket', () => {
+  it('sets binaryType to arraybuffer', () => {
+    const { socket } = linked();
+    expect(socket.binaryType).to.equal('arraybuffer');
+  });
+
+  it('refuses a socket that is not open', () => {
+    const socket = new MemorySocket();
+    throwsWith(() => new AgentLink(socket), 'ERR_CLOSED');
+  });
+
+  it('sends the setup lines at once, validated', () => {
+    const { socket } = linked({ setup: ['__AV_START', { type: 'MMDSDK_SYNC', args: ['1'] }] });
+    expect(socket.sent).to.deep.equal(['__AV_START\n', 'MMDSDK_SYNC|1\n']);
+    const [bad] = memoryPair();
+    throwsWith(() => new AgentLink(bad, { setup: ['OK', 'A\nB'] }), 'ERR_FORBIDDEN_CHAR');
+    expect(bad.sent).to.deep.equal([]); // all lines validated before any is sent
+  });
+});
+
+describe('AgentLink: send', () => {
+  it('sends one line per text frame with its \\n (wire.md §12.3)', () => {
+    const { link, socket } = linked();
+    link.send('MODEL_ADD|mei|model/mei/mei.pmd');
+    link.send({ type: 'MOTION_ADD', args: ['mei', 'action', 'a.vmd'] });
+    expect(socket.sent).to.deep.equal(['MODEL_ADD|mei|model/mei/mei.pmd\n', 'MOTION_ADD|mei|action|a.vmd\n']);
+  });
+
+  it('refuses invalid lines before anything reaches the socket (wire.md §12.4)', () => {
+    const { link, socket } = linked();
+    throwsWith(() => link.send(''), 'ERR_EMPTY_LINE');
+    throwsWith(() => link.send('A\nB'), 'ERR_FORBIDDEN_CHAR');
+    throwsWith(() => link.send('X|' + 'a'.repeat(2045)), 'ERR_LINE_TOO_LONG');
+    throwsWith(() => link.send('SNDXYZ1'), 'ERR_SND_PREFIX'); // wire.md §8.4
+    throwsWith(() => link.send({ type: 'A', args: ['x|y'] }), 'ERR_PIPE_IN_FIELD');
+    throwsWith(() => link.send({ type: 'A', args: [''] }), 'ERR_EMPTY_ARGUMENT');
+    expect(socket.sent).to.deep.equal([]);
+  });
+
+  it('throws ERR_CLOSED instead of dropping once closed', () => {
+    const { link, socket } = linked();
+    link.close();
+    throwsWith(() => link.send('A'), 'ERR_CLOSED');
+    expect(socket.sent).to.deep.equal([]);
+  });
+
+  it('throws ERR_BACKPRESSURE when the socket buffers more than maxBufferedBytes', () => {
+    const { link, socket } = linked({ maxBufferedBytes: 100 });
+    socket.bufferedAmount = 100;
+    link.send('A'); // at the bound: still sent
+    socket.bufferedAmount = 101;
+    const err = throwsWith(() => link.send('B'), 'ERR_BACKPRESSURE');
+    expect(err.message).to.contain('maxBufferedBytes');
+    expect(socket.sent).to.deep.equal(['A\n']);
+  });
+});
+
+describe('AgentLink: incoming frames', () => {
+  it('parses each frame into messages with their raw line', async () => {
+    const { link, peer } = linked();
+    const got = collect(link);
+    peer.send('MOTION_EVENT_DELETE|mei|action\n');
+    peer.send('KEY|1\nKEY|2\n'); // several lines in one frame (wire.md §7.2)
+    peer.send('__AV_MESSAGE,AV_TEST|x|y\n'); // real-client/notes.md (E)
+    await tick();
+    expect(got.map((m) => [m.type, m.args, m.line, m.truncated])).to.deep.equal([
+      ['MOTION_EVENT_DELETE', ['mei', 'action'], 'MOTION_EVENT_DELETE|mei|action', false],
+      ['KEY', ['1'], 'KEY|1', false],
+      ['KEY', ['2'], 'KEY|2', false],
+      ['AV_TEST', ['x', 'y'], '__AV_MESSAGE,AV_TEST|x|y', false],
+    ]);
+  });
+
+  it('flags a frame cut without \\n as truncated and never glues it to the next (wire.md "Verified" note 1)', async () => {
+    const { link, peer } = linked();
+    const got = collect(link);
+    const cut = ('SYNTH_START|0|mei_voice_normal|' + 'あ'.repeat(700)).slice(0, 700); // ≈ 2047 bytes, no \n
+    peer.send(cut);
+    peer.send('NEXT|1\n');
+    await tick();
+    expect(got).to.have.length(2);
+    expect(got[0].line).to.equal(cut);
+    expect(got[0].type).to.equal('SYNTH_START');
+    expect(got[0].truncated).to.equal(true);
+    expect(got[1]).to.deep.include({ type: 'NEXT', line: 'NEXT|1', truncated: false });
+  });
+
+  it('decodes binary frames as UTF-8; invalid bytes become U+FFFD, nothing throws', async () => {
+    const { link, peer } = linked();
+    const got = collect(link);
+    const errors: unknown[] = [];
+    link.on('error', (e) => errors.push(e));
+    peer.send(new Uint8Array([0x48, 0x49, 0xa0, 0x7c, 0x78, 0x0a])); // "HI\xA0|x\n" (wire.md §7.5)
+    peer.send(new TextEncoder().encode('OK|ü\n'));
+    await tick();
+    expect(got.map((m) => [m.type, m.args])).to.deep.equal([['HI\uFFFD', ['x']], ['OK', ['ü']]]);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('delivers a typeless line with type "" and skips empty lines (AllLog frames end with \\n\\n, wire.md §5.2)', async () => {
+    const { link, peer } = linked();
+    const got = collect(link);
+    peer.send('||\n');
+    peer.send('[log] x\n\n');
+    await tick();
+    expect(got.map((m) => [m.type, m.line])).to.deep.equal([['', '||'], ['[log] x', '[log] x']]);
+  });
+
+  it('dispatches synchronously and in frame order to type listeners, then message listeners', async () => {
+    const { link, peer } = linked();
+    const order: string[] = [];
+    link.on('message', (m) => order.push('message:' + m.line));
+    link.on('KEY', (m) => order.push('KEY:' + m.line));
+    const frame = new Promise<void>((resolve) => link.on('message', () => resolve()));
+    peer.send('KEY|1\nKEY|2\n');
+    await frame;
+    // Both lines were handled within the one frame event: no reordering, no deferral.
+    expect(order).to.deep.equal(['KEY:KEY|1', 'message:KEY|1', 'KEY:KEY|2', 'message:KEY|2']);
+  });
+
+  it('keeps a peer line named like a link event away from link event listeners', async () => {
+    const { link, peer } = linked();
+    const closes: unknown[] = [];
+    link.on('close', (e) => closes.push(e));
+    const got = collect(link);
+    peer.send('close|now\n');
+    await tick();
+    expect(closes).to.deep.equal([]);
+    expect(got.map((m) => m.type)).to.deep.equal(['close']);
+  });
+});
+
+describe('AgentLink: on', () => {
+  it('returns an unsubscribe function; unsubscribing twice is harmless', async () => {
+    const { link, peer } = linked();
+    const got: string[] = [];
+    const off = link.on('MOTION_EVENT_DELETE', (m) => got.push(m.args[1]));
+    peer.send('MOTION_EVENT_DELETE|mei|a\n');
+    await tick();
+    off();
+    off();
+    peer.send('MOTION_EVENT_DELETE|mei|b\n');
+    await tick();
+    expect(got).to.deep.equal(['a']);
+  });
+
+  it('types listeners through the catalog; a misspelt type does not compile', () => {
+    const { link } = linked();
+    link.on('MOTION_EVENT_DELETE', (m) => {
+      const motion: string = m.args[1];
+      const type: 'MOTION_EVENT_DELETE' = m.type;
+      return [motion, type];
+    });
+    link.on('RECOG_EVENT_STOP', (m) => m.args[0].toUpperCase());
+    // @ts-expect-error misspelt message type
+    link.on('MOTION_EVENT_DELET', () => {});
+    // @ts-expect-error MOTION_EVENT_DELETE has two arguments
+    link.on('MOTION_EVENT_DELETE', (m) => m.args[2].length);
+    // @ts-expect-error a close listener gets a LinkCloseEvent, not a message
+    link.on('close', (m: IncomingMessage) => m.line);
+  });
+
+  it('a throwing listener does not stop the others; the error goes to error listeners', async () => {
+    const { link, peer } = linked();
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const boom = new Error('listener bug');
+    link.on('error', (e) => errors.push(e));
+    link.on('MODEL_EVENT_ADD', () => {
+      throw boom;
+    });
+    link.on('MODEL_EVENT_ADD', () => seen.push('second'));
+    link.on('message', () => seen.push('message'));
+    peer.send('MODEL_EVENT_ADD|mei\n');
+    await tick();
+    expect(seen).to.deep.equal(['second', 'message']);
+    expect(errors).to.deep.equal([boom]);
+  });
+
+  it('a listener may unsubscribe itself during dispatch without skipping the next one', async () => {
+    const { link, peer } = linked();
+    const seen: string[] = [];
+    const off = link.on('message', () => {
+      seen.push('first');
+      off();
+    });
+    link.on('message', () => seen.push('second'));
+    peer.send('A\n');
+    peer.send('B\n');
+    await tick();
+    expect(seen).to.deep.equal(['first', 'second', 'second']);
+  });
+});
+
+describe('AgentLink: waitFor', () => {
+  it('resolves with the next message of a type, typed by the catalog', async () => {
+    const { link, peer } = linked();
+    const wait = link.waitFor('MOTION_EVENT_DELETE', { timeoutMs: 1000 });
+    peer.send('OTHER\n');
+    peer.send('MOTION_EVENT_DELETE|mei|action\n');
+    const m = await wait;
+    const motion: string = m.args[1];
+    expect(motion).to.equal('action');
+  });
+
+  it('resolves with the first message a predicate accepts (e.g. a sync echo, wire.md §12)', async () => {
+    const { link, peer } = linked();
+    const wait = link.waitFor((m) => m.type === 'MMDSDK_SYNC' && m.args[0] === '7');
+    peer.send('MMDSDK_SYNC|6\n');
+    peer.send('MMDSDK_SYNC|7\n');
+    expect((await wait).line).to.equal('MMDSDK_SYNC|7');
+  });
+
+  it('rejects with ERR_TIMEOUT after timeoutMs', async () => {
+    const { link } = linked();
+    const err = await rejectsWith(link.waitFor('MODEL_EVENT_ADD', { timeoutMs: 20 }), 'ERR_TIMEOUT');
+    expect(err.message).to.contain('MODEL_EVENT_ADD');
+  });
+
+  it('uses the link-wide waitTimeoutMs', async () => {
+    const { link } = linked({ waitTimeoutMs: 10 });
+    await rejectsWith(link.waitFor('MODEL_EVENT_ADD'), 'ERR_TIMEOUT');
+  });
+
+  it('rejects with ERR_ABORTED when the signal aborts, before or during the wait', async () => {
+    const { link } = linked();
+    await rejectsWith(link.waitFor('MODEL_EVENT_ADD', { signal: AbortSignal.abort() }), 'ERR_ABORTED');
+    const ctl = new AbortController();
+    const wait = link.waitFor('MODEL_EVENT_ADD', { signal: ctl.signal });
+    ctl.abort(new Error('user gave up'));
+    const err = await rejectsWith(wait, 'ERR_ABORTED');
+    expect((err.cause as Error).message).to.equal('user gave up');
+  });
+
+  it('rejects every pending wait with ERR_CLOSED on close(), and new waits at once', async () => {
+    const { link } = linked();
+    const a = link.waitFor('MODEL_EVENT_ADD');
+    const b = link.waitFor(() => false, { timeoutMs: Infinity });
+    link.close();
+    await rejectsWith(a, 'ERR_CLOSED');
+    await rejectsWith(b, 'ERR_CLOSED');
+    await rejectsWith(link.waitFor('MODEL_EVENT_ADD'), 'ERR_CLOSED');
+  });
+
+  it('rejects with ERR_CLOSED when the peer closes', async () => {
+    const { link, peer } = linked();
+    const wait = link.waitFor('MODEL_EVENT_ADD');
+    peer.close();
+    await rejectsWith(wait, 'ERR_CLOSED');
+    expect(link.closed).to.equal(true);
+  });
+
+  it('rejects with the predicate\'s own error when it throws', async () => {
+    const { link, peer } = linked();
+    const bug = new Error('predicate bug');
+    const wait = link.waitFor(() => {
+      throw bug;
+    });
+    peer.send('A\n');
+    try {
+      await wait;
+      expect.fail('should reject');
+    } catch (err) {
+      expect(err).to.equal(bug);
+    }
+  });
+});
+
+describe('AgentLink: async iteration', () => {
+  it('yields every message in order and ends cleanly after close()', async () => {
+    const { link, peer } = linked();
+    const seen: string[] = [];
+    const loop = (async () => {
+      for await (const m of link) seen.push(m.line);
+    })();
+    peer.send('A\nB\n');
+    peer.send('C\n');
+    await tick();
+    link.close();
+    await loop;
+    expect(seen).to.deep.equal(['A', 'B', 'C']);
+  });
+
+  it('delivers buffered messages, then fails with ERR_CLOSED when the peer closes', async () => {
+    const { link, peer } = linked();
+    const it = link[Symbol.asyncIterator]();
+    peer.send('A\n');
+    peer.close();
+    await tick();
+    expect((await it.next()).value.line).to.equal('A');
+    await rejectsWith(it.next(), 'ERR_CLOSED');
+    expect((await it.next()).done).to.equal(true);
+  });
+
+  it('fails with ERR_SLOW_CONSUMER when it falls iteratorBufferSize messages behind', async () => {
+    const { link, peer } = linked({ iteratorBufferSize: 3 });
+    const it = link[Symbol.asyncIterator]();
+    for (let i = 0; i < 5; i++) peer.send(`M|${i}\n`);
+    await tick();
+    const lines = [(await it.next()).value.line, (await it.next()).value.line, (await it.next()).value.line];
+    expect(lines).to.deep.equal(['M|0', 'M|1', 'M|2']);
+    const err = await rejectsWith(it.next(), 'ERR_SLOW_CONSUMER');
+    expect(err.message).to.contain('iteratorBufferSize');
+  });
+
+  it('stops buffering when the loop breaks', async () => {
+    const { link, peer } = linked({ iteratorBufferSize: 1 });
+    peer.send('A\n');
+    for await (const m of link) {
+      expect(m.line).to.equal('A');
+      break;
+    }
+    const errors: unknown[] = [];
+    link.on('error', (e) => errors.push(e));
+    peer.send('B\nC\nD\n'); // would overflow a still-registered iterator
+    await tick();
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('an iterator made after the link closed is done at once', async () => {
+    const { link } = linked();
+    link.close();
+    expect((await link[Symbol.asyncIterator]().next()).done).to.equal(true);
+  });
+});
+
+describe('AgentLink: close', () => {
+  it('closes the socket with no status code and no reason (wire.md §6.3), once', async () => {
+    const { link, socket } = linked();
+    const closes: LinkCloseEvent[] = [];
+    link.on('close', (e) => closes.push(e));
+    link.close();
+    link.close();
+    expect(socket.closeCalls).to.deep.equal([[]]);
+    await tick();
+    expect(closes).to.deep.equal([{ code: 1005, reason: '', reconnecting: false }]);
+    expect(link.connected).to.equal(false);
+    expect(link.closed).to.equal(true);
+  });
+
+  it('reports a peer close with its code', async () => {
+    const { link, socket } = linked();
+    const closes: LinkCloseEvent[] = [];
+    link.on('close', (e) => closes.push(e));
+    socket.drop();
+    await tick();
+    expect(closes).to.deep.equal([{ code: 1006, reason: '', reconnecting: false }]);
+    link.close(); // idempotent after the peer closed too
+    expect(socket.closeCalls).to.deep.equal([]);
+  });
+
+  it('ignores frames that arrive after close()', async () => {
+    const { link, socket } = linked();
+    const got = collect(link);
+    link.close();
+    socket.dispatchEvent(Object.assign(new Event('message'), { data: 'LATE\n' }));
+    expect(got).to.deep.equal([]);
+  });
+});
+
+describe('AgentLink: sendAudio', () => {
+  const pcm = (ms: number, value = 0) => new Int16Array((ms * SND_BYTES_PER_SECOND) / 2000).fill(value);
+  const header = (frame: string | Uint8Array) => new TextDecoder().decode((frame as Uint8Array).subarray(0, 7));
+
+  it('sends SND chunks as binary frames, in order (wire.md §8.1)', async () => {
+    const { link, socket } = linked();
+    await link.sendAudio(pcm(100), { realtime: false });
+    expect(socket.sent.every((f) => f instanceof Uint8Array)).to.equal(true);
+    expect(socket.sent.map(header)).to.deep.equal(['SND1280', 'SND1280', 'SND0640']);
+  });
+
+  it('paces in real time by default and leaves gaps over FLUSH_GAP_MS (wire.md "Verified" note 3)', async () => {
+    const { link, socket } = linked();
+    const started = performance.now();
+    await link.sendAudio(pcm(400), { leadMs: 0 });
+    const elapsed = performance.now() - started;
+    // The last chunk goes out when the audio before it has played: ≥ 80 % of 360 ms.
+    expect(elapsed).to.be.at.least(0.8 * 360);
+    const gaps = socket.sentAt.slice(1).map((t, i) => t - socket.sentAt[i]);
+    expect(Math.min(...gaps)).to.be.at.least(FLUSH_GAP_MS);
+  });
+
+  it('keeps gaps between chunks even when sending ahead of real time', async () => {
+    const { link, socket } = linked();
+    await link.sendAudio(pcm(200), { realtime: false });
+    const gaps = socket.sentAt.slice(1).map((t, i) => t - socket.sentAt[i]);
+    expect(Math.min(...gaps)).to.be.at.least(FLUSH_GAP_MS);
+    expect(link.audioAheadMs).to.be.greaterThan(0);
+  });
+
+  it('never runs more than SND_BUFFER_SECONDS ahead, across calls (wire.md §8.3)', async () => {
+    const { link } = linked({ maxBufferedBytes: Infinity });
+    const started = performance.now();
+    await link.sendAudio(pcm(30_000), { realtime: false, gapMs: 0, chunkBytes: 4096 });
+    await link.sendAudio(pcm(30_500), { realtime: false, gapMs: 0, chunkBytes: 4096 });
+    const elapsed = performance.now() - started;
+    expect(link.audioAheadMs).to.be.at.most(SND_BUFFER_SECONDS * 1000);
+    expect(elapsed).to.be.at.least(0.8 * 500); // the last 0.5 s had to wait for playback
+  });
+
+  it('refuses a lead beyond the 60 s buffer with ERR_AUDIO_AHEAD, sending nothing', async () => {
+    const { link, socket } = linked();
+    await rejectsWith(link.sendAudio(pcm(40), { leadMs: SND_BUFFER_SECONDS * 1000 }), 'ERR_AUDIO_AHEAD');
+    await rejectsWith(link.sendAudio(pcm(40), { leadMs: -1 }), 'ERR_AUDIO_AHEAD');
+    expect(socket.sent).to.deep.equal([]);
+  });
+
+  it('rejects odd PCM before sending anything', async () => {
+    const { link, socket } = linked();
+    await rejectsWith(link.sendAudio(new Uint8Array(3)), 'ERR_ODD_PCM');
+    expect(socket.sent).to.deep.equal([]);
+  });
+
+  it('never interleaves two calls', async () => {
+    const { link, socket } = linked();
+    const a = link.sendAudio(pcm(80, 0x0101), { realtime: false, gapMs: 0 });
+    const b = link.sendAudio(pcm(80, 0x0202), { realtime: false, gapMs: 0 });
+    await Promise.all([a, b]);
+    expect(socket.sent.map((f) => (f as Uint8Array)[7])).to.deep.equal([1, 1, 2, 2]);
+  });
+
+  it('stops with ERR_ABORTED when aborted mid-stream', async () => {
+    const { link, socket } = linked();
+    const ctl = new AbortController();
+    const run = link.sendAudio(pcm(400), { leadMs: 0, signal: ctl.signal });
+    await tick(50);
+    ctl.abort();
+    await rejectsWith(run, 'ERR_ABORTED');
+    const count = socket.sent.length;
+    expect(count).to.be.within(1, 9);
+    await tick(60);
+    expect(socket.sent.length).to.equal(count);
+  });
+
+  it('stops with ERR_CLOSED when the link closes mid-stream', async () => {
+    const { link, socket } = linked();
+    const run = link.sendAudio(pcm(400), { leadMs: 0 });
+    await tick(30);
+    link.close();
+    await rejectsWith(run, 'ERR_CLOSED');
+    expect(socket.sent.length).to.be.below(10);
+  });
+
+  it('throws ERR_BACKPRESSURE rather than queueing when the socket is full', async () => {
+    const { link, socket } = linked({ maxBufferedBytes: 1000 });
+    socket.bufferedAmount = 5000;
+    await rejectsWith(link.sendAudio(pcm(40)), 'ERR_BACKPRESSURE');
+    expect(socket.sent).to.deep.equal([]);
+  });
+});
+
+describe('connect (injected WebSocket class)', () => {
+  function fakeServer(answers: Answer[]) {
+    const servers: MemorySocket[] = [];
+    const dialled: string[] = [];
+    const WebSocket = memoryWebSocketClass(
+      (url) => {
+        dialled.push(url);
+        return answers.shift() ?? 'accept';
+      },
+      (server) => servers.push(server),
+    );
+    return { WebSocket, servers, dialled };
+  }
+
+  it('opens a link over the given class and sends setup, then runs onOpen', async () => {
+    const { WebSocket, servers } = fakeServer(['accept']);
+    const order: string[] = [];
+    const link = await connect('ws://agent/chat', {
+      WebSocket,
+      setup: ['__AV_START'],
+      onOpen: (l) => {
+        order.push('onOpen');
+        l.send('HELLO');
+      },
+    });
+    await tick();
+    expect(order).to.deep.equal(['onOpen']);
+    expect(link.connected).to.equal(true);
+    expect(servers[0].peer!.sent).to.deep.equal(['__AV_START\n', 'HELLO\n']);
+    link.close();
+  });
+
+  it('rejects with ERR_CONNECT when the connection is refused', async () => {
+    const { WebSocket } = fakeServer(['refuse']);
+    const err = await rejectsWith(connect('ws://agent/chat', { WebSocket }), 'ERR_CONNECT');
+    expect(err.message).to.contain('ws://agent/chat');
+  });
+
+  it('rejects with ERR_TIMEOUT when nothing answers, and closes the socket', async () => {
+    const { WebSocket } = fakeServer(['silent']);
+    await rejectsWith(connect('ws://agent/chat', { WebSocket, connectTimeoutMs: 20 }), 'ERR_TIMEOUT');
+  });
+
+  it('rejects with ERR_ABORTED when the signal aborts', async () => {
+    const { WebSocket } = fakeServer(['silent']);
+    const ctl = new AbortController();
+    const pending = connect('ws://agent/chat', { WebSocket, signal: ctl.signal });
+    ctl.abort();
+    await rejectsWith(pending, 'ERR_ABORTED');
+  });
+
+  it('reconnects after a drop, re-sends setup, keeps waits, and emits close/open', async () => {
+    const { WebSocket, servers } = fakeServer(['accept', 'refuse', 'accept']);
+    const events: string[] = [];
+    const link = await connect('ws://agent/chat', {
+      WebSocket,
+      setup: ['__AV_START'],
+      reconnect: { minDelayMs: 5, maxDelayMs: 20, jitter: 0 },
+    });
+    link.on('close', (e) => events.push(`close:${e.code}:${e.reconnecting}`));
+    link.on('open', () => events.push('open'));
+    const wait = link.waitFor('MODEL_EVENT_ADD', { timeoutMs: 2000 });
+    servers[0].drop();
+    await new Promise<void>((resolve) => link.on('open', () => resolve()));
+    expect(events).to.deep.equal(['close:1006:true', 'open']);
+    expect(servers).to.have.length(2);
+    expect(servers[1].peer!.sent).to.deep.equal(['__AV_START\n']);
+    servers[1].send('MODEL_EVENT_ADD|mei\n');
+    expect((await wait).args).to.deep.equal(['mei']);
+    link.close();
+    await tick();
+    expect(events.at(-1)).to.equal('close:1005:false');
+  });
+
+  it('throws ERR_CLOSED from send while reconnecting, instead of queueing', async () => {
+    const { WebSocket, servers } = fakeServer(['accept', 'silent']);
+    const link = await connect('ws://agent/chat', { WebSocket, connectTimeoutMs: 1000, reconnect: { minDelayMs: 5, jitter: 0 } });
+    servers[0].drop();
+    await tick();
+    const err = throwsWith(() => link.send('A'), 'ERR_CLOSED');
+    expect(err.message).to.contain('reconnecting');
+    link.close();
+  });
+
+  it('gives up after maxRetries and closes for good', async () => {
+    const { WebSocket, servers } = fakeServer(['accept', 'refuse', 'refuse']);
+    const link = await connect('ws://agent/chat', { WebSocket, reconnect: { minDelayMs: 1, jitter: 0, maxRetries: 2 } });
+    const wait = link.waitFor('X' as 'MODEL_EVENT_ADD', { timeoutMs: 5000 });
+    const closed = new Promise<LinkCloseEvent>((resolve) => link.on('close', (e) => !e.reconnecting && resolve(e)));
+    servers[0].drop();
+    await rejectsWith(wait, 'ERR_CONNECT');
+    expect((await closed).reconnecting).to.equal(false);
+    expect(link.closed).to.equal(true);
+  });
+
+  it('a link closed while it waits to reconnect stays closed', async () => {
+    const { WebSocket, servers, dialled } = fakeServer(['accept']);
+    const link = await connect('ws://agent/chat', { WebSocket, reconnect: { minDelayMs: 30, jitter: 0 } });
+    servers[0].drop();
+    await tick();
+    link.close();
+    await tick(60);
+    expect(dialled).to.have.length(1);
+    expect(link.closed).to.equal(true);
+  });
+});
