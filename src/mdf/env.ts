@@ -1,0 +1,69 @@
+// `%ENV{NAME}` references (mdf.md §3.5). Expansion is always an explicit call with an
+// environment the caller passes in: core code never reads process.env.
+import { MmdError } from '../errors.js';
+import { utf8ByteLength } from '../utf8.js';
+
+const OPEN = '%ENV{';
+
+/** MMDAgent_replaceEnvDup works in a 2048-byte buffer: a longer result is "too long" (mdf.md §3.5). */
+const ENV_RESULT_MAX_BYTES = 2048;
+
+/**
+ * Replacements before we call an expansion runaway. A terminating expansion of a ≤ 2048-byte
+ * text needs far fewer; this only bounds contrived chains that neither repeat nor grow.
+ */
+const ENV_MAX_STEPS = 4096;
+
+/**
+ * Index of the first `%ENV{` that has no closing `}`, or -1. Such a reference makes
+ * MMDAgent-EX's Option parser reject the whole file (mdf.md §2, §3.5), whatever the environment.
+ */
+export function brokenEnvAt(text: string): number {
+  for (let at = text.indexOf(OPEN); at >= 0; ) {
+    const close = text.indexOf('}', at + OPEN.length);
+    if (close < 0) return at;
+    at = text.indexOf(OPEN, close + 1);
+  }
+  return -1;
+}
+
+/**
+ * Expands `%ENV{NAME}` in `text` as MMDAgent-EX does (mdf.md §3.5): an unset variable gives
+ * the empty string, several references are allowed, and the search restarts from the start
+ * after every replacement, so references inside a variable's value are expanded too.
+ * Throws ERR_MDF_ENV for a `%ENV{` without `}`, a result over 2048 bytes, and a
+ * self-referencing chain (where MMDAgent-EX would loop forever).
+ */
+export function expandEnv(text: string, env: Readonly<Record<string, string | undefined>>): string {
+  if (!text.includes(OPEN)) return text;
+  const seen = new Set<string>([text]);
+  for (let steps = 0; ; steps++) {
+    const at = text.indexOf(OPEN);
+    if (at < 0) return text;
+    const close = text.indexOf('}', at + OPEN.length);
+    if (close < 0) {
+      throw new MmdError(
+        'ERR_MDF_ENV',
+        `"%ENV{" at index ${at} of ${JSON.stringify(clip(text))} has no closing "}"; MMDAgent-EX rejects the whole .mdf file for this (mdf.md §3.5): add the "}" or remove the reference`,
+      );
+    }
+    const name = text.slice(at + OPEN.length, close);
+    const value = Object.hasOwn(env, name) ? env[name] : undefined;
+    text = text.slice(0, at) + (typeof value === 'string' ? value : '') + text.slice(close + 1);
+    if (utf8ByteLength(text) > ENV_RESULT_MAX_BYTES) {
+      throw new MmdError(
+        'ERR_MDF_ENV',
+        `expanding %ENV{${name}} makes the text longer than ${ENV_RESULT_MAX_BYTES} bytes, which MMDAgent-EX rejects as too long (mdf.md §3.5): shorten the variable's value`,
+      );
+    }
+    if (seen.has(text) || steps >= ENV_MAX_STEPS) {
+      throw new MmdError(
+        'ERR_MDF_ENV',
+        `%ENV{${name}} refers back to itself (directly or through other variables), so MMDAgent-EX would loop forever expanding it (mdf.md §3.5): break the cycle in the environment`,
+      );
+    }
+    seen.add(text);
+  }
+}
+
+const clip = (text: string) => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
