@@ -9,3 +9,4 @@ export * from './stream-parser.js';
 export * from './audio.js';
 export * from './avatar.js';
 export * from './link.js';
+export * from './mdf/index.js';
