@@ -230,7 +230,7 @@
   function logLine(dir, line, extra) {
     const bar = line.indexOf('|');
     const comma = line.startsWith('__AV') ? line.indexOf(',') : -1;
-    const cut = bar >= 0 ? bar : comma;
+    const cut = dir === 'note' ? -1 : bar >= 0 ? bar : comma;
     const entry = {
       time: new Date(),
       dir,
@@ -262,7 +262,7 @@
     const m = document.createElement('span');
     m.className = 'msg';
     const ty = document.createElement('span');
-    ty.className = `ty ${typeClass(entry.type)}`;
+    ty.className = `ty ${entry.dir === 'note' ? 'note' : typeClass(entry.type)}`;
     ty.textContent = entry.type;
     m.append(ty);
     if (entry.rest) {
@@ -459,24 +459,21 @@
   // ---------------------------------------------------------------- composer
 
   /**
-   * The catalog's commands as { name, label, args: [{ name, type, optional, enum, description }] }.
-   * Forms of one command (e.g. MODEL_BINDBONE fixed/keyvalue) are separate entries.
+   * The composer's forms: one entry per command form ({ name, form?, area, builder, example,
+   * args: [{ name, type, optional, enum?, description?, fixed?, variadic? }] }), from
+   * playground/catalog.js (generated from the SDK's catalog), built and validated by the SDK's
+   * builders so every error shown is the SDK's own MmdError.
    */
   function catalogCommands() {
-    const raw = sdk.catalog || sdk.CATALOG || sdk.messageCatalog;
-    const list = typeof raw === 'function' ? raw() : raw;
-    const all = Array.isArray(list) ? list : list && typeof list === 'object' ? Object.values(list).flat() : [];
-    return all
-      .filter((m) => m && (m.direction === undefined || m.direction === 'command'))
-      .filter((m) => !/^(SND|__AV|RECOG_RECORD)/.test(m.name))
-      .map((m) => ({
-        name: m.name,
-        label: m.form ? `${m.name} (${m.form})` : m.name,
-        area: m.area || '',
-        description: m.description || '',
-        example: m.example || '',
-        args: (m.args || []).map((a) => ({ ...a })),
-      }));
+    const list = Array.isArray(globalThis.MmdPlaygroundCatalog) ? globalThis.MmdPlaygroundCatalog : [];
+    return list
+      .filter((m) => builderOf(m))
+      .map((m) => ({ ...m, label: m.form ? `${m.name} (${m.form})` : m.name }));
+  }
+
+  function builderOf(entry) {
+    const fn = (sdk.commands && sdk.commands[entry.builder]) || sdk[entry.builder];
+    return typeof fn === 'function' ? fn : null;
   }
 
   const commandList = catalogCommands();
@@ -510,14 +507,25 @@
     box.querySelectorAll('.field').forEach((f) => f.remove());
     currentCommand = commandList[Number($('command-select').value)] || null;
     $('command-doc').textContent = currentCommand
-      ? [currentCommand.description, currentCommand.example && `Example: ${currentCommand.example}`].filter(Boolean).join(' ')
-      : 'The SDK bundle has no catalog data; use the raw line below.';
+      ? currentCommand.example && `Example: ${currentCommand.example}`
+      : 'The command list (catalog.js) did not load; use the raw line below.';
     box.classList.toggle('none', !currentCommand || currentCommand.args.length === 0);
     if (!currentCommand) return validateCommand();
     currentCommand.args.forEach((arg, i) => {
       const field = document.createElement('div');
       field.className = 'field';
       const id = `arg-${i}`;
+      if (arg.fixed) {
+        const p = document.createElement('p');
+        p.className = 'hint';
+        p.append(`${arg.name}: `);
+        const c = document.createElement('code');
+        c.textContent = arg.enum[0];
+        p.append(c, ' (fixed by this form)');
+        field.append(p);
+        box.append(field);
+        return;
+      }
       const label = document.createElement('label');
       label.htmlFor = id;
       label.append(arg.name, ' ');
@@ -538,9 +546,14 @@
         input.autocomplete = 'off';
         input.spellcheck = false;
         if (ARG_HINTS[arg.type]) input.placeholder = ARG_HINTS[arg.type];
+        if (arg.variadic) input.placeholder = 'more items, separated by |';
       }
       input.id = id;
       input.dataset.index = String(i);
+      // Start from the catalog's example, so the form is valid and shows what a value looks like.
+      const sample = exampleArgs(currentCommand)[i];
+      if (sample !== undefined && !arg.variadic) input.value = sample;
+      else if (arg.variadic) input.value = exampleArgs(currentCommand).slice(i).join('|');
       if (!arg.optional) input.required = true;
       field.append(label, input);
       if (arg.description) {
@@ -558,18 +571,43 @@
     validateCommand();
   }
 
+  function exampleArgs(entry) {
+    if (!entry.example) return [];
+    try {
+      return sdk.parseMessage(entry.example).args;
+    } catch {
+      return [];
+    }
+  }
+
+  const NUMBERS = { vec2: 2, vec3: 3, rot3: 3, color3: 3, color4: 4, edge5: 5 };
+
+  /** A form field's text as the value the builder takes (numbers, tuples, lists), so the SDK checks it. */
+  function builderValue(arg, text) {
+    if (arg.type === 'int' || arg.type === 'float') return text.trim() === '' ? Number.NaN : Number(text);
+    if (NUMBERS[arg.type]) return text.split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
+    if (arg.type === 'csv') return text.split(',');
+    return text;
+  }
+
   /** The form as a Message (trailing empty optionals left out), or throws the SDK's MmdError. */
   function commandFromForm() {
     if (!currentCommand) throw new Error('No command selected.');
-    const values = currentCommand.args.map((_, i) => $(`arg-${i}`).value);
+    const values = [];
+    const args = currentCommand.args;
     // Optional arguments can only be left out from the end: MMDAgent-EX splits on `|` and
-    // collapses empty fields, so a gap would shift every later argument (messages.md §1).
-    let end = values.length;
-    while (end > 0 && values[end - 1] === '' && currentCommand.args[end - 1].optional) end--;
-    const msg = { type: currentCommand.name, args: values.slice(0, end) };
-    if (typeof sdk.validateCommand === 'function') sdk.validateCommand(msg);
-    sdk.formatMessage(msg); // every wire rule (wire.md §12): empty fields, `|`, length, ...
-    return msg;
+    // collapses empty fields, so a gap would shift every later argument (messages.md §1). The
+    // builder refuses a gap, so an empty optional before a filled one shows its error.
+    let last = args.length - 1;
+    while (last >= 0 && args[last].optional && !args[last].fixed && $(`arg-${last}`).value === '') last--;
+    for (let i = 0; i <= last; i++) {
+      const arg = args[i];
+      if (arg.fixed) continue;
+      const text = $(`arg-${i}`).value;
+      if (arg.variadic) values.push(...text.split('|').filter((x) => x !== ''));
+      else values.push(text === '' && arg.optional ? undefined : builderValue(arg, text));
+    }
+    return builderOf(currentCommand)(...values);
   }
 
   function validateCommand() {
@@ -581,8 +619,8 @@
       error = err;
     }
     const fields = $('command-args').querySelectorAll('input, select');
-    const badIndex = error && typeof error.index === 'number' ? error.index : null;
-    fields.forEach((f) => f.setAttribute('aria-invalid', String(badIndex !== null && Number(f.dataset.index) === badIndex)));
+    // The SDK's message names the argument; also mark empty required fields for a quick look.
+    fields.forEach((f) => f.setAttribute('aria-invalid', String(!!error && f.required && f.value === '')));
     $('command-preview').textContent = msg ? sdk.formatMessage(msg) : '';
     showError($('command-error'), currentCommand ? error : null);
     $('command-send').dataset.valid = String(!!msg);
@@ -804,7 +842,7 @@
     mic.pendingSamples = 0;
     try {
       // The microphone already runs in real time, so no pacing is needed here.
-      const sent = state.link.sendAudio(joined, { realtime: false });
+      const sent = state.link.sendAudio(joined);
       if (sent && typeof sent.catch === 'function') sent.catch((err) => stopMic('bad', err));
       mic.sentBytes += joined.length * 2;
       $('mic-sent').textContent = `${(mic.sentBytes / 32000).toFixed(1)} s sent`;
