@@ -2,7 +2,7 @@
 // them after a line is swallowed, so empty lines never exist.
 import { MmdError } from './errors.js';
 import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS } from './limits.js';
-import { checkWireText, utf8ByteLength } from './utf8.js';
+import { checkWireText, isHigh, isLow, utf8ByteLength } from './utf8.js';
 
 export { utf8ByteLength };
 
@@ -91,6 +91,7 @@ export class LineDecoder {
   private dropping = false; // skipping the rest of an oversize line
   private overflowBytes = 0; // size reached by the line dropped during this push
   private held: string[] = []; // lines of a chunk whose push() threw ERR_LINE_TOO_LONG
+  private lastUnit = 0; // last UTF-16 unit of the partial line, to measure split surrogate pairs
 
   constructor(opts?: { maxLineBytes?: number }) {
     const max = opts?.maxLineBytes ?? MAX_FRAME_BYTES;
@@ -102,17 +103,19 @@ export class LineDecoder {
 
   /** Feeds one chunk; returns the lines it completed (without terminators). */
   push(chunk: string | Uint8Array | ArrayBuffer): string[] {
-    const lines = this.held;
-    this.held = [];
-    if (typeof chunk === 'string') this.pushText(chunk, lines);
-    else if (chunk instanceof Uint8Array) this.pushBytes(chunk, lines);
-    else if (chunk instanceof ArrayBuffer) this.pushBytes(new Uint8Array(chunk), lines);
+    let bytes: Uint8Array | undefined;
+    if (chunk instanceof Uint8Array) bytes = chunk;
+    else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
     else if (ArrayBuffer.isView(chunk)) {
       const view = chunk as ArrayBufferView;
-      this.pushBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), lines);
-    } else {
+      bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    } else if (typeof chunk !== 'string') {
       throw new MmdError('ERR_BAD_INPUT', `LineDecoder.push takes a string, Uint8Array or ArrayBuffer, got ${chunk === null ? 'null' : typeof chunk}`);
     }
+    const lines = this.held;
+    this.held = [];
+    if (bytes) this.pushBytes(bytes, lines);
+    else this.pushText(chunk as string, lines);
     if (this.overflowBytes > 0) {
       const size = this.overflowBytes;
       this.overflowBytes = 0;
@@ -136,6 +139,7 @@ export class LineDecoder {
     this.parts = [];
     this.partBytes = 0;
     this.dropping = false;
+    this.lastUnit = 0;
     if (this.decoderOpen) this.decoder.decode();
     this.decoderOpen = false;
     if (partial > 0) {
@@ -161,6 +165,7 @@ export class LineDecoder {
   }
 
   private pushBytes(b: Uint8Array, lines: string[]): void {
+    this.lastUnit = 0;
     let start = 0;
     for (let i = 0; i < b.length; i++) {
       const c = b[i];
@@ -185,7 +190,10 @@ export class LineDecoder {
   }
 
   private add(text: string): void {
-    this.addBytes(text, utf8ByteLength(text));
+    // A surrogate pair split over two string chunks is 4 bytes, not two lone ones of 3.
+    const rejoined = isLow(text.charCodeAt(0)) && isHigh(this.lastUnit) ? 2 : 0;
+    this.lastUnit = text.charCodeAt(text.length - 1);
+    this.addBytes(text, utf8ByteLength(text) - rejoined);
   }
 
   private addBytes(text: string, bytes: number): void {
@@ -202,6 +210,7 @@ export class LineDecoder {
   }
 
   private endLine(lines: string[]): void {
+    this.lastUnit = 0;
     if (this.dropping) {
       this.dropping = false;
       return;

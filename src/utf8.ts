@@ -7,8 +7,8 @@ const CR = 0x0d;
 const NUL = 0x00;
 const PIPE = 0x7c;
 
-const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
-const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+export const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+export const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 /**
  * UTF-8 byte length of `s` without encoding it. A lone surrogate counts 3 bytes because
