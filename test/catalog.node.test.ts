@@ -1,0 +1,54 @@
+// Node-only checks of the catalog: generated files are fresh, and the catalog tree-shakes.
+import { expect } from 'chai';
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from './harness.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Minified (and gzipped) size of a bundle of one entry line, as a browser bundler would make it. */
+async function bundle(contents: string) {
+  const result = await build({
+    stdin: { contents, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+  });
+  const code = result.outputFiles[0].text;
+  return { code, bytes: code.length, gzip: gzipSync(code, { level: 9 }).length };
+}
+
+describe('catalog generation', () => {
+  it('src/catalog/*.ts and docs/messages.md match messages.json (run node scripts/gen-catalog.mjs)', () => {
+    const run = spawnSync(process.execPath, ['scripts/gen-catalog.mjs', '--check'], { cwd: root, encoding: 'utf8' });
+    expect(run.stderr, run.stderr).to.equal('');
+    expect(run.status).to.equal(0);
+  });
+});
+
+describe('catalog tree-shaking', () => {
+  it('one builder does not pull in the other builders, the parse table or parseEvent', async () => {
+    const one = await bundle("export { synthStart } from './src/index.ts'");
+    const message = await bundle("export { formatMessage, formatNumber } from './src/message.ts'");
+    console.log(`  synthStart alone: ${one.bytes} B min, ${one.gzip} B gzip (formatMessage+formatNumber alone: ${message.bytes} B, ${message.gzip} B gzip)`);
+    expect(one.code).to.contain('SYNTH_START');
+    for (const other of ['MODEL_ADD', 'MOTION_EVENT_DELETE', 'modelAlias', 'PLUGIN_EVENT_ENABLE']) expect(one.code).not.to.contain(other);
+    // what the builder adds on top of the wire codec it needs: the shared helper and itself
+    expect(one.bytes - message.bytes).to.be.below(1800);
+  });
+
+  it('parseEvent does not pull in the builders', async () => {
+    const parse = await bundle("export { parseEvent } from './src/index.ts'");
+    const all = await bundle("export * from './src/catalog/index.ts'");
+    const builders = await bundle("export { commands } from './src/index.ts'");
+    console.log(`  parseEvent: ${parse.bytes} B min, ${parse.gzip} B gzip; all builders: ${builders.bytes} B, ${builders.gzip} B gzip; whole catalog: ${all.bytes} B, ${all.gzip} B gzip`);
+    expect(parse.code).not.to.contain('MmdError');
+    expect(parse.code).not.to.contain('ERR_BAD_ARGUMENT');
+    expect(parse.gzip).to.be.below(3500);
+    expect(all.gzip).to.be.below(8000);
+  });
+});
