@@ -115,7 +115,8 @@ export type SndPart = Uint8Array | SndControlWord;
  * ERR_SND_HEADER, `pushParts` reports them in order. Like MMDAgent-EX, a `\n` or `\r\n` right
  * after a word is consumed only if it is in the same push; a later stray newline is refused
  * (it would crash MMDAgent-EX, wire.md §7.2). Empty chunks (`SND0000`) yield nothing.
- * Payloads are fresh copies, so callers may reuse their input buffers.
+ * Payloads are fresh copies, so callers may reuse their input buffers. After an ERR_SND_HEADER
+ * the stream position is lost: start a new decoder.
  */
 export class SndDecoder {
   #header = new Uint8Array(SND_HEADER_BYTES);
@@ -138,7 +139,7 @@ export class SndDecoder {
   /** Ends the stream; throws ERR_TRUNCATED if a chunk is incomplete. */
   end(): void {
     if (this.#headerFill > 0 || this.#payload) {
-      const got = this.#payload ? `${this.#payloadFill} of ${this.#payload.length} payload bytes` : `${this.#headerFill} of 7 header bytes`;
+      const got = this.#payload ? `${this.#payloadFill} of ${this.#payload.length} payload bytes` : `${this.#headerFill} of ${SND_HEADER_BYTES} header bytes`;
       throw new MmdError('ERR_TRUNCATED', `SND stream ended inside the chunk at offset ${this.#at} (${got}); send whole chunks`);
     }
   }
@@ -323,6 +324,11 @@ export class Pcm16kResampler {
 
   #run(x: Float32Array, cap: number): Int16Array {
     const w = this.#width;
+    const inv = 1 / w;
+    const ring1 = this.#ring1;
+    const ring2 = this.#ring2;
+    let sum1 = this.#sum1;
+    let sum2 = this.#sum2;
     const m = x.length;
     const first = this.#inputs;
     const n = first + m;
@@ -337,15 +343,17 @@ export class Pcm16kResampler {
         filtered[j + 1] = v;
         continue;
       }
-      this.#sum1 += v - this.#ring1[at];
-      this.#ring1[at] = v;
-      const box = this.#sum1 / w;
-      this.#sum2 += box - this.#ring2[at];
-      this.#ring2[at] = box;
-      filtered[j + 1] = this.#sum2 / w;
+      sum1 += v - ring1[at];
+      ring1[at] = v;
+      const box = sum1 * inv;
+      sum2 += box - ring2[at];
+      ring2[at] = box;
+      filtered[j + 1] = sum2 * inv;
       if (++at === w) at = 0;
     }
     this.#ringAt = at;
+    this.#sum1 = sum1;
+    this.#sum2 = sum2;
     this.#last = filtered[m];
     this.#inputs = n;
 
@@ -354,8 +362,10 @@ export class Pcm16kResampler {
     while (end < cap && this.#ready(end, n)) end++;
     while (end > k0 && !this.#ready(end - 1, n)) end--;
     const out = new Int16Array(end - k0);
+    const rate = this.sampleRate;
+    const delay = this.#delay;
     for (let k = k0; k < end; k++) {
-      const t = (k * this.sampleRate) / SND_SAMPLE_RATE + this.#delay;
+      const t = (k * rate) / SND_SAMPLE_RATE + delay;
       const i = Math.floor(t);
       const frac = t - i;
       const a = filtered[i - first + 1];
