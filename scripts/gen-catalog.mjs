@@ -340,6 +340,27 @@ function recordings() {
 
 const PERIODIC = /^`(CURRENT_TIME|AVATAR_EVENT_IDLE)\\\|/;
 
+/** "echo after 135 ms, then MOTION_EVENT_ADD (135 ms), MOTION_EVENT_DELETE (2116 ms)". */
+function summary(r) {
+  const echoes = r.sent.map((x) => x.replace(/\|/g, '\\|'));
+  let echo;
+  const caused = [];
+  for (const row of r.rows) {
+    const cells = row.split(/ \| /);
+    const frame = cells[3].replace(/ \|$/, '');
+    if (echoes.includes(frame)) echo ??= cells[1];
+    else if (!PERIODIC.test(frame)) {
+      const type = frame.slice(1).split(/\\[|n]/)[0];
+      const last = caused[caused.length - 1];
+      if (last?.type === type) last.n++;
+      else caused.push({ type, t: cells[1], n: 1 });
+    }
+  }
+  const head = echo ? `echo after ${echo} ms` : 'no echo';
+  const list = caused.map((c) => `\`${c.type}\`${c.n > 1 ? ` ×${c.n}` : ''} (${c.t} ms)`);
+  return caused.length ? `${head}, then ${list.join(', ')}` : `${head}, nothing else`;
+}
+
 function docsMd() {
   const notes = notesFromMessagesMd();
   const recs = recordings();
@@ -353,7 +374,9 @@ function docsMd() {
     'Every message of the remote protocol, with the SDK builder that sends it and the fields',
     '`parseEvent` gives back. "Recorded" tables show what the real MMDAgent-EX did when the command',
     'was sent (protocol/real-client/transcripts.md: Linux build, about 8 frames per second; `t` is ms',
-    'after the command was written).',
+    'after the command was written). "Result" sums a table up: the echo, then the other frames in',
+    'order (periodic `CURRENT_TIME`/`AVATAR_EVENT_IDLE` left out); a frame can be a late event of an',
+    'earlier command, which the quoted note then says.',
     '',
     'Rules that hold for all of them (messages.md §1, wire.md §10):',
     '',
@@ -424,8 +447,16 @@ function docsMd() {
         }
         if (!r.rows.length) out.push('| — | nothing |');
         out.push('');
+        out.push(`Result: ${summary(r)}.`, '');
         if (r.note) out.push(`> ${r.note}`, '');
       }
+      if (!rs.length) out.push('Not recorded against the real app.', '');
+    }
+    if (m.direction === 'event' && !seen.has(m.name)) {
+      seen.add(m.name);
+      const after = [...recs.values()].flat().filter((r, i, all) => all.indexOf(r) === i && r.rows.some((row) => row.includes(`| \`${m.name}\\|`) || row.includes(`| \`${m.name}\\n`)));
+      if (after.length) out.push(`Seen in the recordings after: ${after.map((r) => `${r.id} (${r.title})`).join('; ')}.`, '');
+      else out.push('Not seen in the recordings.', '');
     }
   }
   return out.join('\n');
