@@ -1,0 +1,174 @@
+// Example 5 — an operator console for several terminals. Each MMDAgent-EX (shop1, shop2, ...)
+// connects to one server on its own channel; the operator lists the channels, picks one, types
+// lines and sees what comes back, through the server's relay.
+//
+//   npx tsx examples/operator-console.ts [--url http://127.0.0.1:9001] [--channel /shop1] [--token T]
+//
+// Try it without MMDAgent-EX: `npm start -- --path /shop1` in one terminal, then this.
+// Terminals: in each content's .mdf, Plugin_Remote_Websocket_Directory=/shop1 (or /shop2, ...).
+// Console commands: `:channels` lists again, `:use /shop2` switches, `:quit` leaves (Ctrl-D too).
+// Every other line is sent as it is, after the SDK's validation (a bad line is refused here,
+// with the reason, and never reaches MMDAgent-EX).
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { connect, type AgentLink } from 'mmdagent-ex-remote/server';
+
+export interface ChannelInfo {
+  path: string;
+  agent: boolean;
+  agentSince: string | null;
+  controllers: number;
+}
+
+export interface ConsoleOptions {
+  /** The server, as http://host:port or ws://host:port; default http://127.0.0.1:9001. */
+  url?: string;
+  /** Channel to open; default: the only one with an agent, else ask. */
+  channel?: string;
+  /** Controller token, when the server requires one. */
+  token?: string;
+  /** Typed lines; default process.stdin. */
+  input?: NodeJS.ReadableStream;
+  log?: (line: string) => void;
+}
+
+export interface OperatorConsole {
+  /** Resolves when the operator quits or the input ends. */
+  done: Promise<void>;
+  /** The current channel's link (changes with `:use`). */
+  readonly link: AgentLink | undefined;
+  close(): void;
+}
+
+function bases(url: string): { http: URL; ws: URL } {
+  const http = new URL(url);
+  http.protocol = http.protocol === 'wss:' || http.protocol === 'https:' ? 'https:' : 'http:';
+  const ws = new URL(http.href);
+  ws.protocol = http.protocol === 'https:' ? 'wss:' : 'ws:';
+  return { http, ws };
+}
+
+/** GET /channels: every channel, whether an MMDAgent-EX is on it, and how many controllers. */
+export async function listChannels(url: string, token?: string): Promise<ChannelInfo[]> {
+  const target = new URL('/channels', bases(url).http);
+  if (token) target.searchParams.set('token', token);
+  const res = await fetch(target);
+  if (!res.ok) throw new Error(`GET ${target.pathname} answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { channels: ChannelInfo[] }).channels;
+}
+
+function describe(c: ChannelInfo, i: number): string {
+  const agent = c.agent ? `MMDAgent-EX since ${c.agentSince ? new Date(c.agentSince).toLocaleTimeString() : '?'}` : 'no MMDAgent-EX';
+  return `  ${i + 1}) ${c.path.padEnd(12)} ${agent}, ${c.controllers} controller${c.controllers === 1 ? '' : 's'}`;
+}
+
+export async function run(opts: ConsoleOptions = {}): Promise<OperatorConsole> {
+  const log = opts.log ?? console.log;
+  const url = opts.url ?? 'http://127.0.0.1:9001';
+  const lines = createInterface({ input: opts.input ?? process.stdin, terminal: false });
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  lines.on('line', (l) => (queue.push(l), wake?.()));
+  lines.on('close', () => ((ended = true), wake?.()));
+  const nextLine = async (): Promise<string | undefined> => {
+    while (!queue.length && !ended) await new Promise<void>((r) => (wake = r));
+    return queue.shift();
+  };
+
+  const showChannels = async (): Promise<ChannelInfo[]> => {
+    const channels = await listChannels(url, opts.token);
+    log(channels.length ? 'channels:' : 'no channels yet (no MMDAgent-EX has connected)');
+    channels.forEach((c, i) => log(describe(c, i)));
+    return channels;
+  };
+
+  const pick = async (channels: ChannelInfo[]): Promise<string | undefined> => {
+    if (opts.channel) return opts.channel;
+    const withAgent = channels.filter((c) => c.agent);
+    if (withAgent.length === 1) return withAgent[0].path;
+    log(`pick a channel (1-${channels.length}, or type a path like /shop1):`);
+    const answer = (await nextLine())?.trim();
+    if (!answer) return undefined;
+    return /^\d+$/.test(answer) ? channels[Number(answer) - 1]?.path : answer.startsWith('/') ? answer : `/${answer}`;
+  };
+
+  let link: AgentLink | undefined;
+  const open = async (path: string) => {
+    link?.close();
+    const target = new URL(path, bases(url).ws);
+    if (opts.token) target.searchParams.set('token', opts.token);
+    const current = await connect(target.href);
+    link = current;
+    current.on('message', (msg) => {
+      if (msg.type === 'RELAY_AGENT_CONNECTED') log(`* MMDAgent-EX is on ${msg.args[0]}`);
+      else if (msg.type === 'RELAY_AGENT_DISCONNECTED') log(`* no MMDAgent-EX on ${msg.args[0]} (lines are refused until one connects)`);
+      else if (msg.type === 'RELAY_ERROR') log(`! ${msg.args[0]}: ${msg.args.slice(1).join('|')}`);
+      else log(`< ${msg.line}`);
+    });
+    current.on('close', (e) => {
+      if (link === current && !e.reconnecting) log(`* connection to ${path} closed`);
+    });
+    log(`* operating ${path} (type lines to send; :channels, :use /path, :quit)`);
+  };
+
+  const loop = async () => {
+    const first = await pick(await showChannels());
+    if (!first) return log('no channel chosen');
+    await open(first);
+    for (let line = await nextLine(); line !== undefined; line = await nextLine()) {
+      const text = line.trim();
+      if (!text) continue;
+      if (text === ':quit' || text === ':q') break;
+      if (text === ':channels') {
+        await showChannels().catch((err: Error) => log(`! ${err.message}`));
+        continue;
+      }
+      if (text.startsWith(':use ')) {
+        const path = text.slice(5).trim();
+        await open(path.startsWith('/') ? path : `/${path}`).catch((err: Error) => log(`! ${err.message}`));
+        continue;
+      }
+      try {
+        if (!link) throw new Error('not connected');
+        link.send(text);
+        log(`> ${text}`);
+      } catch (err) {
+        const e = err as { code?: string; message: string };
+        log(`! not sent${e.code ? ` (${e.code})` : ''}: ${e.message}`);
+      }
+    }
+  };
+
+  const done = loop().finally(() => {
+    lines.close();
+    link?.close();
+  });
+  return {
+    done,
+    get link() {
+      return link;
+    },
+    close() {
+      ended = true;
+      wake?.();
+      lines.close();
+      link?.close();
+    },
+  };
+}
+
+function isMain(): boolean {
+  return !!process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+}
+
+if (isMain()) {
+  const { values } = parseArgs({ options: { url: { type: 'string' }, channel: { type: 'string' }, token: { type: 'string' } } });
+  const app = await run({ url: values.url ?? process.env.MMD_SERVER, channel: values.channel, token: values.token });
+  process.once('SIGINT', () => app.close());
+  await app.done.catch((err: Error) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  });
+}
