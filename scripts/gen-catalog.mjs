@@ -222,7 +222,7 @@ function builderTs(m) {
   const enums = args.filter((a) => a.type === 'enum').map((a) => `, '${a.enum.join(',')}'`).join('');
   const spec = specOf(args);
   const id = `${head ? `${m.name}|${head}` : m.name}${spec ? ' ' + spec : ''}`;
-  return `${jsdoc(m)}\nexport const ${builderName(m)} = (...a: [${params.join(', ')}]): Message =>\n  cmd('${id}', a${enums});\n`;
+  return `${jsdoc(m)}\nexport const ${builderName(m)}: (...a: [${params.join(', ')}]) => Message =\n  /* @__PURE__ */ builder('${id}'${enums});\n`;
 }
 
 function commandsTs() {
@@ -233,7 +233,7 @@ function commandsTs() {
     '// exists for RECOG_RECORD_START/STOP (MMDAgent-EX drops them when they come over the socket,',
     '// wire.md §10.1), nor for the __AV*/SND* lines (see avatar.ts and audio.ts).',
     "import type { Message } from '../message.js';",
-    "import { cmd } from './build.js';",
+    "import { builder } from './build.js';",
     "import type { Color3, Color4, Edge5, Opt, Vec2, Vec3 } from './types.js';",
     '',
   ];

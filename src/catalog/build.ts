@@ -48,6 +48,7 @@ export function cmd(id: string, values: readonly unknown[], ...enums: string[]):
   const args = head.split('|');
   const type = args.shift()!;
   let k = 0;
+  let e = 0;
   let optional = false;
   for (let i = 0; i < values.length; i++) {
     if (spec[k] === '?') (optional = true), k++;
@@ -60,7 +61,7 @@ export function cmd(id: string, values: readonly unknown[], ...enums: string[]):
       check(values.slice(i).every((x) => x === undefined), what, 'a value, since a later optional argument is given', v);
       break;
     }
-    const text = field(what, kind, v, kind === 'e' ? enums.shift() : '');
+    const text = field(what, kind, v, kind === 'e' ? enums[e++] : '');
     args.push(...(kind === 'r' ? text.split('|') : [text]));
     if (spec[k + 1] !== '+') k++;
   }
@@ -69,3 +70,9 @@ export function cmd(id: string, values: readonly unknown[], ...enums: string[]):
   formatMessage(msg);
   return msg;
 }
+
+/** One builder: a pure factory, so that bundlers drop the builders nobody imports. */
+export const builder =
+  (id: string, ...enums: string[]) =>
+  (...values: unknown[]): Message =>
+    cmd(id, values, ...enums);

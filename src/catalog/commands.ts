@@ -4,748 +4,748 @@
 // exists for RECOG_RECORD_START/STOP (MMDAgent-EX drops them when they come over the socket,
 // wire.md §10.1), nor for the __AV*/SND* lines (see avatar.ts and audio.ts).
 import type { Message } from '../message.js';
-import { cmd } from './build.js';
+import { builder } from './build.js';
 import type { Color3, Color4, Edge5, Opt, Vec2, Vec3 } from './types.js';
 
 /**
  * `MODEL_ADD|<modelAlias>|<fileName>[|<position>[|<rotation>[|<cartoon: ON/OFF>[|<parentModelAlias>[|<parentBoneName>]]]]]`; messages.md `MODEL_ADD`.
  * @example modelAdd(...) // MODEL_ADD|mei|model/mei/mei.pmd|0,0,0|0,0,0|ON
  */
-export const modelAdd = (...a: [modelAlias: string, fileName: string, ...Opt<[position: Vec3, rotation: Vec3, cartoon: 'ON' | 'OFF', parentModelAlias: string, parentBoneName: string]>]): Message =>
-  cmd('MODEL_ADD as?33eas', a, 'ON,OFF');
+export const modelAdd: (...a: [modelAlias: string, fileName: string, ...Opt<[position: Vec3, rotation: Vec3, cartoon: 'ON' | 'OFF', parentModelAlias: string, parentBoneName: string]>]) => Message =
+  /* @__PURE__ */ builder('MODEL_ADD as?33eas', 'ON,OFF');
 
 /**
  * `MODEL_CHANGE|<modelAlias>|<fileName>`; messages.md `MODEL_CHANGE`.
  * @example modelChange(...) // MODEL_CHANGE|mei|model/mei2/mei2.pmd
  */
-export const modelChange = (...a: [modelAlias: string, fileName: string]): Message =>
-  cmd('MODEL_CHANGE as', a);
+export const modelChange: (...a: [modelAlias: string, fileName: string]) => Message =
+  /* @__PURE__ */ builder('MODEL_CHANGE as');
 
 /**
  * `MODEL_CHANGE_ASYNC|<modelAlias>|<fileName>`; messages.md `MODEL_CHANGE_ASYNC`.
  * @example modelChangeAsync(...) // MODEL_CHANGE_ASYNC|mei|model/mei2/mei2.pmd
  */
-export const modelChangeAsync = (...a: [modelAlias: string, fileName: string]): Message =>
-  cmd('MODEL_CHANGE_ASYNC as', a);
+export const modelChangeAsync: (...a: [modelAlias: string, fileName: string]) => Message =
+  /* @__PURE__ */ builder('MODEL_CHANGE_ASYNC as');
 
 /**
  * `MODEL_DELETE|<modelAlias>`; messages.md `MODEL_DELETE`.
  * @example modelDelete(...) // MODEL_DELETE|mei
  */
-export const modelDelete = (...a: [modelAlias: string]): Message =>
-  cmd('MODEL_DELETE a', a);
+export const modelDelete: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('MODEL_DELETE a');
 
 /**
  * `MODEL_BINDBONE|<modelAlias>|<boneName>|<position>|<rotation>` (form fixed); messages.md `MODEL_BINDBONE`.
  * @example modelBindbone(...) // MODEL_BINDBONE|mei|head|0,0,0|0,30,0
  */
-export const modelBindbone = (...a: [modelAlias: string, boneName: string, position: Vec3, rotation: Vec3]): Message =>
-  cmd('MODEL_BINDBONE as33', a);
+export const modelBindbone: (...a: [modelAlias: string, boneName: string, position: Vec3, rotation: Vec3]) => Message =
+  /* @__PURE__ */ builder('MODEL_BINDBONE as33');
 
 /**
  * `MODEL_BINDBONE|<keyName>|<min>|<max>|<modelAlias>|<boneName>|<position1>|<rotation1>|<position2>|<rotation2>` (form keyvalue); messages.md `MODEL_BINDBONE`.
  * @example modelBindboneKeyvalue(...) // MODEL_BINDBONE|HeadTurn|0|1|mei|head|0,0,0|0,-30,0|0,0,0|0,30,0
  */
-export const modelBindboneKeyvalue = (...a: [keyName: string, min: number, max: number, modelAlias: string, boneName: string, position1: Vec3, rotation1: Vec3, position2: Vec3, rotation2: Vec3]): Message =>
-  cmd('MODEL_BINDBONE sffas3333', a);
+export const modelBindboneKeyvalue: (...a: [keyName: string, min: number, max: number, modelAlias: string, boneName: string, position1: Vec3, rotation1: Vec3, position2: Vec3, rotation2: Vec3]) => Message =
+  /* @__PURE__ */ builder('MODEL_BINDBONE sffas3333');
 
 /**
  * `MODEL_BINDFACE|<modelAlias>|<morphName>|<value>[|<transitionDuration>]` (form fixed); messages.md `MODEL_BINDFACE`.
  * @example modelBindface(...) // MODEL_BINDFACE|mei|smile|1.0|0.5
  */
-export const modelBindface = (...a: [modelAlias: string, morphName: string, value: number, ...Opt<[transitionDuration: number]>]): Message =>
-  cmd('MODEL_BINDFACE asf?f', a);
+export const modelBindface: (...a: [modelAlias: string, morphName: string, value: number, ...Opt<[transitionDuration: number]>]) => Message =
+  /* @__PURE__ */ builder('MODEL_BINDFACE asf?f');
 
 /**
  * `MODEL_BINDFACE|<keyName>|<min>|<max>|<modelAlias>|<morphName>|<rate1>|<rate2>` (form keyvalue); messages.md `MODEL_BINDFACE`.
  * @example modelBindfaceKeyvalue(...) // MODEL_BINDFACE|Smile|0|100|mei|smile|0.0|1.0
  */
-export const modelBindfaceKeyvalue = (...a: [keyName: string, min: number, max: number, modelAlias: string, morphName: string, rate1: number, rate2: number]): Message =>
-  cmd('MODEL_BINDFACE sffasff', a);
+export const modelBindfaceKeyvalue: (...a: [keyName: string, min: number, max: number, modelAlias: string, morphName: string, rate1: number, rate2: number]) => Message =
+  /* @__PURE__ */ builder('MODEL_BINDFACE sffasff');
 
 /**
  * `MODEL_UNBINDBONE|<modelAlias>|<boneName>`; messages.md `MODEL_UNBINDBONE`.
  * @example modelUnbindbone(...) // MODEL_UNBINDBONE|mei|head
  */
-export const modelUnbindbone = (...a: [modelAlias: string, boneName: string]): Message =>
-  cmd('MODEL_UNBINDBONE as', a);
+export const modelUnbindbone: (...a: [modelAlias: string, boneName: string]) => Message =
+  /* @__PURE__ */ builder('MODEL_UNBINDBONE as');
 
 /**
  * `MODEL_UNBINDFACE|<modelAlias>|<morphName>`; messages.md `MODEL_UNBINDFACE`.
  * @example modelUnbindface(...) // MODEL_UNBINDFACE|mei|smile
  */
-export const modelUnbindface = (...a: [modelAlias: string, morphName: string]): Message =>
-  cmd('MODEL_UNBINDFACE as', a);
+export const modelUnbindface: (...a: [modelAlias: string, morphName: string]) => Message =
+  /* @__PURE__ */ builder('MODEL_UNBINDFACE as');
 
 /**
  * `MOTION_ADD|<modelAlias>|<motionAlias>|<fileName>[|<range: FULL/PART>[|<repeat: ONCE/LOOP>[|<smooth: ON/OFF>[|<reposition: ON/OFF>[|<priority>]]]]]`; messages.md `MOTION_ADD`.
  * @example motionAdd(...) // MOTION_ADD|mei|base|motion/wait.vmd|FULL|LOOP|ON|OFF|0
  */
-export const motionAdd = (...a: [modelAlias: string, motionAlias: string, fileName: string, ...Opt<[range: 'FULL' | 'PART', repeat: 'ONCE' | 'LOOP', smooth: 'ON' | 'OFF', reposition: 'ON' | 'OFF', priority: number]>]): Message =>
-  cmd('MOTION_ADD aas?eeeef', a, 'FULL,PART', 'ONCE,LOOP', 'ON,OFF', 'ON,OFF');
+export const motionAdd: (...a: [modelAlias: string, motionAlias: string, fileName: string, ...Opt<[range: 'FULL' | 'PART', repeat: 'ONCE' | 'LOOP', smooth: 'ON' | 'OFF', reposition: 'ON' | 'OFF', priority: number]>]) => Message =
+  /* @__PURE__ */ builder('MOTION_ADD aas?eeeef', 'FULL,PART', 'ONCE,LOOP', 'ON,OFF', 'ON,OFF');
 
 /**
  * `MOTION_CHANGE|<modelAlias>|<motionAlias>|<fileName>`; messages.md `MOTION_CHANGE`.
  * @example motionChange(...) // MOTION_CHANGE|mei|base|motion/walk.vmd
  */
-export const motionChange = (...a: [modelAlias: string, motionAlias: string, fileName: string]): Message =>
-  cmd('MOTION_CHANGE aas', a);
+export const motionChange: (...a: [modelAlias: string, motionAlias: string, fileName: string]) => Message =
+  /* @__PURE__ */ builder('MOTION_CHANGE aas');
 
 /**
  * `MOTION_RESET|<modelAlias>|<motionAlias>`; messages.md `MOTION_RESET`.
  * @example motionReset(...) // MOTION_RESET|mei|base
  */
-export const motionReset = (...a: [modelAlias: string, motionAlias: string]): Message =>
-  cmd('MOTION_RESET aa', a);
+export const motionReset: (...a: [modelAlias: string, motionAlias: string]) => Message =
+  /* @__PURE__ */ builder('MOTION_RESET aa');
 
 /**
  * `MOTION_DELETE|<modelAlias>|<motionAlias>`; messages.md `MOTION_DELETE`.
  * @example motionDelete(...) // MOTION_DELETE|mei|action
  */
-export const motionDelete = (...a: [modelAlias: string, motionAlias: string]): Message =>
-  cmd('MOTION_DELETE aa', a);
+export const motionDelete: (...a: [modelAlias: string, motionAlias: string]) => Message =
+  /* @__PURE__ */ builder('MOTION_DELETE aa');
 
 /**
  * `MOTION_ACCELERATE|<modelAlias>|<motionAlias>|<speed>[|<duration>[|<targetFrame>]]`; messages.md `MOTION_ACCELERATE`.
  * @example motionAccelerate(...) // MOTION_ACCELERATE|mei|base|0.5|1.0
  */
-export const motionAccelerate = (...a: [modelAlias: string, motionAlias: string, speed: number, ...Opt<[duration: number, targetFrame: number]>]): Message =>
-  cmd('MOTION_ACCELERATE aaf?ff', a);
+export const motionAccelerate: (...a: [modelAlias: string, motionAlias: string, speed: number, ...Opt<[duration: number, targetFrame: number]>]) => Message =
+  /* @__PURE__ */ builder('MOTION_ACCELERATE aaf?ff');
 
 /**
  * `MOTION_CONFIGURE|<modelAlias>|<motionAlias>|<mode: MODE_REPLACE/MODE_ADD/MODE_MUL/BLEND_RATE/MODE_BONE_REPLACE/MODE_BONE_ADD/MODE_BONE_NONE/MODE_FACE_REPLACE/MODE_FACE_ADD/MODE_FACE_MUL/MODE_FACE_NONE>[|<value>]`; messages.md `MOTION_CONFIGURE`.
  * @example motionConfigure(...) // MOTION_CONFIGURE|mei|look|MODE_BONE_ADD|head,neck
  */
-export const motionConfigure = (...a: [modelAlias: string, motionAlias: string, mode: 'MODE_REPLACE' | 'MODE_ADD' | 'MODE_MUL' | 'BLEND_RATE' | 'MODE_BONE_REPLACE' | 'MODE_BONE_ADD' | 'MODE_BONE_NONE' | 'MODE_FACE_REPLACE' | 'MODE_FACE_ADD' | 'MODE_FACE_MUL' | 'MODE_FACE_NONE', ...Opt<[value: string]>]): Message =>
-  cmd('MOTION_CONFIGURE aae?s', a, 'MODE_REPLACE,MODE_ADD,MODE_MUL,BLEND_RATE,MODE_BONE_REPLACE,MODE_BONE_ADD,MODE_BONE_NONE,MODE_FACE_REPLACE,MODE_FACE_ADD,MODE_FACE_MUL,MODE_FACE_NONE');
+export const motionConfigure: (...a: [modelAlias: string, motionAlias: string, mode: 'MODE_REPLACE' | 'MODE_ADD' | 'MODE_MUL' | 'BLEND_RATE' | 'MODE_BONE_REPLACE' | 'MODE_BONE_ADD' | 'MODE_BONE_NONE' | 'MODE_FACE_REPLACE' | 'MODE_FACE_ADD' | 'MODE_FACE_MUL' | 'MODE_FACE_NONE', ...Opt<[value: string]>]) => Message =
+  /* @__PURE__ */ builder('MOTION_CONFIGURE aae?s', 'MODE_REPLACE,MODE_ADD,MODE_MUL,BLEND_RATE,MODE_BONE_REPLACE,MODE_BONE_ADD,MODE_BONE_NONE,MODE_FACE_REPLACE,MODE_FACE_ADD,MODE_FACE_MUL,MODE_FACE_NONE');
 
 /**
  * `MOTIONCAPTURE_START|<modelAlias>|<fileName>`; messages.md `MOTIONCAPTURE_START`.
  * @example motioncaptureStart(...) // MOTIONCAPTURE_START|mei|capture.vmd
  */
-export const motioncaptureStart = (...a: [modelAlias: string, fileName: string]): Message =>
-  cmd('MOTIONCAPTURE_START as', a);
+export const motioncaptureStart: (...a: [modelAlias: string, fileName: string]) => Message =
+  /* @__PURE__ */ builder('MOTIONCAPTURE_START as');
 
 /**
  * `MOTIONCAPTURE_STOP|<modelAlias>`; messages.md `MOTIONCAPTURE_STOP`.
  * @example motioncaptureStop(...) // MOTIONCAPTURE_STOP|mei
  */
-export const motioncaptureStop = (...a: [modelAlias: string]): Message =>
-  cmd('MOTIONCAPTURE_STOP a', a);
+export const motioncaptureStop: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('MOTIONCAPTURE_STOP a');
 
 /**
  * `TEXTURE_SETANIMATIONRATE|<modelAlias>|<textureFileName>|<rate>`; messages.md `TEXTURE_SETANIMATIONRATE`.
  * @example textureSetanimationrate(...) // TEXTURE_SETANIMATIONRATE|mei|face.png|2.0
  */
-export const textureSetanimationrate = (...a: [modelAlias: string, textureFileName: string, rate: number]): Message =>
-  cmd('TEXTURE_SETANIMATIONRATE asf', a);
+export const textureSetanimationrate: (...a: [modelAlias: string, textureFileName: string, rate: number]) => Message =
+  /* @__PURE__ */ builder('TEXTURE_SETANIMATIONRATE asf');
 
 /**
  * `CONFIG_PARALLELSKINNING_THREADS|<threads>`; messages.md `CONFIG_PARALLELSKINNING_THREADS`.
  * @example configParallelskinningThreads(...) // CONFIG_PARALLELSKINNING_THREADS|2
  */
-export const configParallelskinningThreads = (...a: [threads: number]): Message =>
-  cmd('CONFIG_PARALLELSKINNING_THREADS i', a);
+export const configParallelskinningThreads: (...a: [threads: number]) => Message =
+  /* @__PURE__ */ builder('CONFIG_PARALLELSKINNING_THREADS i');
 
 /**
  * `MOVE_START|<modelAlias>|<position>[|<coordinates: GLOBAL/LOCAL>[|<speed>]]`; messages.md `MOVE_START`.
  * @example moveStart(...) // MOVE_START|mei|0,0,10|GLOBAL|5.0
  */
-export const moveStart = (...a: [modelAlias: string, position: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]): Message =>
-  cmd('MOVE_START a3?ef', a, 'GLOBAL,LOCAL');
+export const moveStart: (...a: [modelAlias: string, position: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
+  /* @__PURE__ */ builder('MOVE_START a3?ef', 'GLOBAL,LOCAL');
 
 /**
  * `MOVE_STOP|<modelAlias>`; messages.md `MOVE_STOP`.
  * @example moveStop(...) // MOVE_STOP|mei
  */
-export const moveStop = (...a: [modelAlias: string]): Message =>
-  cmd('MOVE_STOP a', a);
+export const moveStop: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('MOVE_STOP a');
 
 /**
  * `TURN_START|<modelAlias>|<position>[|<coordinates: GLOBAL/LOCAL>[|<speed>]]`; messages.md `TURN_START`.
  * @example turnStart(...) // TURN_START|mei|0,0,50
  */
-export const turnStart = (...a: [modelAlias: string, position: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]): Message =>
-  cmd('TURN_START a3?ef', a, 'GLOBAL,LOCAL');
+export const turnStart: (...a: [modelAlias: string, position: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
+  /* @__PURE__ */ builder('TURN_START a3?ef', 'GLOBAL,LOCAL');
 
 /**
  * `TURN_STOP|<modelAlias>`; messages.md `TURN_STOP`.
  * @example turnStop(...) // TURN_STOP|mei
  */
-export const turnStop = (...a: [modelAlias: string]): Message =>
-  cmd('TURN_STOP a', a);
+export const turnStop: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('TURN_STOP a');
 
 /**
  * `ROTATE_START|<modelAlias>|<rotation>[|<coordinates: GLOBAL/LOCAL>[|<speed>]]`; messages.md `ROTATE_START`.
  * @example rotateStart(...) // ROTATE_START|mei|0,90,0|LOCAL|45
  */
-export const rotateStart = (...a: [modelAlias: string, rotation: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]): Message =>
-  cmd('ROTATE_START a3?ef', a, 'GLOBAL,LOCAL');
+export const rotateStart: (...a: [modelAlias: string, rotation: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
+  /* @__PURE__ */ builder('ROTATE_START a3?ef', 'GLOBAL,LOCAL');
 
 /**
  * `ROTATE_STOP|<modelAlias>`; messages.md `ROTATE_STOP`.
  * @example rotateStop(...) // ROTATE_STOP|mei
  */
-export const rotateStop = (...a: [modelAlias: string]): Message =>
-  cmd('ROTATE_STOP a', a);
+export const rotateStop: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('ROTATE_STOP a');
 
 /**
  * `CAMERA|<position>|<rotation>|<distance>|<fovy>[|<transitionTime>[|<followModelAlias>[|<followBoneName>]]]` (form parameters); messages.md `CAMERA`.
  * @example camera(...) // CAMERA|0,15.25,0|4.5,0,0|22.4|27.0|1.0
  */
-export const camera = (...a: [position: Vec3, rotation: Vec3, distance: number, fovy: number, ...Opt<[transitionTime: number, followModelAlias: string, followBoneName: string]>]): Message =>
-  cmd('CAMERA 33ff?fas', a);
+export const camera: (...a: [position: Vec3, rotation: Vec3, distance: number, fovy: number, ...Opt<[transitionTime: number, followModelAlias: string, followBoneName: string]>]) => Message =
+  /* @__PURE__ */ builder('CAMERA 33ff?fas');
 
 /**
  * `CAMERA|<cameraMotionFile>` (form motion); messages.md `CAMERA`.
  * @example cameraMotion(...) // CAMERA|camera/pan.vmd
  */
-export const cameraMotion = (...a: [cameraMotionFile: string]): Message =>
-  cmd('CAMERA s', a);
+export const cameraMotion: (...a: [cameraMotionFile: string]) => Message =
+  /* @__PURE__ */ builder('CAMERA s');
 
 /**
  * `STAGE|<floorAndBackImages>` (form images); messages.md `STAGE`.
  * @example stage(...) // STAGE|images/floor.png,images/back.png
  */
-export const stage = (...a: [floorAndBackImages: readonly [string, string]]): Message =>
-  cmd('STAGE P', a);
+export const stage: (...a: [floorAndBackImages: readonly [string, string]]) => Message =
+  /* @__PURE__ */ builder('STAGE P');
 
 /**
  * `STAGE|<stageModel>` (form model); messages.md `STAGE`.
  * @example stageModel(...) // STAGE|stage/room/room.pmd
  */
-export const stageModel = (...a: [stageModel: string]): Message =>
-  cmd('STAGE s', a);
+export const stageModel: (...a: [stageModel: string]) => Message =
+  /* @__PURE__ */ builder('STAGE s');
 
 /**
  * `WINDOWFRAME|<image>`; messages.md `WINDOWFRAME`.
  * @example windowframe(...) // WINDOWFRAME|images/frame.png
  */
-export const windowframe = (...a: [image: string]): Message =>
-  cmd('WINDOWFRAME s', a);
+export const windowframe: (...a: [image: string]) => Message =
+  /* @__PURE__ */ builder('WINDOWFRAME s');
 
 /**
  * `WINDOWFRAME_ADD|<frameAlias>|<image>`; messages.md `WINDOWFRAME_ADD`.
  * @example windowframeAdd(...) // WINDOWFRAME_ADD|frame1|images/frame.png
  */
-export const windowframeAdd = (...a: [frameAlias: string, image: string]): Message =>
-  cmd('WINDOWFRAME_ADD as', a);
+export const windowframeAdd: (...a: [frameAlias: string, image: string]) => Message =
+  /* @__PURE__ */ builder('WINDOWFRAME_ADD as');
 
 /**
  * `WINDOWFRAME_DELETE|<frameAlias>`; messages.md `WINDOWFRAME_DELETE`.
  * @example windowframeDelete(...) // WINDOWFRAME_DELETE|frame1
  */
-export const windowframeDelete = (...a: [frameAlias: string]): Message =>
-  cmd('WINDOWFRAME_DELETE a', a);
+export const windowframeDelete: (...a: [frameAlias: string]) => Message =
+  /* @__PURE__ */ builder('WINDOWFRAME_DELETE a');
 
 /**
  * `WINDOWFRAME_DELETEALL`; messages.md `WINDOWFRAME_DELETEALL`.
  * @example windowframeDeleteall(...) // WINDOWFRAME_DELETEALL
  */
-export const windowframeDeleteall = (...a: []): Message =>
-  cmd('WINDOWFRAME_DELETEALL', a);
+export const windowframeDeleteall: (...a: []) => Message =
+  /* @__PURE__ */ builder('WINDOWFRAME_DELETEALL');
 
 /**
  * `WINDOWOVERLAY_ADD|<overlayAlias>|<image>|<widthRate>|<heightRate>|<anchor: CENTER/TOP_LEFT/TOP_RIGHT/BOTTOM_LEFT/BOTTOM_RIGHT>|<padding>`; messages.md `WINDOWOVERLAY_ADD`.
  * @example windowoverlayAdd(...) // WINDOWOVERLAY_ADD|logo|images/logo.png|0.2|0|TOP_RIGHT|0.02
  */
-export const windowoverlayAdd = (...a: [overlayAlias: string, image: string, widthRate: number, heightRate: number, anchor: 'CENTER' | 'TOP_LEFT' | 'TOP_RIGHT' | 'BOTTOM_LEFT' | 'BOTTOM_RIGHT', padding: number]): Message =>
-  cmd('WINDOWOVERLAY_ADD asffef', a, 'CENTER,TOP_LEFT,TOP_RIGHT,BOTTOM_LEFT,BOTTOM_RIGHT');
+export const windowoverlayAdd: (...a: [overlayAlias: string, image: string, widthRate: number, heightRate: number, anchor: 'CENTER' | 'TOP_LEFT' | 'TOP_RIGHT' | 'BOTTOM_LEFT' | 'BOTTOM_RIGHT', padding: number]) => Message =
+  /* @__PURE__ */ builder('WINDOWOVERLAY_ADD asffef', 'CENTER,TOP_LEFT,TOP_RIGHT,BOTTOM_LEFT,BOTTOM_RIGHT');
 
 /**
  * `WINDOWOVERLAY_DELETE|<overlayAlias>`; messages.md `WINDOWOVERLAY_DELETE`.
  * @example windowoverlayDelete(...) // WINDOWOVERLAY_DELETE|logo
  */
-export const windowoverlayDelete = (...a: [overlayAlias: string]): Message =>
-  cmd('WINDOWOVERLAY_DELETE a', a);
+export const windowoverlayDelete: (...a: [overlayAlias: string]) => Message =
+  /* @__PURE__ */ builder('WINDOWOVERLAY_DELETE a');
 
 /**
  * `WINDOWOVERLAY_DELETEALL`; messages.md `WINDOWOVERLAY_DELETEALL`.
  * @example windowoverlayDeleteall(...) // WINDOWOVERLAY_DELETEALL
  */
-export const windowoverlayDeleteall = (...a: []): Message =>
-  cmd('WINDOWOVERLAY_DELETEALL', a);
+export const windowoverlayDeleteall: (...a: []) => Message =
+  /* @__PURE__ */ builder('WINDOWOVERLAY_DELETEALL');
 
 /**
  * `WINDOWOVERLAY_HIDE|<overlayAlias>`; messages.md `WINDOWOVERLAY_HIDE`.
  * @example windowoverlayHide(...) // WINDOWOVERLAY_HIDE|logo
  */
-export const windowoverlayHide = (...a: [overlayAlias: string]): Message =>
-  cmd('WINDOWOVERLAY_HIDE a', a);
+export const windowoverlayHide: (...a: [overlayAlias: string]) => Message =
+  /* @__PURE__ */ builder('WINDOWOVERLAY_HIDE a');
 
 /**
  * `WINDOWOVERLAY_SHOW|<overlayAlias>`; messages.md `WINDOWOVERLAY_SHOW`.
  * @example windowoverlayShow(...) // WINDOWOVERLAY_SHOW|logo
  */
-export const windowoverlayShow = (...a: [overlayAlias: string]): Message =>
-  cmd('WINDOWOVERLAY_SHOW a', a);
+export const windowoverlayShow: (...a: [overlayAlias: string]) => Message =
+  /* @__PURE__ */ builder('WINDOWOVERLAY_SHOW a');
 
 /**
  * `TRANSPARENT_START[|<color>]`; messages.md `TRANSPARENT_START`.
  * @example transparentStart(...) // TRANSPARENT_START|0.0,1.0,0.0
  */
-export const transparentStart = (...a: [...Opt<[color: Color3]>]): Message =>
-  cmd('TRANSPARENT_START ?c', a);
+export const transparentStart: (...a: [...Opt<[color: Color3]>]) => Message =
+  /* @__PURE__ */ builder('TRANSPARENT_START ?c');
 
 /**
  * `TRANSPARENT_STOP`; messages.md `TRANSPARENT_STOP`.
  * @example transparentStop(...) // TRANSPARENT_STOP
  */
-export const transparentStop = (...a: []): Message =>
-  cmd('TRANSPARENT_STOP', a);
+export const transparentStop: (...a: []) => Message =
+  /* @__PURE__ */ builder('TRANSPARENT_STOP');
 
 /**
  * `LIGHTCOLOR|<color>`; messages.md `LIGHTCOLOR`.
  * @example lightcolor(...) // LIGHTCOLOR|1.0,0.9,0.8
  */
-export const lightcolor = (...a: [color: Color3]): Message =>
-  cmd('LIGHTCOLOR c', a);
+export const lightcolor: (...a: [color: Color3]) => Message =
+  /* @__PURE__ */ builder('LIGHTCOLOR c');
 
 /**
  * `LIGHTDIRECTION|<direction>`; messages.md `LIGHTDIRECTION`.
  * @example lightdirection(...) // LIGHTDIRECTION|0.5,1.0,0.5
  */
-export const lightdirection = (...a: [direction: Vec3]): Message =>
-  cmd('LIGHTDIRECTION 3', a);
+export const lightdirection: (...a: [direction: Vec3]) => Message =
+  /* @__PURE__ */ builder('LIGHTDIRECTION 3');
 
 /**
  * `SOUND_START|<soundAlias>|<fileName>`; messages.md `SOUND_START`.
  * @example soundStart(...) // SOUND_START|bgm|sound/music.mp3
  */
-export const soundStart = (...a: [soundAlias: string, fileName: string]): Message =>
-  cmd('SOUND_START as', a);
+export const soundStart: (...a: [soundAlias: string, fileName: string]) => Message =
+  /* @__PURE__ */ builder('SOUND_START as');
 
 /**
  * `SOUND_STOP|<soundAlias>`; messages.md `SOUND_STOP`.
  * @example soundStop(...) // SOUND_STOP|bgm
  */
-export const soundStop = (...a: [soundAlias: string]): Message =>
-  cmd('SOUND_STOP a', a);
+export const soundStop: (...a: [soundAlias: string]) => Message =
+  /* @__PURE__ */ builder('SOUND_STOP a');
 
 /**
  * `SPEAK_START|<modelAlias>|<fileName>`; messages.md `SPEAK_START`.
  * @example speakStart(...) // SPEAK_START|mei|voice/hello.wav
  */
-export const speakStart = (...a: [modelAlias: string, fileName: string]): Message =>
-  cmd('SPEAK_START as', a);
+export const speakStart: (...a: [modelAlias: string, fileName: string]) => Message =
+  /* @__PURE__ */ builder('SPEAK_START as');
 
 /**
  * `SPEAK_STOP|<modelAlias>`; messages.md `SPEAK_STOP`.
  * @example speakStop(...) // SPEAK_STOP|mei
  */
-export const speakStop = (...a: [modelAlias: string]): Message =>
-  cmd('SPEAK_STOP a', a);
+export const speakStop: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('SPEAK_STOP a');
 
 /**
  * `SYNTH_START|<modelAlias>|<voiceAlias>|<text>`; messages.md `SYNTH_START`.
  * @example synthStart(...) // SYNTH_START|mei|mei_voice_normal|Hello.
  */
-export const synthStart = (...a: [modelAlias: string, voiceAlias: string, text: string]): Message =>
-  cmd('SYNTH_START ass', a);
+export const synthStart: (...a: [modelAlias: string, voiceAlias: string, text: string]) => Message =
+  /* @__PURE__ */ builder('SYNTH_START ass');
 
 /**
  * `SYNTH_STOP|<modelAlias>`; messages.md `SYNTH_STOP`.
  * @example synthStop(...) // SYNTH_STOP|mei
  */
-export const synthStop = (...a: [modelAlias: string]): Message =>
-  cmd('SYNTH_STOP a', a);
+export const synthStop: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('SYNTH_STOP a');
 
 /**
  * `LIPSYNC_START|<modelAlias>|<sequence>`; messages.md `LIPSYNC_START`.
  * @example lipsyncStart(...) // LIPSYNC_START|mei|sil,187,k,75,o,75,N,75,n,75,i,62,ch,75,i,87,w,100,a,87,sil,212
  */
-export const lipsyncStart = (...a: [modelAlias: string, sequence: readonly (string | number)[]]): Message =>
-  cmd('LIPSYNC_START al', a);
+export const lipsyncStart: (...a: [modelAlias: string, sequence: readonly (string | number)[]]) => Message =
+  /* @__PURE__ */ builder('LIPSYNC_START al');
 
 /**
  * `LIPSYNC_STOP|<modelAlias>`; messages.md `LIPSYNC_STOP`.
  * @example lipsyncStop(...) // LIPSYNC_STOP|mei
  */
-export const lipsyncStop = (...a: [modelAlias: string]): Message =>
-  cmd('LIPSYNC_STOP a', a);
+export const lipsyncStop: (...a: [modelAlias: string]) => Message =
+  /* @__PURE__ */ builder('LIPSYNC_STOP a');
 
 /**
  * `RECOG_MODIFY|<what: GAIN>|<scale>` (form GAIN); messages.md `RECOG_MODIFY`.
  * @example recogModifyGain(...) // RECOG_MODIFY|GAIN|1.5
  */
-export const recogModifyGain = (...a: [scale: number]): Message =>
-  cmd('RECOG_MODIFY|GAIN f', a);
+export const recogModifyGain: (...a: [scale: number]) => Message =
+  /* @__PURE__ */ builder('RECOG_MODIFY|GAIN f');
 
 /**
  * `RECOG_MODIFY|<what: USERDICT_SET>|<dictionary>` (form USERDICT_SET); messages.md `RECOG_MODIFY`.
  * @example recogModifyUserdictSet(...) // RECOG_MODIFY|USERDICT_SET|user.dic
  */
-export const recogModifyUserdictSet = (...a: [dictionary: string]): Message =>
-  cmd('RECOG_MODIFY|USERDICT_SET s', a);
+export const recogModifyUserdictSet: (...a: [dictionary: string]) => Message =
+  /* @__PURE__ */ builder('RECOG_MODIFY|USERDICT_SET s');
 
 /**
  * `RECOG_MODIFY|<what: USERDICT_UNSET>` (form USERDICT_UNSET); messages.md `RECOG_MODIFY`.
  * @example recogModifyUserdictUnset(...) // RECOG_MODIFY|USERDICT_UNSET
  */
-export const recogModifyUserdictUnset = (...a: []): Message =>
-  cmd('RECOG_MODIFY|USERDICT_UNSET', a);
+export const recogModifyUserdictUnset: (...a: []) => Message =
+  /* @__PURE__ */ builder('RECOG_MODIFY|USERDICT_UNSET');
 
 /**
  * `RECOG_MODIFY|<what: CHANGE_CONF>|<jconfPrefix>` (form CHANGE_CONF); messages.md `RECOG_MODIFY`.
  * @example recogModifyChangeConf(...) // RECOG_MODIFY|CHANGE_CONF|jconf_dnn_en
  */
-export const recogModifyChangeConf = (...a: [jconfPrefix: string]): Message =>
-  cmd('RECOG_MODIFY|CHANGE_CONF s', a);
+export const recogModifyChangeConf: (...a: [jconfPrefix: string]) => Message =
+  /* @__PURE__ */ builder('RECOG_MODIFY|CHANGE_CONF s');
 
 /**
  * `RECOG_MODIFY|<what: PREDICTWORD>|<words>` (form PREDICTWORD); messages.md `RECOG_MODIFY`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example recogModifyPredictword(...) // RECOG_MODIFY|PREDICTWORD|weather,news
  */
-export const recogModifyPredictword = (...a: [words: readonly (string | number)[]]): Message =>
-  cmd('RECOG_MODIFY|PREDICTWORD l', a);
+export const recogModifyPredictword: (...a: [words: readonly (string | number)[]]) => Message =
+  /* @__PURE__ */ builder('RECOG_MODIFY|PREDICTWORD l');
 
 /**
  * `RECOG_MODIFY|<what: PREDICTWORD_FACTOR>|<factor>` (form PREDICTWORD_FACTOR); messages.md `RECOG_MODIFY`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example recogModifyPredictwordFactor(...) // RECOG_MODIFY|PREDICTWORD_FACTOR|2.0
  */
-export const recogModifyPredictwordFactor = (...a: [factor: number]): Message =>
-  cmd('RECOG_MODIFY|PREDICTWORD_FACTOR f', a);
+export const recogModifyPredictwordFactor: (...a: [factor: number]) => Message =
+  /* @__PURE__ */ builder('RECOG_MODIFY|PREDICTWORD_FACTOR f');
 
 /**
  * `VALUE_SET|<variableAlias>|<value>` (form value); messages.md `VALUE_SET`.
  * @example valueSet(...) // VALUE_SET|count|3
  */
-export const valueSet = (...a: [variableAlias: string, value: string]): Message =>
-  cmd('VALUE_SET as', a);
+export const valueSet: (...a: [variableAlias: string, value: string]) => Message =
+  /* @__PURE__ */ builder('VALUE_SET as');
 
 /**
  * `VALUE_SET|<variableAlias>|<min>|<max>` (form random); messages.md `VALUE_SET`.
  * @example valueSetRandom(...) // VALUE_SET|dice|1|6
  */
-export const valueSetRandom = (...a: [variableAlias: string, min: number, max: number]): Message =>
-  cmd('VALUE_SET aff', a);
+export const valueSetRandom: (...a: [variableAlias: string, min: number, max: number]) => Message =
+  /* @__PURE__ */ builder('VALUE_SET aff');
 
 /**
  * `VALUE_UNSET|<variableAlias>`; messages.md `VALUE_UNSET`.
  * @example valueUnset(...) // VALUE_UNSET|count
  */
-export const valueUnset = (...a: [variableAlias: string]): Message =>
-  cmd('VALUE_UNSET a', a);
+export const valueUnset: (...a: [variableAlias: string]) => Message =
+  /* @__PURE__ */ builder('VALUE_UNSET a');
 
 /**
  * `VALUE_EVAL|<variableAlias>|<operator: EQ/NE/LE/LT/GE/GT>|<value>`; messages.md `VALUE_EVAL`.
  * @example valueEval(...) // VALUE_EVAL|count|GE|3
  */
-export const valueEval = (...a: [variableAlias: string, operator: 'EQ' | 'NE' | 'LE' | 'LT' | 'GE' | 'GT', value: number]): Message =>
-  cmd('VALUE_EVAL aef', a, 'EQ,NE,LE,LT,GE,GT');
+export const valueEval: (...a: [variableAlias: string, operator: 'EQ' | 'NE' | 'LE' | 'LT' | 'GE' | 'GT', value: number]) => Message =
+  /* @__PURE__ */ builder('VALUE_EVAL aef', 'EQ,NE,LE,LT,GE,GT');
 
 /**
  * `VALUE_GET|<variableAlias>`; messages.md `VALUE_GET`.
  * @example valueGet(...) // VALUE_GET|count
  */
-export const valueGet = (...a: [variableAlias: string]): Message =>
-  cmd('VALUE_GET a', a);
+export const valueGet: (...a: [variableAlias: string]) => Message =
+  /* @__PURE__ */ builder('VALUE_GET a');
 
 /**
  * `KEYVALUE_SET|<key>|<value>`; messages.md `KEYVALUE_SET`.
  * @example keyvalueSet(...) // KEYVALUE_SET|Mood|happy
  */
-export const keyvalueSet = (...a: [key: string, value: string]): Message =>
-  cmd('KEYVALUE_SET ss', a);
+export const keyvalueSet: (...a: [key: string, value: string]) => Message =
+  /* @__PURE__ */ builder('KEYVALUE_SET ss');
 
 /**
  * `TIMER_START|<timerAlias>|<seconds>`; messages.md `TIMER_START`.
  * @example timerStart(...) // TIMER_START|wait|3.5
  */
-export const timerStart = (...a: [timerAlias: string, seconds: number]): Message =>
-  cmd('TIMER_START af', a);
+export const timerStart: (...a: [timerAlias: string, seconds: number]) => Message =
+  /* @__PURE__ */ builder('TIMER_START af');
 
 /**
  * `TIMER_STOP|<timerAlias>`; messages.md `TIMER_STOP`.
  * @example timerStop(...) // TIMER_STOP|wait
  */
-export const timerStop = (...a: [timerAlias: string]): Message =>
-  cmd('TIMER_STOP a', a);
+export const timerStop: (...a: [timerAlias: string]) => Message =
+  /* @__PURE__ */ builder('TIMER_STOP a');
 
 /**
  * `TIMER_CANCEL|<timerAlias>`; messages.md `TIMER_CANCEL`.
  * @example timerCancel(...) // TIMER_CANCEL|wait
  */
-export const timerCancel = (...a: [timerAlias: string]): Message =>
-  cmd('TIMER_CANCEL a', a);
+export const timerCancel: (...a: [timerAlias: string]) => Message =
+  /* @__PURE__ */ builder('TIMER_CANCEL a');
 
 /**
  * `TEXTAREA_ADD|<textareaAlias>|<size>|<textParams>|<backgroundColor>|<textColor>|<position>[|<rotation>[|<parentModelAlias>[|<parentBoneName>]]]`; messages.md `TEXTAREA_ADD`.
  * @example textareaAdd(...) // TEXTAREA_ADD|board|10,5|1,1,1|0,0,0,0.5|1,1,1,1|0,20,0
  */
-export const textareaAdd = (...a: [textareaAlias: string, size: Vec2, textParams: readonly (string | number)[], backgroundColor: Color4, textColor: Color4, position: Vec3, ...Opt<[rotation: Vec3, parentModelAlias: string, parentBoneName: string]>]): Message =>
-  cmd('TEXTAREA_ADD a2lCC3?3as', a);
+export const textareaAdd: (...a: [textareaAlias: string, size: Vec2, textParams: readonly (string | number)[], backgroundColor: Color4, textColor: Color4, position: Vec3, ...Opt<[rotation: Vec3, parentModelAlias: string, parentBoneName: string]>]) => Message =
+  /* @__PURE__ */ builder('TEXTAREA_ADD a2lCC3?3as');
 
 /**
  * `TEXTAREA_SET|<textareaAlias>|<content>`; messages.md `TEXTAREA_SET`.
  * @example textareaSet(...) // TEXTAREA_SET|board|Hello\nWorld
  */
-export const textareaSet = (...a: [textareaAlias: string, content: string]): Message =>
-  cmd('TEXTAREA_SET as', a);
+export const textareaSet: (...a: [textareaAlias: string, content: string]) => Message =
+  /* @__PURE__ */ builder('TEXTAREA_SET as');
 
 /**
  * `TEXTAREA_DELETE|<textareaAlias>`; messages.md `TEXTAREA_DELETE`.
  * @example textareaDelete(...) // TEXTAREA_DELETE|board
  */
-export const textareaDelete = (...a: [textareaAlias: string]): Message =>
-  cmd('TEXTAREA_DELETE a', a);
+export const textareaDelete: (...a: [textareaAlias: string]) => Message =
+  /* @__PURE__ */ builder('TEXTAREA_DELETE a');
 
 /**
  * `CAPTION_SETSTYLE|<styleAlias>|<font>|<color>` (form short); messages.md `CAPTION_SETSTYLE`.
  * @example captionSetstyle(...) // CAPTION_SETSTYLE|terop|default|1,0.5,0,1
  */
-export const captionSetstyle = (...a: [styleAlias: string, font: string, color: Color4]): Message =>
-  cmd('CAPTION_SETSTYLE asC', a);
+export const captionSetstyle: (...a: [styleAlias: string, font: string, color: Color4]) => Message =
+  /* @__PURE__ */ builder('CAPTION_SETSTYLE asC');
 
 /**
  * `CAPTION_SETSTYLE|<styleAlias>|<font>|<color>|<edge1>|<edge2>|<baseColor>` (form full); messages.md `CAPTION_SETSTYLE`.
  * @example captionSetstyleFull(...) // CAPTION_SETSTYLE|terop|rounded-mplus-1c-heavy.ttf|1,0.5,0,1|1,1,1,1,4|0,0,0,0.6,6|0,0,0,0
  */
-export const captionSetstyleFull = (...a: [styleAlias: string, font: string, color: Color4, edge1: Edge5, edge2: Edge5, baseColor: Color4]): Message =>
-  cmd('CAPTION_SETSTYLE asCEEC', a);
+export const captionSetstyleFull: (...a: [styleAlias: string, font: string, color: Color4, edge1: Edge5, edge2: Edge5, baseColor: Color4]) => Message =
+  /* @__PURE__ */ builder('CAPTION_SETSTYLE asCEEC');
 
 /**
  * `CAPTION_START|<captionAlias>|<styleAlias>|<text>|<size>|<align: CENTER/LEFT/RIGHT>|<height>|<duration>`; messages.md `CAPTION_START`.
  * @example captionStart(...) // CAPTION_START|cap1|terop|Hello_world|3.0|CENTER|0.5|300
  */
-export const captionStart = (...a: [captionAlias: string, styleAlias: string, text: string, size: number, align: 'CENTER' | 'LEFT' | 'RIGHT', height: number, duration: number]): Message =>
-  cmd('CAPTION_START aasfeff', a, 'CENTER,LEFT,RIGHT');
+export const captionStart: (...a: [captionAlias: string, styleAlias: string, text: string, size: number, align: 'CENTER' | 'LEFT' | 'RIGHT', height: number, duration: number]) => Message =
+  /* @__PURE__ */ builder('CAPTION_START aasfeff', 'CENTER,LEFT,RIGHT');
 
 /**
  * `CAPTION_STOP|<captionAlias>`; messages.md `CAPTION_STOP`.
  * @example captionStop(...) // CAPTION_STOP|cap1
  */
-export const captionStop = (...a: [captionAlias: string]): Message =>
-  cmd('CAPTION_STOP a', a);
+export const captionStop: (...a: [captionAlias: string]) => Message =
+  /* @__PURE__ */ builder('CAPTION_STOP a');
 
 /**
  * `NOTIFY_SHOW|<text>[|<seconds>]`; messages.md `NOTIFY_SHOW`.
  * @example notifyShow(...) // NOTIFY_SHOW|Connected|3
  */
-export const notifyShow = (...a: [text: string, ...Opt<[seconds: number]>]): Message =>
-  cmd('NOTIFY_SHOW s?f', a);
+export const notifyShow: (...a: [text: string, ...Opt<[seconds: number]>]) => Message =
+  /* @__PURE__ */ builder('NOTIFY_SHOW s?f');
 
 /**
  * `PROMPT_SHOW|<mainText>|<item0>[|<itemN>]`; messages.md `PROMPT_SHOW`.
  * @example promptShow(...) // PROMPT_SHOW|Continue?|Yes|No
  */
-export const promptShow = (...a: [mainText: string, item0: string, ...itemN: string[]]): Message =>
-  cmd('PROMPT_SHOW ss?s+', a);
+export const promptShow: (...a: [mainText: string, item0: string, ...itemN: string[]]) => Message =
+  /* @__PURE__ */ builder('PROMPT_SHOW ss?s+');
 
 /**
  * `INFOTEXT_FILE|<filePath>|<title>|<buttonLabels>[|<scale>[|<backgroundColor>[|<textColor>]]]`; messages.md `INFOTEXT_FILE`.
  * @example infotextFile(...) // INFOTEXT_FILE|README.md|Read me|OK,Cancel
  */
-export const infotextFile = (...a: [filePath: string, title: string, buttonLabels: readonly (string | number)[], ...Opt<[scale: number, backgroundColor: string, textColor: string]>]): Message =>
-  cmd('INFOTEXT_FILE ssl?fhh', a);
+export const infotextFile: (...a: [filePath: string, title: string, buttonLabels: readonly (string | number)[], ...Opt<[scale: number, backgroundColor: string, textColor: string]>]) => Message =
+  /* @__PURE__ */ builder('INFOTEXT_FILE ssl?fhh');
 
 /**
  * `INFOTEXT_STRING|<text>|<title>|<buttonLabels>[|<scale>[|<backgroundColor>[|<textColor>]]]`; messages.md `INFOTEXT_STRING`.
  * @example infotextString(...) // INFOTEXT_STRING|Terms apply.|Notice|OK
  */
-export const infotextString = (...a: [text: string, title: string, buttonLabels: readonly (string | number)[], ...Opt<[scale: number, backgroundColor: string, textColor: string]>]): Message =>
-  cmd('INFOTEXT_STRING ssl?fhh', a);
+export const infotextString: (...a: [text: string, title: string, buttonLabels: readonly (string | number)[], ...Opt<[scale: number, backgroundColor: string, textColor: string]>]) => Message =
+  /* @__PURE__ */ builder('INFOTEXT_STRING ssl?fhh');
 
 /**
  * `MENU|<sub: ADD>|<menuAlias>[|<backgroundImage>]` (form ADD); messages.md `MENU`.
  * @example menuAdd(...) // MENU|ADD|mymenu
  */
-export const menuAdd = (...a: [menuAlias: string, ...Opt<[backgroundImage: string]>]): Message =>
-  cmd('MENU|ADD a?s', a);
+export const menuAdd: (...a: [menuAlias: string, ...Opt<[backgroundImage: string]>]) => Message =
+  /* @__PURE__ */ builder('MENU|ADD a?s');
 
 /**
  * `MENU|<sub: SETITEM>|<menuAlias>|<id>|<label>|<messageType>[|<messageArgs>]` (form SETITEM); messages.md `MENU`.
  * @example menuSetitem(...) // MENU|SETITEM|mymenu|0|Wave|MOTION_ADD|mei|act|motion/wave.vmd|PART|ONCE
  */
-export const menuSetitem = (...a: [menuAlias: string, id: number, label: string, messageType: string, ...Opt<[messageArgs: string]>]): Message =>
-  cmd('MENU|SETITEM aiss?r', a);
+export const menuSetitem: (...a: [menuAlias: string, id: number, label: string, messageType: string, ...Opt<[messageArgs: string]>]) => Message =
+  /* @__PURE__ */ builder('MENU|SETITEM aiss?r');
 
 /**
  * `MENU|<sub: DELETEITEM>|<menuAlias>|<id>` (form DELETEITEM); messages.md `MENU`.
  * @example menuDeleteitem(...) // MENU|DELETEITEM|mymenu|0
  */
-export const menuDeleteitem = (...a: [menuAlias: string, id: number]): Message =>
-  cmd('MENU|DELETEITEM ai', a);
+export const menuDeleteitem: (...a: [menuAlias: string, id: number]) => Message =
+  /* @__PURE__ */ builder('MENU|DELETEITEM ai');
 
 /**
  * `MENU|<sub: DELETE>|<menuAlias>` (form DELETE); messages.md `MENU`.
  * @example menuDelete(...) // MENU|DELETE|mymenu
  */
-export const menuDelete = (...a: [menuAlias: string]): Message =>
-  cmd('MENU|DELETE a', a);
+export const menuDelete: (...a: [menuAlias: string]) => Message =
+  /* @__PURE__ */ builder('MENU|DELETE a');
 
 /**
  * `BUTTON_ADD|<buttonAlias>|<scale>|<position>|<image>|<action>|<autoClose: ON/OFF>`; messages.md `BUTTON_ADD`.
  * @example buttonAdd(...) // BUTTON_ADD|b1|1.0|-1,1|images/btn.png|message,MY_BUTTON_PRESSED|ON
  */
-export const buttonAdd = (...a: [buttonAlias: string, scale: number, position: Vec2, image: string, action: string, autoClose: 'ON' | 'OFF']): Message =>
-  cmd('BUTTON_ADD af2sse', a, 'ON,OFF');
+export const buttonAdd: (...a: [buttonAlias: string, scale: number, position: Vec2, image: string, action: string, autoClose: 'ON' | 'OFF']) => Message =
+  /* @__PURE__ */ builder('BUTTON_ADD af2sse', 'ON,OFF');
 
 /**
  * `BUTTON_DELETE|<buttonAlias>`; messages.md `BUTTON_DELETE`.
  * @example buttonDelete(...) // BUTTON_DELETE|b1
  */
-export const buttonDelete = (...a: [buttonAlias: string]): Message =>
-  cmd('BUTTON_DELETE a', a);
+export const buttonDelete: (...a: [buttonAlias: string]) => Message =
+  /* @__PURE__ */ builder('BUTTON_DELETE a');
 
 /**
  * `FST_LOAD|<fstFile>[|<initialState>]`; messages.md `FST_LOAD`.
  * @example fstLoad(...) // FST_LOAD|dialog2.fst
  */
-export const fstLoad = (...a: [fstFile: string, ...Opt<[initialState: string]>]): Message =>
-  cmd('FST_LOAD s?s', a);
+export const fstLoad: (...a: [fstFile: string, ...Opt<[initialState: string]>]) => Message =
+  /* @__PURE__ */ builder('FST_LOAD s?s');
 
 /**
  * `SUBFST_START|<subAlias>|<fstFile>`; messages.md `SUBFST_START`.
  * @example subfstStart(...) // SUBFST_START|sub1|extra.fst
  */
-export const subfstStart = (...a: [subAlias: string, fstFile: string]): Message =>
-  cmd('SUBFST_START as', a);
+export const subfstStart: (...a: [subAlias: string, fstFile: string]) => Message =
+  /* @__PURE__ */ builder('SUBFST_START as');
 
 /**
  * `SUBFST_START_IF|<subAlias>|<fstFile>`; messages.md `SUBFST_START_IF`.
  * @example subfstStartIf(...) // SUBFST_START_IF|sub1|extra.fst
  */
-export const subfstStartIf = (...a: [subAlias: string, fstFile: string]): Message =>
-  cmd('SUBFST_START_IF as', a);
+export const subfstStartIf: (...a: [subAlias: string, fstFile: string]) => Message =
+  /* @__PURE__ */ builder('SUBFST_START_IF as');
 
 /**
  * `SUBFST_STOP|<subAlias>`; messages.md `SUBFST_STOP`.
  * @example subfstStop(...) // SUBFST_STOP|sub1
  */
-export const subfstStop = (...a: [subAlias: string]): Message =>
-  cmd('SUBFST_STOP a', a);
+export const subfstStop: (...a: [subAlias: string]) => Message =
+  /* @__PURE__ */ builder('SUBFST_STOP a');
 
 /**
  * `OPEN_CONTENT|<mdfPath>`; messages.md `OPEN_CONTENT`.
  * @example openContent(...) // OPEN_CONTENT|../other/main.mdf
  */
-export const openContent = (...a: [mdfPath: string]): Message =>
-  cmd('OPEN_CONTENT s', a);
+export const openContent: (...a: [mdfPath: string]) => Message =
+  /* @__PURE__ */ builder('OPEN_CONTENT s');
 
 /**
  * `HOME_SET`; messages.md `HOME_SET`.
  * @example homeSet(...) // HOME_SET
  */
-export const homeSet = (...a: []): Message =>
-  cmd('HOME_SET', a);
+export const homeSet: (...a: []) => Message =
+  /* @__PURE__ */ builder('HOME_SET');
 
 /**
  * `HOME_CLEAR`; messages.md `HOME_CLEAR`.
  * @example homeClear(...) // HOME_CLEAR
  */
-export const homeClear = (...a: []): Message =>
-  cmd('HOME_CLEAR', a);
+export const homeClear: (...a: []) => Message =
+  /* @__PURE__ */ builder('HOME_CLEAR');
 
 /**
  * `LOG_START`; messages.md `LOG_START`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example logStart(...) // LOG_START
  */
-export const logStart = (...a: []): Message =>
-  cmd('LOG_START', a);
+export const logStart: (...a: []) => Message =
+  /* @__PURE__ */ builder('LOG_START');
 
 /**
  * `LOG_FINISH`; messages.md `LOG_FINISH`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example logFinish(...) // LOG_FINISH
  */
-export const logFinish = (...a: []): Message =>
-  cmd('LOG_FINISH', a);
+export const logFinish: (...a: []) => Message =
+  /* @__PURE__ */ builder('LOG_FINISH');
 
 /**
  * `LOG_UPLOAD`; messages.md `LOG_UPLOAD`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example logUpload(...) // LOG_UPLOAD
  */
-export const logUpload = (...a: []): Message =>
-  cmd('LOG_UPLOAD', a);
+export const logUpload: (...a: []) => Message =
+  /* @__PURE__ */ builder('LOG_UPLOAD');
 
 /**
  * `NETWORK_GET|<netAlias>|<uri>|<saveFile>`; messages.md `NETWORK_GET`.
  * @example networkGet(...) // NETWORK_GET|dl1|https://example.com/a.txt|a.txt
  */
-export const networkGet = (...a: [netAlias: string, uri: string, saveFile: string]): Message =>
-  cmd('NETWORK_GET ass', a);
+export const networkGet: (...a: [netAlias: string, uri: string, saveFile: string]) => Message =
+  /* @__PURE__ */ builder('NETWORK_GET ass');
 
 /**
  * `EXECUTE|<fileName>`; messages.md `EXECUTE`.
  * @example execute(...) // EXECUTE|notepad.exe
  */
-export const execute = (...a: [fileName: string]): Message =>
-  cmd('EXECUTE s', a);
+export const execute: (...a: [fileName: string]) => Message =
+  /* @__PURE__ */ builder('EXECUTE s');
 
 /**
  * `KEY_POST|<windowClass>|<key>|<shift: ON/OFF>|<ctrl: ON/OFF>|<alt: ON/OFF>`; messages.md `KEY_POST`.
  * @example keyPost(...) // KEY_POST|Notepad|A|OFF|OFF|OFF
  */
-export const keyPost = (...a: [windowClass: string, key: string, shift: 'ON' | 'OFF', ctrl: 'ON' | 'OFF', alt: 'ON' | 'OFF']): Message =>
-  cmd('KEY_POST sseee', a, 'ON,OFF', 'ON,OFF', 'ON,OFF');
+export const keyPost: (...a: [windowClass: string, key: string, shift: 'ON' | 'OFF', ctrl: 'ON' | 'OFF', alt: 'ON' | 'OFF']) => Message =
+  /* @__PURE__ */ builder('KEY_POST sseee', 'ON,OFF', 'ON,OFF', 'ON,OFF');
 
 /**
  * `PLUGIN_ENABLE|<pluginName: Remote/Audio/Variables/VIManager/TextArea/LookAt/Julius/Open_JTalk/Flite_plus_hts_engine/Network/AnyScript/Kafka/RabbitMQ/WindowController>`; messages.md `PLUGIN_ENABLE`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example pluginEnable(...) // PLUGIN_ENABLE|Julius
  */
-export const pluginEnable = (...a: [pluginName: 'Remote' | 'Audio' | 'Variables' | 'VIManager' | 'TextArea' | 'LookAt' | 'Julius' | 'Open_JTalk' | 'Flite_plus_hts_engine' | 'Network' | 'AnyScript' | 'Kafka' | 'RabbitMQ' | 'WindowController']): Message =>
-  cmd('PLUGIN_ENABLE e', a, 'Remote,Audio,Variables,VIManager,TextArea,LookAt,Julius,Open_JTalk,Flite_plus_hts_engine,Network,AnyScript,Kafka,RabbitMQ,WindowController');
+export const pluginEnable: (...a: [pluginName: 'Remote' | 'Audio' | 'Variables' | 'VIManager' | 'TextArea' | 'LookAt' | 'Julius' | 'Open_JTalk' | 'Flite_plus_hts_engine' | 'Network' | 'AnyScript' | 'Kafka' | 'RabbitMQ' | 'WindowController']) => Message =
+  /* @__PURE__ */ builder('PLUGIN_ENABLE e', 'Remote,Audio,Variables,VIManager,TextArea,LookAt,Julius,Open_JTalk,Flite_plus_hts_engine,Network,AnyScript,Kafka,RabbitMQ,WindowController');
 
 /**
  * `PLUGIN_DISABLE|<pluginName: Remote/Audio/Variables/VIManager/TextArea/LookAt/Julius/Open_JTalk/Flite_plus_hts_engine/Network/AnyScript/Kafka/RabbitMQ/WindowController>`; messages.md `PLUGIN_DISABLE`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example pluginDisable(...) // PLUGIN_DISABLE|Julius
  */
-export const pluginDisable = (...a: [pluginName: 'Remote' | 'Audio' | 'Variables' | 'VIManager' | 'TextArea' | 'LookAt' | 'Julius' | 'Open_JTalk' | 'Flite_plus_hts_engine' | 'Network' | 'AnyScript' | 'Kafka' | 'RabbitMQ' | 'WindowController']): Message =>
-  cmd('PLUGIN_DISABLE e', a, 'Remote,Audio,Variables,VIManager,TextArea,LookAt,Julius,Open_JTalk,Flite_plus_hts_engine,Network,AnyScript,Kafka,RabbitMQ,WindowController');
+export const pluginDisable: (...a: [pluginName: 'Remote' | 'Audio' | 'Variables' | 'VIManager' | 'TextArea' | 'LookAt' | 'Julius' | 'Open_JTalk' | 'Flite_plus_hts_engine' | 'Network' | 'AnyScript' | 'Kafka' | 'RabbitMQ' | 'WindowController']) => Message =
+  /* @__PURE__ */ builder('PLUGIN_DISABLE e', 'Remote,Audio,Variables,VIManager,TextArea,LookAt,Julius,Open_JTalk,Flite_plus_hts_engine,Network,AnyScript,Kafka,RabbitMQ,WindowController');
 
 /**
  * `AVATAR_CONTROL|<action: ENABLE/DISABLE>`; messages.md `AVATAR_CONTROL`.
  * @example avatarControl(...) // AVATAR_CONTROL|DISABLE
  */
-export const avatarControl = (...a: [action: 'ENABLE' | 'DISABLE']): Message =>
-  cmd('AVATAR_CONTROL e', a, 'ENABLE,DISABLE');
+export const avatarControl: (...a: [action: 'ENABLE' | 'DISABLE']) => Message =
+  /* @__PURE__ */ builder('AVATAR_CONTROL e', 'ENABLE,DISABLE');
 
 /**
  * `AVATAR_LOGSAVE_START|<fileName>`; messages.md `AVATAR_LOGSAVE_START`.
  * @example avatarLogsaveStart(...) // AVATAR_LOGSAVE_START|remote.log
  */
-export const avatarLogsaveStart = (...a: [fileName: string]): Message =>
-  cmd('AVATAR_LOGSAVE_START s', a);
+export const avatarLogsaveStart: (...a: [fileName: string]) => Message =
+  /* @__PURE__ */ builder('AVATAR_LOGSAVE_START s');
 
 /**
  * `AVATAR_LOGSAVE_STOP`; messages.md `AVATAR_LOGSAVE_STOP`.
  * @example avatarLogsaveStop(...) // AVATAR_LOGSAVE_STOP
  */
-export const avatarLogsaveStop = (...a: []): Message =>
-  cmd('AVATAR_LOGSAVE_STOP', a);
+export const avatarLogsaveStop: (...a: []) => Message =
+  /* @__PURE__ */ builder('AVATAR_LOGSAVE_STOP');
 
 /**
  * `REMOTEKEY_CHAR|<character>`; messages.md `REMOTEKEY_CHAR`.
  * @example remotekeyChar(...) // REMOTEKEY_CHAR|d
  */
-export const remotekeyChar = (...a: [character: string]): Message =>
-  cmd('REMOTEKEY_CHAR s', a);
+export const remotekeyChar: (...a: [character: string]) => Message =
+  /* @__PURE__ */ builder('REMOTEKEY_CHAR s');
 
 /**
  * `REMOTEKEY_DOWN|<keyCode: ShiftKey/ControlKey/Up/Down/Left/Right/Escape/Return/Back/PageUp/Next/Insert/Oemplus/OemMinus/D1/OemQuestion>`; messages.md `REMOTEKEY_DOWN`.
  * @example remotekeyDown(...) // REMOTEKEY_DOWN|Up
  */
-export const remotekeyDown = (...a: [keyCode: 'ShiftKey' | 'ControlKey' | 'Up' | 'Down' | 'Left' | 'Right' | 'Escape' | 'Return' | 'Back' | 'PageUp' | 'Next' | 'Insert' | 'Oemplus' | 'OemMinus' | 'D1' | 'OemQuestion']): Message =>
-  cmd('REMOTEKEY_DOWN e', a, 'ShiftKey,ControlKey,Up,Down,Left,Right,Escape,Return,Back,PageUp,Next,Insert,Oemplus,OemMinus,D1,OemQuestion');
+export const remotekeyDown: (...a: [keyCode: 'ShiftKey' | 'ControlKey' | 'Up' | 'Down' | 'Left' | 'Right' | 'Escape' | 'Return' | 'Back' | 'PageUp' | 'Next' | 'Insert' | 'Oemplus' | 'OemMinus' | 'D1' | 'OemQuestion']) => Message =
+  /* @__PURE__ */ builder('REMOTEKEY_DOWN e', 'ShiftKey,ControlKey,Up,Down,Left,Right,Escape,Return,Back,PageUp,Next,Insert,Oemplus,OemMinus,D1,OemQuestion');
 
 /**
  * `REMOTEKEY_UP|<keyCode: ShiftKey/ControlKey/Up/Down/Left/Right/Escape/Return/Back/PageUp/Next/Insert/Oemplus/OemMinus/D1/OemQuestion>`; messages.md `REMOTEKEY_UP`.
  * @example remotekeyUp(...) // REMOTEKEY_UP|Up
  */
-export const remotekeyUp = (...a: [keyCode: 'ShiftKey' | 'ControlKey' | 'Up' | 'Down' | 'Left' | 'Right' | 'Escape' | 'Return' | 'Back' | 'PageUp' | 'Next' | 'Insert' | 'Oemplus' | 'OemMinus' | 'D1' | 'OemQuestion']): Message =>
-  cmd('REMOTEKEY_UP e', a, 'ShiftKey,ControlKey,Up,Down,Left,Right,Escape,Return,Back,PageUp,Next,Insert,Oemplus,OemMinus,D1,OemQuestion');
+export const remotekeyUp: (...a: [keyCode: 'ShiftKey' | 'ControlKey' | 'Up' | 'Down' | 'Left' | 'Right' | 'Escape' | 'Return' | 'Back' | 'PageUp' | 'Next' | 'Insert' | 'Oemplus' | 'OemMinus' | 'D1' | 'OemQuestion']) => Message =
+  /* @__PURE__ */ builder('REMOTEKEY_UP e', 'ShiftKey,ControlKey,Up,Down,Left,Right,Escape,Return,Back,PageUp,Next,Insert,Oemplus,OemMinus,D1,OemQuestion');
 
 /**
  * `RABBITMQ_SEND|<payload>`; messages.md `RABBITMQ_SEND`.
  * Not in the official docs: behaviour read from the source (messages.md).
  * @example rabbitmqSend(...) // RABBITMQ_SEND|hello
  */
-export const rabbitmqSend = (...a: [payload: string]): Message =>
-  cmd('RABBITMQ_SEND r', a);
+export const rabbitmqSend: (...a: [payload: string]) => Message =
+  /* @__PURE__ */ builder('RABBITMQ_SEND r');
