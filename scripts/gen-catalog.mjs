@@ -160,7 +160,7 @@ function typesTs() {
     'export type Edge5 = readonly [r: number, g: number, b: number, a: number, thickness: number];',
     '',
     '/** Every prefix of a tuple: optional arguments can only be left out from the end. */',
-    'export type Opt<T extends readonly unknown[]> = T extends readonly [...infer Head, unknown] ? Opt<Head> | T : [];',
+    'export type OptionalTail<T extends readonly unknown[]> = T extends readonly [...infer Head, unknown] ? OptionalTail<Head> | T : [];',
     '',
     '/**',
     ' * What parseEvent returns for each known message: named fields (numbers as numbers, vectors',
@@ -217,7 +217,7 @@ function builderTs(m) {
     else (a.optional ? opt : req).push(`${a.name}: ${paramType(a)}`);
   }
   const params = [...req];
-  if (opt.length) params.push(`...Opt<[${opt.join(', ')}]>`);
+  if (opt.length) params.push(`...OptionalTail<[${opt.join(', ')}]>`);
   if (variadic) params.push(variadic);
   const enums = args.filter((a) => a.type === 'enum').map((a) => `, '${a.enum.join(',')}'`).join('');
   const spec = specOf(args);
@@ -234,7 +234,7 @@ function commandsTs() {
     '// wire.md §10.1), nor for the __AV*/SND* lines (see avatar.ts and audio.ts).',
     "import type { Message } from '../message.js';",
     "import { builder } from './build.js';",
-    "import type { Color3, Color4, Edge5, Opt, Vec2, Vec3 } from './types.js';",
+    "import type { Color3, Color4, Edge5, OptionalTail, Vec2, Vec3 } from './types.js';",
     '',
   ];
   for (const m of messages) if (m.direction === 'command' && !isDropped(m)) out.push(builderTs(m));

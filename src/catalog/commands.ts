@@ -5,13 +5,13 @@
 // wire.md §10.1), nor for the __AV*/SND* lines (see avatar.ts and audio.ts).
 import type { Message } from '../message.js';
 import { builder } from './build.js';
-import type { Color3, Color4, Edge5, Opt, Vec2, Vec3 } from './types.js';
+import type { Color3, Color4, Edge5, OptionalTail, Vec2, Vec3 } from './types.js';
 
 /**
  * `MODEL_ADD|<modelAlias>|<fileName>[|<position>[|<rotation>[|<cartoon: ON/OFF>[|<parentModelAlias>[|<parentBoneName>]]]]]`; messages.md `MODEL_ADD`.
  * @example modelAdd(...) // MODEL_ADD|mei|model/mei/mei.pmd|0,0,0|0,0,0|ON
  */
-export const modelAdd: (...a: [modelAlias: string, fileName: string, ...Opt<[position: Vec3, rotation: Vec3, cartoon: 'ON' | 'OFF', parentModelAlias: string, parentBoneName: string]>]) => Message =
+export const modelAdd: (...a: [modelAlias: string, fileName: string, ...OptionalTail<[position: Vec3, rotation: Vec3, cartoon: 'ON' | 'OFF', parentModelAlias: string, parentBoneName: string]>]) => Message =
   /* @__PURE__ */ builder('MODEL_ADD as?33eas', 'ON,OFF');
 
 /**
@@ -53,7 +53,7 @@ export const modelBindboneKeyvalue: (...a: [keyName: string, min: number, max: n
  * `MODEL_BINDFACE|<modelAlias>|<morphName>|<value>[|<transitionDuration>]` (form fixed); messages.md `MODEL_BINDFACE`.
  * @example modelBindface(...) // MODEL_BINDFACE|mei|smile|1.0|0.5
  */
-export const modelBindface: (...a: [modelAlias: string, morphName: string, value: number, ...Opt<[transitionDuration: number]>]) => Message =
+export const modelBindface: (...a: [modelAlias: string, morphName: string, value: number, ...OptionalTail<[transitionDuration: number]>]) => Message =
   /* @__PURE__ */ builder('MODEL_BINDFACE asf?f');
 
 /**
@@ -81,7 +81,7 @@ export const modelUnbindface: (...a: [modelAlias: string, morphName: string]) =>
  * `MOTION_ADD|<modelAlias>|<motionAlias>|<fileName>[|<range: FULL/PART>[|<repeat: ONCE/LOOP>[|<smooth: ON/OFF>[|<reposition: ON/OFF>[|<priority>]]]]]`; messages.md `MOTION_ADD`.
  * @example motionAdd(...) // MOTION_ADD|mei|base|motion/wait.vmd|FULL|LOOP|ON|OFF|0
  */
-export const motionAdd: (...a: [modelAlias: string, motionAlias: string, fileName: string, ...Opt<[range: 'FULL' | 'PART', repeat: 'ONCE' | 'LOOP', smooth: 'ON' | 'OFF', reposition: 'ON' | 'OFF', priority: number]>]) => Message =
+export const motionAdd: (...a: [modelAlias: string, motionAlias: string, fileName: string, ...OptionalTail<[range: 'FULL' | 'PART', repeat: 'ONCE' | 'LOOP', smooth: 'ON' | 'OFF', reposition: 'ON' | 'OFF', priority: number]>]) => Message =
   /* @__PURE__ */ builder('MOTION_ADD aas?eeeef', 'FULL,PART', 'ONCE,LOOP', 'ON,OFF', 'ON,OFF');
 
 /**
@@ -109,14 +109,14 @@ export const motionDelete: (...a: [modelAlias: string, motionAlias: string]) => 
  * `MOTION_ACCELERATE|<modelAlias>|<motionAlias>|<speed>[|<duration>[|<targetFrame>]]`; messages.md `MOTION_ACCELERATE`.
  * @example motionAccelerate(...) // MOTION_ACCELERATE|mei|base|0.5|1.0
  */
-export const motionAccelerate: (...a: [modelAlias: string, motionAlias: string, speed: number, ...Opt<[duration: number, targetFrame: number]>]) => Message =
+export const motionAccelerate: (...a: [modelAlias: string, motionAlias: string, speed: number, ...OptionalTail<[duration: number, targetFrame: number]>]) => Message =
   /* @__PURE__ */ builder('MOTION_ACCELERATE aaf?ff');
 
 /**
  * `MOTION_CONFIGURE|<modelAlias>|<motionAlias>|<mode: MODE_REPLACE/MODE_ADD/MODE_MUL/BLEND_RATE/MODE_BONE_REPLACE/MODE_BONE_ADD/MODE_BONE_NONE/MODE_FACE_REPLACE/MODE_FACE_ADD/MODE_FACE_MUL/MODE_FACE_NONE>[|<value>]`; messages.md `MOTION_CONFIGURE`.
  * @example motionConfigure(...) // MOTION_CONFIGURE|mei|look|MODE_BONE_ADD|head,neck
  */
-export const motionConfigure: (...a: [modelAlias: string, motionAlias: string, mode: 'MODE_REPLACE' | 'MODE_ADD' | 'MODE_MUL' | 'BLEND_RATE' | 'MODE_BONE_REPLACE' | 'MODE_BONE_ADD' | 'MODE_BONE_NONE' | 'MODE_FACE_REPLACE' | 'MODE_FACE_ADD' | 'MODE_FACE_MUL' | 'MODE_FACE_NONE', ...Opt<[value: string]>]) => Message =
+export const motionConfigure: (...a: [modelAlias: string, motionAlias: string, mode: 'MODE_REPLACE' | 'MODE_ADD' | 'MODE_MUL' | 'BLEND_RATE' | 'MODE_BONE_REPLACE' | 'MODE_BONE_ADD' | 'MODE_BONE_NONE' | 'MODE_FACE_REPLACE' | 'MODE_FACE_ADD' | 'MODE_FACE_MUL' | 'MODE_FACE_NONE', ...OptionalTail<[value: string]>]) => Message =
   /* @__PURE__ */ builder('MOTION_CONFIGURE aae?s', 'MODE_REPLACE,MODE_ADD,MODE_MUL,BLEND_RATE,MODE_BONE_REPLACE,MODE_BONE_ADD,MODE_BONE_NONE,MODE_FACE_REPLACE,MODE_FACE_ADD,MODE_FACE_MUL,MODE_FACE_NONE');
 
 /**
@@ -151,7 +151,7 @@ export const configParallelskinningThreads: (...a: [threads: number]) => Message
  * `MOVE_START|<modelAlias>|<position>[|<coordinates: GLOBAL/LOCAL>[|<speed>]]`; messages.md `MOVE_START`.
  * @example moveStart(...) // MOVE_START|mei|0,0,10|GLOBAL|5.0
  */
-export const moveStart: (...a: [modelAlias: string, position: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
+export const moveStart: (...a: [modelAlias: string, position: Vec3, ...OptionalTail<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
   /* @__PURE__ */ builder('MOVE_START a3?ef', 'GLOBAL,LOCAL');
 
 /**
@@ -165,7 +165,7 @@ export const moveStop: (...a: [modelAlias: string]) => Message =
  * `TURN_START|<modelAlias>|<position>[|<coordinates: GLOBAL/LOCAL>[|<speed>]]`; messages.md `TURN_START`.
  * @example turnStart(...) // TURN_START|mei|0,0,50
  */
-export const turnStart: (...a: [modelAlias: string, position: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
+export const turnStart: (...a: [modelAlias: string, position: Vec3, ...OptionalTail<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
   /* @__PURE__ */ builder('TURN_START a3?ef', 'GLOBAL,LOCAL');
 
 /**
@@ -179,7 +179,7 @@ export const turnStop: (...a: [modelAlias: string]) => Message =
  * `ROTATE_START|<modelAlias>|<rotation>[|<coordinates: GLOBAL/LOCAL>[|<speed>]]`; messages.md `ROTATE_START`.
  * @example rotateStart(...) // ROTATE_START|mei|0,90,0|LOCAL|45
  */
-export const rotateStart: (...a: [modelAlias: string, rotation: Vec3, ...Opt<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
+export const rotateStart: (...a: [modelAlias: string, rotation: Vec3, ...OptionalTail<[coordinates: 'GLOBAL' | 'LOCAL', speed: number]>]) => Message =
   /* @__PURE__ */ builder('ROTATE_START a3?ef', 'GLOBAL,LOCAL');
 
 /**
@@ -193,7 +193,7 @@ export const rotateStop: (...a: [modelAlias: string]) => Message =
  * `CAMERA|<position>|<rotation>|<distance>|<fovy>[|<transitionTime>[|<followModelAlias>[|<followBoneName>]]]` (form parameters); messages.md `CAMERA`.
  * @example camera(...) // CAMERA|0,15.25,0|4.5,0,0|22.4|27.0|1.0
  */
-export const camera: (...a: [position: Vec3, rotation: Vec3, distance: number, fovy: number, ...Opt<[transitionTime: number, followModelAlias: string, followBoneName: string]>]) => Message =
+export const camera: (...a: [position: Vec3, rotation: Vec3, distance: number, fovy: number, ...OptionalTail<[transitionTime: number, followModelAlias: string, followBoneName: string]>]) => Message =
   /* @__PURE__ */ builder('CAMERA 33ff?fas');
 
 /**
@@ -284,7 +284,7 @@ export const windowoverlayShow: (...a: [overlayAlias: string]) => Message =
  * `TRANSPARENT_START[|<color>]`; messages.md `TRANSPARENT_START`.
  * @example transparentStart(...) // TRANSPARENT_START|0.0,1.0,0.0
  */
-export const transparentStart: (...a: [...Opt<[color: Color3]>]) => Message =
+export const transparentStart: (...a: [...OptionalTail<[color: Color3]>]) => Message =
   /* @__PURE__ */ builder('TRANSPARENT_START ?c');
 
 /**
@@ -475,7 +475,7 @@ export const timerCancel: (...a: [timerAlias: string]) => Message =
  * `TEXTAREA_ADD|<textareaAlias>|<size>|<textParams>|<backgroundColor>|<textColor>|<position>[|<rotation>[|<parentModelAlias>[|<parentBoneName>]]]`; messages.md `TEXTAREA_ADD`.
  * @example textareaAdd(...) // TEXTAREA_ADD|board|10,5|1,1,1|0,0,0,0.5|1,1,1,1|0,20,0
  */
-export const textareaAdd: (...a: [textareaAlias: string, size: Vec2, textParams: readonly (string | number)[], backgroundColor: Color4, textColor: Color4, position: Vec3, ...Opt<[rotation: Vec3, parentModelAlias: string, parentBoneName: string]>]) => Message =
+export const textareaAdd: (...a: [textareaAlias: string, size: Vec2, textParams: readonly (string | number)[], backgroundColor: Color4, textColor: Color4, position: Vec3, ...OptionalTail<[rotation: Vec3, parentModelAlias: string, parentBoneName: string]>]) => Message =
   /* @__PURE__ */ builder('TEXTAREA_ADD a2lCC3?3as');
 
 /**
@@ -524,7 +524,7 @@ export const captionStop: (...a: [captionAlias: string]) => Message =
  * `NOTIFY_SHOW|<text>[|<seconds>]`; messages.md `NOTIFY_SHOW`.
  * @example notifyShow(...) // NOTIFY_SHOW|Connected|3
  */
-export const notifyShow: (...a: [text: string, ...Opt<[seconds: number]>]) => Message =
+export const notifyShow: (...a: [text: string, ...OptionalTail<[seconds: number]>]) => Message =
   /* @__PURE__ */ builder('NOTIFY_SHOW s?f');
 
 /**
@@ -538,28 +538,28 @@ export const promptShow: (...a: [mainText: string, item0: string, ...itemN: stri
  * `INFOTEXT_FILE|<filePath>|<title>|<buttonLabels>[|<scale>[|<backgroundColor>[|<textColor>]]]`; messages.md `INFOTEXT_FILE`.
  * @example infotextFile(...) // INFOTEXT_FILE|README.md|Read me|OK,Cancel
  */
-export const infotextFile: (...a: [filePath: string, title: string, buttonLabels: readonly (string | number)[], ...Opt<[scale: number, backgroundColor: string, textColor: string]>]) => Message =
+export const infotextFile: (...a: [filePath: string, title: string, buttonLabels: readonly (string | number)[], ...OptionalTail<[scale: number, backgroundColor: string, textColor: string]>]) => Message =
   /* @__PURE__ */ builder('INFOTEXT_FILE ssl?fhh');
 
 /**
  * `INFOTEXT_STRING|<text>|<title>|<buttonLabels>[|<scale>[|<backgroundColor>[|<textColor>]]]`; messages.md `INFOTEXT_STRING`.
  * @example infotextString(...) // INFOTEXT_STRING|Terms apply.|Notice|OK
  */
-export const infotextString: (...a: [text: string, title: string, buttonLabels: readonly (string | number)[], ...Opt<[scale: number, backgroundColor: string, textColor: string]>]) => Message =
+export const infotextString: (...a: [text: string, title: string, buttonLabels: readonly (string | number)[], ...OptionalTail<[scale: number, backgroundColor: string, textColor: string]>]) => Message =
   /* @__PURE__ */ builder('INFOTEXT_STRING ssl?fhh');
 
 /**
  * `MENU|<sub: ADD>|<menuAlias>[|<backgroundImage>]` (form ADD); messages.md `MENU`.
  * @example menuAdd(...) // MENU|ADD|mymenu
  */
-export const menuAdd: (...a: [menuAlias: string, ...Opt<[backgroundImage: string]>]) => Message =
+export const menuAdd: (...a: [menuAlias: string, ...OptionalTail<[backgroundImage: string]>]) => Message =
   /* @__PURE__ */ builder('MENU|ADD a?s');
 
 /**
  * `MENU|<sub: SETITEM>|<menuAlias>|<id>|<label>|<messageType>[|<messageArgs>]` (form SETITEM); messages.md `MENU`.
  * @example menuSetitem(...) // MENU|SETITEM|mymenu|0|Wave|MOTION_ADD|mei|act|motion/wave.vmd|PART|ONCE
  */
-export const menuSetitem: (...a: [menuAlias: string, id: number, label: string, messageType: string, ...Opt<[messageArgs: string]>]) => Message =
+export const menuSetitem: (...a: [menuAlias: string, id: number, label: string, messageType: string, ...OptionalTail<[messageArgs: string]>]) => Message =
   /* @__PURE__ */ builder('MENU|SETITEM aiss?r');
 
 /**
@@ -594,7 +594,7 @@ export const buttonDelete: (...a: [buttonAlias: string]) => Message =
  * `FST_LOAD|<fstFile>[|<initialState>]`; messages.md `FST_LOAD`.
  * @example fstLoad(...) // FST_LOAD|dialog2.fst
  */
-export const fstLoad: (...a: [fstFile: string, ...Opt<[initialState: string]>]) => Message =
+export const fstLoad: (...a: [fstFile: string, ...OptionalTail<[initialState: string]>]) => Message =
   /* @__PURE__ */ builder('FST_LOAD s?s');
 
 /**

@@ -369,7 +369,7 @@ export type Color4 = readonly [r: number, g: number, b: number, a: number];
 export type Edge5 = readonly [r: number, g: number, b: number, a: number, thickness: number];
 
 /** Every prefix of a tuple: optional arguments can only be left out from the end. */
-export type Opt<T extends readonly unknown[]> = T extends readonly [...infer Head, unknown] ? Opt<Head> | T : [];
+export type OptionalTail<T extends readonly unknown[]> = T extends readonly [...infer Head, unknown] ? OptionalTail<Head> | T : [];
 
 /**
  * What parseEvent returns for each known message: named fields (numbers as numbers, vectors
