@@ -110,7 +110,7 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
       if (broken >= 0) report('MDF_ENV_SYNTAX', 'error', line, start + broken + 1, '"%ENV{" has no closing "}": MMDAgent-EX then ignores this WHOLE file (mdf.md §2, §3.5)', 'close the reference with "}"');
       const kv = pieceDefinition(text);
       if (!kv) {
-        if (content !== '' && !/^[ \t]*#/.test(content)) report('MDF_NO_EQUALS', 'warning', line, start + 1, 'line has no "=", so MMDAgent-EX ignores it (mdf.md §3.2)', 'write key=value, or start the line with "#" to make it a comment');
+        if (start === 0 && content !== '' && !/^[ \t]*#/.test(content)) report('MDF_NO_EQUALS', 'warning', line, start + 1, 'line has no "=", so MMDAgent-EX ignores it (mdf.md §3.2)', 'write key=value, or start the line with "#" to make it a comment');
         continue;
       }
       if (start === 0 && bom > 0) continue; // reported as MDF_BOM
