@@ -2,9 +2,12 @@
 import { expect } from 'chai';
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from './harness.js';
+import { parseEvent } from '../src/catalog/index.js';
+import { parseMessage } from '../src/message.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,5 +53,21 @@ describe('catalog tree-shaking', () => {
     expect(parse.code).not.to.contain('ERR_BAD_ARGUMENT');
     expect(parse.gzip).to.be.below(3500);
     expect(all.gzip).to.be.below(8000);
+  });
+});
+
+describe('catalog against the real app', () => {
+  it('every frame MMDAgent-EX sent in the recordings parses as known (real-client/transcripts.md)', () => {
+    const md = readFileSync(`${root}src/catalog/transcripts.md`, 'utf8');
+    // table rows: | # | t | ← c2s | `FRAME\n` |, with "|" escaped as "\|"
+    const frames = [...md.matchAll(/^\| \d+ \| [^|]+ \| ← c2s \| `(.*)\\n` \|$/gm)].map((m) => m[1].replace(/\\\|/g, '|'));
+    expect(frames.length).to.be.above(200);
+    const unknown = new Set<string>();
+    for (const frame of frames) {
+      const ev = parseEvent(parseMessage(frame));
+      if (!ev.known) unknown.add(`${frame}: ${ev.reason}`);
+    }
+    // the recording sent these two made-up types on purpose, and they came back as echoes
+    expect([...unknown].map((u) => u.split('|')[0]).sort()).to.deep.equal(['FOO_BAR', 'IDLE_PROBE']);
   });
 });
