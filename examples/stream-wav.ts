@@ -46,8 +46,13 @@ export function wavToPcm16k(bytes: Uint8Array): Int16Array {
 
 /** The whole utterance sequence on one link; resolves once the audio has had time to play. */
 export async function streamUtterance(link: AgentLink, pcm16k: Int16Array, model: string): Promise<Omit<StreamReport, 'channel'>> {
+  // Audio is dropped until the avatar has its model (wire.md §8.3). AVATAR|START comes back
+  // through the message bus a frame or more after MMDAgent-EX handled __AV_START, and by then it
+  // has handled the __AV_SETMODEL sent right after it too: wait for it before any audio.
+  const ready = link.waitFor((m) => m.type === 'AVATAR' && m.args[0] === 'START', { timeoutMs: 5000 });
   link.send(avatar.start());
   link.send(avatar.setModel(model));
+  await ready;
   // File mode: no silence cutting; the end of the utterance is marked with SNDBRKS.
   link.send('SNDFILE');
   await link.sendAudio(pcm16k); // SND chunks of 1280 bytes (40 ms), paced in real time
