@@ -55,7 +55,7 @@ export interface WebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount: number;
   binaryType: string;
-  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: 'message' | 'close' | 'error' | 'open', listener: (event: any) => void): void;
   removeEventListener(type: 'message' | 'close' | 'error' | 'open', listener: (event: any) => void): void;
@@ -424,7 +424,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       throw new MmdError('ERR_BACKPRESSURE',
         `the socket already buffers ${socket.bufferedAmount} bytes (limit ${max}): the peer is not reading; wait and retry, or raise maxBufferedBytes`);
     }
-    socket.send(frame);
+    socket.send(frame as string | Uint8Array<ArrayBuffer>); // sndChunks allocates plain ArrayBuffers
   }
 
   private async streamAudio(socket: WebSocketLike | undefined, chunks: Uint8Array[], leadMs: number, gapMs: number, signal?: AbortSignal): Promise<void> {
