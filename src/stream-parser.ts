@@ -67,8 +67,7 @@ const hazard = (kind: HazardKind, rule: string, message: string): StreamEvent =>
  * frames always waits for its terminator.
  */
 export class StreamParser {
-  /** Frames pushed so far, including ones a crashed or hung parser ignored. */
-  framesReceived = 0;
+  private frames = 0;
   private readonly buf: Uint8Array;
   private length = 0;
   private current: StreamParserState = 'ok';
@@ -88,13 +87,18 @@ export class StreamParser {
     return this.length;
   }
 
+  /** Frames pushed so far, including ones a crashed or hung parser ignored. */
+  get framesReceived(): number {
+    return this.frames;
+  }
+
   get state(): StreamParserState {
     return this.current;
   }
 
   /** One received data frame; returns what MMDAgent-EX would do with it, in order. */
   pushFrame(payload: Uint8Array | ArrayBuffer | string): StreamEvent[] {
-    this.framesReceived++;
+    this.frames++;
     if (this.current === 'crashed' || this.current === 'hung') return [];
     let bytes: Uint8Array;
     if (typeof payload === 'string') bytes = this.encoder.encode(payload);

@@ -300,19 +300,36 @@ describe('StreamParser: routing and __peer_disconnected__ (wire.md §7.3, §10.4
 });
 
 describe('StreamParser: what the SDK sends never hurts it', () => {
-  // For each hazard the SDK's validators refuse the line, and the parser reports it (wire.md §13).
-  const hazards: Array<[string, string, Uint8Array | string, string]> = [
-    ['empty line', '', '\n', 'crash §7.2'],
-    ['leading LF', '\nPROBE|1', '\nPROBE|1\n', 'stall §7.2'],
-    ['NUL', 'NUL|a\u0000b', 'NUL|a\u0000b\n', 'stall §7.5'],
-    ['SND line ending in a lone LF', 'SNDXYZ1', 'SNDXYZ1\n', 'crash §7.2'],
+  // For each hazard of wire.md §13 the SDK's validator refuses the line with its own code, and
+  // the parser shows what the frame would have done to MMDAgent-EX.
+  const hazards: Array<[string, string, string, Uint8Array | string, string[]]> = [
+    ['empty line', '', 'ERR_EMPTY_LINE', '\n', ['crash §7.2']],
+    ['leading LF', '\nPROBE|1', 'ERR_FORBIDDEN_CHAR', '\nPROBE|1\n', ['stall §7.2']],
+    ['CR inside: two messages', 'X|1\rY|2', 'ERR_FORBIDDEN_CHAR', 'X|1\rY|2\n', ['line:X|1', 'line:Y|2']],
+    ['NUL', 'NUL|a\u0000b', 'ERR_FORBIDDEN_CHAR', 'NUL|a\u0000b\n', ['stall §7.5']],
+    ['lone surrogate (the only invalid UTF-8 a string can carry)', 'BAD|A\udfff', 'ERR_LONE_SURROGATE', bytes('BAD|A', [0xff, 0xfe], 'B\n'), ['hang §7.5']],
+    ['SND line ending in a lone LF', 'SNDXYZ1', 'ERR_SND_PREFIX', 'SNDXYZ1\n', ['audio:0', 'crash §7.2']],
+    ['SND-prefixed message type', 'SND_TEST|hello', 'ERR_SND_PREFIX', 'SND_TEST|hello\n', ['audio:0', 'line:T|hello']],
+    ['9000-byte line', 'LONG9000|' + 'x'.repeat(8990), 'ERR_LINE_TOO_LONG', 'LONG9000|' + 'x'.repeat(8990) + '\n', ['oversize-frame §6.5']],
   ];
-  for (const [name, line, frame, kind] of hazards) {
-    it(`${name}: validateLine refuses it, the parser reports ${kind}`, () => {
-      expect(() => validateLine(line)).to.throw(MmdError);
-      expect(one(frame)[0]).to.contain(kind);
+  for (const [name, line, code, frame, effect] of hazards) {
+    it(`${name}: validateLine refuses it (${code}); the parser shows ${effect.join(', ')}`, () => {
+      expect(() => validateLine(line)).to.throw(MmdError).with.property('code', code);
+      expect(one(frame)).to.deep.equal([effect]);
     });
   }
+
+  it('hazard events name the rule and say what went wrong', () => {
+    const [event] = new StreamParser().pushFrame('\n');
+    expect(event).to.have.property('kind', 'hazard');
+    const { hazard } = event as Extract<StreamEvent, { kind: 'hazard' }>;
+    expect(hazard).to.include({ kind: 'crash', rule: 'wire.md §7.2' });
+    expect(hazard.message).to.contain('CR or LF');
+  });
+
+  it('encodeLine keeps a control word and its \n in one frame, so it never crashes (wire.md §12 rule 7)', () => {
+    expect(one(encodeLine('SNDBRKS'), encodeLine('NEXT'))).to.deep.equal([['control:SNDBRKS'], ['line:NEXT']]);
+  });
 
   it('every line encodeLine accepts, sent as its own frame, arrives intact (property)', () => {
     const text = fc.oneof(
