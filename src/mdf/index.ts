@@ -6,3 +6,4 @@ export * from './values.js';
 export * from './websocket.js';
 export * from './schema.js';
 export * from './lint.js';
+export * from './notes.js';

@@ -9,7 +9,7 @@ import { MDF_KEYS, clampTo, mdfKeySpec, vectorSize } from './schema.js';
 import { booleanRule, leadingNumber, mdfBoolean } from './values.js';
 import { RETRY_COUNT_KEY, WS_DIRECTORY_KEY, WS_HOST_KEY, WS_PORT_KEY } from './websocket.js';
 
-/** Each kind of problem has its own stable code; see docs/mdf-lint.md for the full list. */
+/** Each kind of problem has its own stable code; MDF_DIAGNOSTIC_HELP (notes.ts) explains each. */
 export const MDF_DIAGNOSTIC_CODES = [
   'MDF_BOM',
   'MDF_NOT_UTF8',

@@ -128,6 +128,15 @@ const KEYVALUE: Record<string, Row> = {
   Plugin_Julius_logfile: ['path'],
   show_caption: ['bool', 'true'],
   Plugin_AnyScript_Command: ['string'],
+  Plugin_AnyScript_Command1: ['string'],
+  Plugin_AnyScript_Command2: ['string'],
+  Plugin_AnyScript_Command3: ['string'],
+  Plugin_AnyScript_Command4: ['string'],
+  Plugin_AnyScript_Command5: ['string'],
+  Plugin_AnyScript_Command6: ['string'],
+  Plugin_AnyScript_Command7: ['string'],
+  Plugin_AnyScript_Command8: ['string'],
+  Plugin_AnyScript_Command9: ['string'],
   Plugin_AnyScript_AllLog: ['flag', 'false'],
   ContentFile: ['path'],
   Plugin_RabbitMQ_ConfigFile: ['path'],
@@ -135,7 +144,6 @@ const KEYVALUE: Record<string, Row> = {
   Julius_MaxVol: ['runtime'],
   _RequestedURL: ['runtime'],
 };
-for (let n = 1; n <= 9; n++) KEYVALUE[`Plugin_AnyScript_Command${n}`] = ['string'];
 
 const ENUM_VALUES: Record<string, readonly string[]> = {
   Plugin_Julius_conf: ['dnn', 'gmm'],
@@ -146,7 +154,7 @@ const ENUM_VALUES: Record<string, readonly string[]> = {
 const EXCLUDE_PREFIX = 'exclude_Plugin_';
 
 /** Every known key name (the `exclude_Plugin_<X>` family is matched by prefix, not listed). */
-export const MDF_KEYS: readonly string[] = [...Object.keys(OPTION), ...Object.keys(KEYVALUE)];
+export const MDF_KEYS: readonly string[] = /* @__PURE__ */ Object.keys(OPTION).concat(Object.keys(KEYVALUE));
 
 /** The schema entry of `key`, or undefined for a key MMDAgent-EX does not read (a user variable). */
 export function mdfKeySpec(key: string): MdfKeySpec | undefined {
