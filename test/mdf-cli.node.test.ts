@@ -82,6 +82,13 @@ describe('mdf CLI', () => {
     expect(readFileSync(path)).to.deep.equal(Buffer.from([0x23, 0x82, 0xa0, 0x0d, 0x0a, 0x61, 0x3d, 0x32, 0x0d, 0x0a]));
   });
 
+  it('set and get on a latin1 file take and give UTF-8 text', async () => {
+    const path = file('latin1.mdf', Buffer.from([0x23, 0xff, 0x0a]));
+    expect((await run('set', path, 'greeting', 'こんにちは')).code).to.equal(0);
+    expect(readFileSync(path)).to.deep.equal(Buffer.concat([Buffer.from([0x23, 0xff, 0x0a]), Buffer.from('greeting=こんにちは\n')]));
+    expect((await run('get', path, 'greeting')).out).to.equal('こんにちは\n');
+  });
+
   it('set: refuses a bad key or value with its error code and leaves the file alone', async () => {
     const path = file('refuse.mdf', 'a=1\n');
     const r = await run('set', path, 'a=b', 'x');

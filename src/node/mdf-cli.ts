@@ -37,20 +37,25 @@ export async function runMdfCli(args: string[], io: MdfCliIo): Promise<number> {
   }
   try {
     if (command === 'lint') return await lint(rest, io);
-    const [file, key, value] = rest;
+    const [file, argKey, argValue = ''] = rest;
     const doc = await load(file);
+    // A latin1 document (not UTF-8) holds one char per byte: arguments go in as their UTF-8
+    // bytes, and values come out decoded as UTF-8 for the terminal.
+    const bytes = doc.encoding === 'latin1';
+    const key = bytes ? Buffer.from(argKey, 'utf8').toString('latin1') : argKey;
+    const value = bytes ? Buffer.from(argValue, 'utf8').toString('latin1') : argValue;
     if (command === 'get') {
       const found = doc.get(key);
       if (found === undefined) {
-        io.err(`mdf: ${file}: ${JSON.stringify(key)} is not defined\n`);
+        io.err(`mdf: ${file}: ${JSON.stringify(argKey)} is not defined\n`);
         return EXIT_FAIL;
       }
-      io.out(`${found}\n`);
+      io.out(`${bytes ? Buffer.from(found, 'latin1').toString('utf8') : found}\n`);
       return EXIT_OK;
     }
     if (command === 'set') doc.set(key, value);
     else if (!doc.delete(key)) {
-      io.err(`mdf: ${file}: ${JSON.stringify(key)} is not defined; nothing to delete\n`);
+      io.err(`mdf: ${file}: ${JSON.stringify(argKey)} is not defined; nothing to delete\n`);
       return EXIT_FAIL;
     }
     await save(file, doc);
