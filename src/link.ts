@@ -205,7 +205,11 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     this.sendFrame(toFrame(msg));
   }
 
-  /** Sends SND chunks as binary frames, paced in real time unless told otherwise (wire.md §8). */
+  /**
+   * Sends SND chunks as binary frames, paced in real time unless told otherwise (wire.md §8).
+   * Resolves when the last chunk is sent; `audioAheadMs` then says how long playback still runs.
+   * Calls queue behind each other (one stream per connection), sharing the 60 s budget.
+   */
   sendAudio(pcm16k: Int16Array | Uint8Array, opts: SendAudioOptions = {}): Promise<void> {
     try {
       if (this.final) throw closedError('sendAudio');
