@@ -206,6 +206,14 @@ describe('mdf: editing', () => {
     expect(parseMdf('a=1\r\nb=2\nc=2\r\n').set('d', '4').toString()).to.equal('a=1\r\nb=2\nc=2\r\nd=4\r\n');
   });
 
+  it('several appends keep following the file style', () => {
+    const doc = parseMdf('a=1\r\nb=2\r\nc=3\n');
+    doc.set('x', '1').set('y', '2').set('a', '0');
+    expect(doc.toString()).to.equal('a=0\r\nb=2\r\nc=3\nx=1\r\ny=2\r\n');
+    const glued = parseMdf('a=1\nb=2').set('c', '3').set('d', '4');
+    expect(glued.toString()).to.equal('a=1\nb=2\nc=3\nd=4');
+  });
+
   it('a BOM-glued first key is another key, so set appends', () => {
     const doc = parseMdf('\ufeffa=1\n');
     doc.set('a', '2');

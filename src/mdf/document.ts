@@ -38,6 +38,8 @@ interface Definition {
 interface Index {
   all: Definition[];
   last: Map<string, Definition>;
+  crlf: number; // lines ending in CRLF, and in a bare LF: the file's own style for new lines
+  lf: number;
 }
 
 // Any line this short fits the byte limit whatever it holds: one UTF-16 unit is at most 3 bytes.
@@ -178,11 +180,13 @@ export class MdfDocument {
       def.value = value;
       return this;
     }
-    const eol = dominantEol(lines);
+    const eol = index.crlf > index.lf ? '\r\n' : '\n';
     const last = lines.length - 1;
     const gluedToLast = last >= 0 && !lines[last].endsWith('\n');
     const line = fitted(key, value, gluedToLast ? '' : eol, this.encoding);
     if (gluedToLast) lines[last] += eol;
+    if ((gluedToLast ? lines[last] : line).endsWith('\r\n')) index.crlf++;
+    else index.lf++;
     const added: Definition = { key, value, line: lines.length, start: 0, whole: true };
     lines.push(line);
     index.all.push(added);
@@ -226,7 +230,11 @@ export class MdfDocument {
     const all: Definition[] = [];
     const last = new Map<string, Definition>();
     const latin1 = this.encoding === 'latin1';
+    let crlf = 0;
+    let lf = 0;
     this.#lines.forEach((raw, line) => {
+      if (raw.endsWith('\r\n')) crlf++;
+      else if (raw.endsWith('\n')) lf++;
       const pieces = linePieces(raw, latin1);
       for (const piece of pieces) {
         const kv = pieceDefinition(piece.text);
@@ -236,7 +244,7 @@ export class MdfDocument {
         last.set(def.key, def);
       }
     });
-    return (this.#index = { all, last });
+    return (this.#index = { all, last, crlf, lf });
   }
 }
 
@@ -288,16 +296,6 @@ function byteString(text: string): string {
   let out = '';
   for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
   return out;
-}
-
-function dominantEol(lines: readonly string[]): string {
-  let crlf = 0;
-  let lf = 0;
-  for (const raw of lines) {
-    if (raw.endsWith('\r\n')) crlf++;
-    else if (raw.endsWith('\n')) lf++;
-  }
-  return crlf > lf ? '\r\n' : '\n';
 }
 
 function fitted(key: string, value: string, eol: string, encoding: 'utf8' | 'latin1'): string {
