@@ -120,7 +120,9 @@ export class StreamParser {
 
     const events: StreamEvent[] = [];
     if (this.startsWithPeerDisconnected()) events.push({ kind: 'peer-disconnected' });
-    if (this.current === 'ok') this.parse(events);
+    // A stalled buffer is read again, as the real loop does: the stuck line never completes, but
+    // if it has no terminator yet its tokenizer still runs into newly appended bytes.
+    this.parse(events);
     return events;
   }
 
@@ -182,6 +184,7 @@ export class StreamParser {
       const check = p + (to - from);
       if (check >= len) break; // the byte past the data: taken as not CR/LF, so wait
       if (!isBreak(buf[check])) {
+        if (this.current === 'stalled') break; // reported when it began
         this.current = 'stalled';
         events.push(
           buf[check] === 0

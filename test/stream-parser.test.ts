@@ -85,6 +85,12 @@ describe('StreamParser: line framing (wire.md §7.2 table)', () => {
     expect(p.state).to.equal('stalled');
   });
 
+  it('a stalled line without terminator still scans appended bytes: invalid UTF-8 then hangs it', () => {
+    const p = new StreamParser();
+    expect(frames(p, '\nFOO', 'BAR', bytes([0xff], '\n'), 'X\n')).to.deep.equal([['stall §7.2'], [], ['hang §7.5'], []]);
+    expect(p.state).to.equal('hung');
+  });
+
   it('a CRLF split across frames: the CR ends the line, the frame starting with LF stalls (hazards.md (m))', () => {
     const p = new StreamParser();
     expect(frames(p, 'X|1\r', '\nY|2\n', 'PROBE|x\n')).to.deep.equal([['line:X|1'], ['stall §7.2'], []]);
