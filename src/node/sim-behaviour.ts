@@ -104,10 +104,10 @@ const seconds = (s: string | undefined) => Math.max(0, Number.parseFloat(s ?? ''
 /**
  * Length in ms of the phoneme sequence the TTS plugins produce for `text`, fitted to the recorded
  * table (transcripts.md finding 7): about 163 ms per wide (Japanese) character and 72 ms per
- * ASCII character, minus 160 ms (はい。→ 325, 17 chars → 2530, 60 chars → 9605; 43 ASCII → 2920).
+ * ASCII character, minus 164 ms (はい。→ 325, 17 chars → 2530, 60 chars → 9605; 43 ASCII → 2920).
  */
 export function speechMs(text: string): number {
-  let ms = -160;
+  let ms = -164;
   for (const ch of text) ms += ch.charCodeAt(0) < 0x80 ? 72 : 163;
   return Math.max(200, Math.round(ms));
 }

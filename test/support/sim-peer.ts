@@ -83,14 +83,23 @@ export class SimPeer {
     for (const w of waiters) w();
   }
 
-  /** Resolves when `ready()` holds, checking after every event; rejects after `timeoutMs`. */
+  /** Resolves when `ready()` holds, checking after every peer event and every 5 ms; rejects after `timeoutMs`. */
   until<T>(ready: () => T | undefined | false, timeoutMs = 3000, what = 'condition'): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.texts())}`)), timeoutMs);
+      let settled = false;
+      const poll = setInterval(() => check(), 5);
+      const timer = setTimeout(() => {
+        settled = true;
+        clearInterval(poll);
+        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.texts())}`));
+      }, timeoutMs);
       const check = () => {
+        if (settled) return;
         const value = ready();
         if (value !== undefined && value !== false) {
+          settled = true;
           clearTimeout(timer);
+          clearInterval(poll);
           resolve(value);
         } else this.waiters.push(check);
       };
