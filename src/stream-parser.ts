@@ -104,7 +104,7 @@ export class StreamParser {
     if (typeof payload === 'string') bytes = this.encoder.encode(payload);
     else if (payload instanceof Uint8Array) bytes = payload;
     else if (payload instanceof ArrayBuffer) bytes = new Uint8Array(payload);
-    else throw new MmdError('ERR_BAD_INPUT', `pushFrame takes a frame payload as Uint8Array or string, got ${typeof payload}`);
+    else throw new MmdError('ERR_BAD_INPUT', `pushFrame takes a frame payload as Uint8Array, ArrayBuffer or string, got ${typeof payload}`);
 
     if (bytes.length === 0) {
       return [hazard('empty-frame', '§6.4', 'empty frame: MMDAgent-EX reads it as a disconnect (never send empty frames)')];
