@@ -105,6 +105,18 @@ describe('mdf CLI', () => {
     expect((await run('delete', path, 'a')).code).to.equal(1);
   });
 
+  it('explain: prints the meaning of a lint code and the schema + note of a key', async () => {
+    const code = await run('explain', 'MDF_BOOLEAN_TRAP');
+    expect(code.code).to.equal(0);
+    expect(code.out).to.match(/^MDF_BOOLEAN_TRAP: .*EnableServer=no is ON/);
+    const key = await run('explain', 'camera_rotation');
+    expect(key.out).to.equal('camera_rotation: float3, default "0.0,0.0,0.0", range 0.001…1000 (clamped)\n  Clamped to 0.001–1000 per component, so negative angles cannot be set here.\n');
+    expect((await run('explain', 'Plugin_Remote_RetryCount')).out).to.contain('default "0"');
+    const unknown = await run('explain', 'my_var');
+    expect(unknown.code).to.equal(1);
+    expect(unknown.err).to.contain('FST global variables');
+  });
+
   it('usage errors exit 2; help exits 0', async () => {
     expect((await run()).code).to.equal(2);
     expect((await run('lint')).code).to.equal(2);

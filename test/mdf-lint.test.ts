@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { describe, it } from './harness.js';
-import { MdfDocument, MDF_DIAGNOSTIC_CODES, lintMdf, parseMdf } from '../src/mdf/index.js';
+import { MdfDocument, MDF_DIAGNOSTIC_CODES, lintMdf, mdfKeySpec, parseMdf } from '../src/mdf/index.js';
+import { MDF_DIAGNOSTIC_HELP, MDF_KEY_NOTES } from '../src/mdf/notes.js';
 import type { MdfDiagnostic } from '../src/mdf/index.js';
 import { MDF_MAX_LINE_BYTES } from '../src/limits.js';
 
@@ -55,8 +56,10 @@ const fixtures: Record<MdfDiagnostic['code'], [input: string | Uint8Array, expec
 };
 
 describe('mdf lint: one fixture per diagnostic code', () => {
-  it('every code has a fixture', () => {
+  it('every code has a fixture and a help line; every note is for a known key', () => {
     expect(Object.keys(fixtures).sort()).to.deep.equal([...MDF_DIAGNOSTIC_CODES].sort());
+    expect(Object.keys(MDF_DIAGNOSTIC_HELP).sort()).to.deep.equal([...MDF_DIAGNOSTIC_CODES].sort());
+    for (const key of Object.keys(MDF_KEY_NOTES)) expect(mdfKeySpec(key), key).to.not.equal(undefined);
   });
 
   for (const [code, [input, expected, fix]] of Object.entries(fixtures)) {

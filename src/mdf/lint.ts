@@ -90,27 +90,27 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
     const line = i + 1;
     const pieces = linePieces(raw, latin1);
     if (pieces.length > 1) {
-      report('MDF_LINE_TOO_LONG', 'error', line, pieces[1].start + 1, `line is longer than ${MDF_MAX_LINE_BYTES} bytes; MMDAgent-EX cuts it there and reads the rest as another line (mdf.md §3.1)`, 'shorten the line');
+      report('MDF_LINE_TOO_LONG', 'error', line, pieces[1].start + 1, `line is longer than ${MDF_MAX_LINE_BYTES} bytes; MMDAgent-EX cuts it there and reads the rest as another line`, 'shorten the line');
     }
     const bom = i === 0 ? bomLength(raw, latin1) : 0;
     if (bom > 0) {
       const kv = raw.charCodeAt(bom) === 0x23 ? undefined : pieceDefinition(raw.slice(bom));
       const known = kv !== undefined && mdfKeySpec(kv[0]) !== undefined;
-      report('MDF_BOM', known ? 'error' : 'warning', 1, 1, `the file starts with a UTF-8 byte order mark, which MMDAgent-EX keeps as part of the first line${known ? `, so ${q(kv[0])} is not recognised` : ''} (mdf.md §3.1)`, 'save the file without BOM, or put a blank line first');
+      report('MDF_BOM', known ? 'error' : 'warning', 1, 1, `the file starts with a UTF-8 byte order mark, which MMDAgent-EX keeps as part of the first line${known ? `, so ${q(kv[0])} is not recognised` : ''}`, 'save the file without BOM, or put a blank line first');
     }
     for (const { start, text } of pieces) {
       const nul = text.indexOf('\0');
-      if (nul >= 0) report('MDF_NUL', 'warning', line, start + nul + 1, 'NUL byte: MMDAgent-EX ignores the rest of the line (mdf.md §3.1)', 'remove the NUL byte');
+      if (nul >= 0) report('MDF_NUL', 'warning', line, start + nul + 1, 'NUL byte: MMDAgent-EX ignores the rest of the line', 'remove the NUL byte');
       const body = nul >= 0 ? text.slice(0, nul) : text;
       if (body.charCodeAt(start === 0 ? bom : 0) === 0x23) continue;
       const content = body.replace(/[\r\n\t ]+$/, '');
       const cr = content.indexOf('\r');
-      if (cr >= 0) report('MDF_LONE_CR', 'error', line, start + cr + 1, 'a carriage return that is not part of CRLF does not end a line for MMDAgent-EX: the text after it belongs to the same line (mdf.md §3.1)', 'use LF or CRLF line endings');
+      if (cr >= 0) report('MDF_LONE_CR', 'error', line, start + cr + 1, 'a carriage return that is not part of CRLF does not end a line for MMDAgent-EX: the text after it belongs to the same line', 'use LF or CRLF line endings');
       const broken = brokenEnvAt(content);
-      if (broken >= 0) report('MDF_ENV_SYNTAX', 'error', line, start + broken + 1, '"%ENV{" has no closing "}": MMDAgent-EX then ignores this WHOLE file (mdf.md §2, §3.5)', 'close the reference with "}"');
+      if (broken >= 0) report('MDF_ENV_SYNTAX', 'error', line, start + broken + 1, '"%ENV{" has no closing "}": MMDAgent-EX then ignores this WHOLE file', 'close the reference with "}"');
       const kv = pieceDefinition(text);
       if (!kv) {
-        if (start === 0 && content !== '' && !/^[ \t]*#/.test(content)) report('MDF_NO_EQUALS', 'warning', line, start + 1, 'line has no "=", so MMDAgent-EX ignores it (mdf.md §3.2)', 'write key=value, or start the line with "#" to make it a comment');
+        if (start === 0 && content !== '' && !/^[ \t]*#/.test(content)) report('MDF_NO_EQUALS', 'warning', line, start + 1, 'line has no "=", so MMDAgent-EX ignores it', 'write key=value, or start the line with "#" to make it a comment');
         continue;
       }
       if (start === 0 && bom > 0) continue; // reported as MDF_BOM
@@ -122,25 +122,25 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
 
   const last = new Map<string, Def>();
   for (const def of defs) last.set(def.key, def);
-  if (last.size > MAX_KEYS) report('MDF_TOO_MANY_KEYS', 'warning', defs[defs.length - 1].line, 1, `${last.size} distinct keys; MMDAgent-EX keeps at most ${MAX_KEYS} (fewer in practice) and silently drops the rest (mdf.md §3.4)`);
+  if (last.size > MAX_KEYS) report('MDF_TOO_MANY_KEYS', 'warning', defs[defs.length - 1].line, 1, `${last.size} distinct keys; MMDAgent-EX keeps at most ${MAX_KEYS} (fewer in practice) and silently drops the rest`);
 
   for (const def of defs) {
     const { key, line, column } = def;
     const spec = mdfKeySpec(key);
     const trimmed = key.trim();
     if (last.get(key) !== def) {
-      report('MDF_DUPLICATE_KEY', 'warning', line, column, `${q(key)} is defined again on line ${last.get(key)!.line}, and the later value wins (mdf.md §3.3)`, 'delete one of the two lines');
+      report('MDF_DUPLICATE_KEY', 'warning', line, column, `${q(key)} is defined again on line ${last.get(key)!.line}, and the later value wins`, 'delete one of the two lines');
     } else if (key === '') {
       report('MDF_EMPTY_KEY', 'warning', line, column, 'line starts with "=", which defines a key with an empty name', 'put the key name before "="');
     } else if (/^[ \t]+#/.test(key)) {
-      report('MDF_INDENTED_COMMENT', 'warning', line, column, 'only a "#" in column 1 starts a comment; this line defines a key instead (mdf.md §3.2)', 'move the "#" to column 1');
+      report('MDF_INDENTED_COMMENT', 'warning', line, column, 'only a "#" in column 1 starts a comment; this line defines a key instead', 'move the "#" to column 1');
     } else if (trimmed !== key) {
       const known = mdfKeySpec(trimmed) !== undefined;
-      report('MDF_KEY_SPACES', known ? 'error' : 'warning', line, column, `key ${q(key)} has spaces around it, which MMDAgent-EX keeps, so ${q(trimmed)} stays undefined (mdf.md §3.2)`, `${trimmed}=${def.value.trim()}`);
+      report('MDF_KEY_SPACES', known ? 'error' : 'warning', line, column, `key ${q(key)} has spaces around it, which MMDAgent-EX keeps, so ${q(trimmed)} stays undefined`, `${trimmed}=${def.value.trim()}`);
     } else if (!spec) {
       reportUnknown(def, report);
     } else {
-      if (/[ \t]#/.test(def.value)) report('MDF_INLINE_COMMENT', 'warning', line, def.valueColumn, `there are no inline comments: the value of ${key} is ${q(def.value)} (mdf.md §3.2)`, 'put the comment on its own line starting with "#"');
+      if (/[ \t]#/.test(def.value)) report('MDF_INLINE_COMMENT', 'warning', line, def.valueColumn, `there are no inline comments: the value of ${key} is ${q(def.value)}`, 'put the comment on its own line starting with "#"');
       checkValue(spec, def, report);
     }
   }
@@ -169,7 +169,7 @@ function checkValue(spec: MdfKeySpec, def: Def, report: Report): void {
     case 'exclude':
       return checkBoolean(key, value, line, column, report);
     case 'ignored':
-      return report('MDF_IGNORED_KEY', 'info', def.line, def.column, `MMDAgent-EX accepts ${key} but no longer reads it (mdf.md §4, §5.1)`, 'delete the line');
+      return report('MDF_IGNORED_KEY', 'info', def.line, def.column, `MMDAgent-EX accepts ${key} but no longer reads it`, 'delete the line');
     case 'int':
     case 'float':
     case 'port': {
@@ -201,19 +201,19 @@ function checkBoolean(key: string, value: string, line: number, column: number, 
   const state = on ? 'ON' : 'OFF';
   const rules = { exactTrue: 'only exactly "true" is on', notFalse: 'anything but exactly "false" is on', yesOrTrue: 'only true, True, yes or Yes are on', exclude: 'only yes or true exclude the plugin' };
   if (looks !== undefined && looks !== on) {
-    report('MDF_BOOLEAN_TRAP', 'error', line, column, `${key}=${value} turns it ${state}: for this key ${rules[rule]} (mdf.md §3.6)`, `${key}=${looks ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`);
+    report('MDF_BOOLEAN_TRAP', 'error', line, column, `${key}=${value} turns it ${state}: for this key ${rules[rule]}`, `${key}=${looks ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`);
   } else {
-    report('MDF_BAD_BOOLEAN', 'warning', line, column, `${key}=${q(value)} reads as ${state} (${rules[rule]}, mdf.md §3.6)`, `${key}=${on ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`);
+    report('MDF_BAD_BOOLEAN', 'warning', line, column, `${key}=${q(value)} reads as ${state} (${rules[rule]})`, `${key}=${on ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`);
   }
 }
 
 function checkNumber(key: string, text: string, kind: 'int' | 'float', line: number, column: number, report: Report): number | undefined {
   const [n, used] = leadingNumber(text, kind === 'int');
   if (used === 0) {
-    report('MDF_BAD_NUMBER', 'error', line, column, `${key}=${q(text)} is not a number; MMDAgent-EX reads it as 0 (C ${kind === 'int' ? 'atoi' : 'atof'}, mdf.md §3.6)`);
+    report('MDF_BAD_NUMBER', 'error', line, column, `${key}=${q(text)} is not a number; MMDAgent-EX reads it as 0 (C ${kind === 'int' ? 'atoi' : 'atof'})`);
     return undefined;
   }
-  if (used < text.length) report('MDF_BAD_NUMBER', 'warning', line, column + used, `${key}: MMDAgent-EX reads only the leading ${kind === 'int' ? 'integer' : 'number'} ${n} and ignores ${q(text.slice(used))} (mdf.md §3.6)`, `${key}=${n}`);
+  if (used < text.length) report('MDF_BAD_NUMBER', 'warning', line, column + used, `${key}: MMDAgent-EX reads only the leading ${kind === 'int' ? 'integer' : 'number'} ${n} and ignores ${q(text.slice(used))}`, `${key}=${n}`);
   return n;
 }
 
@@ -222,7 +222,7 @@ function checkRange(spec: MdfKeySpec, n: number, text: string, line: number, col
   if (clamped === n) return;
   // A floor of 0.001 means "positive"; 0 becoming 0.001 changes nothing anyone can see.
   const severity = spec.min === 0.001 && n >= 0 && n < spec.min ? 'info' : 'warning';
-  report('MDF_OUT_OF_RANGE', severity, line, column, `${spec.key} value ${text.trim()} is outside ${spec.min}…${spec.max}; MMDAgent-EX clamps it to ${clamped} (mdf.md §3.6)`, `use a value from ${spec.min} to ${spec.max}`);
+  report('MDF_OUT_OF_RANGE', severity, line, column, `${spec.key} value ${text.trim()} is outside ${spec.min}…${spec.max}; MMDAgent-EX clamps it to ${clamped}`, `use a value from ${spec.min} to ${spec.max}`);
 }
 
 function checkVector(spec: MdfKeySpec, value: string, line: number, column: number, report: Report): void {
@@ -231,7 +231,7 @@ function checkVector(spec: MdfKeySpec, value: string, line: number, column: numb
   const pieces = value.split(',');
   const parts = pieces.filter((p) => p !== '');
   if (parts.length < size) {
-    report('MDF_BAD_VECTOR', 'error', line, column, `${spec.key} needs ${size} comma-separated numbers but has ${parts.length}; MMDAgent-EX then keeps the default ${spec.default} (mdf.md §3.6)`);
+    report('MDF_BAD_VECTOR', 'error', line, column, `${spec.key} needs ${size} comma-separated numbers but has ${parts.length}; MMDAgent-EX then keeps the default ${spec.default}`);
     return;
   }
   if (parts.length > size) report('MDF_BAD_VECTOR', 'warning', line, column, `${spec.key} takes ${size} numbers; the ${parts.length - size} extra are ignored`);
@@ -258,25 +258,25 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
   if (!ws) {
     const stray = host ?? port ?? directory;
     if (stray) {
-      report('MDF_WS_NO_HOST', 'warning', stray.line, stray.column, `WebSocket mode is off because ${WS_HOST_KEY} is ${host ? 'empty' : 'missing'}; the other Plugin_Remote_Websocket_ keys do nothing alone (wire.md §2)`, `${WS_HOST_KEY}=localhost`);
+      report('MDF_WS_NO_HOST', 'warning', stray.line, stray.column, `WebSocket mode is off because ${WS_HOST_KEY} is ${host ? 'empty' : 'missing'}; the other Plugin_Remote_Websocket_ keys do nothing alone`, `${WS_HOST_KEY}=localhost`);
     }
   } else {
     const h = host.value;
     if (!h.includes('%ENV{') && (/[\s/]|^\[|\]$/.test(h) || (h.includes(':') && !/^[\da-fA-F:.]+$/.test(h)))) {
-      report('MDF_WS_HOST', 'error', host.line, host.valueColumn, `${WS_HOST_KEY} must be a bare host name or IP address, without scheme, port, path or brackets; ${q(h)} is used verbatim (wire.md §2)`, `${WS_HOST_KEY}=${h.replace(/^\w+:\/\//, '').replace(/[/:].*$/, '') || 'localhost'}`);
+      report('MDF_WS_HOST', 'error', host.line, host.valueColumn, `${WS_HOST_KEY} must be a bare host name or IP address, without scheme, port, path or brackets; ${q(h)} is used verbatim`, `${WS_HOST_KEY}=${h.replace(/^\w+:\/\//, '').replace(/[/:].*$/, '') || 'localhost'}`);
     }
     if (directory && !directory.value.startsWith('/') && !directory.value.startsWith('%ENV{')) {
-      report('MDF_WS_DIRECTORY', 'error', directory.line, directory.valueColumn, `${WS_DIRECTORY_KEY} must start with "/": MMDAgent-EX sends ${q(directory.value)} verbatim as the request target, which servers reject (wire.md §2)`, `${WS_DIRECTORY_KEY}=/${directory.value}`);
+      report('MDF_WS_DIRECTORY', 'error', directory.line, directory.valueColumn, `${WS_DIRECTORY_KEY} must start with "/": MMDAgent-EX sends ${q(directory.value)} verbatim as the request target, which servers reject`, `${WS_DIRECTORY_KEY}=/${directory.value}`);
     }
     const portNumber = port ? leadingNumber(port.value, true)[0] : 80;
-    if (portNumber === 443) report('MDF_WS_TLS', 'info', port!.line, port!.valueColumn, 'port 443 means TLS: MMDAgent-EX connects with wss:// (and accepts any certificate); every other port is plain ws:// (wire.md §2, §3.2)');
+    if (portNumber === 443) report('MDF_WS_TLS', 'info', port!.line, port!.valueColumn, 'port 443 means TLS: MMDAgent-EX connects with wss:// (and accepts any certificate); every other port is plain ws://');
     const retries = retry && !retry.value.includes('%ENV{') ? leadingNumber(retry.value, true)[0] : retry ? 1 : 0;
     if (retries <= 0) {
       const at = retry ?? host;
-      report('MDF_RETRY_ZERO', 'warning', at.line, retry ? retry.valueColumn : at.column, `${RETRY_COUNT_KEY} is ${retry ? retries : 'unset (0)'}: MMDAgent-EX tries to connect once and then gives up for good, so the server must already be listening (wire.md §4.1)`, `${RETRY_COUNT_KEY}=60`);
+      report('MDF_RETRY_ZERO', 'warning', at.line, retry ? retry.valueColumn : at.column, `${RETRY_COUNT_KEY} is ${retry ? retries : 'unset (0)'}: MMDAgent-EX tries to connect once and then gives up for good, so the server must already be listening`, `${RETRY_COUNT_KEY}=60`);
     }
     for (const t of tcp) {
-      report('MDF_WS_AND_TCP', 'error', t.line, t.column, `${t.key} turns on a TCP mode while WebSocket mode is on (line ${host.line}); MMDAgent-EX does not support both together (mdf.md §4.1, wire.md §14)`, `${t.key}=false`);
+      report('MDF_WS_AND_TCP', 'error', t.line, t.column, `${t.key} turns on a TCP mode while WebSocket mode is on (line ${host.line}); MMDAgent-EX does not support both together`, `${t.key}=false`);
     }
   }
   if (ws || tcp.length > 0) checkRemoteEnabled(doc, last, report);
@@ -289,7 +289,7 @@ function checkRemoteEnabled(doc: MdfDocument, last: Map<string, Def>, report: Re
   const exclude = last.get('exclude_Plugin_Remote');
   const disable = last.get('disablePlugin');
   const off = exclude && doc.getBoolean('exclude_Plugin_Remote') ? exclude : disable && names('disablePlugin').some((n) => n === 'Remote' || n === 'ALL') ? disable : undefined;
-  if (off) report('MDF_REMOTE_DISABLED', 'error', off.line, off.column, `${off.key}=${off.value} disables Plugin_Remote, which the Remote settings in this file need (mdf.md §4.1)`, 'add enablePlugin=Remote, or remove Remote from the list');
+  if (off) report('MDF_REMOTE_DISABLED', 'error', off.line, off.column, `${off.key}=${off.value} disables Plugin_Remote, which the Remote settings in this file need`, 'add enablePlugin=Remote, or remove Remote from the list');
 }
 
 function bomLength(raw: string, latin1: boolean): number {

@@ -4,12 +4,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { MmdError, isMmdError } from '../errors.js';
 import type { MdfDocument } from '../mdf/document.js';
 import { parseMdf } from '../mdf/document.js';
-import { lintMdf } from '../mdf/lint.js';
+import { MDF_DIAGNOSTIC_CODES, lintMdf } from '../mdf/lint.js';
+import type { MdfDiagnosticCode } from '../mdf/lint.js';
+import { MDF_DIAGNOSTIC_HELP, MDF_KEY_NOTES } from '../mdf/notes.js';
+import { mdfKeySpec } from '../mdf/schema.js';
 
 const USAGE = `usage: mdf lint FILE...         report problems (exit 1 if any error)
        mdf get FILE KEY          print the effective raw value of KEY
        mdf set FILE KEY VALUE    set KEY in place, keeping the rest of the file byte for byte
        mdf delete FILE KEY       remove every line that defines KEY
+       mdf explain CODE|KEY      what a lint code means, or what MMDAgent-EX does with a key
 `;
 
 /** Exit codes: 0 ok, 1 problems found / key absent / failure, 2 bad usage. */
@@ -25,7 +29,7 @@ export interface MdfCliIo {
 /** Runs one `mdf` subcommand (`args` starts with it) and resolves to the exit code. */
 export async function runMdfCli(args: string[], io: MdfCliIo): Promise<number> {
   const [command, ...rest] = args;
-  const arity: Record<string, number> = { get: 2, set: 3, delete: 2 };
+  const arity: Record<string, number> = { get: 2, set: 3, delete: 2, explain: 1 };
   if (command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
     return EXIT_OK;
@@ -35,6 +39,7 @@ export async function runMdfCli(args: string[], io: MdfCliIo): Promise<number> {
     io.err(command === undefined || known ? USAGE : `mdf: unknown command ${JSON.stringify(command)}\n${USAGE}`);
     return EXIT_USAGE;
   }
+  if (command === 'explain') return explain(rest[0], io);
   try {
     if (command === 'lint') return await lint(rest, io);
     const [file, argKey, argValue = ''] = rest;
@@ -87,6 +92,23 @@ async function lint(files: string[], io: MdfCliIo): Promise<number> {
   }
   io.out(`${files.length} file${files.length === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
   return errors + unreadable > 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+function explain(topic: string, io: MdfCliIo): number {
+  if ((MDF_DIAGNOSTIC_CODES as readonly string[]).includes(topic)) {
+    io.out(`${topic}: ${MDF_DIAGNOSTIC_HELP[topic as MdfDiagnosticCode]}\n`);
+    return EXIT_OK;
+  }
+  const spec = mdfKeySpec(topic);
+  if (!spec) {
+    io.err(`mdf: ${JSON.stringify(topic)} is neither a lint code nor a key MMDAgent-EX reads (unknown keys are FST global variables)\n`);
+    return EXIT_FAIL;
+  }
+  const range = spec.min !== undefined ? `, range ${spec.min}…${spec.max}${spec.option ? ' (clamped)' : ''}` : '';
+  const values = spec.values ? `, values ${spec.values.join('|')}` : '';
+  const note = Object.hasOwn(MDF_KEY_NOTES, topic) ? `\n  ${MDF_KEY_NOTES[topic]}` : '';
+  io.out(`${topic}: ${spec.type}, default ${spec.default === undefined ? '(unset)' : JSON.stringify(spec.default)}${range}${values}${note}\n`);
+  return EXIT_OK;
 }
 
 async function load(file: string): Promise<MdfDocument> {
