@@ -99,17 +99,29 @@ export async function run(opts: ConsoleOptions = {}): Promise<OperatorConsole> {
     link?.close();
     const target = new URL(path, bases(url).ws);
     if (opts.token) target.searchParams.set('token', opts.token);
-    const current = await connect(target.href);
-    link = current;
-    current.on('message', (msg) => {
-      if (msg.type === 'RELAY_AGENT_CONNECTED') log(`* MMDAgent-EX is on ${msg.args[0]}`);
-      else if (msg.type === 'RELAY_AGENT_DISCONNECTED') log(`* no MMDAgent-EX on ${msg.args[0]} (lines are refused until one connects)`);
-      else if (msg.type === 'RELAY_ERROR') log(`! ${msg.args[0]}: ${msg.args.slice(1).join('|')}`);
-      else log(`< ${msg.line}`);
-    });
-    current.on('close', (e) => {
-      if (link === current && !e.reconnecting) log(`* connection to ${path} closed`);
-    });
+    // Whether an MMDAgent-EX is on the channel: read from GET /channels once open, then kept up
+    // to date by the relay's RELAY_AGENT_CONNECTED / RELAY_AGENT_DISCONNECTED lines.
+    let agentOn: boolean | undefined;
+    const agentIs = (on: boolean) => {
+      if (agentOn === on) return;
+      agentOn = on;
+      log(on ? `* MMDAgent-EX is on ${path}` : `* no MMDAgent-EX on ${path} (lines are refused until one connects)`);
+    };
+    const listen = (current: AgentLink) => {
+      link = current;
+      current.on('message', (msg) => {
+        if (msg.type === 'RELAY_AGENT_CONNECTED') agentIs(true);
+        else if (msg.type === 'RELAY_AGENT_DISCONNECTED') agentIs(false);
+        else if (msg.type === 'RELAY_ERROR') log(`! ${msg.args[0]}: ${msg.args.slice(1).join('|')}`);
+        else log(`< ${msg.line}`);
+      });
+      current.on('close', (e) => {
+        if (link === current && !e.reconnecting) log(`* connection to ${path} closed`);
+      });
+    };
+    await connect(target.href, { onOpen: listen });
+    const known = (await listChannels(url, opts.token).catch(() => [])).find((c) => c.path === path);
+    if (known && agentOn === undefined) agentIs(known.agent);
     log(`* operating ${path} (type lines to send; :channels, :use /path, :quit)`);
   };
 
