@@ -101,6 +101,13 @@ describe('mdf lint: behaviour', () => {
     }
   });
 
+  it('IPv6 hosts are bare literals; a host:port is not', () => {
+    expect(lint('Plugin_Remote_Websocket_Host=::1\nPlugin_Remote_RetryCount=1\n')).to.deep.equal([]);
+    expect(lint('Plugin_Remote_Websocket_Host=fe80::1%eth0\nPlugin_Remote_RetryCount=1\n')).to.deep.equal([]);
+    expect(lint('Plugin_Remote_Websocket_Host=[::1]\nPlugin_Remote_RetryCount=1\n').map((d) => d.code)).to.deep.equal(['MDF_WS_HOST']);
+    expect(lint('Plugin_Remote_Websocket_Host=cafe:80\nPlugin_Remote_RetryCount=1\n').map((d) => d.code)).to.deep.equal(['MDF_WS_HOST']);
+  });
+
   it('enablePlugin=Remote wins over disablePlugin', () => {
     expect(lint(`${WS}disablePlugin=ALL\nenablePlugin=Remote\n`)).to.deep.equal([]);
   });

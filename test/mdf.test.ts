@@ -465,7 +465,7 @@ describe('mdf: WebSocket settings (wire.md §2, §4.1)', () => {
     for (const target of ['wss://h:8443/', 'ws://h:443/', 'http://h/', 'ws://u:p@h/', 'ws://h/#x', 'not a url']) {
       expect(codeOf(() => setWebsocketSettings(parseMdf(''), target)), target).to.equal('ERR_MDF_VALUE');
     }
-    for (const parts of [{ host: '' }, { host: 'h:9001' }, { host: 'h', port: 0 }, { host: 'h', directory: 'chat' }, { host: 'h', port: 8443, tls: true }]) {
+    for (const parts of [{ host: '' }, { host: 'h:9001' }, { host: 'cafe:80' }, { host: 'h', port: 0 }, { host: 'h', directory: 'chat' }, { host: 'h', port: 8443, tls: true }]) {
       expect(codeOf(() => setWebsocketSettings(parseMdf(''), parts)), JSON.stringify(parts)).to.equal('ERR_MDF_VALUE');
     }
     expect(codeOf(() => setWebsocketSettings(parseMdf(''), 'ws://h/', { retryCount: -1 }))).to.equal('ERR_MDF_VALUE');

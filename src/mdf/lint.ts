@@ -262,7 +262,7 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
     }
   } else {
     const h = host.value;
-    if (!h.includes('%ENV{') && (/[\s/]|^\[|\]$/.test(h) || (h.includes(':') && !/^[\da-fA-F:.]+$/.test(h)))) {
+    if (!h.includes('%ENV{') && (/[\s/]|^\[|\]$/.test(h) || (h.includes(':') && !/^[\da-fA-F.]*:[\da-fA-F:.]*:[\da-fA-F.]*(%\S+)?$/.test(h)))) {
       report('MDF_WS_HOST', 'error', host.line, host.valueColumn, `${WS_HOST_KEY} must be a bare host name or IP address, without scheme, port, path or brackets; ${q(h)} is used verbatim`, `${WS_HOST_KEY}=${h.replace(/^\w+:\/\//, '').replace(/[/:].*$/, '') || 'localhost'}`);
     }
     if (directory && !directory.value.startsWith('/') && !directory.value.startsWith('%ENV{')) {

@@ -89,7 +89,7 @@ export function setWebsocketSettings(doc: MdfDocument, target: string | Websocke
         : 'MMDAgent-EX always uses TLS (wss) on port 443 and cannot speak plain ws there (wire.md §2): pick another port for ws, or serve wss on 443',
     );
   }
-  if (!host || /[\s/]|^\[|\]$/.test(host) || (host.includes(':') && !/^[\da-fA-F:.]+(%\S+)?$/.test(host))) {
+  if (!host || /[\s/]|^\[|\]$/.test(host) || (host.includes(':') && !/^[\da-fA-F.]*:[\da-fA-F:.]*:[\da-fA-F.]*(%\S+)?$/.test(host))) {
     throw new MmdError('ERR_MDF_VALUE', `WebSocket host ${JSON.stringify(host)} must be a bare host name or IP address (no scheme, port, path or brackets; wire.md §2)`);
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
