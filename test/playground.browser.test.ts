@@ -1,0 +1,294 @@
+// The playground page in real Chromium, against the live server + simulated MMDAgent-EX that
+// test/support/wtr-server-plugin.mjs starts. The page is loaded in an iframe from the test
+// runner's own origin (same origin, so the test can read its DOM) and pointed at the server with
+// `?server=...` — the same path a page opened from disk takes. Needs a build (dist/).
+import { expect } from 'chai';
+import { after, before, describe, it } from './harness.js';
+import { CATALOG } from '../src/catalog/spec.js';
+
+interface TestServerInfo {
+  url: string | null;
+  httpUrl: string | null;
+  path: string;
+}
+// A string-typed specifier: the plugin serves this virtual module (no .d.ts needed).
+const info = ((await import('virtual:test-server' as string)) as { default: TestServerInfo }).default;
+
+async function until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 8000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+interface Page {
+  frame: HTMLIFrameElement;
+  win: Window & { MmdRemote?: Record<string, unknown>; MmdPlaygroundCatalog?: unknown[] };
+  doc: Document;
+  $<E extends HTMLElement = HTMLElement>(id: string): E;
+}
+
+async function openPlayground(query: string, width = 1200): Promise<Page> {
+  const frame = document.createElement('iframe');
+  frame.style.width = `${width}px`;
+  frame.style.height = '900px';
+  frame.src = `/playground/index.html?${query}`;
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+  document.body.append(frame);
+  await loaded;
+  const win = frame.contentWindow as Page['win'];
+  const doc = frame.contentDocument!;
+  return { frame, win, doc, $: <E extends HTMLElement>(id: string) => doc.getElementById(id) as E };
+}
+
+function rows(page: Page): { dir: string; text: string; hidden: boolean }[] {
+  return [...page.doc.querySelectorAll('#log-list li')].map((li) => ({
+    dir: li.querySelector('.dir')!.className.replace('dir ', ''),
+    text: li.querySelector('.msg')!.textContent!,
+    hidden: (li as HTMLElement).hidden === true,
+  }));
+}
+
+const hasRow = (page: Page, dir: string, text: string | RegExp) =>
+  rows(page).some((r) => r.dir === dir && (typeof text === 'string' ? r.text === text : text.test(r.text)));
+
+function setValue(page: Page, id: string, value: string) {
+  const el = page.$<HTMLInputElement>(id);
+  el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+function pickCommand(page: Page, label: string) {
+  const select = page.$<HTMLSelectElement>('command-select');
+  const option = [...select.options].find((o) => o.textContent === label);
+  if (!option) throw new Error(`no command ${label} in the composer`);
+  select.value = option.value;
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+describe('playground page', () => {
+  let page: Page;
+  const serverBase = () => info.url!.replace(/\/chat$/, '');
+
+  before(async () => {
+    expect(info.url, 'the test server did not start: build first (npx tsc && npx rollup -c)').to.be.a('string');
+    page = await openPlayground(`server=${encodeURIComponent(serverBase())}&channel=${encodeURIComponent(info.path)}&connect=1`);
+  });
+  after(() => page?.frame.remove());
+
+  it('loads the SDK bundle and the command list', () => {
+    expect(page.$('sdk-missing').hidden).to.equal(true);
+    expect(page.win.MmdRemote, 'dist/browser.iife.js').to.be.an('object');
+    expect(page.$<HTMLSelectElement>('command-select').options.length).to.be.greaterThan(90);
+  });
+
+  it('shows the connection and the agent as connected', async () => {
+    await until(() => page.$('conn-status').dataset.state === 'ok', 'the connection');
+    expect(page.$('conn-status').textContent).to.equal(`connected to ${info.url}`);
+    await until(() => page.$('agent-status').dataset.state === 'ok', 'the agent status');
+    expect(page.$('agent-status').textContent).to.match(/^connected/);
+    expect(hasRow(page, 'in', `RELAY_AGENT_CONNECTED|${info.path}`)).to.equal(true);
+  });
+
+  it('sends a command from its generated form and logs the echo and the events (messages.md §1)', async () => {
+    pickCommand(page, 'SYNTH_START');
+    // Prefilled from the catalog example; the simulated content's model is `0`.
+    expect(page.$<HTMLInputElement>('arg-1').value).to.equal('mei_voice_normal');
+    setValue(page, 'arg-0', '0');
+    setValue(page, 'arg-2', 'Hi.');
+    expect(page.$('command-preview').textContent).to.equal('SYNTH_START|0|mei_voice_normal|Hi.');
+    expect(page.$<HTMLButtonElement>('command-send').disabled).to.equal(false);
+    page.$('command-send').click();
+    expect(hasRow(page, 'out', 'SYNTH_START|0|mei_voice_normal|Hi.')).to.equal(true);
+    await until(() => hasRow(page, 'in', 'SYNTH_START|0|mei_voice_normal|Hi.'), 'the echo');
+    await until(() => hasRow(page, 'in', 'SYNTH_EVENT_START|0'), 'SYNTH_EVENT_START');
+    await until(() => hasRow(page, 'in', 'SYNTH_EVENT_STOP|0'), 'SYNTH_EVENT_STOP', 15000);
+    const texts = rows(page).map((r) => `${r.dir} ${r.text}`);
+    expect(texts.indexOf('in SYNTH_START|0|mei_voice_normal|Hi.')).to.be.lessThan(texts.indexOf('in SYNTH_EVENT_START|0'));
+  });
+
+  it('sends a raw line and logs its echo and event', async () => {
+    setValue(page, 'raw-line', 'VALUE_SET|pg|1');
+    expect(page.$('raw-error').hidden).to.equal(true);
+    page.$('raw-send').click();
+    expect(hasRow(page, 'out', 'VALUE_SET|pg|1')).to.equal(true);
+    await until(() => hasRow(page, 'in', 'VALUE_SET|pg|1'), 'the echo');
+    await until(() => hasRow(page, 'in', 'VALUE_EVENT_SET|pg'), 'VALUE_EVENT_SET');
+  });
+
+  it('shows the SDK error for an invalid raw line and sends nothing (wire.md §8.4, §12)', async () => {
+    const before = rows(page).filter((r) => r.dir === 'out').length;
+    setValue(page, 'raw-line', 'SNDX|1');
+    expect(page.$('raw-error').hidden).to.equal(false);
+    expect(page.$('raw-error').textContent).to.match(/^ERR_SND_PREFIX /);
+    expect(page.$<HTMLButtonElement>('raw-send').disabled).to.equal(true);
+    expect(page.$('raw-line').getAttribute('aria-invalid')).to.equal('true');
+    page.$<HTMLFormElement>('raw-form').requestSubmit(); // Enter in the field: still nothing
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rows(page).filter((r) => r.dir === 'out').length).to.equal(before);
+  });
+
+  it('shows the builder error next to an invalid form and sends nothing', async () => {
+    const before = rows(page).filter((r) => r.dir === 'out').length;
+    pickCommand(page, 'CAMERA (parameters)');
+    setValue(page, 'arg-0', 'a,b,c');
+    expect(page.$('command-error').textContent).to.match(/^ERR_BAD_ARGUMENT CAMERA argument 1/);
+    expect(page.$<HTMLButtonElement>('command-send').disabled).to.equal(true);
+    expect(page.$('command-preview').textContent).to.equal('');
+
+    pickCommand(page, 'SYNTH_START');
+    setValue(page, 'arg-0', '');
+    expect(page.$('command-error').textContent).to.match(/^ERR_EMPTY_ARGUMENT /);
+    expect(page.$('arg-0').getAttribute('aria-invalid')).to.equal('true');
+    page.$<HTMLFormElement>('command-form').requestSubmit();
+
+    pickCommand(page, 'MOTION_ADD');
+    setValue(page, 'arg-3', ''); // range left out while repeat (after it) is given
+    expect(page.$('command-error').textContent).to.match(/^ERR_BAD_ARGUMENT MOTION_ADD argument 4\b.*later optional/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rows(page).filter((r) => r.dir === 'out').length).to.equal(before);
+  });
+
+  it('drives the avatar: __AV_START is answered by AVATAR|START (avatar.md §2)', async () => {
+    page.$('av-start').click();
+    expect(hasRow(page, 'out', '__AV_START')).to.equal(true);
+    await until(() => hasRow(page, 'in', 'AVATAR|START'), 'AVATAR|START');
+    page.$('av-setmodel').click();
+    expect(hasRow(page, 'out', '__AV_SETMODEL,0')).to.equal(true);
+    const autolip = page.$<HTMLSelectElement>('av-autolip');
+    autolip.value = 'ALWAYS';
+    page.$('av-autolip-send').click();
+    expect(hasRow(page, 'out', '__AVCONF_DISABLEAUTOLIP,ALWAYS')).to.equal(true);
+    setValue(page, 'av-morph-value', '0.5');
+    await until(() => hasRow(page, 'out', '__AV_EXMORPH,smile=0.5'), 'the ex-morph line');
+  });
+
+  it('filters, pauses, copies and clears the log', async () => {
+    setValue(page, 'log-filter', 'value_');
+    const visible = rows(page).filter((r) => !r.hidden);
+    expect(visible.length).to.be.greaterThan(0);
+    expect(visible.every((r) => /VALUE_/.test(r.text))).to.equal(true);
+    setValue(page, 'log-filter', '');
+
+    page.$('log-pause').click();
+    expect(page.$('log-pause').getAttribute('aria-pressed')).to.equal('true');
+    const count = rows(page).length;
+    setValue(page, 'raw-line', 'VALUE_SET|paused|1');
+    page.$('raw-send').click();
+    await until(() => /Paused: [1-9]/.test(page.$('log-note').textContent!), 'the held-back count');
+    expect(rows(page).length).to.equal(count);
+    page.$('log-pause').click();
+    expect(hasRow(page, 'out', 'VALUE_SET|paused|1')).to.equal(true);
+
+    page.$('log-clear').click();
+    expect(rows(page).length).to.equal(0);
+  });
+
+  it('shows the .mdf lines that point MMDAgent-EX at this server (wire.md §2)', () => {
+    const port = new URL(info.url!).port;
+    expect(page.$<HTMLTextAreaElement>('mdf-lines').value.split(/\r?\n/)).to.deep.equal([
+      'Plugin_Remote_Websocket_Host=127.0.0.1',
+      `Plugin_Remote_Websocket_Port=${port}`,
+      `Plugin_Remote_Websocket_Directory=${info.path}`,
+      'Plugin_Remote_RetryCount=60',
+    ]);
+  });
+
+  it('lists the channels from GET /channels, or says why it cannot', async () => {
+    page.$('channels-refresh').click();
+    const status = await until(() => /Updated|Could not/.test(page.$('channel-list-status').textContent!) && page.$('channel-list-status').textContent, 'the channel list');
+    const res = await fetch(new URL('/channels', info.httpUrl!)).catch(() => undefined);
+    if (res?.ok) {
+      // The server allows this origin to read the list: the picker must show the agent.
+      expect(status).to.match(/^Updated/);
+      const labels = [...page.$<HTMLSelectElement>('channel-list').options].map((o) => o.textContent);
+      expect(labels.some((l) => l!.startsWith(`${info.path} — agent connected`))).to.equal(true);
+    } else {
+      // Cross-origin without CORS: the page says so in words instead of failing silently.
+      expect(status).to.match(/^Could not list channels: .*Check the server address/);
+    }
+  });
+
+  it('streams the microphone or explains in words why it cannot', async () => {
+    page.$('mic-start').click();
+    // The avatar is prepared first: audio is dropped until a model is set (wire.md §8.3).
+    expect(hasRow(page, 'out', 'SNDSTRM')).to.equal(true);
+    const state = await until(() => /^(streaming|error|unsupported)/.test(page.$('mic-state').textContent!) && page.$('mic-state').textContent, 'the microphone state');
+    if (state.startsWith('streaming')) {
+      page.$('mic-stop').click();
+      expect(page.$('mic-state').textContent).to.equal('stopped');
+    } else {
+      expect(page.$('mic-error').textContent).to.match(/permission was denied|No microphone was found|could not be opened|secure pages/);
+    }
+  });
+
+  it('closes the connection on Disconnect and disables sending', async () => {
+    page.$('disconnect-btn').click();
+    expect(page.$('conn-status').dataset.state).to.equal('idle');
+    expect(page.$<HTMLButtonElement>('raw-send').disabled).to.equal(true);
+    expect(page.$<HTMLButtonElement>('say-send').disabled).to.equal(true);
+    expect(page.$<HTMLButtonElement>('connect-btn').disabled).to.equal(false);
+  });
+});
+
+describe('playground page: accessibility and layout', () => {
+  let page: Page;
+  before(async () => {
+    page = await openPlayground(`server=${encodeURIComponent('ws://127.0.0.1:9')}`, 360);
+  });
+  after(() => page?.frame.remove());
+
+  it('labels every control', () => {
+    const controls = [...page.doc.querySelectorAll('input, select, textarea, button')] as HTMLElement[];
+    const unlabelled = controls.filter((el) => {
+      if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
+      if (el.tagName === 'BUTTON') return !el.textContent!.trim();
+      return !((el as HTMLInputElement).labels?.length);
+    });
+    expect(unlabelled.map((el) => el.id || el.outerHTML.slice(0, 60))).to.deep.equal([]);
+  });
+
+  it('has a polite log summary and a log region', () => {
+    expect(page.$('log-list').getAttribute('role')).to.equal('log');
+    expect(page.$('log-announcer').getAttribute('aria-live')).to.equal('polite');
+  });
+
+  it('fits a 360 px wide window in one column', () => {
+    expect(page.doc.documentElement.scrollWidth).to.be.at.most(360);
+    const conn = page.$('connection').getBoundingClientRect();
+    const log = page.$('log').getBoundingClientRect();
+    expect(Math.round(log.left)).to.equal(Math.round(conn.left));
+    expect(log.top).to.be.greaterThan(conn.bottom - 1);
+  });
+
+  it('says in words why it cannot connect', async () => {
+    page.$('connect-btn').click();
+    await until(() => page.$('conn-status').dataset.state === 'bad', 'the failure');
+    expect(page.$('server-url-error').hidden).to.equal(false);
+    expect(page.$('server-url-error').textContent).to.match(/^ERR_(CONNECT|TIMEOUT) .*is the server running at ws:\/\/127\.0\.0\.1:9\/chat\?/);
+  });
+
+});
+
+describe('playground catalog data', () => {
+  it('matches the SDK catalog: every command form with a builder, same arguments (gen-catalog.mjs)', async () => {
+    const page = await openPlayground('');
+    try {
+      const data = page.win.MmdPlaygroundCatalog as { name: string; form?: string; builder: string; args: { name: string; type: string; optional: boolean; enum?: string[] }[] }[];
+      const expected = CATALOG.filter((e) => e.direction === 'command' && e.builder);
+      expect(data.map((d) => `${d.name}:${d.form ?? ''}:${d.builder}`)).to.deep.equal(expected.map((e) => `${e.name}:${e.form ?? ''}:${e.builder}`));
+      data.forEach((d, i) => {
+        expect(d.args.map((a) => [a.name, a.type, a.optional, a.enum ?? null]), d.name).to.deep.equal(
+          expected[i].args.map((a) => [a.name, a.type, a.optional, a.enum ?? null]),
+        );
+      });
+      const commands = page.win.MmdRemote!.commands as Record<string, unknown>;
+      expect(data.filter((d) => typeof commands[d.builder] !== 'function').map((d) => d.builder)).to.deep.equal([]);
+    } finally {
+      page.frame.remove();
+    }
+  });
+});
