@@ -775,6 +775,27 @@ describe('sim: connect series (wire.md §4.1–4.3)', () => {
     }
   });
 
+  it('rejects a bad url with ERR_USAGE; pending waitFor() calls reject when the sim ends', async () => {
+    for (const url of ['not a url', 'wss://127.0.0.1:9001/chat', 'http://127.0.0.1/']) {
+      expect(() => new Sim({ url }), url).to.throw().with.property('code', 'ERR_USAGE');
+    }
+    const peer = await SimPeer.start();
+    const sim = await startSim({ url: peer.url(), timeScale: SCALE });
+    try {
+      const aborter = new AbortController();
+      const aborted = sim.waitFor('X', { signal: aborter.signal });
+      aborter.abort();
+      const killed = sim.waitFor('X');
+      (await peer.connection(0)).terminate();
+      expect(await aborted.catch((e: { code: string }) => e.code)).to.equal('ERR_ABORTED');
+      expect(await killed.catch((e: { code: string }) => e.code)).to.equal('ERR_SIM_KILLED');
+      expect(await sim.waitFor('X').catch((e: { code: string }) => e.code)).to.equal('ERR_SIM_KILLED');
+    } finally {
+      await sim.stop();
+      await peer.close();
+    }
+  });
+
   it('stop() closes the TCP connection without a close frame (wire.md §5.3)', async () => {
     const peer = await SimPeer.start();
     const sim = await startSim({ url: peer.url(), timeScale: SCALE });

@@ -212,9 +212,9 @@ export class Sim {
   private started = false;
 
   constructor(opts: SimOptions) {
-    const url = new URL(opts.url);
-    if (url.protocol !== 'ws:') {
-      throw new MmdError('ERR_USAGE', `sim url must be ws://host:port/path (MMDAgent-EX uses TLS only on port 443), got ${opts.url}`);
+    const url = URL.canParse(String(opts?.url)) ? new URL(opts.url) : undefined;
+    if (url?.protocol !== 'ws:') {
+      throw new MmdError('ERR_USAGE', `sim url must be ws://host:port/path (MMDAgent-EX uses TLS only on port 443), got ${String(opts?.url)}`);
     }
     const retryCount = opts.retryCount ?? 3;
     const timeScale = opts.timeScale ?? 1;
@@ -230,16 +230,16 @@ export class Sim {
     this.retryCount = retryCount;
     this.timeScale = timeScale;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    const sim = this; // the host's `link` getter reads the live connection's avatar
     const host: SimHost = {
       post: (m) => this.post(m),
       after: (ms, fn, scope) => this.after(ms, fn, scope === 'connection' ? this.conn?.timers : undefined),
       get link() {
-        return self.link;
+        return sim.link;
       },
       now: () => (performance.now() - this.createdAt) / this.timeScale,
       remoteDisabled: () => this.remoteDisabled(),
     };
-    const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.behaviour = new Behaviour(host, { ...opts, models: opts.models ?? DEFAULT_MODELS });
     if (opts.models === undefined) {
       // The example content's model `0` runs a looping base motion (transcripts.md part1 #0).
@@ -489,7 +489,9 @@ export class Sim {
       return;
     }
     this.setStatus('reconnecting');
-    void this.series();
+    this.series().catch((err: unknown) =>
+      this.finish('gave-up', new MmdError('ERR_SIM_GAVE_UP', `the simulated MMDAgent-EX could not reconnect: ${String(err)}`, { cause: err })),
+    );
   }
 
   private dropSocket(conn: Connection): void {
@@ -566,7 +568,7 @@ export class Sim {
         `close frame with a status code (${payload.length >= 2 ? payload.readUInt16BE(0) : 'partial'}): MMDAgent-EX does not answer it and reads the payload as text; close with an empty payload or drop TCP`,
       );
     }
-    if (payload.length > 0) this.touch(conn);
+    if (payload.length > 0) this.restartIdle(conn);
     const wasIdle = conn.idle;
     conn.idle = false;
     for (const event of this.parser.pushFrame(payload)) {
@@ -693,10 +695,6 @@ export class Sim {
   }
 
   /** Data frames reset the idle timer; 15 s without one gives AVATAR_EVENT_IDLE|START (wire.md §10.3). */
-  private touch(conn: Connection): void {
-    this.restartIdle(conn);
-  }
-
   private restartIdle(conn: Connection): void {
     conn.idleTimer?.();
     conn.idleTimer = this.afterConn(conn, AVATAR_IDLE_MS, () => {
