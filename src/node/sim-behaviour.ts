@@ -223,6 +223,7 @@ export class Behaviour {
       case 'SPEAK_START':
         return this.speakStart(a, live);
       case 'SPEAK_STOP': {
+        if (a.length !== 1) return;
         const speaking = this.speaking.get(a[0]);
         this.host.post(msg('SPEAK_EVENT_STOP', a[0]));
         if (speaking) {
@@ -315,6 +316,7 @@ export class Behaviour {
         if (this.buttons.delete(a[0] ?? '')) this.host.post(msg('BUTTON_EVENT_DELETE', a[0]));
         return;
       case 'PLUGIN_ENABLE':
+        if (a.length !== 1) return;
         if (!this.plugins.has(a[0]) || a[0] === 'Remote') this.host.post(msg('PLUGIN_EVENT_ENABLE', a[0]));
         this.plugins.add(a[0]);
         return;
