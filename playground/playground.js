@@ -628,6 +628,22 @@
     return msg;
   }
 
+  /**
+   * A raw line passes validateLine (the line rules) yet may still be misread as a message: empty
+   * fields collapse and shift later arguments, and only 10 arguments are kept (messages.md §1).
+   * Shown as a note, not a refusal: the raw box is also for experiments.
+   */
+  function messageLevelProblem(line) {
+    if (!line || line.startsWith('__AV') || /^SND(STRM|FILE|BRKS)$/.test(line)) return null;
+    const [type, ...args] = line.split('|');
+    try {
+      sdk.formatMessage({ type, args });
+      return null;
+    } catch (err) {
+      return { code: err.code, message: `${err.message} (sent as typed, if you press Send)` };
+    }
+  }
+
   function validateRaw() {
     const line = $('raw-line').value;
     let error = null;
@@ -639,6 +655,7 @@
       }
     }
     showError($('raw-error'), error);
+    showError($('raw-warning'), error ? null : messageLevelProblem(line));
     $('raw-line').setAttribute('aria-invalid', String(!!error));
     $('raw-send').dataset.valid = String(line !== '' && !error);
     updateSendButtons();

@@ -127,6 +127,12 @@ describe('playground page', () => {
     expect(page.$<HTMLButtonElement>('raw-send').disabled).to.equal(true);
     expect(page.$('raw-line').getAttribute('aria-invalid')).to.equal('true');
     page.$<HTMLFormElement>('raw-form').requestSubmit(); // Enter in the field: still nothing
+    // A valid line whose empty field MMDAgent-EX would collapse (messages.md §1): a note, not a refusal.
+    setValue(page, 'raw-line', 'VALUE_SET||x');
+    expect(page.$('raw-error').hidden).to.equal(true);
+    expect(page.$('raw-warning').hidden).to.equal(false);
+    expect(page.$('raw-warning').textContent).to.match(/^ERR_EMPTY_ARGUMENT /);
+    setValue(page, 'raw-line', 'SNDX|1');
     await new Promise((r) => setTimeout(r, 100));
     expect(rows(page).filter((r) => r.dir === 'out').length).to.equal(before);
   });
