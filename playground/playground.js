@@ -852,13 +852,16 @@
     mic.pending.push(pcm);
     mic.pendingSamples += pcm.length;
     if (mic.pendingSamples < MIC_SEND_SAMPLES) return;
-    const joined = new Int16Array(mic.pendingSamples);
+    // Send whole 40 ms chunks and carry the rest, so every SND chunk has the recommended size.
+    const all = new Int16Array(mic.pendingSamples);
     let at = 0;
-    for (const p of mic.pending) joined.set(p, at), (at += p.length);
-    mic.pending = [];
-    mic.pendingSamples = 0;
+    for (const p of mic.pending) all.set(p, at), (at += p.length);
+    const whole = all.length - (all.length % MIC_SEND_SAMPLES);
+    const joined = all.subarray(0, whole);
+    mic.pending = whole < all.length ? [all.slice(whole)] : [];
+    mic.pendingSamples = all.length - whole;
     try {
-      // The microphone already runs in real time, so no pacing is needed here.
+      // Paced by the SDK (a small lead, gaps that let MMDAgent-EX flush its output, wire.md §5.4).
       const sent = state.link.sendAudio(joined);
       if (sent && typeof sent.catch === 'function') sent.catch((err) => stopMic('bad', err));
       mic.sentBytes += joined.length * 2;
