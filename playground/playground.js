@@ -102,12 +102,23 @@
   // ---------------------------------------------------------------- addresses
 
   const params = new URLSearchParams(location.search);
+
+  /** Remembered settings; storage may be blocked (privacy settings, some file:// setups). */
+  function stored(key, value) {
+    try {
+      if (value === undefined) return localStorage.getItem(key);
+      localStorage.setItem(key, value);
+    } catch {
+      // remembering is only a convenience
+    }
+    return null;
+  }
   const servedByRelay = /^https?:$/.test(location.protocol) && location.pathname.startsWith('/playground/');
 
   function defaultServerUrl() {
     if (params.get('server')) return params.get('server');
     if (servedByRelay) return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
-    return localStorage.getItem('mmd-playground-server') || 'ws://127.0.0.1:9001';
+    return stored('mmd-playground-server') || 'ws://127.0.0.1:9001';
   }
 
   /** The server field as a URL, or an error that says what to type. */
@@ -144,6 +155,23 @@
     url.protocol = base.protocol === 'wss:' ? 'https:' : 'http:';
     url.pathname = path;
     return url.href;
+  }
+
+  /**
+   * Why a server may refuse this page: browsers send the page's origin, and the server accepts
+   * only its own by default (pages opened from disk have the origin "null"). Empty when the page
+   * came from that server.
+   */
+  function originHint() {
+    let own;
+    try {
+      own = httpUrl('/playground/');
+    } catch {
+      return '';
+    }
+    if (location.origin === new URL(own).origin) return '';
+    const origin = location.protocol === 'file:' ? '"null" (opened from disk)' : location.origin;
+    return ` This page's origin ${origin} may be refused by the server: open the playground at ${own}, or allow this origin on the server (allowedOrigins).`;
   }
 
   // ---------------------------------------------------------------- status
@@ -189,7 +217,7 @@
     try {
       channels = await fetchChannels();
     } catch (err) {
-      status.textContent = `Could not list channels: ${describeError(err).message}. Check the server address (the list needs the server's HTTP side on the same port).`;
+      status.textContent = `Could not list channels: ${describeError(err).message}. Check the server address.${originHint()}`;
       return undefined;
     }
     select.textContent = '';
@@ -407,7 +435,7 @@
       state.connecting = false;
       const { code, message } = describeError(err);
       setConnection('bad', `failed${code ? ` (${code})` : ''}`);
-      showError($('server-url-error'), { code, message: `${message} — is the server running at ${url}?` });
+      showError($('server-url-error'), { code, message: `${message}.${originHint()}` });
       return;
     }
     if (!state.connecting) {
@@ -417,11 +445,7 @@
     state.connecting = false;
     state.link = link;
     state.linkUrl = url;
-    try {
-      localStorage.setItem('mmd-playground-server', $('server-url').value.trim());
-    } catch {
-      // storage may be off; remembering the address is only a convenience
-    }
+    stored('mmd-playground-server', $('server-url').value.trim());
     link.on('message', onIncoming);
     link.on('close', () => {
       if (state.link !== link) return;
@@ -934,15 +958,11 @@
   function init() {
     $('server-url').value = defaultServerUrl();
     if (params.get('channel')) $('channel').value = params.get('channel');
-    else if (!servedByRelay && localStorage.getItem('mmd-playground-channel')) $('channel').value = localStorage.getItem('mmd-playground-channel');
+    else if (!servedByRelay && stored('mmd-playground-channel')) $('channel').value = stored('mmd-playground-channel');
 
     $('connect-form').addEventListener('submit', (e) => {
       e.preventDefault();
-      try {
-        localStorage.setItem('mmd-playground-channel', channelPath());
-      } catch {
-        // convenience only
-      }
+      stored('mmd-playground-channel', channelPath());
       connectNow();
     });
     $('disconnect-btn').addEventListener('click', disconnectNow);

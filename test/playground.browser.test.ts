@@ -214,7 +214,7 @@ describe('playground page', () => {
       expect(labels.some((l) => l!.startsWith(`${info.path} — agent connected`))).to.equal(true);
     } else {
       // Cross-origin without CORS: the page says so in words instead of failing silently.
-      expect(status).to.match(/^Could not list channels: .*Check the server address/);
+      expect(status).to.match(/^Could not list channels: .*Check the server address\. This page's origin .* may be refused/);
     }
   });
 
@@ -274,7 +274,7 @@ describe('playground page: accessibility and layout', () => {
     page.$('connect-btn').click();
     await until(() => page.$('conn-status').dataset.state === 'bad', 'the failure');
     expect(page.$('server-url-error').hidden).to.equal(false);
-    expect(page.$('server-url-error').textContent).to.match(/^ERR_(CONNECT|TIMEOUT) .*is the server running at ws:\/\/127\.0\.0\.1:9\/chat\?/);
+    expect(page.$('server-url-error').textContent).to.match(/^ERR_(CONNECT|TIMEOUT) .*ws:\/\/127\.0\.0\.1:9\/chat.*This page's origin http:\/\/\S+ may be refused by the server: open the playground at http:\/\/127\.0\.0\.1:9\/playground\//);
   });
 
 });
