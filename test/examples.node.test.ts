@@ -2,7 +2,12 @@
 // MMDAgent-EX on free ports of 127.0.0.1. The examples import the built package
 // (`mmdagent-ex-remote`, `mmdagent-ex-remote/server` → dist/), so this runs after a build.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from './harness.js';
 import { startSim, type Sim } from '../src/server.js';
 import { run as runPrint } from '../examples/print-messages.js';
@@ -237,6 +242,52 @@ describe('example 5: operator-console through the relay', () => {
       input.end();
       await stopSims();
       await server.close();
+    }
+  });
+});
+
+describe('examples run as one-command programs (npx tsx examples/<file>.ts)', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const tsx = (args: string[]) =>
+    spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+
+  it('print-messages: listens on --port, prints what the agent sends, exits 0 on Ctrl-C', async () => {
+    const child = tsx(['examples/print-messages.ts', '--port', '0']);
+    const out = recorder();
+    let buffered = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      buffered += s;
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      lines.forEach(out.log);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => out.log(`stderr: ${s}`));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = (await out.waitFor(/^listening on ws:\/\/127\.0\.0\.1:\d+\/chat/, 15_000)).split(' ')[2];
+      const agent = await sim(url);
+      await out.waitFor('MMDAgent-EX connected on /chat');
+      agent.emit('RECOG_EVENT_STOP|from a child process');
+      await out.waitFor('RECOG_EVENT_STOP|from a child process');
+      await stopSims();
+      child.kill('SIGINT');
+      expect(await exit).to.equal(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('wav.ts writes a test WAV that parseWav reads back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmd-wav-'));
+    try {
+      const file = join(dir, 'test.wav');
+      const child = tsx(['examples/wav.ts', file, '0.5', '22050']);
+      expect(await new Promise((resolve) => child.on('exit', resolve))).to.equal(0);
+      const wav = parseWav(new Uint8Array(readFileSync(file)));
+      expect([wav.sampleRate, wav.channels, wav.bitsPerSample, wav.samples.length]).to.deep.equal([22050, 1, 16, 11025]);
+      expect(Math.max(...wav.samples)).to.be.greaterThan(0.3); // not silence: the avatar has something to lip-sync
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
