@@ -1,0 +1,77 @@
+// The fuzz targets of scripts/fuzz.ts at a smaller count, in Node and in Chromium: every parser
+// under mutated wire fixtures throws only MmdError, stays under the per-input time bound, and
+// keeps its round trips (test/support/fuzz-gen.ts). The full 100k-per-target run is the script.
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { describe, it } from './harness.js';
+import { MmdError } from '../src/errors.js';
+import { FUZZ_TARGETS, fuzzProperty, mutatedText, nastyText, refusedOr, timed, wireBytes, wireLine, wireText } from './support/fuzz-gen.js';
+
+const RUNS = 250;
+
+describe('fuzz: every parser under mutated wire input (wire.md §12–13)', () => {
+  for (const target of FUZZ_TARGETS) {
+    it(`${target.name} (${target.parser}): only MmdError, bounded time, round trips hold`, () => {
+      fc.assert(fuzzProperty(target), { numRuns: RUNS });
+    });
+  }
+
+  it('has a target for every parser the issue names', () => {
+    expect([...new Set(FUZZ_TARGETS.map((t) => t.parser))].sort()).to.deep.equal(
+      ['LineDecoder', 'SndDecoder', 'StreamParser', 'parseAvatarLine', 'parseEvent', 'parseMdf', 'parseMessage'],
+    );
+    expect(new Set(FUZZ_TARGETS.map((t) => t.name)).size).to.equal(FUZZ_TARGETS.length);
+  });
+});
+
+describe('fuzz: the harness itself fails when it should', () => {
+  it('an error other than MmdError escapes refusedOr', () => {
+    expect(refusedOr(() => { throw new MmdError('ERR_BAD_INPUT', 'x'); })).to.equal(undefined);
+    expect(() => refusedOr(() => { throw new TypeError('boom'); })).to.throw(TypeError);
+  });
+
+  it('an input over the time bound fails, naming its time', () => {
+    const slow = timed(() => {
+      const until = performance.now() + 30;
+      while (performance.now() < until);
+    }, 10);
+    expect(slow).to.throw(/over the 10 ms bound/);
+    expect(() => timed(() => undefined, 10)(0)).not.to.throw();
+  });
+
+  it('a check that throws a non-MmdError fails the target and names the input', () => {
+    const broken = (line: string) => {
+      if (line.includes('|')) (null as unknown as string[]).slice(); // a TypeError, as a buggy parser would throw
+    };
+    const target = { ...FUZZ_TARGETS.find((t) => t.name === 'message-parse')!, check: broken };
+    const details = fc.check(fuzzProperty(target), { numRuns: 500, seed: 7 });
+    expect(details.failed).to.equal(true);
+    expect(details.errorInstance).to.be.instanceOf(TypeError);
+    expect(details.counterexample![0]).to.include('|');
+  });
+});
+
+describe('fuzz: the generators reach the hazards of wire.md §13', () => {
+  const has = (bytes: Uint8Array, pred: (b: number, i: number) => boolean) => bytes.some(pred);
+  const fraction = <T>(arb: fc.Arbitrary<T>, pred: (x: T) => boolean) => {
+    const xs = fc.sample(arb, { numRuns: 2000, seed: 42 });
+    return xs.filter(pred).length / xs.length;
+  };
+
+  it('wire bytes hold invalid UTF-8 leads, NUL, CR/LF at the start, garbage SND headers and long data', () => {
+    const snd = (b: Uint8Array, i: number) => b[i] === 0x53 && b[i + 1] === 0x4e && b[i + 2] === 0x44;
+    const garbageSnd = (b: Uint8Array) => b.some((_, i) => snd(b, i) && !/^[0-9]{4}$|^(STRM|FILE|BRKS)$/.test(String.fromCharCode(...b.subarray(i + 3, i + 7))));
+    expect(fraction(wireBytes, (b) => has(b, (x) => (x >= 0x80 && x <= 0xc1) || x >= 0xfe))).to.be.above(0.2);
+    expect(fraction(wireBytes, (b) => has(b, (x) => x === 0))).to.be.above(0.03);
+    expect(fraction(wireBytes, (b) => b[0] === 0x0a || b[0] === 0x0d)).to.be.above(0.01);
+    expect(fraction(wireBytes, garbageSnd)).to.be.above(0.05);
+    expect(fraction(wireBytes, (b) => b.length > 2046)).to.be.above(0.005);
+  });
+
+  it('wire text holds lone surrogates, BOMs, __AV_MESSAGE, prefixes and %ENV{ references', () => {
+    expect(fraction(wireText, (s) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s))).to.be.above(0.05);
+    expect(fraction(wireText, (s) => s.includes('\ufeff'))).to.be.above(0.02);
+    expect(fraction(wireLine, (s) => s.startsWith('__AV_MESSAGE,'))).to.be.above(0.02);
+    expect(fraction(mutatedText(nastyText), (s) => s.includes('%ENV{'))).to.be.above(0.02);
+  });
+});
