@@ -16,24 +16,14 @@ const CR = 0x0d;
  * three control words: it would be read as audio, wire.md §8.4). `__AV…` lines are valid.
  */
 export function validateLine(line: string): void {
-  if (typeof line !== 'string') {
-    throw new MmdError('ERR_BAD_INPUT', `a line must be a string, got ${typeof line}`);
-  }
-  if (line === '') {
-    throw new MmdError('ERR_EMPTY_LINE', 'empty line: MMDAgent-EX crashes on a frame of only "\\n" (wire.md §7.2); send nothing instead');
-  }
+  if (typeof line !== 'string') throw new MmdError('ERR_BAD_INPUT', `a line must be a string, got ${typeof line}`);
+  if (line === '') throw new MmdError('ERR_EMPTY_LINE', 'empty line: MMDAgent-EX crashes on it; send nothing');
   const bytes = checkWireText(line, 'line');
   if (bytes > MAX_LINE_BYTES) {
-    throw new MmdError(
-      'ERR_LINE_TOO_LONG',
-      `line is ${bytes} UTF-8 bytes, over the ${MAX_LINE_BYTES}-byte limit (wire.md §7.7): shorten it or split the text over several messages`,
-    );
+    throw new MmdError('ERR_LINE_TOO_LONG', `line is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}: shorten or split it`);
   }
   if (line.startsWith('SND') && !(SND_CONTROL_WORDS as readonly string[]).includes(line)) {
-    throw new MmdError(
-      'ERR_SND_PREFIX',
-      `line "${line.slice(0, 16)}" starts with "SND" and would be read as audio (wire.md §8.4): send a message of that type wrapped as "__AV_MESSAGE,<line>" (avatar.message)`,
-    );
+    throw new MmdError('ERR_SND_PREFIX', `line "${line.slice(0, 16)}" would be read as audio: send "__AV_MESSAGE,<line>" (avatar.message)`);
   }
 }
 
@@ -51,7 +41,7 @@ export function encodeLine(line: string): string {
  */
 export function frameLines(payload: string): { lines: string[]; terminated: boolean } {
   if (typeof payload !== 'string') {
-    throw new MmdError('ERR_BAD_INPUT', `frameLines takes the frame's text, got ${typeof payload}; decode binary frames first`);
+    throw new MmdError('ERR_BAD_INPUT', `frameLines takes text, got ${typeof payload}; decode binary frames first`);
   }
   const lines: string[] = [];
   let start = 0;
@@ -83,46 +73,42 @@ export function frameLines(payload: string): { lines: string[]; terminated: bool
  *   push() or end(), so the decoder stays usable and loses nothing else.
  */
 export class LineDecoder {
-  private readonly maxLineBytes: number;
-  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  private parts: string[] = [];
-  private partBytes = 0;
-  private decoderOpen = false; // the TextDecoder may hold part of a UTF-8 sequence
-  private dropping = false; // skipping the rest of an oversize line
-  private overflowBytes = 0; // size reached by the line dropped during this push
-  private held: string[] = []; // lines of a chunk whose push() threw ERR_LINE_TOO_LONG
-  private lastUnit = 0; // last UTF-16 unit of the partial line, to measure split surrogate pairs
+  #maxLineBytes: number;
+  #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  #parts: string[] = [];
+  #partBytes = 0;
+  #decoderOpen = false; // the TextDecoder may hold part of a UTF-8 sequence
+  #dropping = false; // skipping the rest of an oversize line
+  #overflowBytes = 0; // size reached by the line dropped during this push
+  #held: string[] = []; // lines of a chunk whose push() threw ERR_LINE_TOO_LONG
+  #lastUnit = 0; // last UTF-16 unit of the partial line, to measure split surrogate pairs
 
   constructor(opts?: { maxLineBytes?: number }) {
     const max = opts?.maxLineBytes ?? MAX_FRAME_BYTES;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new MmdError('ERR_BAD_ARGUMENT', `maxLineBytes must be a positive integer, got ${max}`);
-    }
-    this.maxLineBytes = max;
+    if (!(Number.isInteger(max) && max > 0)) throw new MmdError('ERR_BAD_ARGUMENT', `maxLineBytes must be a positive integer, got ${max}`);
+    this.#maxLineBytes = max;
   }
 
   /** Feeds one chunk; returns the lines it completed (without terminators). */
   push(chunk: string | Uint8Array | ArrayBuffer): string[] {
-    let bytes: Uint8Array | undefined;
-    if (chunk instanceof Uint8Array) bytes = chunk;
-    else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
-    else if (ArrayBuffer.isView(chunk)) {
-      const view = chunk as ArrayBufferView;
-      bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    } else if (typeof chunk !== 'string') {
-      throw new MmdError('ERR_BAD_INPUT', `LineDecoder.push takes a string, Uint8Array or ArrayBuffer, got ${chunk === null ? 'null' : typeof chunk}`);
+    const bytes =
+      chunk instanceof Uint8Array ? chunk
+      : ArrayBuffer.isView(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      : chunk instanceof ArrayBuffer ? new Uint8Array(chunk) : undefined;
+    if (!bytes && typeof chunk !== 'string') {
+      throw new MmdError('ERR_BAD_INPUT', `push() takes a string, Uint8Array or ArrayBuffer, got ${chunk === null ? 'null' : typeof chunk}`);
     }
-    const lines = this.held;
-    this.held = [];
-    if (bytes) this.pushBytes(bytes, lines);
-    else this.pushText(chunk as string, lines);
-    if (this.overflowBytes > 0) {
-      const size = this.overflowBytes;
-      this.overflowBytes = 0;
-      this.held = lines;
+    const lines = this.#held;
+    this.#held = [];
+    if (bytes) this.#pushBytes(bytes, lines);
+    else this.#pushText(chunk as string, lines);
+    const size = this.#overflowBytes;
+    if (size) {
+      this.#overflowBytes = 0;
+      this.#held = lines;
       throw new MmdError(
         'ERR_LINE_TOO_LONG',
-        `a line reached ${size} bytes, over maxLineBytes ${this.maxLineBytes}; it was dropped up to its next line end and the other ${lines.length} line(s) of this chunk come with the next push() or end(). Raise maxLineBytes if such lines are expected`,
+        `a line of ${size}+ bytes passed maxLineBytes ${this.#maxLineBytes} and was dropped (raise maxLineBytes to keep such lines); the ${lines.length} other line(s) come with the next call`,
       );
     }
     return lines;
@@ -133,91 +119,89 @@ export class LineDecoder {
    * without terminator is left over; the decoder is reset either way and can be reused.
    */
   end(): string[] {
-    const lines = this.held;
-    const partial = this.partBytes;
-    this.held = [];
-    this.parts = [];
-    this.partBytes = 0;
-    this.dropping = false;
-    this.lastUnit = 0;
-    if (this.decoderOpen) this.decoder.decode();
-    this.decoderOpen = false;
-    if (partial > 0) {
+    const lines = this.#held;
+    const partial = this.#partBytes;
+    this.#held = [];
+    this.#dropping = false;
+    this.#lastUnit = 0;
+    this.#endPart();
+    if (this.#decoderOpen) this.#decoder.decode();
+    this.#decoderOpen = false;
+    if (partial) {
       throw new MmdError(
         'ERR_TRUNCATED',
-        `stream ended inside a line: ${partial} byte(s) had no terminator; end every line with "\\n"${lines.length ? ` (${lines.length} complete line(s) were discarded with it)` : ''}`,
+        `stream ended inside a line of ${partial} byte(s)${lines.length ? ` (${lines.length} line(s) discarded)` : ''}; end every line with "\\n"`,
       );
     }
     return lines;
   }
 
-  private pushText(s: string, lines: string[]): void {
-    if (this.decoderOpen) this.closeDecoder();
+  #pushText(s: string, lines: string[]): void {
+    if (this.#decoderOpen) this.#closeDecoder();
     let start = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c !== LF && c !== CR) continue;
-      if (i > start) this.add(s.slice(start, i));
-      this.endLine(lines);
+      if (i > start) this.#add(s.slice(start, i));
+      this.#endLine(lines);
       start = i + 1;
     }
-    if (start < s.length) this.add(s.slice(start));
+    if (start < s.length) this.#add(s.slice(start));
   }
 
-  private pushBytes(b: Uint8Array, lines: string[]): void {
-    this.lastUnit = 0;
+  #pushBytes(b: Uint8Array, lines: string[]): void {
+    this.#lastUnit = 0;
     let start = 0;
     for (let i = 0; i < b.length; i++) {
       const c = b[i];
       if (c !== LF && c !== CR) continue;
-      if (i > start) this.addBytes(this.decoder.decode(b.subarray(start, i)), i - start);
-      else if (this.decoderOpen) this.closeDecoder();
-      this.decoderOpen = false;
-      this.endLine(lines);
+      if (i > start) this.#addBytes(this.#decoder.decode(b.subarray(start, i)), i - start);
+      else if (this.#decoderOpen) this.#closeDecoder();
+      this.#decoderOpen = false;
+      this.#endLine(lines);
       start = i + 1;
     }
     if (start < b.length) {
-      this.addBytes(this.decoder.decode(b.subarray(start), { stream: true }), b.length - start);
-      this.decoderOpen = true;
+      this.#addBytes(this.#decoder.decode(b.subarray(start), { stream: true }), b.length - start);
+      this.#decoderOpen = true;
     }
   }
 
   /** Flushes a UTF-8 sequence left open by the last byte chunk (it becomes U+FFFD). */
-  private closeDecoder(): void {
-    const rest = this.decoder.decode();
-    this.decoderOpen = false;
-    if (rest && !this.dropping) this.parts.push(rest);
+  #closeDecoder(): void {
+    const rest = this.#decoder.decode();
+    this.#decoderOpen = false;
+    if (rest && !this.#dropping) this.#parts.push(rest);
   }
 
-  private add(text: string): void {
+  #add(text: string): void {
     // A surrogate pair split over two string chunks is 4 bytes, not two lone ones of 3.
-    const rejoined = isLow(text.charCodeAt(0)) && isHigh(this.lastUnit) ? 2 : 0;
-    this.lastUnit = text.charCodeAt(text.length - 1);
-    this.addBytes(text, utf8ByteLength(text) - rejoined);
+    const rejoined = isLow(text.charCodeAt(0)) && isHigh(this.#lastUnit) ? 2 : 0;
+    this.#lastUnit = text.charCodeAt(text.length - 1);
+    this.#addBytes(text, utf8ByteLength(text) - rejoined);
   }
 
-  private addBytes(text: string, bytes: number): void {
-    if (this.dropping) return;
-    this.partBytes += bytes;
-    if (this.partBytes > this.maxLineBytes) {
-      this.overflowBytes = Math.max(this.overflowBytes, this.partBytes);
-      this.parts = [];
-      this.partBytes = 0;
-      this.dropping = true;
-      return;
-    }
-    this.parts.push(text);
+  #addBytes(text: string, bytes: number): void {
+    if (this.#dropping) return;
+    this.#partBytes += bytes;
+    if (this.#partBytes > this.#maxLineBytes) {
+      this.#overflowBytes = Math.max(this.#overflowBytes, this.#partBytes);
+      this.#endPart();
+      this.#dropping = true;
+    } else this.#parts.push(text);
   }
 
-  private endLine(lines: string[]): void {
-    this.lastUnit = 0;
-    if (this.dropping) {
-      this.dropping = false;
-      return;
+  #endLine(lines: string[]): void {
+    this.#lastUnit = 0;
+    if (this.#dropping) this.#dropping = false;
+    else if (this.#partBytes) {
+      lines.push(this.#parts.length === 1 ? this.#parts[0] : this.#parts.join(''));
+      this.#endPart();
     }
-    if (this.partBytes === 0) return;
-    lines.push(this.parts.length === 1 ? this.parts[0] : this.parts.join(''));
-    this.parts = [];
-    this.partBytes = 0;
+  }
+
+  #endPart(): void {
+    this.#parts = [];
+    this.#partBytes = 0;
   }
 }

@@ -35,10 +35,7 @@ export function parseMessage(line: string): Message {
   for (let i = start; i <= end; i++) {
     const c = i < end ? line.charCodeAt(i) : PIPE;
     if (c === LF || c === CR) {
-      throw new MmdError(
-        'ERR_FORBIDDEN_CHAR',
-        `parseMessage got several lines (line break at index ${i}); split the text with frameLines() or LineDecoder first`,
-      );
+      throw new MmdError('ERR_FORBIDDEN_CHAR', `parseMessage got a line break at index ${i}; split lines with frameLines() or LineDecoder first`);
     }
     if (c !== PIPE) continue;
     if (i > from) {
@@ -70,48 +67,29 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   if (type === '') {
     throw new MmdError('ERR_EMPTY_TYPE', 'message type is empty; MMDAgent-EX needs a type before the first "|"');
   }
-  if (!options?.allowReservedType) {
-    if (type.startsWith('SND')) {
-      throw new MmdError(
-        'ERR_SND_PREFIX',
-        `type "${type.slice(0, 16)}" starts with "SND", so MMDAgent-EX would read the line as audio (wire.md §8.4); send it wrapped with avatar.message(msg)`,
-      );
-    }
-    if (type.startsWith('__AV')) {
-      throw new MmdError(
-        'ERR_AV_PREFIX',
-        `type "${type.slice(0, 16)}" starts with "__AV", so MMDAgent-EX would hand it to the avatar parser (wire.md §7.3); send it wrapped with avatar.message(msg), or use the avatar builders for avatar commands`,
-      );
-    }
+  const reserved = type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '';
+  if (reserved && !options?.allowReservedType) {
+    throw new MmdError(
+      reserved === 'SND' ? 'ERR_SND_PREFIX' : 'ERR_AV_PREFIX',
+      `type "${type.slice(0, 16)}" starts with "${reserved}", so MMDAgent-EX reads the line as ${reserved === 'SND' ? 'audio' : 'an avatar command'}; wrap it with avatar.message(msg)`,
+    );
   }
   if (args.length > MAX_ARGS) {
-    throw new MmdError(
-      'ERR_TOO_MANY_ARGS',
-      `${args.length} arguments, but MMDAgent-EX keeps at most ${MAX_ARGS} (wire.md §7.7); drop or merge arguments`,
-    );
+    throw new MmdError('ERR_TOO_MANY_ARGS', `${args.length} arguments, but MMDAgent-EX keeps ${MAX_ARGS}; drop or merge some`);
   }
   let bytes = checkWireText(type, 'type');
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (typeof arg !== 'string') {
-      throw new MmdError(
-        'ERR_BAD_INPUT',
-        `argument ${i} is a ${arg === null ? 'null' : typeof arg}, not a string; convert numbers with formatNumber()`,
-      );
+      throw new MmdError('ERR_BAD_INPUT', `argument ${i} is ${arg === null ? 'null' : typeof arg}, not a string; convert numbers with formatNumber()`);
     }
     if (arg === '') {
-      throw new MmdError(
-        'ERR_EMPTY_ARGUMENT',
-        `argument ${i} is empty: MMDAgent-EX drops empty fields and shifts the later arguments left (wire.md §7.4); give it a value`,
-      );
+      throw new MmdError('ERR_EMPTY_ARGUMENT', `argument ${i} is empty: MMDAgent-EX drops it and shifts the rest left; give it a value`);
     }
     bytes += 1 + checkWireText(arg, i);
   }
   if (bytes > MAX_LINE_BYTES) {
-    throw new MmdError(
-      'ERR_LINE_TOO_LONG',
-      `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over the ${MAX_LINE_BYTES}-byte line limit (wire.md §7.7); shorten its arguments`,
-    );
+    throw new MmdError('ERR_LINE_TOO_LONG', `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`);
   }
   return args.length === 0 ? type : type + '|' + args.join('|');
 }
@@ -122,7 +100,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
  */
 export function formatNumber(n: number): string {
   if (typeof n !== 'number' || !Number.isFinite(n)) {
-    throw new MmdError('ERR_BAD_ARGUMENT', `expected a finite number, got ${String(n)}; MMDAgent-EX cannot read NaN or Infinity`);
+    throw new MmdError('ERR_BAD_ARGUMENT', `expected a finite number, got ${typeof n === 'number' ? n : typeof n}; MMDAgent-EX cannot read NaN or Infinity`);
   }
   if (n === 0) return '0';
   const text = String(n);
