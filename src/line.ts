@@ -2,12 +2,9 @@
 // them after a line is swallowed, so empty lines never exist.
 import { MmdError } from './errors.js';
 import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS } from './limits.js';
-import { checkWireText, isHigh, isLow, utf8ByteLength } from './utf8.js';
+import { checkWireText, CR, isHigh, isLow, LF, utf8ByteLength } from './utf8.js';
 
 export { utf8ByteLength };
-
-const LF = 0x0a;
-const CR = 0x0d;
 
 /**
  * Throws MmdError unless `line` (without its terminator) can be sent to MMDAgent-EX as is:
@@ -23,7 +20,7 @@ export function validateLine(line: string): void {
     throw new MmdError('ERR_LINE_TOO_LONG', `line is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}: shorten or split it`);
   }
   if (line.startsWith('SND') && !(SND_CONTROL_WORDS as readonly string[]).includes(line)) {
-    throw new MmdError('ERR_SND_PREFIX', `line "${line.slice(0, 16)}" would be read as audio: send "__AV_MESSAGE,<line>" (avatar.message)`);
+    throw new MmdError('ERR_SND_PREFIX', `line "${line.slice(0, 16)}" would be read as audio: send "__AV_MESSAGE,<line>"`);
   }
 }
 
@@ -96,7 +93,7 @@ export class LineDecoder {
       : ArrayBuffer.isView(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
       : chunk instanceof ArrayBuffer ? new Uint8Array(chunk) : undefined;
     if (!bytes && typeof chunk !== 'string') {
-      throw new MmdError('ERR_BAD_INPUT', `push() takes a string, Uint8Array or ArrayBuffer, got ${chunk === null ? 'null' : typeof chunk}`);
+      throw new MmdError('ERR_BAD_INPUT', `push() takes text or bytes, got ${chunk === null ? 'null' : typeof chunk}`);
     }
     const lines = this.#held;
     this.#held = [];
@@ -108,7 +105,7 @@ export class LineDecoder {
       this.#held = lines;
       throw new MmdError(
         'ERR_LINE_TOO_LONG',
-        `a line of ${size}+ bytes passed maxLineBytes ${this.#maxLineBytes} and was dropped (raise maxLineBytes to keep such lines); the ${lines.length} other line(s) come with the next call`,
+        `a line of ${size}+ bytes over maxLineBytes ${this.#maxLineBytes} was dropped; raise the limit to keep such lines (the other ${lines.length} lines come next call)`,
       );
     }
     return lines;

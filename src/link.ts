@@ -161,48 +161,48 @@ function toFrame(msg: Message | string): string {
 }
 
 export class AgentLink implements AsyncIterable<IncomingMessage> {
-  private socket: WebSocketLike | undefined;
-  private readonly opts: AgentLinkOptions;
-  private readonly setupFrames: string[];
-  private readonly listeners = new Map<string, Listener[]>();
-  private waiters: Waiter[] = [];
-  private feeds: Feed[] = [];
-  private readonly settlers = new Set<Fail>();
-  private decoder: TextDecoder | undefined;
-  private final = false;
-  private closedByUser = false;
-  private audioTail: Promise<unknown> = Promise.resolve();
-  private audioEnd = 0;
-  private audioLastSent = -Infinity;
+  #socket: WebSocketLike | undefined;
+  #opts: AgentLinkOptions;
+  #setupFrames: string[];
+  #listeners = new Map<string, Listener[]>();
+  #waiters: Waiter[] = [];
+  #feeds: Feed[] = [];
+  #settlers = new Set<Fail>();
+  #decoder: TextDecoder | undefined;
+  #final = false;
+  #closedByUser = false;
+  #audioTail: Promise<unknown> = Promise.resolve();
+  #audioEnd = 0;
+  #audioLastSent = -Infinity;
 
   /** Wraps an OPEN socket; sends `setup` at once. Throws MmdError if a setup line is invalid. */
   constructor(socket: WebSocketLike, opts: AgentLinkOptions = {}) {
     if (socket.readyState !== OPEN) {
-      throw new MmdError('ERR_CLOSED', `AgentLink needs an OPEN socket (readyState 1, got ${socket.readyState}); await its 'open' event or use connect()`);
+      throw new MmdError('ERR_CLOSED', `AgentLink needs an open socket (readyState ${socket.readyState}); await its 'open' event or use connect()`);
     }
-    this.opts = opts;
-    this.setupFrames = (opts.setup ?? []).map(toFrame);
-    this.attach(socket);
+    this.#opts = opts;
+    this.#setupFrames = (opts.setup ?? []).map(toFrame);
+    this.#attach(socket);
   }
 
   /** True while a connection is open and the link is not closed. */
   get connected(): boolean {
-    return !this.final && this.socket?.readyState === OPEN;
+    return !this.#final && this.#socket?.readyState === OPEN;
   }
 
   /** True once the link is closed for good. */
   get closed(): boolean {
-    return this.final;
+    return this.#final;
   }
 
   /** Milliseconds of sent audio still ahead of real time; wait this long before closing (wire.md §8.3). */
   get audioAheadMs(): number {
-    return Math.max(0, this.audioEnd - performance.now());
+    return Math.max(0, this.#audioEnd - performance.now());
   }
 
   /** Sends one validated line as one text frame, `\n` appended (wire.md §12.3-4). */
   send(msg: Message | string): void {
-    this.sendFrame(toFrame(msg));
+    this.#sendFrame(toFrame(msg));
   }
 
   /**
@@ -212,18 +212,18 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
    */
   sendAudio(pcm16k: Int16Array | Uint8Array, opts: SendAudioOptions = {}): Promise<void> {
     try {
-      if (this.final) throw closedError('sendAudio');
+      if (this.#final) throw closedError('sendAudio');
       const chunks = sndChunks(pcm16k, opts.chunkBytes === undefined ? undefined : { chunkBytes: opts.chunkBytes });
       const longest = chunks.length ? chunkMs(chunks[0]) : 0;
       const leadMs = opts.leadMs ?? (opts.realtime === false ? MAX_LEAD_MS - longest : DEFAULTS.audioLeadMs);
       if (!(leadMs >= 0 && leadMs + longest <= MAX_LEAD_MS)) {
         throw new MmdError('ERR_AUDIO_AHEAD',
-          `leadMs ${leadMs} would put audio more than ${SND_BUFFER_SECONDS} s ahead of real time, where MMDAgent-EX drops it (wire.md §8.3); use 0 to ${MAX_LEAD_MS - longest}`);
+          `leadMs ${leadMs} would run audio over ${SND_BUFFER_SECONDS} s ahead, where MMDAgent-EX drops it; use 0 to ${MAX_LEAD_MS - longest}`);
       }
-      const socket = this.socket;
+      const socket = this.#socket;
       // Calls are chained so that two utterances never interleave their chunks.
-      const run = this.audioTail.then(() => this.streamAudio(socket, chunks, leadMs, opts.gapMs ?? DEFAULTS.audioGapMs, opts.signal));
-      this.audioTail = run.catch(() => undefined);
+      const run = this.#audioTail.then(() => this.#streamAudio(socket, chunks, leadMs, opts.gapMs ?? DEFAULTS.audioGapMs, opts.signal));
+      this.#audioTail = run.catch(() => undefined);
       return run;
     } catch (err) {
       return Promise.reject(err);
@@ -236,12 +236,12 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   on(name: string, cb: Listener): Unsubscribe {
     // Message types are keyed behind a `|`, which no type can contain, so a peer's `close` line
     // never reaches 'close' listeners.
-    const key = name === 'message' || name === 'open' || name === 'close' || name === 'error' ? name : '|' + name;
+    const key = /^(message|open|close|error)$/.test(name) ? name : '|' + name;
     // Copy on write: a dispatch in progress keeps iterating the array it started with.
-    this.listeners.set(key, [...(this.listeners.get(key) ?? []), cb]);
+    this.#listeners.set(key, [...(this.#listeners.get(key) ?? []), cb]);
     return () => {
-      const list = this.listeners.get(key);
-      if (list?.includes(cb)) this.listeners.set(key, list.filter((l) => l !== cb));
+      const list = this.#listeners.get(key);
+      if (list?.includes(cb)) this.#listeners.set(key, list.filter((l) => l !== cb));
     };
   }
 
@@ -251,10 +251,10 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   waitFor(match: string | ((msg: IncomingMessage) => boolean), opts: WaitOptions = {}): Promise<IncomingMessage> {
     const test = typeof match === 'string' ? (m: IncomingMessage) => m.type === match : match;
     const what = `waitFor(${typeof match === 'string' ? match : 'predicate'})`;
-    return this.pend<IncomingMessage>(what, opts.timeoutMs ?? this.opts.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs, opts.signal, (resolve, fail) => {
+    return this.#pend<IncomingMessage>(what, opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs, opts.signal, (resolve, fail) => {
       const waiter = { match: test, resolve, fail };
-      this.waiters = [...this.waiters, waiter];
-      return () => (this.waiters = this.waiters.filter((w) => w !== waiter));
+      this.#waiters = [...this.#waiters, waiter];
+      return () => (this.#waiters = this.#waiters.filter((w) => w !== waiter));
     });
   }
 
@@ -263,18 +263,18 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
    * with ERR_CLOSED when the connection closes otherwise, ERR_SLOW_CONSUMER on overflow.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<IncomingMessage> {
-    const limit = this.opts.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize;
+    const limit = this.#opts.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize;
     const buffer: IncomingMessage[] = [];
     let wake: { resolve: (r: IteratorResult<IncomingMessage>) => void; reject: Fail } | undefined;
     let ended = false;
     let failure: unknown;
-    const stop = () => (this.feeds = this.feeds.filter((f) => f !== feed));
+    const stop = () => (this.#feeds = this.#feeds.filter((f) => f !== feed));
     const feed: Feed = {
       push: (m) => {
         if (wake) { const w = wake; wake = undefined; w.resolve({ value: m, done: false }); return; }
         if (buffer.length < limit) { buffer.push(m); return; }
         feed.end(new MmdError('ERR_SLOW_CONSUMER',
-          `for-await fell ${limit} messages behind the link; handle messages faster or raise iteratorBufferSize`));
+          `for-await fell ${limit} messages behind; handle them faster or raise iteratorBufferSize`));
       },
       end: (err) => {
         if (ended) return;
@@ -284,8 +284,8 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
         if (wake) { const w = wake; wake = undefined; err ? w.reject(err) : w.resolve({ value: undefined, done: true }); }
       },
     };
-    if (this.final) feed.end(this.closedByUser ? undefined : closedError('for-await'));
-    else this.feeds = [...this.feeds, feed];
+    if (this.#final) feed.end(this.#closedByUser ? undefined : closedError('for-await'));
+    else this.#feeds = [...this.#feeds, feed];
     const iterator: AsyncIterableIterator<IncomingMessage> = {
       next: () => {
         if (buffer.length) return Promise.resolve({ value: buffer.shift()!, done: false });
@@ -311,10 +311,10 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
    * when the socket reports it.
    */
   close(): void {
-    if (this.final) return;
-    this.closedByUser = true;
-    this.finish(closedError('close() was called'));
-    const socket = this.socket;
+    if (this.#final) return;
+    this.#closedByUser = true;
+    this.#finish(closedError('close() was called'));
+    const socket = this.#socket;
     if (socket && socket.readyState < CLOSING) {
       // No status code and no reason: MMDAgent-EX appends a close payload to its text stream,
       // where codes like 3000/4000 hang its Remote thread and any code leaves bytes that corrupt
@@ -322,66 +322,66 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       // (wire.md §6.3).
       socket.close();
     } else {
-      this.detach();
-      this.emit('close', { code: NO_STATUS, reason: '', reconnecting: false });
+      this.#detach();
+      this.#emit('close', { code: NO_STATUS, reason: '', reconnecting: false });
     }
   }
 
-  private attach(socket: WebSocketLike): void {
+  #attach(socket: WebSocketLike): void {
     socket.binaryType = 'arraybuffer';
-    socket.addEventListener('message', this.onFrame);
-    socket.addEventListener('close', this.onClose);
+    socket.addEventListener('message', this.#onFrame);
+    socket.addEventListener('close', this.#onClose);
     // `ws` throws on an 'error' event nobody listens to; 'close' always follows, so it is handled there.
     socket.addEventListener('error', ignore);
-    this.socket = socket;
-    this.audioEnd = 0;
-    this.audioLastSent = -Infinity;
-    for (const frame of this.setupFrames) this.sendFrame(frame);
+    this.#socket = socket;
+    this.#audioEnd = 0;
+    this.#audioLastSent = -Infinity;
+    for (const frame of this.#setupFrames) this.#sendFrame(frame);
   }
 
-  private detach(): void {
-    const socket = this.socket;
+  #detach(): void {
+    const socket = this.#socket;
     if (!socket) return;
-    socket.removeEventListener('message', this.onFrame);
-    socket.removeEventListener('close', this.onClose);
-    this.socket = undefined;
+    socket.removeEventListener('message', this.#onFrame);
+    socket.removeEventListener('close', this.#onClose);
+    this.#socket = undefined;
   }
 
-  private readonly onFrame = (event: { data: unknown }): void => {
-    if (this.final) return;
+  #onFrame = (event: { data: unknown }): void => {
+    if (this.#final) return;
     let framed: { lines: string[]; terminated: boolean };
     try {
       const data = event.data;
-      framed = frameLines(typeof data === 'string' ? data : (this.decoder ??= new TextDecoder()).decode(data as ArrayBuffer));
+      framed = frameLines(typeof data === 'string' ? data : (this.#decoder ??= new TextDecoder()).decode(data as ArrayBuffer));
     } catch (err) {
-      return this.report(err);
+      return this.#emit('error', err);
     }
     const { lines, terminated } = framed;
     const last = lines.length - 1;
-    for (let i = 0; i <= last && !this.final; i++) {
+    for (let i = 0; i <= last && !this.#final; i++) {
       const line = lines[i];
       // A line MMDAgent-EX would ignore (no type, e.g. `||`) still arrives, with type ''.
       let msg: Message = { type: '', args: [] };
       try {
         msg = parseMessage(line);
       } catch {}
-      this.dispatch({ type: msg.type, args: msg.args, line, truncated: i === last && !terminated });
+      this.#dispatch({ type: msg.type, args: msg.args, line, truncated: i === last && !terminated });
     }
   };
 
-  private readonly onClose = (event: { code?: number; reason?: string }): void => {
-    this.detach();
-    const reconnecting = !this.final && this.opts.redial !== undefined;
+  #onClose = (event: { code?: number; reason?: string }): void => {
+    this.#detach();
+    const reconnecting = !this.#final && this.#opts.redial !== undefined;
     const code = event.code ?? ABNORMAL;
-    this.emit('close', { code, reason: event.reason ?? '', reconnecting });
-    if (reconnecting) void this.reconnect();
-    else this.finish(closedError(`the connection closed (code ${code})`));
+    this.#emit('close', { code, reason: event.reason ?? '', reconnecting });
+    if (reconnecting) void this.#reconnect();
+    else this.#finish(closedError(`the connection closed (code ${code})`));
   };
 
-  private dispatch(msg: IncomingMessage): void {
-    this.emit('|' + msg.type, msg);
-    this.emit('message', msg);
-    for (const w of this.waiters) {
+  #dispatch(msg: IncomingMessage): void {
+    this.#emit('|' + msg.type, msg);
+    this.#emit('message', msg);
+    for (const w of this.#waiters) {
       let hit = false;
       try {
         hit = w.match(msg);
@@ -390,73 +390,64 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       }
       if (hit) w.resolve(msg);
     }
-    for (const feed of this.feeds) feed.push(msg);
+    for (const feed of this.#feeds) feed.push(msg);
   }
 
-  private emit(name: string, arg: unknown): void {
-    const list = this.listeners.get(name);
-    if (!list) return;
+  #emit(name: string, arg: unknown): void {
+    const list = this.#listeners.get(name) ?? [];
+    // A throwing listener goes to 'error' listeners; without any, or when one of those throws,
+    // it is rethrown from a microtask so it is neither lost nor able to stop this dispatch.
+    if (name === 'error' && !list.length) rethrow(arg);
     for (const cb of list) {
       try {
         cb(arg);
       } catch (err) {
-        this.report(err);
+        if (name === 'error') rethrow(err);
+        else this.#emit('error', err);
       }
     }
   }
 
-  private report(err: unknown): void {
-    const list = this.listeners.get('error');
-    if (!list?.length) return rethrow(err);
-    for (const cb of list) {
-      try {
-        cb(err);
-      } catch (e) {
-        rethrow(e);
-      }
-    }
-  }
-
-  private sendFrame(frame: string | Uint8Array): void {
-    const socket = this.socket;
-    if (this.final) throw closedError('send');
+  #sendFrame(frame: string | Uint8Array): void {
+    const socket = this.#socket;
+    if (this.#final) throw closedError('send');
     if (!socket || socket.readyState !== OPEN) {
-      throw new MmdError('ERR_CLOSED', "send: not connected right now; wait for the link's 'open' event (it is reconnecting)");
+      throw new MmdError('ERR_CLOSED', "send: reconnecting; wait for the 'open' event");
     }
-    const max = this.opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
+    const max = this.#opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
     if (socket.bufferedAmount > max) {
       throw new MmdError('ERR_BACKPRESSURE',
-        `the socket already buffers ${socket.bufferedAmount} bytes (limit ${max}): the peer is not reading; wait and retry, or raise maxBufferedBytes`);
+        `the socket buffers ${socket.bufferedAmount} bytes, over maxBufferedBytes ${max}: the peer is not reading; retry later`);
     }
     socket.send(frame as string | Uint8Array<ArrayBuffer>); // sndChunks allocates plain ArrayBuffers
   }
 
-  private async streamAudio(socket: WebSocketLike | undefined, chunks: Uint8Array[], leadMs: number, gapMs: number, signal?: AbortSignal): Promise<void> {
+  async #streamAudio(socket: WebSocketLike | undefined, chunks: Uint8Array[], leadMs: number, gapMs: number, signal?: AbortSignal): Promise<void> {
     for (const chunk of chunks) {
       const now = performance.now();
-      if (this.audioEnd < now) this.audioEnd = now;
-      const wait = Math.max(this.audioLastSent + gapMs, this.audioEnd - leadMs) - now;
-      if (wait > 0) await this.sleep('sendAudio', wait, signal);
+      if (this.#audioEnd < now) this.#audioEnd = now;
+      const wait = Math.max(this.#audioLastSent + gapMs, this.#audioEnd - leadMs) - now;
+      if (wait > 0) await this.#sleep('sendAudio', wait, signal);
       if (signal?.aborted) throw abortError('sendAudio', signal);
-      if (this.socket !== socket) throw closedError('sendAudio: the connection dropped mid-audio; re-send after the link reconnects');
-      this.sendFrame(chunk);
+      if (this.#socket !== socket) throw closedError('sendAudio: the connection dropped mid-audio (re-send after reconnecting)');
+      this.#sendFrame(chunk);
       const sentAt = performance.now();
-      this.audioEnd = Math.max(this.audioEnd, sentAt) + chunkMs(chunk);
-      this.audioLastSent = sentAt;
+      this.#audioEnd = Math.max(this.#audioEnd, sentAt) + chunkMs(chunk);
+      this.#audioLastSent = sentAt;
     }
   }
 
-  private sleep(what: string, ms: number, signal?: AbortSignal): Promise<unknown> {
-    return this.pend(what, Infinity, signal, (resolve) => {
+  #sleep(what: string, ms: number, signal?: AbortSignal): Promise<unknown> {
+    return this.#pend(what, Infinity, signal, (resolve) => {
       const timer = setTimeout(resolve, ms);
       return () => clearTimeout(timer);
     });
   }
 
   /** A promise settled by `start` (never synchronously), the timeout, the signal, or the final close. */
-  private pend<T>(what: string, timeoutMs: number, signal: AbortSignal | undefined, start: (resolve: (v: T) => void, fail: Fail) => () => void): Promise<T> {
+  #pend<T>(what: string, timeoutMs: number, signal: AbortSignal | undefined, start: (resolve: (v: T) => void, fail: Fail) => () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.final) return reject(closedError(what));
+      if (this.#final) return reject(closedError(what));
       if (signal?.aborted) return reject(abortError(what, signal));
       let timer: ReturnType<typeof setTimeout> | undefined;
       let stop: (() => void) | undefined;
@@ -466,56 +457,56 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
         done = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        this.settlers.delete(fail);
+        this.#settlers.delete(fail);
         stop?.();
         return true;
       };
       const fail = (err: unknown) => settle() && reject(err);
       const onAbort = () => fail(abortError(what, signal!));
-      this.settlers.add(fail);
+      this.#settlers.add(fail);
       signal?.addEventListener('abort', onAbort);
       if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => fail(new MmdError('ERR_TIMEOUT', `${what} timed out after ${timeoutMs} ms; raise timeoutMs or check that the agent sends it`)), timeoutMs);
+        timer = setTimeout(() => fail(new MmdError('ERR_TIMEOUT', `${what} timed out after ${timeoutMs} ms; raise timeoutMs or check the agent`)), timeoutMs);
       }
       stop = start((v) => settle() && resolve(v), fail);
     });
   }
 
-  private finish(err: MmdError): void {
-    if (this.final) return;
-    this.final = true;
-    for (const fail of [...this.settlers]) fail(err);
-    for (const feed of this.feeds) feed.end(this.closedByUser ? undefined : err);
+  #finish(err: MmdError): void {
+    if (this.#final) return;
+    this.#final = true;
+    for (const fail of [...this.#settlers]) fail(err);
+    for (const feed of this.#feeds) feed.end(this.#closedByUser ? undefined : err);
   }
 
-  private async reconnect(): Promise<void> {
-    const opts = this.opts.reconnect ?? {};
+  async #reconnect(): Promise<void> {
+    const opts = this.#opts.reconnect ?? {};
     const maxRetries = opts.maxRetries ?? DEFAULTS.reconnectMaxRetries;
     for (let attempt = 0; attempt < maxRetries; attempt++) {
       const delay = reconnectDelay(attempt, opts);
       try {
-        await this.sleep('reconnect', delay);
+        await this.#sleep('reconnect', delay);
       } catch {
         return; // closed for good while waiting
       }
       let socket: WebSocketLike;
       try {
-        socket = await this.opts.redial!();
+        socket = await this.#opts.redial!();
       } catch {
         continue;
       }
-      if (this.final) return socket.close();
+      if (this.#final) return socket.close();
       try {
-        this.attach(socket);
-        await this.opts.onOpen?.(this);
+        this.#attach(socket);
+        await this.#opts.onOpen?.(this);
       } catch (err) {
-        this.report(err);
+        this.#emit('error', err);
       }
-      if (this.socket === socket) this.emit('open', undefined);
+      if (this.#socket === socket) this.#emit('open', undefined);
       return;
     }
-    this.finish(new MmdError('ERR_CONNECT', `gave up reconnecting after ${maxRetries} attempts; check the server, then connect again`));
-    this.emit('close', { code: ABNORMAL, reason: '', reconnecting: false });
+    this.#finish(new MmdError('ERR_CONNECT', `gave up reconnecting after ${maxRetries} attempts; check the server and connect again`));
+    this.#emit('close', { code: ABNORMAL, reason: '', reconnecting: false });
   }
 }
 
@@ -587,10 +578,10 @@ function openSocket(WS: WebSocketConstructor, url: string, protocols: string | s
     };
     const onOpen = () => settle();
     const onClose = (event: { code?: number }) =>
-      settle(new MmdError('ERR_CONNECT', `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check that the server runs and the path is right`));
+      settle(new MmdError('ERR_CONNECT', `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`));
     const onAbort = () => settle(abortError(`connect to ${url}`, signal!));
     const timer = setTimeout(() => settle(new MmdError('ERR_TIMEOUT',
-      `no WebSocket upgrade from ${url} within ${timeoutMs} ms; check the server, or raise connectTimeoutMs`)), timeoutMs);
+      `no WebSocket upgrade from ${url} in ${timeoutMs} ms; check the server or raise connectTimeoutMs`)), timeoutMs);
     socket.addEventListener('open', onOpen);
     socket.addEventListener('close', onClose);
     signal?.addEventListener('abort', onAbort);

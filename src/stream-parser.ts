@@ -67,41 +67,41 @@ const hazard = (kind: HazardKind, rule: string, message: string): StreamEvent =>
  * frames always waits for its terminator.
  */
 export class StreamParser {
-  private frames = 0;
-  private readonly buf: Uint8Array;
-  private length = 0;
-  private current: StreamParserState = 'ok';
-  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  private readonly encoder = new TextEncoder();
+  #frames = 0;
+  #buf: Uint8Array;
+  #length = 0;
+  #current: StreamParserState = 'ok';
+  #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  #encoder = new TextEncoder();
 
   constructor(opts?: { bufferBytes?: number }) {
     const size = opts?.bufferBytes ?? MAX_FRAME_BYTES + 1; // SOCKET_MAXBUFLEN, wire.md §6.5
     if (!Number.isInteger(size) || size <= SND_HEADER_BYTES) {
       throw new MmdError('ERR_BAD_ARGUMENT', `bufferBytes must be an integer above ${SND_HEADER_BYTES}, got ${size}`);
     }
-    this.buf = new Uint8Array(size);
+    this.#buf = new Uint8Array(size);
   }
 
   /** Bytes held back: an unfinished line or audio chunk, or a stalled line and what piled up behind it. */
   get pendingBytes(): number {
-    return this.length;
+    return this.#length;
   }
 
   /** Frames pushed so far, including ones a crashed or hung parser ignored. */
   get framesReceived(): number {
-    return this.frames;
+    return this.#frames;
   }
 
   get state(): StreamParserState {
-    return this.current;
+    return this.#current;
   }
 
   /** One received data frame; returns what MMDAgent-EX would do with it, in order. */
   pushFrame(payload: Uint8Array | ArrayBuffer | string): StreamEvent[] {
-    this.frames++;
-    if (this.current === 'crashed' || this.current === 'hung') return [];
+    this.#frames++;
+    if (this.#current === 'crashed' || this.#current === 'hung') return [];
     let bytes: Uint8Array;
-    if (typeof payload === 'string') bytes = this.encoder.encode(payload);
+    if (typeof payload === 'string') bytes = this.#encoder.encode(payload);
     else if (payload instanceof Uint8Array) bytes = payload;
     else if (payload instanceof ArrayBuffer) bytes = new Uint8Array(payload);
     else throw new MmdError('ERR_BAD_INPUT', `pushFrame takes a frame payload as Uint8Array, ArrayBuffer or string, got ${typeof payload}`);
@@ -109,35 +109,35 @@ export class StreamParser {
     if (bytes.length === 0) {
       return [hazard('empty-frame', '§6.4', 'empty frame: MMDAgent-EX reads it as a disconnect (never send empty frames)')];
     }
-    const room = this.buf.length - 1 - this.length;
+    const room = this.#buf.length - 1 - this.#length;
     if (bytes.length > room) {
-      return bytes.length > this.buf.length - 1
-        ? [hazard('oversize-frame', '§6.5', `${bytes.length}-byte frame is over the ${this.buf.length - 1}-byte read window: MMDAgent-EX drops the connection and the frame`)]
-        : [hazard('overflow', '§6.5', `${bytes.length}-byte frame does not fit the ${room} bytes left beside ${this.length} pending: MMDAgent-EX drops the connection and the frame; the pending bytes stay`)];
+      return bytes.length > this.#buf.length - 1
+        ? [hazard('oversize-frame', '§6.5', `${bytes.length}-byte frame is over the ${this.#buf.length - 1}-byte read window: MMDAgent-EX drops the connection and the frame`)]
+        : [hazard('overflow', '§6.5', `${bytes.length}-byte frame does not fit the ${room} bytes left beside ${this.#length} pending: MMDAgent-EX drops the connection and the frame; the pending bytes stay`)];
     }
-    this.buf.set(bytes, this.length);
-    this.length += bytes.length;
+    this.#buf.set(bytes, this.#length);
+    this.#length += bytes.length;
 
     const events: StreamEvent[] = [];
-    if (this.startsWithPeerDisconnected()) events.push({ kind: 'peer-disconnected' });
+    if (this.#startsWithPeerDisconnected()) events.push({ kind: 'peer-disconnected' });
     // A stalled buffer is read again, as the real loop does: the stuck line never completes, but
     // if it has no terminator yet its tokenizer still runs into newly appended bytes.
-    this.parse(events);
+    this.#parse(events);
     return events;
   }
 
-  private startsWithPeerDisconnected(): boolean {
-    if (this.length < PEER_DISCONNECTED.length) return false;
+  #startsWithPeerDisconnected(): boolean {
+    if (this.#length < PEER_DISCONNECTED.length) return false;
     for (let i = 0; i < PEER_DISCONNECTED.length; i++) {
-      if (this.buf[i] !== PEER_DISCONNECTED.charCodeAt(i)) return false;
+      if (this.#buf[i] !== PEER_DISCONNECTED.charCodeAt(i)) return false;
     }
     return true;
   }
 
   /** The §7.1 loop over the buffered bytes; keeps what it cannot finish yet at the buffer start. */
-  private parse(events: StreamEvent[]): void {
-    const buf = this.buf;
-    const len = this.length;
+  #parse(events: StreamEvent[]): void {
+    const buf = this.#buf;
+    const len = this.#length;
     let p = 0;
     while (p < len) {
       if (buf[p] === S) {
@@ -153,7 +153,7 @@ export class StreamParser {
           }
           const size = atoi4(buf, p + 3);
           if (size < 0) {
-            this.current = 'crashed';
+            this.#current = 'crashed';
             events.push(hazard('crash', '§8.1', `SND length field gives ${size}: a negative audio length (inferred crash); use 4 zero-padded digits`));
             break;
           }
@@ -171,9 +171,9 @@ export class StreamParser {
       while (to < len && buf[to] !== 0 && !isBreak(buf[to])) {
         const size = charSize(buf[to]);
         if (size === 0) {
-          this.current = 'hung';
+          this.#current = 'hung';
           events.push(hazard('hang', '§7.5', `byte 0x${buf[to].toString(16)} is not a UTF-8 lead byte: MMDAgent-EX's tokenizer loops forever, no more input or output`));
-          this.compact(p);
+          this.#compact(p);
           return;
         }
         to += size;
@@ -184,8 +184,8 @@ export class StreamParser {
       const check = p + (to - from);
       if (check >= len) break; // the byte past the data: taken as not CR/LF, so wait
       if (!isBreak(buf[check])) {
-        if (this.current === 'stalled') break; // reported when it began
-        this.current = 'stalled';
+        if (this.#current === 'stalled') break; // reported when it began
+        this.#current = 'stalled';
         events.push(
           buf[check] === 0
             ? hazard('stall', '§7.5', 'NUL byte in a line: MMDAgent-EX never completes the line, later input piles up behind it')
@@ -194,23 +194,23 @@ export class StreamParser {
         break;
       }
       if (to === from) {
-        this.current = 'crashed';
+        this.#current = 'crashed';
         events.push(hazard('crash', '§7.2', 'only CR/LF at the start of the buffer: MMDAgent-EX crashes (NULL strcpy); never start a frame with CR or LF'));
         break;
       }
-      const line = this.decoder.decode(buf.subarray(from, to));
+      const line = this.#decoder.decode(buf.subarray(from, to));
       const avatar = line.startsWith('__AV') && !line.startsWith(AV_MESSAGE_PREFIX);
       events.push({ kind: 'line', line, route: avatar ? 'avatar' : 'message' });
       p = check;
       while (p < len && isBreak(buf[p])) p++;
     }
-    this.compact(p);
+    this.#compact(p);
   }
 
-  private compact(consumed: number): void {
+  #compact(consumed: number): void {
     if (consumed === 0) return;
-    this.buf.copyWithin(0, consumed, this.length);
-    this.length -= consumed;
+    this.#buf.copyWithin(0, consumed, this.#length);
+    this.#length -= consumed;
   }
 }
 

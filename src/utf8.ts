@@ -2,8 +2,8 @@
 // Internal module: line.ts re-exports utf8ByteLength; the checker stays private to the codecs.
 import { MmdError } from './errors.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
+export const LF = 0x0a;
+export const CR = 0x0d;
 const PIPE = 0x7c;
 
 export const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
@@ -16,17 +16,16 @@ export type FieldRef = 'line' | 'type' | number;
  * UTF-8 byte length of `s` without encoding it. A lone surrogate counts 3 bytes because
  * TextEncoder writes it as U+FFFD.
  */
-export const utf8ByteLength = (s: string): number => measure(s);
+export const utf8ByteLength = (s: string): number => checkWireText(s);
 
 /**
  * Returns the UTF-8 length of outgoing text after refusing what MMDAgent-EX cannot take:
  * CR/LF end a line early and NUL stalls the parser (wire.md §7.2, §7.5); a lone surrogate
  * would go out as U+FFFD; `|` splits fields (wire.md §7.4) unless the text is a whole line.
+ * Without `ref` it only measures: one loop for both, since measuring is the hot path and a
+ * check costs one comparison per ASCII unit.
  */
-export const checkWireText = (s: string, ref: FieldRef): number => measure(s, ref);
-
-// One loop for both: measuring is the hot path, and a check costs one comparison per ASCII unit.
-function measure(s: string, ref?: FieldRef): number {
+export function checkWireText(s: string, ref?: FieldRef): number {
   let bytes = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -48,6 +47,6 @@ function refuse(s: string, i: number, ref: FieldRef): never {
   throw c === PIPE
     ? new MmdError('ERR_PIPE_IN_FIELD', where + '"|" splits fields; pass separate arguments')
     : c < 0x80
-      ? new MmdError('ERR_FORBIDDEN_CHAR', where + 'CR/LF end the line and NUL stalls MMDAgent-EX; remove it')
+      ? new MmdError('ERR_FORBIDDEN_CHAR', where + 'MMDAgent-EX ends lines at CR/LF and stalls at NUL; remove it')
       : new MmdError('ERR_LONE_SURROGATE', where + 'it would go out as U+FFFD; fix the string');
 }
