@@ -1,0 +1,86 @@
+// Child process that runs ONE server for the relay and scale benchmarks, so its CPU and memory
+// are its own: `ours` (createServer) or `forwarder` (the minimal `ws` relay the relay benchmark
+// compares against). Talks to its parent over IPC: it sends { port } once listening, answers
+// 'memory' with process.memoryUsage() after a full GC, and exits on 'stop'.
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { createServer } from '../src/node/server.js';
+import type { ServerOptions } from '../src/node/server.js';
+
+export type HostKind = 'ours' | 'forwarder';
+
+export type HostRequest = 'memory' | 'stop';
+export type HostReply = { port: number } | { memory: NodeJS.MemoryUsage } | { error: string };
+
+interface Running {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The baseline: an agent (X-App-Type: MMDAgent) and the controllers on the same path; every
+ * agent frame goes to every controller and every controller frame to the agent, unchecked.
+ */
+async function startForwarder(): Promise<Running> {
+  const http = createHttpServer();
+  const wss = new WebSocketServer({ server: http });
+  const channels = new Map<string, { agent?: WebSocket; controllers: Set<WebSocket> }>();
+  wss.on('connection', (ws, req) => {
+    const path = req.url ?? '/';
+    let channel = channels.get(path);
+    if (!channel) channels.set(path, (channel = { controllers: new Set() }));
+    const ch = channel;
+    if (req.headers['x-app-type'] === 'MMDAgent') {
+      ch.agent = ws;
+      ws.on('message', (data, isBinary) => {
+        for (const c of ch.controllers) c.send(data, { binary: isBinary });
+      });
+      ws.on('close', () => (ch.agent = undefined));
+    } else {
+      ch.controllers.add(ws);
+      ws.on('message', (data, isBinary) => ch.agent?.send(data, { binary: isBinary }));
+      ws.on('close', () => ch.controllers.delete(ws));
+    }
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+async function startOurs(options: ServerOptions): Promise<Running> {
+  const server = await createServer({ ...options, host: '127.0.0.1', port: 0 });
+  server.on('error', (err) => process.send?.({ error: String(err) } satisfies HostReply));
+  return { port: server.address().port, close: () => server.close() };
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] as HostKind;
+  const options = JSON.parse(process.argv[3] ?? '{}') as ServerOptions;
+  const running = kind === 'ours' ? await startOurs(options) : await startForwarder();
+  process.on('message', async (request: HostRequest) => {
+    if (request === 'memory') {
+      // Several passes: weak references and finalizers free more on the second one.
+      for (let i = 0; i < 4; i++) {
+        globalThis.gc?.();
+        await new Promise((r) => setImmediate(r));
+      }
+      process.send!({ memory: process.memoryUsage() } satisfies HostReply);
+    } else if (request === 'stop') {
+      await running.close();
+      process.disconnect();
+      process.exit(0);
+    }
+  });
+  process.send!({ port: running.port } satisfies HostReply);
+}
+
+await main();
