@@ -34,10 +34,7 @@ function checkChunkBytes(n: number): void {
 }
 
 function oddPcm(bytes: number): MmdError {
-  return new MmdError(
-    'ERR_ODD_PCM',
-    `PCM of ${bytes} bytes is not whole 16-bit samples; MMDAgent-EX would misalign every later sample (wire.md §8.1). Send an even number of bytes`,
-  );
+  return new MmdError('ERR_ODD_PCM', `PCM of ${bytes} bytes is not whole 16-bit samples and would misalign all later ones; send an even number of bytes`);
 }
 
 function isLittleEndianHost(): boolean {
@@ -97,7 +94,7 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
 /** A control word with its `\n`, to be sent as one frame (wire.md §8.2, §12.7). */
 export function sndControl(word: SndControlWord): string {
   if (!SND_CONTROL_WORDS.includes(word)) {
-    throw new MmdError('ERR_BAD_INPUT', `"${String(word)}" is not an SND control word; use one of ${SND_CONTROL_WORDS.join(', ')}`);
+    throw new MmdError('ERR_BAD_INPUT', `"${typeof word === 'string' ? word : typeof word}" is not an SND control word; use one of ${SND_CONTROL_WORDS}`);
   }
   return `${word}\n`;
 }
@@ -219,10 +216,10 @@ export class SndDecoder {
       n = n * 10 + digit;
     }
     if (n % 2 !== 0) {
-      throw new MmdError('ERR_SND_HEADER', `SND chunk at stream offset ${this.#at} declares ${n} bytes, an odd count that misaligns every later sample (wire.md §8.1)`);
+      throw new MmdError('ERR_SND_HEADER', `SND chunk at stream offset ${this.#at} declares an odd ${n} bytes, which misaligns all later samples`);
     }
     if (n > SND_MAX_PAYLOAD_BYTES) {
-      throw new MmdError('ERR_SND_HEADER', `SND chunk at stream offset ${this.#at} declares ${n} bytes; MMDAgent-EX reads at most ${SND_MAX_PAYLOAD_BYTES} (wire.md §8.1)`);
+      throw new MmdError('ERR_SND_HEADER', `SND chunk at stream offset ${this.#at} declares ${n} bytes, over the ${SND_MAX_PAYLOAD_BYTES} MMDAgent-EX reads`);
     }
     if (n === 0) this.#finishChunk(0);
     else this.#payload = new Uint8Array(n);
@@ -289,7 +286,7 @@ export class Pcm16kResampler {
 
   constructor(sampleRate: number) {
     if (typeof sampleRate !== 'number' || !Number.isFinite(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
-      throw new MmdError('ERR_SAMPLE_RATE', `sample rate ${String(sampleRate)} Hz cannot be resampled to 16 kHz; pass the real rate of the audio (1000–384000, e.g. 48000)`);
+      throw new MmdError('ERR_SAMPLE_RATE', `sample rate ${typeof sampleRate === 'number' ? sampleRate : typeof sampleRate} Hz cannot be resampled to 16 kHz; pass the real rate (1000–384000, e.g. 48000)`);
     }
     this.sampleRate = sampleRate;
     const ratio = sampleRate / SND_SAMPLE_RATE;

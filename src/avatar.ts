@@ -31,10 +31,7 @@ function checkField(value: unknown, what: string, forbidden: RegExp, allowed: st
   const bad = value === '' ? -1 : value.search(forbidden);
   if (value === '' || bad >= 0) {
     const found = value === '' ? 'is empty' : `contains ${JSON.stringify(value[bad])} at index ${bad}`;
-    throw new MmdError(
-      'ERR_AVATAR_FIELD',
-      `${what} ${found}: avatar fields are comma-separated and empty ones vanish (avatar.md §1); ${allowed}`,
-    );
+    throw new MmdError('ERR_AVATAR_FIELD', `${what} ${found}: avatar fields are comma-separated and empty ones vanish; ${allowed}`);
   }
   return value;
 }
@@ -61,10 +58,7 @@ export function avSetModel(alias: string): string {
 /** `__AVCONF_DISABLEAUTOLIP,<mode>`: `ALWAYS` turns audio lip sync off, `NO` (default) on. */
 export function avDisableAutoLip(mode: AutoLipMode): string {
   if (!AUTO_LIP_MODES.includes(mode)) {
-    throw new MmdError(
-      'ERR_AVATAR_FIELD',
-      `auto-lip mode ${JSON.stringify(mode)} is not one MMDAgent-EX knows, so it would keep the old setting (avatar.md §2); use one of ${AUTO_LIP_MODES.join(', ')}`,
-    );
+    throw new MmdError('ERR_AVATAR_FIELD', `auto-lip mode ${JSON.stringify(mode)} is unknown to MMDAgent-EX (it keeps the old setting); use one of ${AUTO_LIP_MODES.join(', ')}`);
   }
   return `__AVCONF_DISABLEAUTOLIP,${mode}`;
 }
@@ -84,7 +78,7 @@ export function avExMorph(values: Record<string, number>): string {
     checkField(name, 'morph name', /[,=|\r\n\0]/, 'use the <name> of an EXMORPH_<name> line in the shapemap');
     const v = values[name];
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-      throw new MmdError('ERR_AVATAR_RANGE', `morph "${name}" = ${String(v)}: weights are numbers from 0 to 1 (avatar.md §2); the SDK does not clamp`);
+      throw new MmdError('ERR_AVATAR_RANGE', `morph "${name}" = ${typeof v === 'number' ? v : typeof v}: use a weight from 0 to 1 (the SDK does not clamp)`);
     }
     line += `,${name}=${formatNumber(v)}`;
   }
@@ -98,7 +92,7 @@ export function avExMorph(values: Record<string, number>): string {
 export function avAction(n: number): string {
   if (typeof n !== 'number') throw new MmdError('ERR_BAD_INPUT', `action takes a number, got ${typeof n}`);
   if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) {
-    throw new MmdError('ERR_AVATAR_RANGE', `action ${n}: use a whole number ≥ 0 that names an ACT<n> line of the model's shapemap (avatar.md §2)`);
+    throw new MmdError('ERR_AVATAR_RANGE', `action ${n}: use a whole number ≥ 0 naming an ACT<n> line of the shapemap`);
   }
   return `__AV_ACTION,${n}`;
 }
