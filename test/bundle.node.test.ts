@@ -1,11 +1,37 @@
-// The shipped browser bundle must stay free of `ws` and of Node built-ins (DESIGN.md principle 3).
-// Runs after `npm run build` (the first step of `npm test`).
+// The shipped browser bundle must stay free of `ws` and of Node built-ins (DESIGN.md principle 3),
+// and within its size budgets (issue 7). Runs after `npm run build` (the first step of `npm test`).
+//
+// Sizes are gzip level 9 of minified code. The shipped bundle is dist/browser.js (rollup +
+// terser); the partial imports are what an app's bundler makes of them (esbuild, minified).
+// Budgets are the issue's numbers where we meet them, else the measured size plus ~5 % headroom,
+// so that growth fails here and has to be argued for.
 import { expect } from 'chai';
+import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { describe, it } from './harness.js';
 
-const dist = (p: string) => fileURLToPath(new URL(`../dist/${p}`, import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = (p: string) => `${root}dist/${p}`;
+const gzip = (code: string) => gzipSync(code, { level: 9 }).length;
+
+/** Minified and gzipped size of one entry line, bundled as an app's bundler would. */
+async function bundle(contents: string) {
+  const result = await build({
+    stdin: { contents, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+  });
+  const code = result.outputFiles[0].text;
+  return { code, bytes: code.length, gzip: gzip(code) };
+}
+
+const report = (what: string, size: { bytes: number; gzip: number }, budget: number) =>
+  console.log(`  ${what}: ${size.bytes} B min, ${size.gzip} B gzip (budget ${budget} B gzip)`);
 
 describe('browser bundle', () => {
   it('exists (run `npm run build` first)', () => {
@@ -14,9 +40,51 @@ describe('browser bundle', () => {
 
   it('imports nothing: no ws, no isomorphic-ws, no node: built-ins', () => {
     const code = readFileSync(dist('browser.js'), 'utf8');
-    expect(code).not.to.match(/\bfrom\s*["'][^"']+["']/, 'the browser bundle must be self-contained');
+    // import/export statements only: an error message may quote `import connect from '…/server'`
+    const statement = /(?:^|[;}\n])\s*(?:import|export)\b[^;"'`]*?(?:\bfrom\s*)?["'`]/;
+    expect(code).not.to.match(statement, 'the browser bundle must be self-contained');
+    expect('x;import{a}from"ws";').to.match(statement); // the check itself can fail
+    expect('x;import"ws";').to.match(statement);
     expect(code).not.to.match(/\bimport\s*\(\s*["'](?:ws|isomorphic-ws|node:[^"']*)["']\s*\)/);
     expect(code).not.to.match(/require\(\s*["']/);
     expect(code).not.to.contain('node:');
+  });
+});
+
+describe('bundle size budgets (issue 7)', () => {
+  // Issue 7 asks for 6 KB with the full catalog; the default entry also carries .mdf editing and
+  // linting, AgentLink, avatar and audio, and is far above that (see the report of issue 7).
+  // This budget holds the measured size so that nothing grows unnoticed.
+  it('dist/browser.js, the whole core entry', () => {
+    const code = readFileSync(dist('browser.js'), 'utf8');
+    const size = { bytes: code.length, gzip: gzip(code) };
+    const budget = 26_900;
+    report('dist/browser.js', size, budget);
+    expect(size.gzip).to.be.at.most(budget);
+  });
+
+  it('framing only: encodeLine + LineDecoder', async () => {
+    const size = await bundle("export { encodeLine, LineDecoder } from './src/index.ts'");
+    const budget = 1_740;
+    report('encodeLine + LineDecoder', size, budget);
+    expect(size.code).not.to.contain('SYNTH_START');
+    expect(size.code).not.to.contain('parseMessage');
+    expect(size.gzip).to.be.at.most(budget);
+  });
+
+  it('one catalog builder: synthStart', async () => {
+    const size = await bundle("export { synthStart } from './src/index.ts'");
+    const budget = 2_150;
+    report('synthStart', size, budget);
+    expect(size.gzip).to.be.at.most(budget);
+  });
+
+  it('a session: AgentLink + connect', async () => {
+    const size = await bundle("export { AgentLink, connect } from './src/index.ts'");
+    const budget = 5_500;
+    report('AgentLink + connect', size, budget);
+    // AgentLink imports the catalog's types only (DESIGN.md, link.ts)
+    expect(size.code).not.to.contain('MODEL_ADD');
+    expect(size.gzip).to.be.at.most(budget);
   });
 });
