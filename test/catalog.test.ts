@@ -151,6 +151,11 @@ describe('command builders', () => {
     throws(() => camera([0, 0, 0], [0, 0, Infinity], 1, 27), 'ERR_BAD_ARGUMENT', 'argument 2');
     throws(() => menuSetitem('m', 1.5, 'x', 'T'), 'ERR_BAD_ARGUMENT', 'an integer');
     throws(() => camera([0, 0, 0], [0, 0, 0], '1' as unknown as number, 27), 'ERR_BAD_ARGUMENT');
+    // values JSON cannot show still get ERR_BAD_ARGUMENT, not a TypeError from the message
+    throws(() => camera([0, 0, 0], [0, 0, 1n as unknown as number], 1, 27), 'ERR_BAD_ARGUMENT', 'bigint');
+    const cycle: unknown[] = [0, 0];
+    cycle.push([cycle]);
+    throws(() => camera([0, 0, 0], cycle as unknown as [number, number, number], 1, 27), 'ERR_BAD_ARGUMENT', 'object');
   });
 
   it('refuse vectors of the wrong length and colours outside 0..1 (messages.md §2)', () => {

@@ -12,10 +12,12 @@ import type { Message } from '../message.js';
 export const TUPLE: Record<string, number> = { 2: 2, 3: 3, c: 3, C: 4, E: 5, P: 2 };
 
 function check(ok: unknown, what: string, expected: string, value: unknown): void {
-  if (!ok) {
-    const shown = typeof value === 'number' ? value : JSON.stringify(value);
-    throw new MmdError('ERR_BAD_ARGUMENT', `${what}: expected ${expected}, got ${shown}`);
-  }
+  if (ok) return;
+  let shown: unknown = typeof value;
+  try {
+    shown = typeof value === 'number' ? value : JSON.stringify(value); // throws for a BigInt or a cycle
+  } catch {}
+  throw new MmdError('ERR_BAD_ARGUMENT', `${what}: expected ${expected}, got ${shown}`);
 }
 
 function field(what: string, kind: string, v: any, words: string | undefined): string {
