@@ -105,7 +105,7 @@ export class LineDecoder {
       this.#held = lines;
       throw new MmdError(
         'ERR_LINE_TOO_LONG',
-        `a line of ${size}+ bytes over maxLineBytes ${this.#maxLineBytes} was dropped; raise the limit to keep such lines (the other ${lines.length} lines come next call)`,
+        `a line over maxLineBytes ${this.#maxLineBytes} (${size}+ bytes) was dropped; raise the limit to keep such lines (the ${lines.length} others come next call)`,
       );
     }
     return lines;
@@ -127,7 +127,7 @@ export class LineDecoder {
     if (partial) {
       throw new MmdError(
         'ERR_TRUNCATED',
-        `stream ended inside a line of ${partial} byte(s)${lines.length ? ` (${lines.length} line(s) discarded)` : ''}; end every line with "\\n"`,
+        `stream ended inside a line (${partial} byte(s)${lines.length ? `, ${lines.length} whole lines discarded` : ''}); end lines with "\\n"`,
       );
     }
     return lines;

@@ -58,14 +58,14 @@ describe('bundle size budgets (issue 7)', () => {
   it('dist/browser.js, the whole core entry', () => {
     const code = readFileSync(dist('browser.js'), 'utf8');
     const size = { bytes: code.length, gzip: gzip(code) };
-    const budget = 26_900;
+    const budget = 27_600; // measured 26 321 B
     report('dist/browser.js', size, budget);
     expect(size.gzip).to.be.at.most(budget);
   });
 
   it('framing only: encodeLine + LineDecoder', async () => {
     const size = await bundle("export { encodeLine, LineDecoder } from './src/index.ts'");
-    const budget = 1_740;
+    const budget = 1_740; // measured 1 658 B; the issue asks 1 536 (see issue 7 report)
     report('encodeLine + LineDecoder', size, budget);
     expect(size.code).not.to.contain('SYNTH_START');
     expect(size.code).not.to.contain('parseMessage');
@@ -74,14 +74,14 @@ describe('bundle size budgets (issue 7)', () => {
 
   it('one catalog builder: synthStart', async () => {
     const size = await bundle("export { synthStart } from './src/index.ts'");
-    const budget = 2_150;
+    const budget = 2_210; // measured 2 109 B
     report('synthStart', size, budget);
     expect(size.gzip).to.be.at.most(budget);
   });
 
   it('a session: AgentLink + connect', async () => {
     const size = await bundle("export { AgentLink, connect } from './src/index.ts'");
-    const budget = 5_500;
+    const budget = 5_480; // measured 5 219 B
     report('AgentLink + connect', size, budget);
     // AgentLink imports the catalog's types only (DESIGN.md, link.ts)
     expect(size.code).not.to.contain('MODEL_ADD');
