@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { describe, it } from './harness.js';
 import { MmdError } from '../src/errors.js';
+import { StreamParser } from '../src/stream-parser.js';
+import { checkSndFrame, controllerLines } from '../src/node/relay.js';
 import { FUZZ_TARGETS, fuzzProperty, mutatedText, nastyText, refusedOr, timed, wireBytes, wireLine, wireText } from './support/fuzz-gen.js';
 
 const RUNS = 250;
@@ -18,9 +20,26 @@ describe('fuzz: every parser under mutated wire input (wire.md §12–13)', () =
 
   it('has a target for every parser the issue names', () => {
     expect([...new Set(FUZZ_TARGETS.map((t) => t.parser))].sort()).to.deep.equal(
-      ['LineDecoder', 'SndDecoder', 'StreamParser', 'parseAvatarLine', 'parseEvent', 'parseMdf', 'parseMessage'],
+      ['LineDecoder', 'SndDecoder', 'StreamParser', 'parseAvatarLine', 'parseEvent', 'parseMdf', 'parseMessage', 'relay checks'],
     );
     expect(new Set(FUZZ_TARGETS.map((t) => t.name)).size).to.equal(FUZZ_TARGETS.length);
+  });
+});
+
+describe('fuzz: findings, kept as regression tests', () => {
+  it('relay: a short "S" line then a binary frame near 8191 bytes must not overflow the agent (wire.md §6.5, hazards.md (i))', () => {
+    // Found by the relay target (seed 1): "Sx\r\n" is a valid line, but MMDAgent-EX holds a buffer
+    // starting with "S" until 7 bytes are in, so "Sx\n" stays pending and leaves 8188 bytes of room;
+    // checkSndFrame accepts a whole SND8182 chunk (8189 bytes), which then overflows: MMDAgent-EX
+    // drops the connection (and the Linux build dies with it).
+    const chunk = new Uint8Array(8189).fill(0x80);
+    chunk.set(new TextEncoder().encode('SND8182'));
+    const p = new StreamParser();
+    const forwarded: (string | Uint8Array)[] = ['MMDSDK_SYNC|0\n'];
+    for (const line of controllerLines(new TextEncoder().encode('Sx\r\n'))) forwarded.push(`${line}\n`);
+    if (refusedOr(() => (checkSndFrame(chunk), true))) forwarded.push(chunk); // refusing it is one fix
+    const hazards = forwarded.flatMap((f) => p.pushFrame(f)).filter((e) => e.kind === 'hazard');
+    expect(hazards).to.deep.equal([]);
   });
 });
 

@@ -19,6 +19,8 @@ import { avAction, avDisableAutoLip, avEnd, avExMorph, avMessage, avSetModel, av
 import type { AutoLipMode, AvatarCommand } from '../../src/avatar.js';
 import { SndDecoder, decodeSndChunks, sndChunks } from '../../src/audio.js';
 import { expandEnv, lintMdf, mdfSetting, parseMdf, websocketSettings } from '../../src/mdf/index.js';
+// pure (no node:* imports), so it runs in the browser too: what the relay lets through to an agent
+import { checkSndFrame, controllerLines } from '../../src/node/relay.js';
 
 /** Any single input slower than this fails (the parsers are linear; this only catches hangs). */
 export const TIME_BOUND_MS = 250;
@@ -668,6 +670,51 @@ const sndRoundTrip: FuzzTarget<{ pcm: Uint8Array; chunk: number; words: number[]
   },
 };
 
+// ---------------------------------------------------------------- relay (controller → agent)
+
+type ControllerFrame = { binary: boolean; bytes: Uint8Array };
+
+/** A whole SND chunk of `n` (even) payload bytes, up to the largest the 4-digit field allows. */
+const maxHalf = SND_MAX_PAYLOAD_BYTES / 2;
+const bigSndChunk: fc.Arbitrary<Uint8Array> = fc.oneof(fc.integer({ min: 1, max: maxHalf }), fc.integer({ min: maxHalf - 4, max: maxHalf })).map((half) => {
+  const chunk = new Uint8Array(7 + half * 2).fill(0x80);
+  chunk.set(utf8(`SND${String(half * 2).padStart(4, '0')}`));
+  return chunk;
+});
+
+const controllerFrame: fc.Arbitrary<ControllerFrame> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.array(fc.tuple(wireLine, terminator), { minLength: 1, maxLength: 4 })).map(([ls]) => ({ binary: false, bytes: utf8(ls.map(([l, t]) => l + t).join('')) })) },
+  { weight: 2, arbitrary: wireBytes.map((bytes) => ({ binary: false, bytes })) },
+  { weight: 2, arbitrary: sndStream.map((bytes) => ({ binary: true, bytes })) },
+  { weight: 1, arbitrary: bigSndChunk.map((bytes) => ({ binary: true, bytes })) },
+  { weight: 1, arbitrary: wireBytes.map((bytes) => ({ binary: true, bytes })) },
+  // short lines starting with S wait for 7 bytes in MMDAgent-EX (real-client/hazards.md (i))
+  { weight: 1, arbitrary: fc.constantFrom('S\n', 'S|1\n', 'SN\n', 'Sx\r\n', 'S\nS\n').map((t) => ({ binary: false, bytes: utf8(t) })) },
+);
+
+const relay: FuzzTarget<ControllerFrame[]> = {
+  name: 'relay',
+  parser: 'relay checks',
+  arbitrary: fc.array(controllerFrame, { minLength: 1, maxLength: 6 }),
+  check(frames) {
+    // DESIGN.md principle 1 for the server: whatever the relay accepts from controllers and
+    // forwards (each text line as a frame of its own, binary frames as they are) reaches
+    // MMDAgent-EX's parser without a hazard (wire.md §13), after the relay's own sync line.
+    const p = new StreamParser();
+    const events: StreamEvent[] = [...p.pushFrame('MMDSDK_SYNC|0\n')];
+    const forwarded: (string | Uint8Array)[] = [];
+    for (const { binary, bytes } of frames) {
+      const out = refusedOr(() => (binary ? (checkSndFrame(bytes), [bytes]) : controllerLines(bytes).map((l) => `${l}\n`)));
+      if (!out) continue;
+      for (const f of out) forwarded.push(f), events.push(...p.pushFrame(f));
+    }
+    events.push(...p.pushFrame('MMDSDK_SYNC|1\n'));
+    const hazards = events.filter((e) => e.kind === 'hazard');
+    if (hazards.length) fail('forwarded frames trip MMDAgent-EX', { hazards, forwarded });
+    if (p.state !== 'ok' || p.pendingBytes !== 0) fail('parser not clean after forwarded frames', { state: p.state, pending: p.pendingBytes, forwarded });
+  },
+};
+
 // ---------------------------------------------------------------- .mdf
 
 const mdfText: fc.Arbitrary<string> = mutatedText(fc.constantFrom(...MDF_TEXTS), 6);
@@ -749,6 +796,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   avatarBuild,
   sndGarbage,
   sndRoundTrip,
+  relay,
   mdfRoundTrip,
   mdfBytes,
   mdfSet,
