@@ -1,0 +1,401 @@
+// One channel = one request path: at most one MMDAgent-EX (the agent) and any number of
+// controllers. The relay rules live here; sockets are accepted by server.ts.
+import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import { MmdError, isMmdError } from '../errors.js';
+import { PEER_DISCONNECTED } from '../limits.js';
+import { validateLine } from '../line.js';
+import { AgentLink } from '../link.js';
+import type { WebSocketLike } from '../link.js';
+import { formatMessage, type Message } from '../message.js';
+import { Emitter } from './events.js';
+import {
+  RELAY_AGENT_CONNECTED,
+  RELAY_AGENT_DISCONNECTED,
+  agentText,
+  checkSndFrame,
+  controllerLines,
+  relayErrorLine,
+  relayStatusLine,
+} from './relay.js';
+
+/** The numbers behind every server policy; see SERVER_DEFAULTS in server.ts. */
+export interface ServerPolicy {
+  /** Time to wait for the echo of the sync line before sending `setup` anyway (wire.md §3.4, §12). */
+  syncTimeoutMs: number;
+  /** Ping period: controllers that missed the previous pong are terminated; agents are only pinged (wire.md §5.3). */
+  heartbeatMs: number;
+  /** Largest frame `ws` accepts from an agent; far above MMDAgent-EX's 2047 bytes, so it never closes one with 1009. */
+  agentMaxPayloadBytes: number;
+  /** Largest frame `ws` accepts from a controller (1009 beyond); frames over 8191 bytes get an error line first. */
+  controllerMaxPayloadBytes: number;
+  /** A controller whose unsent data exceeds this is a slow consumer: closed with 1008. */
+  controllerMaxBufferedBytes: number;
+  /** Lines toward an agent whose unsent data exceeds this are refused to their sender; the agent stays. */
+  agentMaxBufferedBytes: number;
+  /** Frames a controller may send per second; the rest of that second is refused with one error line. */
+  controllerFramesPerSecond: number;
+  maxControllersPerChannel: number;
+  maxChannels: number;
+  /** close(): time allowed for sockets to finish their close handshake before they are terminated. */
+  closeTimeoutMs: number;
+  /** Send `__peer_disconnected__` to the agent when its last controller leaves (wire.md §10.4). */
+  peerDisconnected: boolean;
+}
+
+export interface ServerStats {
+  channels: number;
+  agents: number;
+  controllers: number;
+  refusedUpgrades: number;
+  slowConsumerDisconnects: number;
+  deadControllerTerminations: number;
+  refusedControllerFrames: number;
+  rateLimitedFrames: number;
+  framesToAgents: number;
+  framesToControllers: number;
+  socketErrors: number;
+}
+
+export interface AgentInfo {
+  channel: string;
+}
+export interface AgentLeftInfo {
+  channel: string;
+  since: Date;
+}
+export interface ControllerInfo {
+  channel: string;
+  remoteAddress: string | undefined;
+}
+export interface ControllerLeftInfo extends ControllerInfo {
+  code: number;
+  reason: string;
+}
+
+export interface ChannelEvents {
+  agent: [link: AgentLink, info: AgentInfo];
+  agentLeft: [info: AgentLeftInfo];
+  controller: [info: ControllerInfo];
+  controllerLeft: [info: ControllerLeftInfo];
+}
+
+/** What GET /channels and server.channels() report for each channel. */
+export interface ChannelInfo {
+  path: string;
+  agent: boolean;
+  /** ISO time the current agent became ready, or null. */
+  agentSince: string | null;
+  controllers: number;
+}
+
+/** What channels share with their server. */
+export interface ChannelHost {
+  readonly policy: ServerPolicy;
+  readonly counters: ServerStats;
+  readonly setupFrames: readonly string[];
+  /** Server-wide events (the channel also emits its own). */
+  emit<K extends keyof ChannelEvents>(event: K, ...args: ChannelEvents[K]): void;
+  /** Called when a channel may have become empty. */
+  release(channel: Channel): void;
+  /** Errors nobody can be told about directly (a listener threw, a notice could not be sent). */
+  report(err: unknown): void;
+}
+
+interface AgentPeer {
+  ws: WebSocket;
+  link?: AgentLink;
+  since?: Date;
+  syncLine?: string;
+  syncTimer?: ReturnType<typeof setTimeout>;
+}
+
+interface ControllerPeer {
+  ws: WebSocket;
+  info: ControllerInfo;
+  alive: boolean;
+  leaving: boolean;
+  windowStart: number;
+  framesInWindow: number;
+}
+
+const OPEN = 1;
+
+/** Any form `ws` hands a frame over in, as bytes without a copy where possible. */
+export function rawBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export class Channel {
+  readonly path: string;
+  private readonly host: ChannelHost;
+  private readonly emitter: Emitter<ChannelEvents>;
+  private agentPeer: AgentPeer | undefined;
+  private readonly controllerPeers = new Set<ControllerPeer>();
+  /** Kept while the user holds it (server.channel()) or it is the configured path. */
+  pinned = false;
+
+  constructor(path: string, host: ChannelHost) {
+    this.path = path;
+    this.host = host;
+    this.emitter = new Emitter<ChannelEvents>(host.report);
+  }
+
+  /** The connected MMDAgent-EX, once its setup was sent; undefined otherwise. */
+  get agent(): AgentLink | undefined {
+    return this.agentPeer?.link;
+  }
+
+  /** When the current agent became ready. */
+  get agentSince(): Date | undefined {
+    return this.agentPeer?.since;
+  }
+
+  /** True while an agent holds the channel, ready or still syncing (a second one gets 429). */
+  get busy(): boolean {
+    return this.agentPeer !== undefined;
+  }
+
+  get controllers(): number {
+    return this.controllerPeers.size;
+  }
+
+  get empty(): boolean {
+    return !this.agentPeer && this.controllerPeers.size === 0;
+  }
+
+  info(): ChannelInfo {
+    return { path: this.path, agent: this.agent !== undefined, agentSince: this.agentSince?.toISOString() ?? null, controllers: this.controllers };
+  }
+
+  on<K extends keyof ChannelEvents>(event: K, cb: (...args: ChannelEvents[K]) => void): () => void {
+    return this.emitter.on(event, cb);
+  }
+
+  /**
+   * Sends one validated line to the agent as a frame of its own. Throws ERR_NO_AGENT without a
+   * ready agent, ERR_BACKPRESSURE when the agent's send buffer is full, or the line's own error.
+   */
+  send(msg: Message | string): void {
+    const line = typeof msg === 'string' ? (validateLine(msg), msg) : formatMessage(msg);
+    this.sendLinesToAgent([line]);
+  }
+
+  // ---- agent -------------------------------------------------------------------------------
+
+  /**
+   * A new MMDAgent-EX connection. It first gets `MMDSDK_SYNC|<nonce>`; once the echo is back (the
+   * reassembly buffer is clean and POCO's handshake buffer is flushed, wire.md §3.4, §12) or
+   * `syncTimeoutMs` passed, the setup lines follow and the agent is announced.
+   */
+  acceptAgent(ws: WebSocket): void {
+    const peer: AgentPeer = { ws };
+    this.agentPeer = peer;
+    this.host.counters.agents++;
+    ws.on('error', () => this.host.counters.socketErrors++);
+    ws.on('message', (data, isBinary) => this.onAgentFrame(peer, rawBytes(data), isBinary));
+    ws.on('close', () => this.onAgentClose(peer));
+    peer.syncLine = `MMDSDK_SYNC|${randomBytes(6).toString('hex')}`;
+    peer.syncTimer = setTimeout(() => this.agentReady(peer), this.host.policy.syncTimeoutMs);
+    this.sendRawToAgent(peer, `${peer.syncLine}\n`);
+  }
+
+  private agentReady(peer: AgentPeer): void {
+    if (peer.link || this.agentPeer !== peer || peer.ws.readyState !== OPEN) return;
+    clearTimeout(peer.syncTimer);
+    peer.syncLine = undefined;
+    // Per-connection state is lost on every reconnect (wire.md §9.1), so setup goes to every connection.
+    for (const frame of this.host.setupFrames) this.sendRawToAgent(peer, frame);
+    peer.link = new AgentLink(peer.ws as unknown as WebSocketLike);
+    peer.since = new Date();
+    this.broadcast(relayStatusLine(RELAY_AGENT_CONNECTED, this.path));
+    const info = { channel: this.path };
+    this.host.emit('agent', peer.link, info);
+    this.emitter.emit('agent', peer.link, info);
+  }
+
+  private onAgentFrame(peer: AgentPeer, bytes: Buffer, isBinary: boolean): void {
+    if (bytes.length === 0) return;
+    if (peer.syncLine && agentText(bytes).includes(peer.syncLine)) {
+      // Our own sync echo (maybe with stale bytes in front, wire.md §7.6): not the controllers' business.
+      this.agentReady(peer);
+      return;
+    }
+    // MMDAgent-EX sends text; its text may be cut inside a character (wire.md §5.1). Valid
+    // frames are forwarded as they are, others re-encoded with U+FFFD.
+    const payload = !isBinary && isUtf8(bytes) ? bytes : Buffer.from(agentText(bytes));
+    for (const c of this.controllerPeers) this.sendToController(c, payload);
+  }
+
+  private onAgentClose(peer: AgentPeer): void {
+    clearTimeout(peer.syncTimer);
+    if (this.agentPeer !== peer) return;
+    this.agentPeer = undefined;
+    this.host.counters.agents--;
+    if (peer.link && peer.since) {
+      this.broadcast(relayStatusLine(RELAY_AGENT_DISCONNECTED, this.path));
+      const info = { channel: this.path, since: peer.since };
+      this.host.emit('agentLeft', info);
+      this.emitter.emit('agentLeft', info);
+    }
+    this.host.release(this);
+  }
+
+  /** Whole lines, each as its own frame; all or nothing, so a refused batch leaves no half behind. */
+  private sendLinesToAgent(lines: readonly string[]): void {
+    const peer = this.agentPeer;
+    if (!peer?.link || peer.ws.readyState !== OPEN) {
+      throw new MmdError('ERR_NO_AGENT', `no MMDAgent-EX is connected on ${this.path}: start it with Plugin_Remote_Websocket_Directory=${this.path}, or wait for ${RELAY_AGENT_CONNECTED}`);
+    }
+    let bytes = 0;
+    for (const line of lines) bytes += Buffer.byteLength(line) + 1;
+    this.checkAgentRoom(peer, bytes);
+    for (const line of lines) this.sendRawToAgent(peer, `${line}\n`);
+  }
+
+  private checkAgentRoom(peer: AgentPeer, bytes: number): void {
+    const limit = this.host.policy.agentMaxBufferedBytes;
+    if (peer.ws.bufferedAmount + bytes > limit) {
+      throw new MmdError('ERR_BACKPRESSURE', `MMDAgent-EX on ${this.path} is not reading fast enough (${peer.ws.bufferedAmount} bytes waiting, limit ${limit}): slow down and retry`);
+    }
+  }
+
+  private sendRawToAgent(peer: AgentPeer, data: string | Buffer, binary = false): void {
+    peer.ws.send(data, { binary });
+    this.host.counters.framesToAgents++;
+  }
+
+  // ---- controllers -------------------------------------------------------------------------
+
+  acceptController(ws: WebSocket, remoteAddress: string | undefined): void {
+    const peer: ControllerPeer = { ws, info: { channel: this.path, remoteAddress }, alive: true, leaving: false, windowStart: 0, framesInWindow: 0 };
+    this.controllerPeers.add(peer);
+    this.host.counters.controllers++;
+    ws.on('error', () => this.host.counters.socketErrors++);
+    ws.on('pong', () => (peer.alive = true));
+    ws.on('message', (data, isBinary) => this.onControllerFrame(peer, rawBytes(data), isBinary));
+    ws.on('close', (code, reason) => this.onControllerClose(peer, code, reason.toString()));
+    this.sendToController(peer, relayStatusLine(this.agent ? RELAY_AGENT_CONNECTED : RELAY_AGENT_DISCONNECTED, this.path));
+    this.host.emit('controller', peer.info);
+    this.emitter.emit('controller', peer.info);
+  }
+
+  private onControllerFrame(peer: ControllerPeer, bytes: Buffer, isBinary: boolean): void {
+    peer.alive = true;
+    if (peer.leaving || !this.withinRate(peer)) return;
+    try {
+      if (isBinary) {
+        checkSndFrame(bytes);
+        const agent = this.agentPeer;
+        if (!agent?.link) this.sendLinesToAgent([]); // throws ERR_NO_AGENT
+        this.checkAgentRoom(agent!, bytes.length);
+        this.sendRawToAgent(agent!, bytes, true);
+      } else {
+        this.sendLinesToAgent(controllerLines(bytes));
+      }
+    } catch (err) {
+      this.host.counters.refusedControllerFrames++;
+      const code = isMmdError(err) ? err.code : 'ERR_BAD_INPUT';
+      this.sendToController(peer, relayErrorLine(code, err instanceof Error ? err.message : String(err)));
+    }
+  }
+
+  /** A fixed one-second window; the first refused frame of a window is answered, the rest counted. */
+  private withinRate(peer: ControllerPeer): boolean {
+    const now = performance.now();
+    if (now - peer.windowStart >= 1000) {
+      peer.windowStart = now;
+      peer.framesInWindow = 0;
+    }
+    const limit = this.host.policy.controllerFramesPerSecond;
+    if (++peer.framesInWindow <= limit) return true;
+    this.host.counters.rateLimitedFrames++;
+    if (peer.framesInWindow === limit + 1) {
+      this.sendToController(peer, relayErrorLine('ERR_RATE_LIMIT', `more than ${limit} frames in one second: frames are refused until the second is over; a sustained stream also delays MMDAgent-EX's own output (wire.md §5.4)`));
+    }
+    return false;
+  }
+
+  private onControllerClose(peer: ControllerPeer, code: number, reason: string): void {
+    if (!this.controllerPeers.delete(peer)) return;
+    this.host.counters.controllers--;
+    const info = { ...peer.info, code, reason };
+    this.host.emit('controllerLeft', info);
+    this.emitter.emit('controllerLeft', info);
+    const agent = this.agentPeer;
+    if (this.controllerPeers.size === 0 && agent?.link && this.host.policy.peerDisconnected && agent.ws.readyState === OPEN) {
+      // A frame of its own: MMDAgent-EX recognises it only at the start of a frame (wire.md §10.4).
+      try {
+        this.checkAgentRoom(agent, PEER_DISCONNECTED.length + 1);
+        this.sendRawToAgent(agent, `${PEER_DISCONNECTED}\n`);
+      } catch (err) {
+        this.host.report(err);
+      }
+    }
+    this.host.release(this);
+  }
+
+  private broadcast(line: string): void {
+    for (const c of this.controllerPeers) this.sendToController(c, line);
+  }
+
+  private sendToController(peer: ControllerPeer, data: string | Buffer): void {
+    if (peer.leaving || peer.ws.readyState !== OPEN) return;
+    const limit = this.host.policy.controllerMaxBufferedBytes;
+    if (peer.ws.bufferedAmount > limit) {
+      this.dropSlowController(peer, limit);
+      return;
+    }
+    peer.ws.send(data, { binary: false });
+    this.host.counters.framesToControllers++;
+  }
+
+  /**
+   * Policy for a controller that does not read: close 1008 with the reason, and terminate it if
+   * the close frame (queued behind its backlog) cannot get through within closeTimeoutMs.
+   */
+  private dropSlowController(peer: ControllerPeer, limit: number): void {
+    peer.leaving = true;
+    this.host.counters.slowConsumerDisconnects++;
+    peer.ws.close(1008, `slow consumer: more than ${limit} bytes unread (ERR_SLOW_CONSUMER)`);
+    setTimeout(() => peer.ws.terminate(), this.host.policy.closeTimeoutMs).unref();
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** One heartbeat tick (wire.md §5.3, §12.11). */
+  heartbeat(): void {
+    for (const c of this.controllerPeers) {
+      if (c.leaving) continue;
+      if (!c.alive) {
+        this.host.counters.deadControllerTerminations++;
+        c.leaving = true;
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+    // Keeps idle proxies open. MMDAgent-EX answers (an empty ping gets a 1-byte pong, wire.md
+    // §6.2); a missing pong never costs the agent its connection.
+    if (this.agentPeer?.ws.readyState === OPEN) this.agentPeer.ws.ping();
+  }
+
+  /** Server shutdown: controllers get 1001; the agent an EMPTY close frame (wire.md §6.3). */
+  closeAll(): void {
+    for (const c of this.controllerPeers) {
+      c.leaving = true;
+      c.ws.close(1001, 'server shutting down');
+    }
+    const agent = this.agentPeer;
+    if (agent) {
+      clearTimeout(agent.syncTimer);
+      // AgentLink.close() settles its pending waits with ERR_CLOSED and closes without a status code.
+      if (agent.link) agent.link.close();
+      else agent.ws.close();
+    }
+  }
+}

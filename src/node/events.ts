@@ -1,0 +1,33 @@
+// A tiny typed event emitter: `on()` returns its unsubscribe function, and a listener that throws
+// never stops the others or the relay (its error goes to `report`).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = (...args: any[]) => void;
+
+export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
+  private readonly listeners = new Map<keyof Events, Listener[]>();
+
+  constructor(private readonly report: (err: unknown) => void) {}
+
+  on<K extends keyof Events>(event: K, cb: (...args: Events[K]) => void): () => void {
+    // Copy on write, so an emit in progress keeps the list it started with.
+    this.listeners.set(event, [...(this.listeners.get(event) ?? []), cb as Listener]);
+    return () => {
+      const list = this.listeners.get(event);
+      if (list) this.listeners.set(event, list.filter((l) => l !== cb));
+    };
+  }
+
+  has(event: keyof Events): boolean {
+    return (this.listeners.get(event)?.length ?? 0) > 0;
+  }
+
+  emit<K extends keyof Events>(event: K, ...args: Events[K]): void {
+    for (const cb of this.listeners.get(event) ?? []) {
+      try {
+        cb(...args);
+      } catch (err) {
+        this.report(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,449 @@
+/**
+ * createServer(): the WebSocket server MMDAgent-EX connects to, with channels, a relay for
+ * controllers (browsers, scripts) and the playground's static files.
+ *
+ * Channels: any request path is a channel (unless `channels` lists the allowed ones), so many
+ * MMDAgent-EX terminals can share one server (`/shop1`, `/shop2`, ...). When a list is given,
+ * its paths and their `-N` renames (`/chat-1`, `/chat-1-2`, wire.md §4.3) are accepted.
+ *
+ * Agents are never dropped without need: on Linux the real MMDAgent-EX dies the moment its
+ * connection is lost (real-client/notes.md), and a close frame with a payload corrupts its next
+ * connection (wire.md §6.3, §7.6). So no close frame with a payload, no UTF-8 validation by `ws`
+ * (1007), a payload limit it can never reach (1009), and no termination for a missed pong.
+ * Stopping the server (close()) sends agents an empty close frame: that ends a Linux MMDAgent-EX.
+ */
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { MmdError } from '../errors.js';
+import { encodeLine } from '../line.js';
+import type { AgentLink } from '../link.js';
+import { formatMessage, type Message } from '../message.js';
+import { Channel } from './channel.js';
+import type { ChannelEvents, ChannelHost, ChannelInfo, ServerPolicy, ServerStats } from './channel.js';
+import { Emitter } from './events.js';
+import { findPackageRoot, sendText, serveStatic, type StaticMount } from './static.js';
+import {
+  TOKEN_PROTOCOL_PREFIX,
+  checkChannelPath,
+  checkCredential,
+  isAgentRequest,
+  isLoopbackHost,
+  offeredToken,
+  originOf,
+  parseTarget,
+  refuseUpgrade,
+  sameSecret,
+} from './upgrade.js';
+
+export { Channel } from './channel.js';
+export type { AgentInfo, AgentLeftInfo, ChannelEvents, ChannelInfo, ControllerInfo, ControllerLeftInfo, ServerPolicy, ServerStats } from './channel.js';
+export { RELAY_AGENT_CONNECTED, RELAY_AGENT_DISCONNECTED, RELAY_ERROR } from './relay.js';
+export { TOKEN_PROTOCOL_PREFIX } from './upgrade.js';
+
+/** Every default and policy number of the server, in one place. */
+export const SERVER_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 9001,
+  path: '/chat',
+  syncTimeoutMs: 1500,
+  heartbeatMs: 30_000,
+  agentMaxPayloadBytes: 16 * 1024 * 1024,
+  controllerMaxPayloadBytes: 64 * 1024,
+  controllerMaxBufferedBytes: 1024 * 1024,
+  agentMaxBufferedBytes: 256 * 1024,
+  controllerFramesPerSecond: 200,
+  maxControllersPerChannel: 64,
+  maxChannels: 1024,
+  closeTimeoutMs: 2000,
+  peerDisconnected: true,
+} satisfies ServerPolicy & { host: string; port: number; path: string });
+
+export interface ServerOptions extends Partial<ServerPolicy> {
+  /** Default 127.0.0.1. `localhost` listens on both 127.0.0.1 and ::1. A non-loopback host needs `token`. */
+  host?: string;
+  /** Default 9001; 0 picks a free port. */
+  port?: number;
+  /** The channel printed for users (server.url). Default `/chat`. */
+  path?: string;
+  /** 'any' (default): every path is a channel. A list: only those paths and their `-N` renames. */
+  channels?: 'any' | readonly string[];
+  /** Lines sent to every new MMDAgent-EX connection after the sync line (wire.md §9, §12.9). */
+  setup?: readonly (Message | string)[];
+  /** Serve the playground: `/` → `/playground/`, `/playground/*`, `/dist/*`. */
+  playground?: boolean;
+  /** Controllers must present it as `?token=` or as the subprotocol `mmdagent-token.<token>`. */
+  token?: string;
+  /** Origins browser controllers may come from; default the server's own; '*' allows any. */
+  allowedOrigins?: readonly string[] | '*';
+  /** Agents must connect with `?secret=<agentSecret>` in Plugin_Remote_Websocket_Directory. */
+  agentSecret?: string;
+}
+
+export interface RefusedInfo {
+  status: number;
+  reason: string;
+  path: string;
+  kind: 'agent' | 'controller';
+  remoteAddress: string | undefined;
+}
+
+export interface ServerEvents extends ChannelEvents {
+  /** An upgrade was answered with an HTTP error (401, 403, 404, 429, 503). */
+  refused: [info: RefusedInfo];
+  /** A listener threw, or something failed that has nobody else to tell. */
+  error: [err: unknown];
+}
+
+export interface MmdServer {
+  /** `ws://host:port/path` for the configured path. */
+  readonly url: string;
+  /** `http://host:port/`, where the playground and GET /channels are served. */
+  readonly httpUrl: string;
+  /** The first listening address. */
+  address(): AddressInfo;
+  /** Every listening address (two for `localhost` when the machine has IPv6 loopback). */
+  addresses(): AddressInfo[];
+  /** The channel for `path` (created if needed, kept while the server runs). */
+  channel(path: string): Channel;
+  channels(): ChannelInfo[];
+  stats(): ServerStats;
+  on<K extends keyof ServerEvents>(event: K, cb: (...args: ServerEvents[K]) => void): () => void;
+  /** Graceful and idempotent: see the module comment; ends a Linux MMDAgent-EX. */
+  close(): Promise<void>;
+}
+
+type Policy = typeof SERVER_DEFAULTS;
+
+export async function createServer(options: ServerOptions = {}): Promise<MmdServer> {
+  const server = new RelayServer(options);
+  await server.listen();
+  return server;
+}
+
+class RelayServer implements MmdServer, ChannelHost {
+  readonly policy: Policy;
+  readonly counters: ServerStats = {
+    channels: 0, agents: 0, controllers: 0, refusedUpgrades: 0, slowConsumerDisconnects: 0, deadControllerTerminations: 0,
+    refusedControllerFrames: 0, rateLimitedFrames: 0, framesToAgents: 0, framesToControllers: 0, socketErrors: 0,
+  };
+  readonly setupFrames: string[];
+  readonly events: Emitter<ServerEvents>;
+  private readonly options: ServerOptions;
+  private readonly allowedPaths: RegExp[] | undefined;
+  private readonly channelMap = new Map<string, Channel>();
+  private readonly httpServers: HttpServer[] = [];
+  private readonly agentWss: WebSocketServer;
+  private readonly controllerWss: WebSocketServer;
+  private readonly sockets = new Set<WebSocket>();
+  private readonly mounts: StaticMount[] = [];
+  private origins: Set<string> | '*' = new Set();
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ServerOptions) {
+    this.options = options;
+    const picked = Object.fromEntries(
+      Object.entries(options).filter(([k, v]) => k in SERVER_DEFAULTS && v !== undefined),
+    );
+    this.policy = { ...SERVER_DEFAULTS, ...picked } as Policy;
+    checkChannelPath(this.policy.path, 'path');
+    if (!Number.isInteger(this.policy.port) || this.policy.port < 0 || this.policy.port > 65535) {
+      throw new MmdError('ERR_SERVER_OPTION', `port ${this.policy.port} is not a TCP port: use 0 (any free port) to 65535`);
+    }
+    if (options.token !== undefined) checkCredential(options.token, 'token');
+    if (options.agentSecret !== undefined) checkCredential(options.agentSecret, 'agentSecret');
+    if (!isLoopbackHost(this.policy.host) && options.token === undefined) {
+      throw new MmdError('ERR_INSECURE_BIND', `listening on ${this.policy.host} exposes the relay to the network: pass a controller token (token option, --token) or bind 127.0.0.1 (see docs/security.md)`);
+    }
+    this.allowedPaths = options.channels === undefined || options.channels === 'any'
+      ? undefined
+      : options.channels.map((p) => new RegExp(`^${escapeRegExp(checkChannelPath(p, 'channel'))}(?:-\\d+)*$`));
+    this.setupFrames = (options.setup ?? []).map((m) => (typeof m === 'string' ? encodeLine(m) : `${formatMessage(m)}\n`));
+    this.events = new Emitter<ServerEvents>((err) => this.report(err));
+    const common = { noServer: true, skipUTF8Validation: true, perMessageDeflate: false, clientTracking: false } as const;
+    this.agentWss = new WebSocketServer({ ...common, maxPayload: this.policy.agentMaxPayloadBytes });
+    this.controllerWss = new WebSocketServer({
+      ...common,
+      maxPayload: this.policy.controllerMaxPayloadBytes,
+      // Select the token subprotocol the browser offered, or it fails the connection.
+      handleProtocols: (protocols) => [...protocols].find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX)) ?? false,
+    });
+    this.agentWss.on('error', (err) => this.report(err));
+    this.controllerWss.on('error', (err) => this.report(err));
+    if (options.playground) {
+      const root = findPackageRoot(import.meta.url);
+      if (root) {
+        this.mounts.push({ prefix: '/playground/', root: `${root}/playground` }, { prefix: '/dist/', root: `${root}/dist` });
+      }
+    }
+  }
+
+  // ---- public API --------------------------------------------------------------------------
+
+  get url(): string {
+    return `ws://${this.displayHost()}:${this.address().port}${this.policy.path}`;
+  }
+
+  get httpUrl(): string {
+    return `http://${this.displayHost()}:${this.address().port}/`;
+  }
+
+  address(): AddressInfo {
+    return this.addresses()[0];
+  }
+
+  addresses(): AddressInfo[] {
+    return this.httpServers.map((s) => s.address()).filter((a): a is AddressInfo => typeof a === 'object' && a !== null);
+  }
+
+  channel(path: string): Channel {
+    const channel = this.channelFor(checkChannelPath(path, 'channel path'));
+    if (!channel) throw new MmdError('ERR_SERVER_OPTION', `more than ${this.policy.maxChannels} channels: raise maxChannels`);
+    channel.pinned = true;
+    return channel;
+  }
+
+  channels(): ChannelInfo[] {
+    return [...this.channelMap.values()].map((c) => c.info()).sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  stats(): ServerStats {
+    return { ...this.counters, channels: this.channelMap.size };
+  }
+
+  on<K extends keyof ServerEvents>(event: K, cb: (...args: ServerEvents[K]) => void): () => void {
+    return this.events.on(event, cb);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ---- ChannelHost ---------------------------------------------------------------------------
+
+  emit<K extends keyof ChannelEvents>(event: K, ...args: ChannelEvents[K]): void {
+    this.events.emit(event, ...(args as ServerEvents[K]));
+  }
+
+  release(channel: Channel): void {
+    if (channel.empty && !channel.pinned && this.channelMap.get(channel.path) === channel) this.channelMap.delete(channel.path);
+  }
+
+  readonly report = (err: unknown): void => {
+    if (this.events.has('error')) this.events.emit('error', err);
+    else console.error('[mmdagent-ex-remote] error:', err);
+  };
+
+  // ---- listening -----------------------------------------------------------------------------
+
+  async listen(): Promise<void> {
+    const { host, port } = this.policy;
+    const hosts = host === 'localhost' ? ['127.0.0.1', '::1'] : [host];
+    // With port 0 the second address must get the first one's port; retry if that one is taken there.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const first = await this.listenOn(hosts[0], port);
+        const bound = (first.address() as AddressInfo).port;
+        for (const h of hosts.slice(1)) {
+          try {
+            await this.listenOn(h, bound);
+          } catch (err) {
+            if (isNoSuchAddress(err)) continue; // no IPv6 loopback on this machine
+            throw err;
+          }
+        }
+        break;
+      } catch (err) {
+        await Promise.all(this.httpServers.splice(0).map((s) => new Promise((r) => s.close(r))));
+        if (port === 0 && attempt < 4 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
+        throw listenError(err, hosts, port);
+      }
+    }
+    const port0 = this.address().port;
+    const allowed = this.options.allowedOrigins;
+    if (allowed === '*') this.origins = '*';
+    else if (allowed) this.origins = new Set(allowed.map((o) => o.toLowerCase()));
+    else {
+      const names = isLoopbackHost(host) ? [host, 'localhost', '127.0.0.1', '::1'] : [host];
+      this.origins = new Set(names.map((h) => originOf(h, port0)));
+    }
+    this.channelFor(this.policy.path)!.pinned = true;
+    this.heartbeatTimer = setInterval(() => this.channelMap.forEach((c) => c.heartbeat()), this.policy.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private listenOn(host: string, port: number): Promise<HttpServer> {
+    const http = createHttpServer();
+    return new Promise((resolve, reject) => {
+      http.once('error', reject);
+      http.listen({ host, port, exclusive: true }, () => {
+        http.off('error', reject);
+        http.on('error', (err) => this.report(err));
+        http.on('request', (req, res) => this.onRequest(req, res));
+        http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+        http.on('clientError', (_err, socket) => {
+          if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          else socket.destroy();
+        });
+        this.httpServers.push(http);
+        resolve(http);
+      });
+    });
+  }
+
+  private displayHost(): string {
+    const host = this.policy.host === '0.0.0.0' ? '127.0.0.1' : this.policy.host === '::' ? '::1' : this.policy.host;
+    return host.includes(':') ? `[${host}]` : host;
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    res.on('error', () => this.counters.socketErrors++);
+    const url = new URL(req.url ?? '/', 'http://server.invalid');
+    const path = url.pathname;
+    if (path === '/channels') {
+      if (this.options.token !== undefined && !sameSecret(url.searchParams.get('token') ?? bearer(req), this.options.token)) {
+        sendText(res, 401, 'GET /channels needs the controller token: ?token=<token> or Authorization: Bearer <token>');
+        return;
+      }
+      const body = `${JSON.stringify({ channels: this.channels() })}\n`;
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    if (this.options.playground) {
+      if (path === '/' || path === '/playground') {
+        res.writeHead(302, { Location: '/playground/', 'Content-Length': 0 });
+        res.end();
+        return;
+      }
+      if (serveStatic(req, res, path, this.mounts)) return;
+    }
+    sendText(res, 404, `not found: ${path}. This is an mmdagent-ex-remote server: WebSocket channels at ws://<host>:<port>/<channel>, GET /channels lists them${this.options.playground ? ', the playground is at /playground/' : ''}`);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // The raw socket can fail before ws owns it (a client resetting mid-handshake).
+    socket.on('error', () => this.counters.socketErrors++);
+    const isAgent = isAgentRequest(req);
+    const kind = isAgent ? 'agent' : 'controller';
+    const refuse = (status: number, reason: string, path = req.url ?? '') => {
+      this.counters.refusedUpgrades++;
+      refuseUpgrade(socket, status, reason);
+      this.events.emit('refused', { status, reason, path, kind, remoteAddress: req.socket.remoteAddress });
+    };
+    if (this.closing) return refuse(503, 'the server is shutting down');
+    const target = parseTarget(req.url ?? '/', isAgent);
+    if (!target) return refuse(404, 'not a channel path: use "/" followed by printable ASCII without "|" (e.g. /chat)');
+    const { channel: path, query } = target;
+    if (this.allowedPaths && !this.allowedPaths.some((re) => re.test(path))) {
+      return refuse(404, `no channel ${path} on this server`, path);
+    }
+    if (isAgent) {
+      // Real MMDAgent-EX sends no Origin (wire.md §3.1); a request with one comes from a browser page.
+      if (req.headers.origin !== undefined) return refuse(403, 'an MMDAgent-EX connection carries no Origin header; browsers connect as controllers (without X-App-Type)', path);
+      if (this.options.agentSecret !== undefined && !sameSecret(query.get('secret'), this.options.agentSecret)) {
+        return refuse(401, `agent secret missing or wrong: set Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`, path);
+      }
+      const channel = this.channelFor(path);
+      if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels})`, path);
+      // "Too Many Requests" makes MMDAgent-EX retry on `<path>-N` (wire.md §4.3).
+      if (channel.busy) return refuse(429, `${path} already has an MMDAgent-EX`, path);
+      this.agentWss.handleUpgrade(req, socket, head, (ws) => {
+        this.track(ws);
+        channel.acceptAgent(ws);
+      });
+      return;
+    }
+    if (this.options.token !== undefined && !sameSecret(offeredToken(req, query).token, this.options.token)) {
+      return refuse(401, 'controller token missing or wrong: connect with ?token=<token> or the subprotocol mmdagent-token.<token>', path);
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.origins !== '*' && !this.origins.has(origin.toLowerCase())) {
+      return refuse(403, `origin ${origin} is not allowed: open the page from this server, or start it with allowedOrigins including ${origin}`, path);
+    }
+    const channel = this.channelFor(path);
+    if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels})`, path);
+    if (channel.controllers >= this.policy.maxControllersPerChannel) {
+      return refuse(503, `${path} already has ${this.policy.maxControllersPerChannel} controllers`, path);
+    }
+    this.controllerWss.handleUpgrade(req, socket, head, (ws) => {
+      this.track(ws);
+      channel.acceptController(ws, req.socket.remoteAddress);
+    });
+  }
+
+  private channelFor(path: string): Channel | undefined {
+    let channel = this.channelMap.get(path);
+    if (!channel) {
+      if (this.channelMap.size >= this.policy.maxChannels) return undefined;
+      channel = new Channel(path, this);
+      this.channelMap.set(path, channel);
+    }
+    return channel;
+  }
+
+  private track(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+  }
+
+  // ---- shutdown ----------------------------------------------------------------------------
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    const stopped = this.httpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const s of this.httpServers) s.closeIdleConnections();
+    for (const channel of this.channelMap.values()) channel.closeAll();
+    await waitUntil(() => this.sockets.size === 0, this.policy.closeTimeoutMs);
+    for (const ws of this.sockets) ws.terminate();
+    for (const s of this.httpServers) s.closeAllConnections();
+    await Promise.all(stopped);
+    this.agentWss.close();
+    this.controllerWss.close();
+  }
+}
+
+function bearer(req: IncomingMessage): string | null {
+  const auth = req.headers.authorization;
+  return auth?.startsWith('Bearer ') ? auth.slice(7) : null;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function isNoSuchAddress(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT';
+}
+
+function listenError(err: unknown, hosts: string[], port: number): MmdError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${hosts.join(' and ')} port ${port}`;
+  const advice =
+    code === 'EADDRINUSE' ? 'another program already listens there: stop it, or pick another port (--port N, or 0 for any free port)'
+    : code === 'EACCES' ? 'this user may not listen there: use a port above 1023'
+    : code === 'EADDRNOTAVAIL' ? 'that host is not an address of this machine: use 127.0.0.1'
+    : 'check the host and port';
+  return new MmdError('ERR_LISTEN', `cannot listen on ${where} (${code ?? String(err)}): ${advice}`, { cause: err });
+}
+
+function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const check = () => {
+      if (done() || performance.now() - started >= timeoutMs) resolve();
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+export type { AgentLink };

@@ -1,0 +1,123 @@
+// Who is knocking, on which channel, and may they come in. Everything here runs on the raw HTTP
+// upgrade request, before `ws` touches the socket, so a refusal can be written byte for byte.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { MmdError } from '../errors.js';
+
+/** The subprotocol prefix a browser controller may use to carry its token (query strings end up in logs). */
+export const TOKEN_PROTOCOL_PREFIX = 'mmdagent-token.';
+
+/**
+ * A channel is the request path. It travels inside relay lines (`RELAY_AGENT_CONNECTED|/chat`), so
+ * it must be a valid line argument: printable ASCII, no `|`, bounded.
+ */
+const CHANNEL_PATH = /^\/[!-{}~]{0,255}$/;
+
+/** Tokens and secrets: characters that are safe in a query string and in a subprotocol name, and no `-` (see agentTarget). */
+const CREDENTIAL = /^[A-Za-z0-9_.~]{8,256}$/;
+
+/** A run of `-N` suffixes, as MMDAgent-EX's 429 renaming appends them (wire.md §4.3). */
+const RENAME_SUFFIX = /(?:-\d+)+$/;
+
+export interface UpgradeTarget {
+  channel: string;
+  query: URLSearchParams;
+}
+
+/** True for the MMDAgent-EX handshake header (wire.md §3.1). Browsers cannot set custom headers on a WebSocket. */
+export function isAgentRequest(req: IncomingMessage): boolean {
+  return req.headers['x-app-type'] === 'MMDAgent';
+}
+
+/**
+ * Splits a request target into channel and query. For agents the 429 renaming appends `-N` at the
+ * very end of `Plugin_Remote_Websocket_Directory`, i.e. after the query string when there is one
+ * (wire.md §2, §4.3): `/chat?secret=S-1-2` means channel `/chat-1-2` with secret `S`. Moving the
+ * suffix back keeps renamed agents working with a secret, which is why secrets may not contain `-`.
+ */
+export function parseTarget(rawTarget: string, isAgent: boolean): UpgradeTarget | undefined {
+  const q = rawTarget.indexOf('?');
+  let path = q < 0 ? rawTarget : rawTarget.slice(0, q);
+  let search = q < 0 ? '' : rawTarget.slice(q + 1);
+  if (isAgent && q >= 0) {
+    const suffix = RENAME_SUFFIX.exec(search);
+    if (suffix) {
+      path += suffix[0];
+      search = search.slice(0, suffix.index);
+    }
+  }
+  if (!CHANNEL_PATH.test(path) || path.includes('|')) return undefined;
+  return { channel: path, query: new URLSearchParams(search) };
+}
+
+/** Validates a channel path given as an option. */
+export function checkChannelPath(path: string, what: string): string {
+  if (!CHANNEL_PATH.test(path) || path.includes('|')) {
+    throw new MmdError('ERR_SERVER_OPTION', `${what} "${path}" is not a usable channel path: start it with "/" and use printable ASCII without "|", "?" or spaces (at most 256 characters)`);
+  }
+  return path;
+}
+
+/** Validates a token or agent secret given as an option. */
+export function checkCredential(value: string, what: string): string {
+  if (!CREDENTIAL.test(value)) {
+    throw new MmdError('ERR_SERVER_OPTION', `${what} must be 8 to 256 characters from A-Z a-z 0-9 _ . ~ (no "-", which MMDAgent-EX's retry renaming appends): generate one with \`node -e "console.log(require('crypto').randomBytes(24).toString('base64url').replace(/-/g, '_'))"\``);
+  }
+  return value;
+}
+
+/** Constant-time comparison, so a token cannot be guessed byte by byte from response timing. */
+export function sameSecret(given: string | null | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The token a controller offered: `?token=` or a `mmdagent-token.<T>` subprotocol. */
+export function offeredToken(req: IncomingMessage, query: URLSearchParams): { token?: string; protocol?: string } {
+  const fromQuery = query.get('token');
+  if (fromQuery !== null) return { token: fromQuery };
+  const header = req.headers['sec-websocket-protocol'];
+  if (typeof header !== 'string') return {};
+  for (const part of header.split(',')) {
+    const protocol = part.trim();
+    if (protocol.startsWith(TOKEN_PROTOCOL_PREFIX)) return { token: protocol.slice(TOKEN_PROTOCOL_PREFIX.length), protocol };
+  }
+  return {};
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** `http://host:port`, with IPv6 literals bracketed as browsers write them in `Origin`. */
+export function originOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  // The exact phrase MMDAgent-EX looks for before retrying on `<path>-N` (wire.md §3.3, §4.3).
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/**
+ * Answers an upgrade with a plain HTTP refusal and closes the socket. The 429 answer carries no
+ * body, exactly like the response the real client was seen retrying on (real-client/B-429).
+ */
+export function refuseUpgrade(socket: Duplex, status: number, body: string): void {
+  const text = status === 429 ? '' : `${body}\n`;
+  const head =
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
+    'Connection: close\r\n' +
+    (text ? 'Content-Type: text/plain; charset=utf-8\r\n' : '') +
+    `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n`;
+  if (socket.writable) socket.end(head + text);
+  else socket.destroy();
+}
