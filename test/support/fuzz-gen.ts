@@ -8,7 +8,9 @@ import fc from 'fast-check';
 import { MmdError } from '../../src/errors.js';
 import { MAX_ARGS, MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_MAX_CHUNK_BYTES, SND_MAX_PAYLOAD_BYTES } from '../../src/limits.js';
 import type { SndControlWord } from '../../src/limits.js';
-import { LineDecoder, encodeLine, utf8ByteLength, validateLine } from '../../src/line.js';
+import { LineDecoder, encodeLine, frameLines, utf8ByteLength, validateLine } from '../../src/line.js';
+import { AgentLink } from '../../src/link.js';
+import type { IncomingMessage, WebSocketLike } from '../../src/link.js';
 import { formatMessage, parseMessage } from '../../src/message.js';
 import type { Message } from '../../src/message.js';
 import { StreamParser } from '../../src/stream-parser.js';
@@ -715,6 +717,76 @@ const relay: FuzzTarget<ControllerFrame[]> = {
   },
 };
 
+// ---------------------------------------------------------------- AgentLink (frames in, lines out)
+
+/** The least WebSocket AgentLink accepts: frames are handed in synchronously, sends recorded. */
+class FrameSocket implements WebSocketLike {
+  readyState = 1;
+  bufferedAmount = 0;
+  binaryType = 'blob';
+  readonly sent: unknown[] = [];
+  readonly listeners = new Map<string, ((event: any) => void)[]>();
+  send(data: unknown): void {
+    this.sent.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  addEventListener(type: string, listener: (event: any) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+  removeEventListener(type: string, listener: (event: any) => void): void {
+    this.listeners.set(type, (this.listeners.get(type) ?? []).filter((l) => l !== listener));
+  }
+  receive(data: string | ArrayBuffer): void {
+    for (const l of this.listeners.get('message') ?? []) l({ data });
+  }
+}
+
+type LinkInput = { frames: (string | Uint8Array)[]; outgoing: (string | Message)[] };
+
+const link: FuzzTarget<LinkInput> = {
+  name: 'link',
+  parser: 'AgentLink',
+  arbitrary: fc.record({
+    frames: fc.array(fc.oneof(wireText, wireBytes), { maxLength: 5 }),
+    outgoing: fc.array(fc.oneof(wireLine, messageArb), { maxLength: 3 }),
+  }),
+  check({ frames, outgoing }) {
+    const socket = new FrameSocket();
+    const agentLink = new AgentLink(socket);
+    const got: IncomingMessage[] = [];
+    const typed: IncomingMessage[] = [];
+    agentLink.on('message', (m) => void got.push(m));
+    agentLink.on('SYNTH_EVENT_START', (m) => void typed.push(m as unknown as IncomingMessage));
+    agentLink.on('error', (err) => fail('AgentLink reported an error for an incoming frame', String(err)));
+    const expected: string[] = [];
+    for (const f of frames) {
+      // text frames come as strings, binary ones as ArrayBuffers (binaryType 'arraybuffer')
+      const data = typeof f === 'string' ? f : f.slice().buffer;
+      socket.receive(data);
+      expected.push(...frameLines(typeof f === 'string' ? f : new TextDecoder().decode(f)).lines);
+    }
+    // every line of every frame arrives once, in order, parsed as parseMessage parses it (wire.md §5.1)
+    same(got.map((m) => m.line), expected, 'lines delivered and lines framed');
+    for (const m of got) {
+      const parsed = refusedOr(() => parseMessage(m.line)) ?? { type: '', args: [] };
+      same({ type: m.type, args: m.args }, parsed, 'delivered message and parseMessage(line)');
+    }
+    same(typed.map((m) => m.line), got.filter((m) => m.type === 'SYNTH_EVENT_START').map((m) => m.line), 'typed subscription and messages of its type');
+    // what send() accepts goes out as exactly one valid line
+    for (const out of outgoing) {
+      const before = socket.sent.length;
+      if (refusedOr(() => agentLink.send(out)) === undefined && socket.sent.length === before) continue;
+      const frame = socket.sent[socket.sent.length - 1];
+      if (socket.sent.length !== before + 1 || typeof frame !== 'string') fail('send() did not send one text frame', socket.sent.slice(before));
+      const text = frame as string;
+      if (!text.endsWith('\n') || encodeLine(text.slice(0, -1)) !== text) fail('send() sent a frame that is not one valid line', text);
+    }
+    agentLink.close();
+  },
+};
+
 // ---------------------------------------------------------------- .mdf
 
 const mdfText: fc.Arbitrary<string> = mutatedText(fc.constantFrom(...MDF_TEXTS), 6);
@@ -797,6 +869,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   sndGarbage,
   sndRoundTrip,
   relay,
+  link,
   mdfRoundTrip,
   mdfBytes,
   mdfSet,
