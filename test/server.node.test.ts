@@ -233,6 +233,29 @@ describe('relay', () => {
     await agent.waitFrame((f) => f.payload.toString('latin1') === 'SNDBRKS\n');
   });
 
+  it('a short line starting with S is padded with LFs so MMDAgent-EX does not hold it back (§8.4, hazards.md (i))', async () => {
+    const server = await start();
+    const agent = await readyAgent(server);
+    const c = await controller(server.url);
+    c.ws.send('STOP');
+    const frame = await agent.waitFrame((f) => f.payload.toString().startsWith('STOP'));
+    expect(frame.payload.toString()).to.equal('STOP\n\n\n'); // 7 bytes: dispatched at once, the LF run swallowed (§7.2)
+    c.ws.send('START|x');
+    await agent.waitFrame((f) => f.payload.toString() === 'START|x\n');
+  });
+
+  it('binary frames stay 6 bytes under 8191, in case a short S line is still pending (§6.5, §8.4)', async () => {
+    const server = await start();
+    const agent = await readyAgent(server);
+    const c = await controller(server.url);
+    await c.waitText(/^RELAY_AGENT_CONNECTED/);
+    const chunk = (n: number) => Buffer.concat([Buffer.from(`SND${String(n).padStart(4, '0')}`), Buffer.alloc(n)]);
+    c.ws.send(chunk(8180)); // 8187 bytes
+    expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_FRAME_TOO_LARGE\|/);
+    c.ws.send(chunk(8178)); // 8185 bytes
+    await agent.waitFrame((f) => f.opcode === OP_BINARY && f.payload.length === 8185);
+  });
+
   it('the audio control words may also come as text lines (§8.2)', async () => {
     const server = await start();
     const agent = await readyAgent(server);

@@ -13,6 +13,7 @@ import { Emitter } from './events.js';
 import {
   RELAY_AGENT_CONNECTED,
   RELAY_AGENT_DISCONNECTED,
+  agentLineFrame,
   agentText,
   checkSndFrame,
   controllerLines,
@@ -251,9 +252,10 @@ export class Channel {
       throw new MmdError('ERR_NO_AGENT', `no MMDAgent-EX is connected on ${this.path}: start it with Plugin_Remote_Websocket_Directory=${this.path}, or wait for ${RELAY_AGENT_CONNECTED}`);
     }
     let bytes = 0;
-    for (const line of lines) bytes += Buffer.byteLength(line) + 1;
+    const frames = lines.map(agentLineFrame);
+    for (const frame of frames) bytes += Buffer.byteLength(frame);
     this.checkAgentRoom(peer, bytes);
-    for (const line of lines) this.sendRawToAgent(peer, `${line}\n`);
+    for (const frame of frames) this.sendRawToAgent(peer, frame);
   }
 
   private checkAgentRoom(peer: AgentPeer, bytes: number): void {

@@ -10,6 +10,14 @@ export const RELAY_AGENT_CONNECTED = 'RELAY_AGENT_CONNECTED';
 export const RELAY_AGENT_DISCONNECTED = 'RELAY_AGENT_DISCONNECTED';
 export const RELAY_ERROR = 'RELAY_ERROR';
 
+/**
+ * Largest binary frame forwarded to an agent. MMDAgent-EX may still hold up to 6 bytes of a short
+ * line starting with `S` (it waits for 7 bytes before deciding whether it is SND, wire.md §8.4,
+ * hazards.md (i)), e.g. one the user's own AgentLink sent; a frame must fit the 8191 − pending
+ * read window or the agent is disconnected (§6.5).
+ */
+export const MAX_BINARY_FRAME_BYTES = MAX_FRAME_BYTES - (SND_HEADER_BYTES - 1);
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 
@@ -21,6 +29,16 @@ export function relayErrorLine(code: string, message: string): string {
 
 export function relayStatusLine(type: string, channel: string): string {
   return `${type}|${channel}\n`;
+}
+
+/**
+ * The frame that carries one validated line to an agent. A line starting with `S` that is shorter
+ * than 7 bytes with its `\n` would be held back by MMDAgent-EX until the next frame (wire.md §8.4,
+ * hazards.md (i)); extra `\n`s bring it to 7 bytes, and a run of LFs after a line is swallowed
+ * (§7.2), so it is dispatched at once and nothing stays pending.
+ */
+export function agentLineFrame(line: string): string {
+  return line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1 ? line.padEnd(SND_HEADER_BYTES, '\n') : `${line}\n`;
 }
 
 /** An agent's frame as text: MMDAgent-EX may cut a character in half (wire.md §5.1), so decode with U+FFFD. */
@@ -69,8 +87,8 @@ export function checkSndFrame(bytes: Uint8Array): void {
   if (bytes.length === 0) {
     throw new MmdError('ERR_EMPTY_LINE', 'empty binary frame refused: MMDAgent-EX treats an empty frame as a disconnect (wire.md §6.4)');
   }
-  if (bytes.length > MAX_FRAME_BYTES) {
-    throw new MmdError('ERR_FRAME_TOO_LARGE', `binary frame of ${bytes.length} bytes refused: at most ${MAX_FRAME_BYTES} bytes per frame (wire.md §6.5); send smaller SND chunks`);
+  if (bytes.length > MAX_BINARY_FRAME_BYTES) {
+    throw new MmdError('ERR_FRAME_TOO_LARGE', `binary frame of ${bytes.length} bytes refused: at most ${MAX_BINARY_FRAME_BYTES} bytes per frame (wire.md §6.5, §8.4); send smaller SND chunks (about 1280 bytes is usual)`);
   }
   let at = 0;
   while (at < bytes.length) {
