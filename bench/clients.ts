@@ -61,9 +61,11 @@ export function startHost(kind: HostKind, options: object = {}): Promise<Host> {
   });
 }
 
-function open(url: string, headers?: Record<string, string>): Promise<WebSocket> {
+/** Opens a client; `onMessage` is attached at once, because `ws` may deliver a frame that came with the handshake before `await` returns. */
+function open(url: string, onMessage: (ws: WebSocket, data: Buffer, isBinary: boolean) => void, headers?: Record<string, string>): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    ws.on('message', (data: Buffer, isBinary) => onMessage(ws, data, isBinary));
     ws.once('open', () => {
       ws.off('error', reject);
       ws.on('error', () => {}); // a benchmark peer reports through its counters, never crashes
@@ -86,14 +88,13 @@ export interface Peer {
  * as MMDAgent-EX echoes what it receives (wire.md §3.4), so our server readies it at once.
  */
 export async function connectAgent(url: string): Promise<Peer> {
-  const ws = await open(url, { 'X-App-Type': 'MMDAgent' });
-  const peer: Peer = { ws, onText: () => {} };
-  ws.on('message', (data: Buffer, isBinary) => {
+  const peer = { onText: () => {} } as Partial<Peer> as Peer; // ws is set below, before anyone reads it
+  peer.ws = await open(url, (ws, data, isBinary) => {
     if (isBinary) return;
     const text = data.toString();
     if (text.startsWith('MMDSDK_SYNC|')) ws.send(text);
     else peer.onText(text);
-  });
+  }, { 'X-App-Type': 'MMDAgent' });
   return peer;
 }
 
@@ -102,11 +103,10 @@ export async function connectAgent(url: string): Promise<Peer> {
  * RELAY_AGENT_CONNECTED; the minimal forwarder says nothing, its agent is ready on connect).
  */
 export async function connectController(url: string, kind: HostKind): Promise<Peer> {
-  const ws = await open(url);
-  const peer: Peer = { ws, onText: () => {} };
+  const peer = { onText: () => {} } as Partial<Peer> as Peer; // ws is set below, before anyone reads it
   let ready: () => void = () => {};
   const isReady = kind === 'forwarder' ? Promise.resolve() : new Promise<void>((resolve) => (ready = resolve));
-  ws.on('message', (data: Buffer) => {
+  peer.ws = await open(url, (_ws, data) => {
     const text = data.toString();
     if (text.startsWith('RELAY_')) {
       if (text.startsWith('RELAY_AGENT_CONNECTED|')) ready();

@@ -1,0 +1,109 @@
+// Scale: 1,000 agents on one server, each on its own channel with one controller attached, each
+// sending 10 lines per second. The server runs in one child process (bench/server-host.ts), the
+// load in another (bench/scale-load.ts), so process.memoryUsage() in the server counts only the
+// server. Agents are raw `ws` clients that echo the sync line, not full simulators.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startHost } from './clients.js';
+import { fmtBytes, fmtMs } from './lib.js';
+import type { Mode, Row, Table } from './lib.js';
+import type { LoadReply, LoadRequest } from './scale-load.js';
+import type { HostKind } from './server-host.js';
+
+const SIZES: Record<Mode, { agents: number; seconds: number; warmup: number }> = {
+  full: { agents: 1000, seconds: 10, warmup: 2 },
+  quick: { agents: 1000, seconds: 3, warmup: 1 },
+  smoke: { agents: 5, seconds: 0.3, warmup: 0.2 },
+};
+const RATE = 10;
+const P99_LIMIT_MS = 20;
+const BYTES_PER_CONNECTION = 64 * 1024;
+const LOAD_SCRIPT = fileURLToPath(new URL('./scale-load.ts', import.meta.url));
+
+interface ScaleResult {
+  connected: number;
+  connectMs: number;
+  before: NodeJS.MemoryUsage;
+  idle: NodeJS.MemoryUsage;
+  busy: NodeJS.MemoryUsage;
+  sent: number;
+  received: number;
+  p50: number;
+  p99: number;
+  max: number;
+  loadLagP99: number;
+}
+
+/** One full scale run against a fresh server of `kind`. */
+async function scaleRun(kind: HostKind, agents: number, seconds: number, warmup: number): Promise<ScaleResult> {
+  const host = await startHost(kind, { maxChannels: agents + 16 });
+  const load = fork(LOAD_SCRIPT, [host.url(''), kind, String(agents), String(seconds), String(RATE), String(warmup)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const replies: LoadReply[] = [];
+  let wake: (() => void) | undefined;
+  let exited = false;
+  load.on('message', (m: LoadReply) => {
+    replies.push(m);
+    wake?.();
+  });
+  load.on('exit', () => {
+    exited = true;
+    wake?.();
+  });
+  const next = async <K extends string>(key: K): Promise<Extract<LoadReply, Record<K, unknown>>> => {
+    for (;;) {
+      const m = replies.shift();
+      if (m && 'error' in m) throw new Error(`scale load generator: ${m.error}`);
+      if (m && key in m) return m as Extract<LoadReply, Record<K, unknown>>;
+      if (exited) throw new Error('scale load generator exited early');
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+  const ask = (r: LoadRequest) => load.send(r);
+  try {
+    const before = await host.memory();
+    const { connected, connectMs } = await next('connected');
+    const idle = await host.memory();
+    ask('go');
+    const result = await next('sent');
+    const busy = await host.memory();
+    ask('close');
+    await next('closed');
+    return { connected, connectMs, before, idle, busy, ...result };
+  } finally {
+    if (!exited) load.kill();
+    await host.stop();
+  }
+}
+
+export async function run(mode: Mode): Promise<Table[]> {
+  const { agents, seconds, warmup } = SIZES[mode];
+  const ours = await scaleRun('ours', agents, seconds, warmup);
+  const fwd = await scaleRun('forwarder', agents, seconds, warmup);
+  const perConnection = (r: ScaleResult, pick: (m: NodeJS.MemoryUsage) => number) => (pick(r.idle) - pick(r.before)) / (r.connected * 2);
+  const rss = (m: NodeJS.MemoryUsage) => m.rss;
+  const heap = (m: NodeJS.MemoryUsage) => m.heapUsed + m.external;
+  const lost = ours.sent - ours.received;
+  const forwarder = (text: string) => `minimal forwarder: ${text}`;
+  const rows: Row[] = [
+    { name: 'delivery (agent → controller)', ours: `${ours.received}/${ours.sent} lines`, baseline: 'no loss', ratio: ours.sent ? ours.received / ours.sent : NaN, target: { op: '>=', value: 1 }, note: lost ? `${lost} lost` : undefined },
+    { name: 'delivery latency p99', ours: fmtMs(ours.p99), baseline: `limit ${P99_LIMIT_MS} ms`, ratio: ours.p99 / P99_LIMIT_MS, target: { op: '<=', value: 1 },
+      note: `p50 ${fmtMs(ours.p50)}, max ${fmtMs(ours.max)}; load generator's own loop lag p99 ${fmtMs(ours.loadLagP99)}; ${forwarder(`p50 ${fmtMs(fwd.p50)}, p99 ${fmtMs(fwd.p99)}, lag p99 ${fmtMs(fwd.loadLagP99)}`)}` },
+    { name: 'server RSS per idle connection', ours: fmtBytes(perConnection(ours, rss)), baseline: `limit ${fmtBytes(BYTES_PER_CONNECTION)}`, ratio: perConnection(ours, rss) / BYTES_PER_CONNECTION, target: { op: '<=', value: 1 }, note: forwarder(fmtBytes(perConnection(fwd, rss))) },
+    { name: 'server heap+external per idle connection', ours: fmtBytes(perConnection(ours, heap)), baseline: `limit ${fmtBytes(BYTES_PER_CONNECTION)}`, ratio: perConnection(ours, heap) / BYTES_PER_CONNECTION, target: { op: '<=', value: 1 }, note: forwarder(fmtBytes(perConnection(fwd, heap))) },
+    { name: 'server RSS under load', ours: fmtBytes(ours.busy.rss), baseline: `idle ${fmtBytes(ours.idle.rss)}`, note: `before connecting ${fmtBytes(ours.before.rss)}` },
+  ];
+  return [
+    {
+      title: `Scale: ${agents} agents × ${RATE} lines/s, one controller each`,
+      rows,
+      notes: [
+        `${ours.connected} channels (${ours.connected * 2} connections) opened in ${fmtMs(ours.connectMs)}, then ${warmup} s of warm-up and ${seconds} s of measured load (${agents * RATE} lines/s into the server and as many out). Latency = arrival at the controller − send time at the agent (same process, same clock).`,
+        'Server memory: process.memoryUsage() in the server process after forced GC (--expose-gc), before connecting vs with every connection open and idle, divided by agents + controllers. Ratios are figure ÷ limit (≤ 1× passes).',
+        'Agents are lightweight raw `ws` clients (X-App-Type: MMDAgent, echo of the sync line), not full simulators; the load generator is a separate child process. The same load against the minimal forwarder of the relay benchmark is given for reference.',
+      ],
+    },
+  ];
+}
