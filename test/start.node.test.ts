@@ -1,0 +1,166 @@
+// `npm start` end to end: the entry point runs as a child process (server + playground + one
+// simulated MMDAgent-EX), prints where it listens and the .mdf lines, serves, relays, and stops
+// cleanly with exit code 0 on Ctrl-C (SIGINT to its process group, as a terminal sends it) and
+// on SIGTERM. The CLI's Windows console paths (SIGBREAK, end of a console stdin) need a real
+// console and are not exercised here.
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from './harness.js';
+import { connect } from '../src/server.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'dist', 'node', 'cli.js');
+const startScript = join(root, 'scripts', 'start.mjs');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * scripts/start.mjs when the build is current (what `npm start` runs after `npm test`'s build);
+ * otherwise the CLI it would launch, so that this test never rebuilds dist/ under other runs.
+ */
+function entryPoint(): { args: string[]; via: string } {
+  const outputs = [cli, join(root, 'dist', 'browser.js')];
+  const fresh = outputs.every((f) => existsSync(f)) && newestMtime(join(root, 'src')) <= Math.min(...outputs.map((f) => statSync(f).mtimeMs));
+  return fresh ? { args: [startScript], via: 'scripts/start.mjs' } : { args: [cli, 'serve', '--sim'], via: 'dist/node/cli.js serve --sim' };
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  httpUrl: string;
+  port: number;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children = new Set<ChildProcess>();
+
+async function start(): Promise<Running> {
+  expect(existsSync(cli), 'dist/node/cli.js is missing: run npm run build (npm test does) first').to.equal(true);
+  const { args } = entryPoint();
+  // detached: its own process group, so SIGINT can go to the whole group like a terminal's Ctrl-C.
+  const child = spawn(process.execPath, [...args, '--port', '0'], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: process.platform !== 'win32',
+  });
+  children.add(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => (children.delete(child), resolve({ code, signal }))),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed within 15 s; output:\n${out}`)), 15_000);
+    const look = () => {
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (m && m[1] !== '0') (clearTimeout(timer), resolve(m[0]));
+    };
+    child.stdout!.on('data', look);
+    void exit.then(({ code }) => reject(new Error(`exited (${code}) before printing its URL; output:\n${out}`)));
+  });
+  return { child, output: () => out, httpUrl: url, port: Number(new URL(url).port), exit };
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
+  after(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it('prints its URL and the .mdf lines, serves the playground and /channels, relays a controller, and stops on Ctrl-C with exit code 0', async () => {
+    const app = await start();
+    try {
+      const out = () => app.output();
+      await until(async () => (/Plugin_Remote_Websocket_Directory=\/chat/.test(out()) ? true : undefined), 'the .mdf lines', 5000);
+      expect(out()).to.match(/Plugin_Remote_Websocket_Host=\S+/);
+      expect(out()).to.contain(`Plugin_Remote_Websocket_Port=${app.port}`);
+      expect(out()).to.contain('Plugin_Remote_Websocket_Directory=/chat');
+      expect(out()).to.contain('Plugin_Remote_RetryCount=60');
+
+      // The simulated MMDAgent-EX shows up as the agent of /chat.
+      const channel = await until(async () => {
+        const res = await fetch(new URL('/channels', app.httpUrl));
+        const { channels } = (await res.json()) as { channels: { path: string; agent: boolean }[] };
+        return channels.find((c) => c.path === '/chat' && c.agent);
+      }, 'an agent on /chat in GET /channels');
+      expect(channel.agent).to.equal(true);
+
+      const page = await fetch(new URL('/playground/', app.httpUrl));
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.contain('<script src="../dist/browser.iife.js"></script>');
+      expect((await fetch(new URL('/dist/browser.iife.js', app.httpUrl))).status).to.equal(200);
+
+      // A controller round trip through the relay: the line reaches the agent and its echo comes back.
+      const link = await connect(`ws://127.0.0.1:${app.port}/chat`);
+      try {
+        const echo = link.waitFor((m) => m.type === 'VALUE_SET' && m.args[0] === 'start_test', { timeoutMs: 5000 });
+        const event = link.waitFor((m) => m.type === 'VALUE_EVENT_SET' && m.args[0] === 'start_test', { timeoutMs: 5000 });
+        link.send('VALUE_SET|start_test|1');
+        expect((await echo).line).to.equal('VALUE_SET|start_test|1');
+        expect((await event).line).to.equal('VALUE_EVENT_SET|start_test');
+      } finally {
+        link.close();
+      }
+
+      // Ctrl-C: the terminal signals the whole foreground group (scripts/start.mjs and the CLI).
+      if (process.platform === 'win32') app.child.kill('SIGINT');
+      else process.kill(-app.child.pid!, 'SIGINT');
+      const { code } = await withinMs(app.exit, 8000, 'a clean exit after Ctrl-C');
+      expect(code, out()).to.equal(0);
+    } finally {
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops cleanly on SIGTERM too (service managers, `kill`), leaving the port free', async () => {
+    if (process.platform === 'win32') {
+      // Windows has no SIGTERM delivery to a child; the CLI's console paths there are Ctrl-C,
+      // Ctrl-Break (SIGBREAK) and the end of a console stdin, which need a real console.
+      return;
+    }
+    const app = await start();
+    try {
+      await until(async () => {
+        const res = await fetch(new URL('/channels', app.httpUrl));
+        const { channels } = (await res.json()) as { channels: { path: string; agent: boolean }[] };
+        return channels.find((c) => c.path === '/chat' && c.agent);
+      }, 'the simulated agent');
+      process.kill(-app.child.pid!, 'SIGTERM');
+      const { code } = await withinMs(app.exit, 8000, 'a clean exit after SIGTERM');
+      expect(code, app.output()).to.equal(0);
+      await until(async () => (await fetch(new URL('/channels', app.httpUrl)).then(() => undefined, () => true)), 'the port to close', 3000);
+    } finally {
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  });
+});
