@@ -43,10 +43,13 @@ export function japaneseMessages(count: number, minChars: number, maxChars: numb
   return out;
 }
 
-/** Cuts text into pieces of `size` UTF-16 units (ASCII text: bytes). */
+/**
+ * Cuts text into pieces of `size` UTF-16 units (ASCII text: bytes). Each piece is a fresh flat
+ * string, as a socket hands over, not a V8 slice that still points into the whole text.
+ */
 export function textChunks(text: string, size: number): string[] {
   const out: string[] = [];
-  for (let at = 0; at < text.length; at += size) out.push(text.slice(at, at + size));
+  for (let at = 0; at < text.length; at += size) out.push(JSON.parse(JSON.stringify(text.slice(at, at + size))) as string);
   return out;
 }
 

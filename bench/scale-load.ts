@@ -29,6 +29,8 @@ const CONNECT_BATCH = 50;
 const send = (m: LoadReply) => process.send!(m);
 
 async function main(): Promise<void> {
+  // Never outlive the benchmark: the IPC channel closes when the parent exits, however it exits.
+  process.on('disconnect', () => process.exit(0));
   const peers: Peer[] = [];
   const channels: { agent: Peer; controller: Peer }[] = [];
   const started = performance.now();
@@ -93,13 +95,11 @@ async function main(): Promise<void> {
       send({ sent, received, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100), loadLagP99: lag.percentile(99) / 1e6 });
     } else if (request === 'close') {
       await closeAll(peers);
-      send({ closed: true });
-      process.disconnect();
+      process.send!({ closed: true } satisfies LoadReply, () => process.exit(0));
     }
   });
 }
 
 main().catch((err) => {
-  send({ error: String(err?.stack ?? err) });
-  process.exit(1);
+  process.send!({ error: String(err?.stack ?? err) } satisfies LoadReply, () => process.exit(1));
 });

@@ -65,6 +65,8 @@ async function startOurs(options: ServerOptions): Promise<Running> {
 async function main(): Promise<void> {
   const kind = process.argv[2] as HostKind;
   const options = JSON.parse(process.argv[3] ?? '{}') as ServerOptions;
+  // Never outlive the benchmark: the IPC channel closes when the parent exits, however it exits.
+  process.on('disconnect', () => process.exit(0));
   const running = kind === 'ours' ? await startOurs(options) : await startForwarder();
   process.on('message', async (request: HostRequest) => {
     if (request === 'memory') {
@@ -76,7 +78,6 @@ async function main(): Promise<void> {
       process.send!({ memory: process.memoryUsage() } satisfies HostReply);
     } else if (request === 'stop') {
       await running.close();
-      process.disconnect();
       process.exit(0);
     }
   });
