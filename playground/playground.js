@@ -375,7 +375,7 @@
   async function copyLog() {
     const text = state.entries
       .filter((e) => !e.el.hidden)
-      .map((e) => `${clockTime(e.time)} ${e.dir.padEnd(4)}${e.text}${e.extra ? ` ${e.extra}` : ''}`)
+      .map((e) => `${clockTime(e.time)} ${e.dir.padEnd(5)}${e.text}${e.extra ? ` ${e.extra}` : ''}`)
       .join('\n');
     const ok = await copyText(text);
     $('log-note').textContent = ok ? 'Log copied as text.' : 'Copy failed: select the rows and copy them by hand.';

@@ -189,6 +189,18 @@ describe('playground page', () => {
     page.$('log-pause').click();
     expect(hasRow(page, 'out', 'VALUE_SET|paused|1')).to.equal(true);
 
+    // Copy as text: capture what the page hands to the clipboard (headless Chromium has no
+    // clipboard to read back).
+    let copied = '';
+    Object.defineProperty(page.win.navigator.clipboard, 'writeText', { configurable: true, value: async (t: string) => void (copied = t) });
+    page.$('log-copy').click();
+    await until(() => page.$('log-note').textContent === 'Log copied as text.', 'the copy');
+    const lines = copied.split('\n');
+    expect(lines.length).to.equal(rows(page).length);
+    expect(lines.filter((l) => !/^\d\d:\d\d:\d\d\.\d{3} (in   |out  |note )\S/.test(l))).to.deep.equal([]);
+    expect(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} out  VALUE_SET\|pg\|1$/.test(l))).to.equal(true);
+    expect(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{3} in   VALUE_EVENT_SET\|pg$/.test(l))).to.equal(true);
+
     page.$('log-clear').click();
     expect(rows(page).length).to.equal(0);
   });
