@@ -117,6 +117,9 @@ describe('playground page', () => {
     expect(hasRow(page, 'out', 'VALUE_SET|pg|1')).to.equal(true);
     await until(() => hasRow(page, 'in', 'VALUE_SET|pg|1'), 'the echo');
     await until(() => hasRow(page, 'in', 'VALUE_EVENT_SET|pg'), 'VALUE_EVENT_SET');
+    // Screen readers get one polite summary every few seconds, not every row.
+    const summary = await until(() => /^\d+ new messages?, last /.test(page.$('log-announcer').textContent!) && page.$('log-announcer').textContent, 'the summary', 6000);
+    expect(summary).to.match(/, last \S+/);
   });
 
   it('shows the SDK error for an invalid raw line and sends nothing (wire.md §8.4, §12)', async () => {
