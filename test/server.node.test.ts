@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { isMmdError } from '../src/errors.js';
 import { MAX_FRAME_BYTES, MAX_LINE_BYTES, PEER_DISCONNECTED } from '../src/limits.js';
-import { SERVER_DEFAULTS, createServer, type MmdServer, type ServerOptions } from '../src/server.js';
+import { SERVER_DEFAULTS, createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
 import { resolveInside } from '../src/node/static.js';
 import { parseTarget } from '../src/node/upgrade.js';
 import { after, afterEach, describe, it } from './harness.js';
@@ -743,6 +743,51 @@ describe('robustness', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('with the simulated MMDAgent-EX (Linux mode: it dies at any lost connection)', () => {
+  it('a relay session full of controller mistakes leaves it alive and without a single violation', async () => {
+    const server = await start({ setup: ['__AV_START'], syncTimeoutMs: 3000 });
+    const ready = new Promise<void>((resolve) => server.on('agent', () => resolve()));
+    const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => void sim.stop() });
+    const c = await controller(server.url);
+    await ready;
+    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    const bad: (string | Buffer)[] = ['SNDX|1', '\r\n', Buffer.from([0x41, 0xa0, 0x0a]), '\nLEADING|1', `BIG|${'x'.repeat(3000)}`];
+    for (const frame of bad) c.ws.send(frame, { binary: false });
+    c.ws.send(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), { binary: true });
+    c.ws.send('STOP'); // short S line: padded, so nothing stays pending
+    c.ws.send(Buffer.concat([Buffer.from('SND8178'), Buffer.alloc(8178)]), { binary: true }); // the largest binary frame allowed
+    c.ws.send('SYNTH_START|0|mei_voice_normal|hello');
+    await c.waitText('SYNTH_START|0|mei_voice_normal|hello\n', 5000);
+    await c.waitText('STOP\n', 5000);
+    expect(c.texts.filter((t) => t.startsWith('RELAY_ERROR|'))).to.have.length(5);
+    c.ws.close();
+    await sim.waitFor((m) => m.type === PEER_DISCONNECTED, { timeoutMs: 5000 });
+    expect(sim.violations).to.deep.equal([]);
+    expect(sim.status).to.equal('connected');
+  });
+
+  it('a second simulated agent is refused with 429 and lands on /chat-1 (§4.3)', async () => {
+    const server = await start();
+    const first = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => void first.stop() });
+    const second = await startSim({ url: server.url, platform: 'linux', retryCount: 2, timeScale: 0.1 });
+    open.push({ close: () => void second.stop() });
+    for (let i = 0; i < 100 && server.channels().filter((ch) => ch.agent).length < 2; i++) await sleep(20);
+    expect(server.channels().filter((ch) => ch.agent).map((ch) => ch.path)).to.deep.equal(['/chat', '/chat-1']);
+    expect(first.violations.concat(second.violations)).to.deep.equal([]);
+  });
+
+  it('server.close() ends a Linux MMDAgent-EX, as documented', async () => {
+    const server = await createServer({ port: 0, syncTimeoutMs: 300 });
+    const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => void sim.stop() });
+    await server.close();
+    const outcome = await sim.done;
+    expect(outcome.status).to.equal('killed');
   });
 });
 
