@@ -135,13 +135,25 @@ export class LineDecoder {
 
   #pushText(s: string, lines: string[]): void {
     if (this.#decoderOpen) this.#closeDecoder();
+    // indexOf runs natively, several times faster than a charCodeAt loop; CR is rare, so its
+    // search mostly ends at once. A UTF-16 unit is at most 3 UTF-8 bytes.
+    const maxUnits = this.#maxLineBytes / 3;
     let start = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c !== LF && c !== CR) continue;
-      if (i > start) this.#add(s.slice(start, i));
-      this.#endLine(lines);
+    let lf = s.indexOf('\n');
+    let cr = s.indexOf('\r');
+    while (lf >= 0 || cr >= 0) {
+      const i = cr < 0 || (lf >= 0 && lf < cr) ? lf : cr;
+      if (i - start > maxUnits || this.#partBytes || this.#dropping) {
+        if (i > start) this.#add(s.slice(start, i));
+        this.#endLine(lines);
+      } else if (i > start) {
+        // A whole line in this chunk, too short to break the limit: no bytes to count.
+        lines.push(s.slice(start, i));
+        this.#lastUnit = 0;
+      }
       start = i + 1;
+      if (i === lf) lf = s.indexOf('\n', start);
+      else cr = s.indexOf('\r', start);
     }
     if (start < s.length) this.#add(s.slice(start));
   }
