@@ -681,6 +681,10 @@ describe('events', () => {
       throw new Error('listener bug');
     });
     const off = server.on('controller', (info) => seen.push(`controller ${info.channel}`));
+    // @ts-expect-error a misspelled event name does not compile
+    server.on('agnet', () => undefined);
+    // @ts-expect-error nor does a listener with the wrong arguments
+    server.on('agentLeft', (link: number) => link);
     server.channel('/chat').on('agent', (_link, info) => seen.push(`agent ${info.channel}`));
     server.on('agentLeft', (info) => seen.push(`agentLeft ${info.channel}`));
     server.on('controllerLeft', (info) => seen.push(`controllerLeft ${info.code}`));

@@ -15,6 +15,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
@@ -177,7 +178,7 @@ class RelayServer implements MmdServer, ChannelHost {
     if (options.playground) {
       const root = findPackageRoot(import.meta.url);
       if (root) {
-        this.mounts.push({ prefix: '/playground/', root: `${root}/playground` }, { prefix: '/dist/', root: `${root}/dist` });
+        this.mounts.push({ prefix: '/playground/', root: join(root, 'playground') }, { prefix: '/dist/', root: join(root, 'dist') });
       }
     }
   }
