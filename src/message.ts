@@ -2,7 +2,8 @@
 // only in forms it reads back unchanged.
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
-import { checkWireText } from './utf8.js';
+import { checkWireText, utf8ByteLength } from './utf8.js';
+import type { FieldRef } from './utf8.js';
 
 export interface Message {
   type: string;
@@ -77,7 +78,8 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   if (args.length > MAX_ARGS) {
     throw new MmdError('ERR_TOO_MANY_ARGS', `${args.length} arguments, but MMDAgent-EX keeps ${MAX_ARGS}; drop or merge some`);
   }
-  let bytes = checkWireText(type, 'type');
+  let bytes = fieldBytes(type, 'type');
+  let line = type;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (typeof arg !== 'string') {
@@ -86,13 +88,25 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
     if (arg === '') {
       throw new MmdError('ERR_EMPTY_ARGUMENT', `argument ${i} is empty: MMDAgent-EX drops it and shifts the rest left; give it a value`);
     }
-    bytes += 1 + checkWireText(arg, i);
+    bytes += 1 + fieldBytes(arg, i);
+    line += '|' + arg; // a rope: flattened once, when the socket writes it
   }
   if (bytes > MAX_LINE_BYTES) {
-    throw new MmdError('ERR_LINE_TOO_LONG', `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`);
+    bytes = utf8ByteLength(type) + args.length;
+    for (const arg of args) bytes += utf8ByteLength(arg);
+    if (bytes > MAX_LINE_BYTES) {
+      throw new MmdError('ERR_LINE_TOO_LONG', `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`);
+    }
   }
-  return args.length === 0 ? type : type + '|' + args.join('|');
+  return line;
 }
+
+// Anything checkWireText might refuse. Fields without it (nearly all) skip the per-character
+// scan: one native regex test, and 3 bytes per UTF-16 unit as an upper bound on their size.
+const SUSPECT = /[\0\n\r|\ud800-\udfff]/;
+
+/** The exact UTF-8 size of a field that needed checking, otherwise an upper bound on it. */
+const fieldBytes = (s: string, ref: FieldRef): number => (SUSPECT.test(s) ? checkWireText(s, ref) : 3 * s.length);
 
 /**
  * The shortest decimal text of a finite number that C's atof/atoi read back: never exponent
