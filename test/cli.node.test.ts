@@ -135,6 +135,15 @@ describe('cli: serve', () => {
     expect(await freePortClosed(Number(port))).to.equal(true);
   });
 
+  it('with --token, the playground URL carries it (the page reads ?token=)', async () => {
+    const stop = new AbortController();
+    const io = captureIo(stop.signal);
+    const exit = main(['serve', '--port', '0', '--token', 'tok_abcdefgh12345678'], io);
+    await io.waitOut(/playground: http:\/\/127\.0\.0\.1:\d+\/playground\/\?token=tok_abcdefgh12345678/);
+    stop.abort();
+    expect(await exit).to.equal(0);
+  });
+
   it('--sim starts a simulated agent on the served channel; the playground URL is printed', async () => {
     const stop = new AbortController();
     const io = captureIo(stop.signal);

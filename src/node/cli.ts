@@ -177,7 +177,10 @@ function printBanner(server: MmdServer, options: ServeArgs['options'], io: CliIo
   const port = server.address().port;
   const directory = `${options.path}${options.agentSecret ? `?secret=${options.agentSecret}` : ''}`;
   const lines = [`mmdagent-ex-remote serving ${server.url}`];
-  if (options.playground) lines.push(`playground: ${server.httpUrl}playground/`);
+  if (options.playground) {
+    const token = options.token ? `?token=${encodeURIComponent(options.token)}` : '';
+    lines.push(`playground: ${server.httpUrl}playground/${token}`);
+  }
   if (options.token) lines.push(`controllers must present the token: ${server.url}?token=<token> (or the subprotocol mmdagent-token.<token>)`);
   if (!isLoopbackHost(options.host) && !options.agentSecret) {
     lines.push('warning: any host that can reach this port may connect as MMDAgent-EX; consider --agent-secret (docs/security.md)');
