@@ -117,7 +117,9 @@
 
   function defaultServerUrl() {
     if (params.get('server')) return params.get('server');
-    if (servedByRelay) return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+    // A server with a controller token: open the page as /playground/?token=... (kept in the address).
+    const token = params.get('token') ? `/?token=${encodeURIComponent(params.get('token'))}` : '';
+    if (servedByRelay) return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${token}`;
     return stored('mmd-playground-server') || 'ws://127.0.0.1:9001';
   }
 
@@ -172,6 +174,11 @@
     if (location.origin === new URL(own).origin) return '';
     const origin = location.protocol === 'file:' ? '"null" (opened from disk)' : location.origin;
     return ` This page's origin ${origin} may be refused by the server: open the playground at ${own}, or allow this origin on the server (allowedOrigins).`;
+  }
+
+  /** A URL for the screen and the log: a controller token is not shown. */
+  function shown(url) {
+    return url.replace(/([?&]token=)[^&#]*/, '$1…');
   }
 
   // ---------------------------------------------------------------- status
@@ -435,7 +442,7 @@
       state.connecting = false;
       const { code, message } = describeError(err);
       setConnection('bad', `failed${code ? ` (${code})` : ''}`);
-      showError($('server-url-error'), { code, message: `${message}.${originHint()}` });
+      showError($('server-url-error'), { code, message: `${shown(message)}.${originHint()}` });
       return;
     }
     if (!state.connecting) {
@@ -454,11 +461,11 @@
       stopHold();
       setConnection('bad', 'closed');
       setAgent('idle', 'unknown');
-      logLine('note', `connection to ${url} closed`);
+      logLine('note', `connection to ${shown(url)} closed`);
     });
-    setConnection('ok', `connected to ${url}`);
+    setConnection('ok', `connected to ${shown(url)}`);
     setAgent('idle', 'checking…');
-    logLine('note', `connected to ${url}`);
+    logLine('note', `connected to ${shown(url)}`);
     renderMdf();
     refreshChannels().then((list) => {
       if (!list && $('agent-status').dataset.state === 'idle') setAgent('idle', 'unknown (no channel list)');
