@@ -20,9 +20,10 @@ import { TABLE } from '../../src/catalog/table.js';
 import { avAction, avDisableAutoLip, avEnd, avExMorph, avMessage, avSetModel, avStart, parseAvatarLine } from '../../src/avatar.js';
 import type { AutoLipMode, AvatarCommand } from '../../src/avatar.js';
 import { SndDecoder, decodeSndChunks, sndChunks } from '../../src/audio.js';
-import { expandEnv, lintMdf, mdfSetting, parseMdf, websocketSettings } from '../../src/mdf/index.js';
+import { expandEnv, lintMdf, mdfSetting, parseMdf, setWebsocketSettings, websocketSettings } from '../../src/mdf/index.js';
+import type { WebsocketParts } from '../../src/mdf/index.js';
 // pure (no node:* imports), so it runs in the browser too: what the relay lets through to an agent
-import { checkSndFrame, controllerLines } from '../../src/node/relay.js';
+import { agentLineFrame, checkSndFrame, controllerLines } from '../../src/node/relay.js';
 
 /** Any single input slower than this fails (the parsers are linear; this only catches hangs). */
 export const TIME_BOUND_MS = 250;
@@ -238,13 +239,20 @@ export function refusedOr<T>(fn: () => T): T | undefined {
   }
 }
 
-/** Wraps a check so that an input running over TIME_BOUND_MS fails (measured, not interrupted). */
+/**
+ * Wraps a check so that an input running over TIME_BOUND_MS fails (measured, not interrupted).
+ * A slow input is measured twice more and judged by its fastest run, so a GC pause or a busy
+ * machine does not fail it; checks are pure, so running one again changes nothing.
+ */
 export function timed<T>(check: (input: T) => void, boundMs = TIME_BOUND_MS): (input: T) => void {
   return (input) => {
-    const t0 = performance.now();
-    check(input);
-    const ms = performance.now() - t0;
-    if (ms > boundMs) throw new Error(`input took ${ms.toFixed(1)} ms, over the ${boundMs} ms bound`);
+    let best = Infinity;
+    for (let run = 0; run < 3 && best > boundMs; run++) {
+      const t0 = performance.now();
+      check(input);
+      best = Math.min(best, performance.now() - t0);
+    }
+    if (best > boundMs) throw new Error(`input took ${best.toFixed(1)} ms (fastest of 3 runs), over the ${boundMs} ms bound`);
   };
 }
 
@@ -700,13 +708,13 @@ const relay: FuzzTarget<ControllerFrame[]> = {
   arbitrary: fc.array(controllerFrame, { minLength: 1, maxLength: 6 }),
   check(frames) {
     // DESIGN.md principle 1 for the server: whatever the relay accepts from controllers and
-    // forwards (each text line as a frame of its own, binary frames as they are) reaches
+    // forwards (each text line as a frame of its own, agentLineFrame; binary frames as they are) reaches
     // MMDAgent-EX's parser without a hazard (wire.md §13), after the relay's own sync line.
     const p = new StreamParser();
     const events: StreamEvent[] = [...p.pushFrame('MMDSDK_SYNC|0\n')];
     const forwarded: (string | Uint8Array)[] = [];
     for (const { binary, bytes } of frames) {
-      const out = refusedOr(() => (binary ? (checkSndFrame(bytes), [bytes]) : controllerLines(bytes).map((l) => `${l}\n`)));
+      const out = refusedOr(() => (binary ? (checkSndFrame(bytes), [bytes]) : controllerLines(bytes).map(agentLineFrame)));
       if (!out) continue;
       for (const f of out) forwarded.push(f), events.push(...p.pushFrame(f));
     }
@@ -857,6 +865,44 @@ const mdfEnv: FuzzTarget<{ text: string; vars: Record<string, string> }> = {
   },
 };
 
+const wsTarget: fc.Arbitrary<string | WebsocketParts> = fc.oneof(
+  mutatedText(fc.constantFrom('ws://127.0.0.1:9001/chat', 'wss://example.com/x?y=1', 'ws://[::1]:80/', 'ws://h'), 3),
+  fc.record(
+    {
+      host: mutatedText(fc.constantFrom('127.0.0.1', 'localhost', '::1', 'example.com'), 2),
+      port: fc.oneof(fc.integer({ min: -1, max: 70000 }), fc.constantFrom(80, 443, 9001)),
+      directory: mutatedText(fc.constantFrom('/chat', '/', '/a?b=c', 'chat'), 2),
+      tls: fc.boolean(),
+    },
+    { requiredKeys: ['host'] },
+  ),
+);
+
+const mdfWebsocket: FuzzTarget<{ text: string; target: string | WebsocketParts; retry: number | undefined }> = {
+  name: 'mdf-websocket',
+  parser: 'parseMdf',
+  arbitrary: fc.record({ text: mdfText, target: wsTarget, retry: fc.option(fc.integer({ min: -2, max: 5 }), { nil: undefined }) }),
+  check({ text, target, retry }) {
+    const doc = parseMdf(text);
+    if (!refusedOr(() => setWebsocketSettings(doc, target, { retryCount: retry }))) return;
+    // mdf.md §4.1, wire.md §2: what setWebsocketSettings writes, MMDAgent-EX reads back as written
+    const again = parseMdf(doc.toString());
+    const read = refusedOr(() => websocketSettings(again, {}));
+    // a closed %ENV{NAME} is a reference the user means: MMDAgent-EX expands it when reading (mdf.md §3.5)
+    if (JSON.stringify(target).includes('%ENV{')) return;
+    if (!read) fail('settings written by setWebsocketSettings cannot be read back', { text: doc.toString() });
+    if (typeof target !== 'string') {
+      const port = target.port ?? (target.tls ? 443 : 80);
+      same({ host: read.host, port: read.port, directory: read.directory }, { host: target.host, port, directory: target.directory ?? '/' }, 'settings read back and written');
+    } else {
+      // the same request target up to URL normalisation (an empty "?" is no query, :443 is wss's default)
+      const parts = (u: URL) => ({ protocol: u.protocol, host: u.host, path: u.pathname + u.search });
+      same(parts(new URL(read.url)), parts(new URL(target)), 'URL read back and URL written');
+    }
+    if (retry !== undefined && read.retryCount !== retry) fail('retry count read back differs', { read: read.retryCount, written: retry });
+  },
+};
+
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   lineDecoder,
   streamParserGarbage,
@@ -874,6 +920,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   mdfBytes,
   mdfSet,
   mdfEnv,
+  mdfWebsocket,
 ];
 
 /** The property fast-check runs for a target: its check, under the per-input time bound. */
