@@ -103,6 +103,11 @@ describe('cli: dispatch', () => {
     expect(await main(['sim'], io)).to.equal(2);
     expect(io.errText()).to.match(/--url/);
   });
+
+  it('the source carries no hashbang: rollup adds the one the bin needs, and two break it', () => {
+    expect(readFileSync(join(root, 'src/node/cli.ts'), 'utf8').startsWith('#!')).to.equal(false);
+    expect(readFileSync(join(root, 'rollup.config.mjs'), 'utf8')).to.contain("'#!/usr/bin/env node'");
+  });
 });
 
 describe('cli: serve', () => {

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `mmdagent-ex-remote`: serve (server + playground [+ a simulated agent]), sim, mdf.
 import { readFileSync, realpathSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
