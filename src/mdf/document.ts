@@ -166,11 +166,15 @@ export class MdfDocument {
    * Sets `key` to `value`: rewrites the effective (last) definition's line in place, keeping its
    * line ending, or appends `key=value` at the end in the file's own line-ending style. A
    * definition inside a line that MMDAgent-EX splits (over 2047 bytes) is overridden by an
-   * appended line instead, since later definitions win.
+   * appended line instead, since later definitions win. An unclosed `%ENV{` is refused
+   * (ERR_MDF_ENV): it would make MMDAgent-EX reject the whole file.
    */
   set(key: string, value: string): this {
     checkKey(key, this.encoding);
     checkValue(key, value, this.encoding);
+    if (brokenEnvAt(`${key}=${value}`) >= 0) {
+      throw new MmdError('ERR_MDF_ENV', `"${key}=..." has a "%ENV{" without "}", which makes MMDAgent-EX ignore the whole file (mdf.md §3.5): close or remove it`);
+    }
     const index = this.#indexed();
     const lines = this.#lines;
     const def = index.last.get(key);
