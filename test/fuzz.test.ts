@@ -67,9 +67,13 @@ describe('fuzz: findings in .mdf writing', () => {
     // 250 ms per-input bound; each expandEnv call alone took 55–135 ms (about 4000 replacements, each
     // re-measuring and hashing the whole text). The result, ERR_MDF_ENV "too long", is right.
     const env = { HOST: '%ENV{HOST%ENV{A}}%ENV{HOST}' };
-    const t0 = performance.now();
-    for (let i = 0; i < 4; i++) expect(() => expandEnv('%ENV{HOST}', env)).to.throw(MmdError, /longer than 2048 bytes/);
-    expect(performance.now() - t0).to.be.below(100);
+    let fastest = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      expect(() => expandEnv('%ENV{HOST}', env)).to.throw(MmdError, /longer than 2048 bytes/);
+      fastest = Math.min(fastest, performance.now() - t0);
+    }
+    expect(fastest).to.be.below(30); // the fastest of 5, so a GC pause or a busy machine does not decide it
   });
 });
 
