@@ -36,7 +36,15 @@ export function brokenEnvAt(text: string): number {
  */
 export function expandEnv(text: string, env: Readonly<Record<string, string | undefined>>): string {
   if (!text.includes(OPEN)) return text;
-  const seen = new Set<string>([text]);
+  // Kept up to date per replacement instead of re-measured: the references are ASCII, so only a
+  // surrogate pair formed across a value's edge makes this an overestimate (re-measured then).
+  let bytes = utf8ByteLength(text);
+  // Brent's cycle detection: a repeated text means MMDAgent-EX loops forever. One saved text,
+  // re-saved at powers of two, instead of a set of every text: O(1) memory, and texts of
+  // different lengths compare in O(1), so a growing chain costs no hashing.
+  let saved = text;
+  let power = 1;
+  let sinceSaved = 0;
   for (let steps = 0; ; steps++) {
     const at = text.indexOf(OPEN);
     if (at < 0) return text;
@@ -48,21 +56,23 @@ export function expandEnv(text: string, env: Readonly<Record<string, string | un
       );
     }
     const name = text.slice(at + OPEN.length, close);
-    const value = Object.hasOwn(env, name) ? env[name] : undefined;
-    text = text.slice(0, at) + (typeof value === 'string' ? value : '') + text.slice(close + 1);
-    if (utf8ByteLength(text) > ENV_RESULT_MAX_BYTES) {
+    const found = Object.hasOwn(env, name) ? env[name] : undefined;
+    const value = typeof found === 'string' ? found : '';
+    text = text.slice(0, at) + value + text.slice(close + 1);
+    bytes += utf8ByteLength(value) - (close + 1 - at);
+    if (bytes > ENV_RESULT_MAX_BYTES && (bytes = utf8ByteLength(text)) > ENV_RESULT_MAX_BYTES) {
       throw new MmdError(
         'ERR_MDF_ENV',
         `expanding %ENV{${name}} makes the text longer than ${ENV_RESULT_MAX_BYTES} bytes, which MMDAgent-EX rejects as too long (mdf.md §3.5): shorten the variable's value`,
       );
     }
-    if (seen.has(text) || steps >= ENV_MAX_STEPS) {
+    if (text === saved || steps >= ENV_MAX_STEPS) {
       throw new MmdError(
         'ERR_MDF_ENV',
         `%ENV{${name}} refers back to itself (directly or through other variables), so MMDAgent-EX would loop forever expanding it (mdf.md §3.5): break the cycle in the environment`,
       );
     }
-    seen.add(text);
+    if (++sinceSaved === power) (saved = text), (power *= 2), (sinceSaved = 0);
   }
 }
 
