@@ -46,8 +46,6 @@ export default [
       sourcemap: true,
       entryFileNames: '[name].js',
       chunkFileNames: 'chunks/[name]-[hash].js',
-      // The CLI is the package's `bin`: npm (and its Windows .cmd shims) need the hashbang.
-      banner: (chunk) => (chunk.isEntry && chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
     },
     external: nodeExternal,
     plugins: [nodeResolve({ preferBuiltins: true })],

@@ -329,7 +329,21 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
 
   #attach(socket: WebSocketLike): void {
     socket.binaryType = 'arraybuffer';
-    socket.addEventListener('message', this.#onFrame);
+    const held = earlyFrames.get(socket);
+    if (held) {
+      // Frames that came with the handshake (Node's `ws` emits them in the same tick as 'open')
+      // are replayed one task later, as a browser would deliver them: after the code that awaited
+      // connect() has subscribed. Frames keep arriving into `held` until then, so order is kept.
+      earlyFrames.delete(socket);
+      setTimeout(() => {
+        socket.removeEventListener('message', held.hold);
+        if (this.#socket !== socket) return;
+        socket.addEventListener('message', this.#onFrame);
+        for (const event of held.frames) this.#onFrame(event);
+      }, 0);
+    } else {
+      socket.addEventListener('message', this.#onFrame);
+    }
     socket.addEventListener('close', this.#onClose);
     // `ws` throws on an 'error' event nobody listens to; 'close' always follows, so it is handled there.
     socket.addEventListener('error', ignore);
@@ -557,6 +571,9 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   return link;
 }
 
+/** Frames received between a client socket's 'open' and its AgentLink taking it over. */
+const earlyFrames = new WeakMap<WebSocketLike, { frames: { data: unknown }[]; hold: (event: { data: unknown }) => void }>();
+
 function openSocket(WS: WebSocketConstructor, url: string, protocols: string | string[] | undefined, timeoutMs: number, signal?: AbortSignal): Promise<WebSocketLike> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(`connect to ${url}`, signal));
@@ -567,6 +584,9 @@ function openSocket(WS: WebSocketConstructor, url: string, protocols: string | s
       return reject(new MmdError('ERR_CONNECT', `cannot open ${url}: ${(err as Error)?.message}; check the URL (ws:// or wss://)`, { cause: err }));
     }
     socket.addEventListener('error', ignore); // kept: `ws` emits 'error' after an aborted handshake
+    const held = { frames: [] as { data: unknown }[], hold: (event: { data: unknown }) => void held.frames.push(event) };
+    socket.addEventListener('message', held.hold);
+    earlyFrames.set(socket, held);
     const settle = (err?: MmdError) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

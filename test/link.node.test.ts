@@ -198,6 +198,25 @@ describe('connect() from Node (real sockets)', () => {
     expect(frames).to.deep.equal(['__AV_START\n', 'MOTION_ADD|mei|base|wait.vmd\n']);
   });
 
+  it('frames the server sends with the handshake reach listeners added right after connect() resolves', async () => {
+    // Regression: `ws` emits such frames in the same tick as 'open', before connect() resolved,
+    // so a relay's greeting (sent on connection) used to be lost in Node (never in browsers).
+    const server = await startServer();
+    server.wss.on('connection', (socket) => {
+      socket.send('GREETING|1\n');
+      socket.send('GREETING|2\n');
+    });
+    for (let round = 0; round < 5; round++) {
+      const link = await connect(server.url);
+      cleanups.push(() => link.close());
+      const seen: string[] = [];
+      link.on('message', (m) => seen.push(m.line));
+      await link.waitFor((m) => m.line === 'GREETING|2', { timeoutMs: 2000 });
+      expect(seen).to.deep.equal(['GREETING|1', 'GREETING|2']);
+      link.close();
+    }
+  });
+
   it('times out (ERR_TIMEOUT) against a server that accepts TCP and never answers the upgrade', async () => {
     const sockets: Socket[] = [];
     const ended: Socket[] = [];
