@@ -23,6 +23,15 @@ const nodeInputs = Object.fromEntries(
   ].filter(([, file]) => existsSync(file)),
 );
 
+// The CLI is the package's `bin`: npm (and its Windows .cmd shims) need a hashbang, exactly one.
+const cliHashbang = {
+  name: 'cli-hashbang',
+  renderChunk(code, chunk) {
+    if (!chunk.isEntry || chunk.name !== 'cli' || code.startsWith('#!')) return null;
+    return { code: `#!/usr/bin/env node\n${code}`, map: null };
+  },
+};
+
 const nodeExternal = (id) =>
   id === 'ws' || id === 'isomorphic-ws' || id.startsWith('node:') || builtinModules.includes(id);
 
@@ -48,6 +57,6 @@ export default [
       chunkFileNames: 'chunks/[name]-[hash].js',
     },
     external: nodeExternal,
-    plugins: [nodeResolve({ preferBuiltins: true })],
+    plugins: [nodeResolve({ preferBuiltins: true }), cliHashbang],
   },
 ];
