@@ -45,6 +45,8 @@ export interface SoakReport {
   cleanDisconnects: number;
   stalls: number;
   stalledDropped: number;
+  /** Bursts of 3000 agent messages (over 30 ticks) sent while a controller was stalled (long runs only). */
+  floods: number;
   refusedUpgrades: number;
   /** Well-formed frames refused with ERR_NO_AGENT while the agent was being replaced (not lost: refused). */
   noAgentRefusals: number;
@@ -61,6 +63,7 @@ const SOAK_POLICY: Partial<ServerOptions> = {
 };
 
 const CHANNEL = '/soak';
+const FLOOD_PAD = 'f'.repeat(1500);
 const TICK_MS = 10;
 
 /** mulberry32: small, seedable, good enough to schedule chaos reproducibly. */
@@ -108,7 +111,7 @@ class Soak {
   readonly random: () => number;
   readonly report: Omit<SoakReport, 'serverStats' | 'violations' | 'seed' | 'durationMs'> = {
     agentMessages: 0, controllerMessages: 0, deliveriesVerified: 0, agentConnects: 0, controllerConnects: 0, garbageFrames: 0,
-    oversizeFrames: 0, midFrameVanishes: 0, cleanDisconnects: 0, stalls: 0, stalledDropped: 0, refusedUpgrades: 0, noAgentRefusals: 0,
+    oversizeFrames: 0, midFrameVanishes: 0, cleanDisconnects: 0, stalls: 0, stalledDropped: 0, floods: 0, refusedUpgrades: 0, noAgentRefusals: 0,
   };
   readonly agents: SoakAgent[] = [];
   readonly controllers: SoakController[] = [];
@@ -121,12 +124,14 @@ class Soak {
   nextController = 1;
   stopping = false;
 
-  /** Long runs stall readers long enough to fill the kernel buffers and reach the slow-consumer limit. */
+  /** Long runs stall readers long enough, and flood them, to fill the kernel buffers and reach the slow-consumer limit. */
   readonly maxStallMs: number;
+  readonly long: boolean;
 
   constructor(readonly url: string, readonly port: number, seed: number, durationMs: number, readonly inject?: SoakOptions['inject']) {
     this.random = prng(seed);
     this.maxStallMs = Math.min(20_000, Math.max(2500, durationMs / 3));
+    this.long = durationMs >= 20_000;
   }
 
   violation(what: string): void {
@@ -181,6 +186,7 @@ class SoakAgent {
   ready = false;
   sent = 0;
   ticks = 0;
+  floodLeft = 0;
   end: PeerEnd = 'open';
   /** Per controller: messages that it sent while knowing this agent, and the last seq of those. */
   readonly fromControllers = new Map<number, { mine: number; last: number }>();
@@ -247,12 +253,25 @@ class SoakAgent {
   tick(): void {
     if (!this.ready || this.ws.readyState !== WebSocket.OPEN) return;
     if (++this.ticks % 20 === 0) this.hello(); // for controllers that joined since
+    const burst = Math.min(100, this.floodLeft);
+    this.floodLeft -= burst;
+    for (let i = 0; i < burst; i++) this.ws.send(`SOAK_A|${this.epoch}|${++this.sent}|${FLOOD_PAD}\n`);
+    this.soak.report.agentMessages += burst;
     for (let i = 0; i < 3; i++) {
       const pad = 'p'.repeat(Math.floor(this.soak.random() * 1500));
       if (this.soak.inject === 'agent-skips' && this.ticks === 50 && i === 0) this.sent++;
       this.ws.send(`SOAK_A|${this.epoch}|${++this.sent}|${pad}\n`);
       this.soak.report.agentMessages++;
     }
+  }
+
+  /**
+   * `n` extra numbered messages of 1.5 KB, 100 per tick: a reader keeps up with 150 KB per tick,
+   * a stalled one falls behind by megabytes.
+   */
+  flood(n: number): void {
+    this.floodLeft += n;
+    this.soak.report.floods++;
   }
 
   /** Dies halfway through writing a frame: a header for 300 bytes, then 40 of them, then the TCP socket goes. */
@@ -409,12 +428,12 @@ async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-type ChaosKind = 'join' | 'leave' | 'vanish' | 'half-frame' | 'half-frame-agent' | 'garbage' | 'oversize' | 'stall' | 'agent-vanish';
+type ChaosKind = 'join' | 'leave' | 'vanish' | 'half-frame' | 'half-frame-agent' | 'garbage' | 'oversize' | 'stall' | 'agent-vanish' | 'flood';
 
 /** Weights of the chaos steps; the first steps of a run go once through every kind, in this order. */
 const CHAOS: readonly [ChaosKind, number][] = [
   ['garbage', 20], ['join', 15], ['stall', 7], ['half-frame', 10], ['oversize', 5], ['leave', 10],
-  ['agent-vanish', 3], ['vanish', 8], ['half-frame-agent', 7],
+  ['agent-vanish', 3], ['vanish', 8], ['half-frame-agent', 7], ['flood', 3],
 ];
 const CHAOS_WEIGHT = CHAOS.reduce((n, [, w]) => n + w, 0);
 
@@ -442,6 +461,7 @@ function chaos(s: Soak, step: number): void {
     const c = s.startController('oversize');
     c.ws.once('open', () => c.sendOversize());
   } else if (kind === 'stall' && live.length > 1) s.pick(live).stall(500 + Math.floor(s.random() * s.maxStallMs));
+  else if (kind === 'flood' && s.long && s.controllers.some((c) => c.stalled)) s.agent?.flood(3000); // past the kernel buffers: the slow-consumer limit
   else if (kind === 'agent-vanish' && s.agent?.ready) {
     // the agent dies mid-frame, a raw agent takes the free channel and dies mid-frame too, a new agent comes
     s.agent.vanish();
@@ -454,6 +474,8 @@ function verify(s: Soak): void {
   const finalAgent = s.agent && s.agent.end === 'open' && s.agent.ready ? s.agent : undefined;
   if (!finalAgent) s.violation('no live agent at the end of the soak');
   for (const c of s.controllers.filter((c) => c.kind === 'good')) {
+    // the server may drop a reader only if it stopped reading (slow consumer or missed pongs)
+    if (c.end === 'dropped' && !c.wasStalled) s.violation(`controller ${c.id} was dropped (code ${c.closeCode}) though it kept reading`);
     // controller → agent: order and gaps were checked on arrival; the live pair must be complete
     const range = finalAgent && c.sentInEpoch.get(finalAgent.epoch);
     if (finalAgent && range && c.end === 'open') {
