@@ -72,7 +72,7 @@ export interface ThroughputOptions {
 }
 
 export const throughputOptions: Record<Mode, ThroughputOptions> = {
-  full: { rounds: 9, roundMs: 150 },
+  full: { rounds: 7, roundMs: 120 },
   quick: { rounds: 3, roundMs: 40 },
   smoke: { rounds: 1, roundMs: 1 },
 };
