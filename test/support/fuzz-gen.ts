@@ -360,6 +360,24 @@ const lineDecoder: FuzzTarget<{ input: string | Uint8Array; offsets: number[]; m
   },
 };
 
+/** `s` with every lone surrogate replaced by U+FFFD, as TextEncoder would write it. */
+const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
+const lineDecoderMixed: FuzzTarget<{ text: string; offsets: number[]; kinds: boolean[]; max: number }> = {
+  name: 'line-decoder-mixed',
+  parser: 'LineDecoder',
+  arbitrary: fc.record({ text: wireText.map(wellFormed), offsets: cuts, kinds: fc.array(fc.boolean(), { maxLength: 9 }), max: maxLineBytes }),
+  check({ text, offsets, kinds, max }) {
+    // LineDecoder docs: string and byte chunks mix freely when no UTF-8 sequence is left open,
+    // so a text cut between code points, each piece pushed as text or as its UTF-8 bytes, reads
+    // as the whole text does
+    const between = offsets.map((o) => o % (text.length + 1)).map((o) => (o > 0 && o < text.length && (text.charCodeAt(o) & 0xfc00) === 0xdc00 ? o - 1 : o));
+    const chunks = splitAt(text, between).map((piece, i) => (kinds[i] ? utf8(piece) : piece));
+    const { ambiguous: _, ...reference } = referenceLines(text, max);
+    same(runDecoder(chunks, max), reference, 'mixed-chunk lines and reference lines');
+  },
+};
+
 // ---------------------------------------------------------------- StreamParser
 
 const frame: fc.Arbitrary<Uint8Array | string> = fc.oneof(
@@ -905,6 +923,7 @@ const mdfWebsocket: FuzzTarget<{ text: string; target: string | WebsocketParts; 
 
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   lineDecoder,
+  lineDecoderMixed,
   streamParserGarbage,
   streamParserSdk,
   messageParse,
