@@ -103,11 +103,6 @@ describe('cli: dispatch', () => {
     expect(await main(['sim'], io)).to.equal(2);
     expect(io.errText()).to.match(/--url/);
   });
-
-  it('the source carries no hashbang: rollup adds the one the bin needs, and two break it', () => {
-    expect(readFileSync(join(root, 'src/node/cli.ts'), 'utf8').startsWith('#!')).to.equal(false);
-    expect(readFileSync(join(root, 'rollup.config.mjs'), 'utf8')).to.contain("'#!/usr/bin/env node'");
-  });
 });
 
 describe('cli: serve', () => {
@@ -145,6 +140,27 @@ describe('cli: serve', () => {
     const io = captureIo(stop.signal);
     const exit = main(['serve', '--port', '0', '--token', 'tok_abcdefgh12345678'], io);
     await io.waitOut(/playground: http:\/\/127\.0\.0\.1:\d+\/playground\/\?token=tok_abcdefgh12345678/);
+    stop.abort();
+    expect(await exit).to.equal(0);
+  });
+
+  it('--allow-origin lets a browser page from elsewhere (here: one opened from disk, origin "null") connect', async () => {
+    const stop = new AbortController();
+    const io = captureIo(stop.signal);
+    const exit = main(['serve', '--port', '0', '--no-playground', '--allow-origin', 'null'], io);
+    const [, url] = await io.waitOut(/serving (ws:\S+)/);
+    const { WebSocket } = await import('ws');
+    const ws = new WebSocket(url, { headers: { Origin: 'null' } });
+    cleanup.push(() => ws.terminate());
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const refused = new WebSocket(url, { headers: { Origin: 'http://elsewhere.example' } });
+    refused.on('error', () => undefined);
+    const status = await new Promise((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)));
+    refused.terminate();
+    expect(status).to.equal(403);
     stop.abort();
     expect(await exit).to.equal(0);
   });

@@ -25,9 +25,11 @@ const EXIT_USAGE = 2;
 export const USAGE = `usage: mmdagent-ex-remote <command> [options]
 
 commands:
-  serve [--host H] [--port N] [--path /chat] [--token T] [--agent-secret S] [--sim] [--no-playground]
+  serve [--host H] [--port N] [--path /chat] [--token T] [--agent-secret S] [--allow-origin O]...
+        [--sim] [--no-playground]
         run the server MMDAgent-EX connects to, with the relay for controllers and the playground
-        (defaults: --host 127.0.0.1 --port 9001 --path /chat; a non-loopback --host needs --token)
+        (defaults: --host 127.0.0.1 --port 9001 --path /chat; a non-loopback --host needs --token;
+        browser pages from other origins need --allow-origin, e.g. null for a page opened from disk)
   sim --url ws://HOST:PORT/PATH [--platform linux|windows] [--retry N]
         run a simulated MMDAgent-EX against a server
   mdf lint|get|set|delete|explain FILE ...
@@ -114,6 +116,12 @@ function parseServeArgs(args: string[]): ServeArgs {
       case '--agent-secret':
         parsed.options.agentSecret = value();
         break;
+      case '--allow-origin': {
+        const origin = value();
+        const list = parsed.options.allowedOrigins;
+        parsed.options.allowedOrigins = origin === '*' || list === '*' ? '*' : [...(list ?? []), origin];
+        break;
+      }
       case '--sim':
         parsed.sim = true;
         break;
