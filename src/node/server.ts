@@ -310,7 +310,7 @@ class RelayServer implements MmdServer, ChannelHost {
     const path = url.pathname;
     if (path === '/channels') {
       if (this.options.token !== undefined && !sameSecret(url.searchParams.get('token') ?? bearer(req), this.options.token)) {
-        sendText(res, 401, 'GET /channels needs the controller token: ?token=<token> or Authorization: Bearer <token>');
+        sendText(res, 401, 'ERR_UNAUTHORIZED: GET /channels needs the controller token: ?token=<token> or Authorization: Bearer <token>');
         return;
       }
       const body = `${JSON.stringify({ channels: this.channels() })}\n`;
@@ -339,7 +339,7 @@ class RelayServer implements MmdServer, ChannelHost {
       refuseUpgrade(socket, status, reason);
       this.events.emit('refused', { status, reason, path, kind, remoteAddress: req.socket.remoteAddress });
     };
-    if (this.closing) return refuse(503, 'the server is shutting down');
+    if (this.closing) return refuse(503, 'ERR_SERVER_CLOSED: the server is shutting down; connect again once it is back');
     const target = parseTarget(req.url ?? '/', isAgent);
     if (!target) return refuse(404, 'not a channel path: use "/" followed by printable ASCII without "|" (e.g. /chat)');
     const { channel: path, query } = target;
@@ -348,9 +348,9 @@ class RelayServer implements MmdServer, ChannelHost {
     }
     if (isAgent) {
       // Real MMDAgent-EX sends no Origin (wire.md §3.1); a request with one comes from a browser page.
-      if (req.headers.origin !== undefined) return refuse(403, 'an MMDAgent-EX connection carries no Origin header; browsers connect as controllers (without X-App-Type)', path);
+      if (req.headers.origin !== undefined) return refuse(403, 'ERR_ORIGIN: an MMDAgent-EX connection carries no Origin header; browsers connect as controllers (without X-App-Type)', path);
       if (this.options.agentSecret !== undefined && !sameSecret(query.get('secret'), this.options.agentSecret)) {
-        return refuse(401, `agent secret missing or wrong: set Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`, path);
+        return refuse(401, `ERR_UNAUTHORIZED: agent secret missing or wrong: set Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`, path);
       }
       const channel = this.channelFor(path);
       if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels})`, path);
@@ -363,11 +363,11 @@ class RelayServer implements MmdServer, ChannelHost {
       return;
     }
     if (this.options.token !== undefined && !sameSecret(offeredToken(req, query).token, this.options.token)) {
-      return refuse(401, 'controller token missing or wrong: connect with ?token=<token> or the subprotocol mmdagent-token.<token>', path);
+      return refuse(401, 'ERR_UNAUTHORIZED: controller token missing or wrong: connect with ?token=<token> or the subprotocol mmdagent-token.<token>', path);
     }
     const origin = req.headers.origin;
     if (origin !== undefined && this.origins !== '*' && !this.origins.has(origin.toLowerCase())) {
-      return refuse(403, `origin ${origin} is not allowed: open the page from this server, or start it with allowedOrigins including ${origin}`, path);
+      return refuse(403, `ERR_ORIGIN: origin ${origin} is not allowed: open the page from this server, or start it with allowedOrigins including ${origin}`, path);
     }
     const channel = this.channelFor(path);
     if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels})`, path);
