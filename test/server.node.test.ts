@@ -11,7 +11,7 @@ import { isMmdError } from '../src/errors.js';
 import { MAX_FRAME_BYTES, MAX_LINE_BYTES, PEER_DISCONNECTED } from '../src/limits.js';
 import { SERVER_DEFAULTS, createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
 import { resolveInside } from '../src/node/static.js';
-import { parseTarget } from '../src/node/upgrade.js';
+import { defaultOrigins, parseTarget } from '../src/node/upgrade.js';
 import { after, afterEach, describe, it } from './harness.js';
 import { FakeAgent, OP_BINARY, OP_CLOSE, OP_TEXT, RawWsClient, upgradeRequest } from './support/fake-agent.js';
 
@@ -494,6 +494,14 @@ describe('security', () => {
     await controller(any.url, { headers: { Origin: 'http://elsewhere.example' } });
     const listed = await start({ allowedOrigins: ['http://app.example:8080'] });
     await controller(listed.url, { headers: { Origin: 'http://app.example:8080' } });
+  });
+
+  it('default origins: the server under each of its names; a wildcard bind adds every local address', () => {
+    expect(defaultOrigins('127.0.0.1', 9001)).to.deep.equal(['http://127.0.0.1:9001', 'http://localhost:9001', 'http://[::1]:9001']);
+    expect(defaultOrigins('192.168.1.5', 80)).to.deep.equal(['http://192.168.1.5']); // browsers omit the default port
+    const wildcard = defaultOrigins('0.0.0.0', 9001);
+    expect(wildcard).to.include('http://127.0.0.1:9001').and.include('http://localhost:9001');
+    expect(wildcard).not.to.include('http://0.0.0.0:9001');
   });
 
   it('channels: a list limits the paths to those and their -N renames (404 otherwise)', async () => {

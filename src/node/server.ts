@@ -31,10 +31,10 @@ import {
   TOKEN_PROTOCOL_PREFIX,
   checkChannelPath,
   checkCredential,
+  defaultOrigins,
   isAgentRequest,
   isLoopbackHost,
   offeredToken,
-  originOf,
   parseTarget,
   refuseUpgrade,
   sameSecret,
@@ -270,8 +270,7 @@ class RelayServer implements MmdServer, ChannelHost {
     if (allowed === '*') this.origins = '*';
     else if (allowed) this.origins = new Set(allowed.map((o) => o.toLowerCase()));
     else {
-      const names = isLoopbackHost(host) ? [host, 'localhost', '127.0.0.1', '::1'] : [host];
-      this.origins = new Set(names.map((h) => originOf(h, port0)));
+      this.origins = new Set(defaultOrigins(host, port0));
     }
     this.channelFor(this.policy.path)!.pinned = true;
     this.heartbeatTimer = setInterval(() => this.channelMap.forEach((c) => c.heartbeat()), this.policy.heartbeatMs);

@@ -2,6 +2,7 @@
 // upgrade request, before `ws` touches the socket, so a refusal can be written byte for byte.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { MmdError } from '../errors.js';
 
@@ -92,9 +93,18 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** `http://host:port`, with IPv6 literals bracketed as browsers write them in `Origin`. */
+/** `http://host:port` as browsers write it in `Origin`: IPv6 literals bracketed, no `:80`. */
 export function originOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}${port === 80 ? '' : `:${port}`}`;
+}
+
+/** The server's own origin under every name a browser may have used to reach it (the default allowedOrigins). */
+export function defaultOrigins(host: string, port: number): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const names = wildcard
+    ? ['localhost', ...Object.values(networkInterfaces()).flat().map((a) => a?.address ?? '127.0.0.1')]
+    : isLoopbackHost(host) ? [host, 'localhost', '127.0.0.1', '::1'] : [host];
+  return [...new Set(names.map((h) => originOf(h, port)))];
 }
 
 const REASONS: Record<number, string> = {
