@@ -729,7 +729,7 @@ describe('robustness', () => {
     const agent = await readyAgent(server);
     const port = server.address().port;
     const { connect } = await import('node:net');
-    for (const junk of ['GARBAGE\r\n\r\n', 'GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n', '\x16\x03\x01\x02\x00']) {
+    for (const junk of ['GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n', 'GARBAGE\r\n\r\n', 'GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n', '\x16\x03\x01\x02\x00']) {
       const s = connect({ host: '127.0.0.1', port });
       s.on('error', () => {});
       s.write(junk);

@@ -305,7 +305,13 @@ class RelayServer implements MmdServer, ChannelHost {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     res.on('error', () => this.counters.socketErrors++);
-    const url = new URL(req.url ?? '/', 'http://server.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://server.invalid');
+    } catch {
+      sendText(res, 400, 'malformed request target');
+      return;
+    }
     const path = url.pathname;
     if (path === '/channels') {
       if (this.options.token !== undefined && !sameSecret(url.searchParams.get('token') ?? bearer(req), this.options.token)) {
