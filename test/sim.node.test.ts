@@ -498,6 +498,44 @@ describe('sim: avatar and audio per connection (wire.md §8.3, §9)', () => {
     });
   });
 
+  it('__AV_* lines take effect at once, in stream order with SND audio (wire.md §7.3, avatar.md §1, §8.3)', async () => {
+    await withSim({}, async ({ peer, sim, exchange }) => {
+      const chunk = (n: number) => Buffer.concat([Buffer.from(`SND${String(n).padStart(4, '0')}`), Buffer.alloc(n)]);
+      // The same frame: the Remote thread attaches the model before it reads the chunk after it.
+      peer.send(Buffer.concat([Buffer.from('__AV_SETMODEL,0\n'), chunk(640)]), { binary: true });
+      // The next frame, sent at once.
+      peer.send(chunk(320), { binary: true });
+      await exchange('SYNC|1\n', 'SYNC|1\n', 0);
+      expect(sim.state.audio).to.include({ chunks: 2, bytes: 960, discardedBytes: 0 });
+      // A chunk before the line in the same frame still finds no model of this connection's avatar.
+      peer.send(Buffer.concat([chunk(64), Buffer.from('__AV_SETMODEL,m9\n'), chunk(128)]), { binary: true });
+      await exchange('SYNC|2\n', 'SYNC|2\n', 0);
+      expect(sim.state.audio).to.include({ chunks: 4, bytes: 1024, discardedBytes: 128 });
+      // m9 does not exist until MODEL_ADD reaches the core; then the stored alias attaches (avatar.md __AV_SETMODEL).
+      await exchange('MODEL_ADD|m9|gene/Gene_light.pmd\n', 'MODEL_EVENT_ADD|m9\n', 0);
+      peer.send(chunk(256), { binary: true });
+      await exchange('SYNC|3\n', 'SYNC|3\n', 0);
+      expect(sim.state.audio).to.include({ chunks: 5, bytes: 1280, discardedBytes: 128 });
+      expect(sim.violations).to.deep.equal([]);
+    });
+  });
+
+  it('__AV_START switches control on at once; AVATAR|START still goes out on a later frame, before an echo would (transcripts.md part1 #51)', async () => {
+    await withSim({ timeScale: 1 }, async ({ peer, sim }) => {
+      const from = peer.frames.length;
+      const sentAt = performance.now();
+      peer.send('__AV_START\nAV_PROBE|1\n');
+      await delay(5);
+      expect(sim.state.avatar?.enabled).to.equal(true);
+      expect(sim.state.keyValues.Avatar_mode).to.equal('1.000000');
+      expect(peer.frames.length).to.equal(from); // nothing yet: the bus message waits for the main loop
+      const start = await peer.frame('AVATAR|START\n', { from });
+      expect(start.at - sentAt).to.be.within(14, 120); // recorded 14–72 ms
+      const echo = await peer.frame('AV_PROBE|1\n', { from });
+      expect(echo.at).to.be.above(start.at);
+    });
+  });
+
   it('__peer_disconnected__ at the start of a frame disables the avatar, and is echoed (wire.md §10.4)', async () => {
     await withSim({}, async ({ exchange }) => {
       await exchange('__AV_START\n', 'AVATAR|START\n', 0);

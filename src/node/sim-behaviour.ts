@@ -334,31 +334,36 @@ export class Behaviour {
 
   // ---- avatar control (avatar.md §2, §3) ----
 
-  /** `__AV_START` / `__AV_END`: AVATAR|START or END, emitted even when the state is unchanged. */
-  setAvatar(on: boolean): void {
+  /**
+   * `__AV_START` / `__AV_END`: the state changes now; AVATAR|START or END (sent even when the state
+   * is unchanged) goes on the bus now or, from the Remote thread, `eventAfterMs` later.
+   */
+  setAvatar(on: boolean, eventAfterMs = 0): void {
     const link = this.host.link;
     if (!link) return;
     link.enabled = on;
     this.keyValues.set('Avatar_mode', on ? '1.000000' : '0.000000');
-    this.host.post(msg('AVATAR', on ? 'START' : 'END'));
+    this.later(eventAfterMs, msg('AVATAR', on ? 'START' : 'END'));
   }
 
-  /** AVATAR_CONTROL and `__peer_disconnected__` (wire.md §10.3–10.4). */
-  avatarControl(on: boolean): void {
+  /** AVATAR_CONTROL and `__peer_disconnected__` (wire.md §10.3–10.4); events as in setAvatar. */
+  avatarControl(on: boolean, eventAfterMs = 0): void {
     const link = this.host.link;
     if (!link) return;
     if (on) {
-      if (!link.enabled) this.setAvatar(true);
-      this.host.post(msg('AVATAR_EVENT_CONTROL', 'ENABLED'));
+      if (!link.enabled) this.setAvatar(true, eventAfterMs);
+      this.later(eventAfterMs, msg('AVATAR_EVENT_CONTROL', 'ENABLED'));
       return;
     }
     const wasOn = link.enabled;
-    if (wasOn) this.setAvatar(false);
-    this.host.after(
-      wasOn ? T.avatarFade : T.avatarOff,
-      () => this.host.post(msg('AVATAR_EVENT_CONTROL', 'DISABLED')),
-      'connection',
-    );
+    if (wasOn) this.setAvatar(false, eventAfterMs);
+    this.later(eventAfterMs + (wasOn ? T.avatarFade : T.avatarOff), msg('AVATAR_EVENT_CONTROL', 'DISABLED'));
+  }
+
+  /** Posts now, or after `ms` unless the connection is gone by then. */
+  private later(ms: number, m: Message): void {
+    if (ms > 0) this.host.after(ms, () => this.host.post(m), 'connection');
+    else this.host.post(m);
   }
 
   /** True when SND audio would be played: the connection's model alias names a loaded model (wire.md §8.3). */

@@ -160,8 +160,11 @@ const two = (n: number) => String(n).padStart(2, '0');
 const CRASH_FIELD_BYTES = 4096;
 /** Longest output starvation observed under a sustained input stream (hazards.md (p)). */
 const MAX_STARVATION_MS = 1080;
-/** `__AV_*` lines are handled on the Remote thread; AVATAR|START came 14–72 ms later (transcripts.md part1 #51, #56). */
-const AVATAR_LINE_MS = 40;
+/**
+ * `__AV_*` lines act at once on the Remote thread, in stream order with audio (wire.md §7.3); the
+ * bus messages they cause wait for the main loop: AVATAR|START came 14–72 ms later (transcripts.md part1 #51, #56).
+ */
+const AVATAR_EVENT_MS = 40;
 const CURRENT_TIME_MS = 30_000; // transcripts.md finding 5
 const FIRST_CURRENT_TIME_MS = 400;
 
@@ -593,7 +596,8 @@ export class Sim {
         this.fire('control', event.word);
         return true;
       case 'peer-disconnected':
-        this.afterConn(conn, AVATAR_LINE_MS, () => this.behaviour.avatarControl(false));
+        // Checked on the Remote thread before the frame is parsed (wire.md §10.4).
+        this.behaviour.avatarControl(false, AVATAR_EVENT_MS);
         return true;
       case 'hazard': {
         const { kind, rule, message } = event.hazard;
@@ -636,7 +640,7 @@ export class Sim {
       }
     }
     if (route === 'avatar') {
-      this.afterConn(conn, AVATAR_LINE_MS, () => this.onAvatarLine(line));
+      this.onAvatarLine(line);
       return true;
     }
     // The line reaches the core on a later rendered frame; its echo and events go out then.
@@ -650,9 +654,9 @@ export class Sim {
     const command = parseAvatarLine(line);
     switch (command.kind) {
       case 'start':
-        return this.behaviour.setAvatar(true);
+        return this.behaviour.setAvatar(true, AVATAR_EVENT_MS);
       case 'end':
-        return this.behaviour.setAvatar(false);
+        return this.behaviour.setAvatar(false, AVATAR_EVENT_MS);
       case 'setModel':
         link.model = command.alias;
         return;
