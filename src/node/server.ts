@@ -363,7 +363,7 @@ class RelayServer implements MmdServer, ChannelHost {
       if (channel.busy) return refuse(429, `${path} already has an MMDAgent-EX`, path);
       this.agentWss.handleUpgrade(req, socket, head, (ws) => {
         this.track(ws);
-        channel.acceptAgent(ws);
+        channel.acceptAgent(ws, socket);
       });
       return;
     }
@@ -381,7 +381,7 @@ class RelayServer implements MmdServer, ChannelHost {
     }
     this.controllerWss.handleUpgrade(req, socket, head, (ws) => {
       this.track(ws);
-      channel.acceptController(ws, req.socket.remoteAddress);
+      channel.acceptController(ws, socket, req.socket.remoteAddress);
     });
   }
 
