@@ -12,7 +12,11 @@ export interface Hazard {
   message: string;
 }
 export type StreamEvent =
-  | { kind: 'line'; line: string; route: 'message' | 'avatar' }
+  /**
+   * `bytes` is there only when the line is not valid UTF-8: MMDAgent-EX dispatches and echoes those
+   * bytes as they are, and a cut character may hide a `\n` or `|` that is then no delimiter (wire.md §7.5).
+   */
+  | { kind: 'line'; line: string; route: 'message' | 'avatar'; bytes?: Uint8Array }
   | { kind: 'audio'; bytes: Uint8Array }
   | { kind: 'control'; word: SndControlWord }
   | { kind: 'peer-disconnected' }
@@ -72,6 +76,7 @@ export class StreamParser {
   #length = 0;
   #current: StreamParserState = 'ok';
   #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  #strict = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
   #encoder = new TextEncoder();
 
   constructor(opts?: { bufferBytes?: number }) {
@@ -168,8 +173,10 @@ export class StreamParser {
       let from = p;
       while (from < len && isBreak(buf[from])) from++;
       let to = from;
+      let ascii = true;
       while (to < len && buf[to] !== 0 && !isBreak(buf[to])) {
         const size = charSize(buf[to]);
+        if (size > 1) ascii = false;
         if (size === 0) {
           this.#current = 'hung';
           events.push(hazard('hang', '§7.5', `byte 0x${buf[to].toString(16)} is not a UTF-8 lead byte: MMDAgent-EX's tokenizer loops forever, no more input or output`));
@@ -200,11 +207,22 @@ export class StreamParser {
       }
       const line = this.#decoder.decode(buf.subarray(from, to));
       const avatar = line.startsWith('__AV') && !line.startsWith(AV_MESSAGE_PREFIX);
-      events.push({ kind: 'line', line, route: avatar ? 'avatar' : 'message' });
+      const event: StreamEvent = { kind: 'line', line, route: avatar ? 'avatar' : 'message' };
+      if (!ascii && line.includes('\ufffd') && !this.#isUtf8(from, to)) event.bytes = buf.slice(from, to);
+      events.push(event);
       p = check;
       while (p < len && isBreak(buf[p])) p++;
     }
     this.#compact(p);
+  }
+
+  #isUtf8(from: number, to: number): boolean {
+    try {
+      this.#strict.decode(this.#buf.subarray(from, to));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   #compact(consumed: number): void {

@@ -601,6 +601,28 @@ describe('sim: violations and how the real client fails (real-client/hazards.md)
     });
   });
 
+  it('a cut character that swallows the LF dispatches the line with the next one glued, and echoes its bytes (wire.md §7.5)', async () => {
+    await withSim({}, async ({ peer, sim }) => {
+      // E3 takes `\nB` as its continuation bytes: one line `X|<E3 0A 42>|1`, ended by the second LF.
+      peer.send(Buffer.from([0x58, 0x7c, 0xe3, 0x0a, 0x42, 0x7c, 0x31, 0x0a]));
+      const echo = await peer.frame(/^X\|/);
+      expect([...echo.bytes]).to.deep.equal([0x58, 0x7c, 0xe3, 0x0a, 0x42, 0x7c, 0x31, 0x0a]);
+      expect(sim.received.at(-1)).to.deep.equal({ type: 'X', args: ['\ufffd\nB', '1'] });
+      // A `|` inside the cut character is no delimiter: the whole line is the type.
+      peer.send(Buffer.from([0x41, 0xe3, 0x0a, 0x7c, 0x78, 0x0a, 0x4e, 0x45, 0x58, 0x54, 0x7c, 0x32, 0x0a]));
+      await peer.frame('NEXT|2\n');
+      expect(sim.received.slice(-2)).to.deep.equal([
+        { type: 'A\ufffd\n|x', args: [] },
+        { type: 'NEXT', args: ['2'] },
+      ]);
+      expect(sim.violations.map((v) => [v.kind, v.rule])).to.deep.equal([
+        ['invalid-utf8', 'wire.md §7.5'],
+        ['invalid-utf8', 'wire.md §7.5'],
+      ]);
+      expect(sim.status).to.equal('connected');
+    });
+  });
+
   it('(e) an empty frame drops the connection; on linux the process is killed', async () => {
     await withSim({}, async ({ peer, sim }) => {
       peer.send('');

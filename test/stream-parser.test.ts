@@ -211,7 +211,19 @@ describe('StreamParser: byte-level hazards (wire.md §7.5)', () => {
   it('a valid multi-byte lead right before the terminator swallows it (wire.md §7.5 last bullet)', () => {
     // E3 takes the \n and the B as its continuation bytes: one line, ended by the next \n.
     const events = new StreamParser().pushFrame(bytes('A', [0xe3], '\nBC\n'));
-    expect(events).to.deep.equal([{ kind: 'line', line: 'A\ufffd\nBC', route: 'message' }]);
+    expect(events).to.deep.equal([{ kind: 'line', line: 'A\ufffd\nBC', route: 'message', bytes: bytes('A', [0xe3], '\nBC') }]);
+  });
+
+  it('an invalid line carries its bytes: the `|` a cut character swallowed is no delimiter (wire.md §7.5)', () => {
+    // E3 takes `\n|` as its continuation bytes, so MMDAgent-EX reads the type `A\xE3\n|x` with no arguments.
+    const [event] = new StreamParser().pushFrame(bytes('A', [0xe3], '\n|x\n'));
+    expect(event).to.deep.equal({ kind: 'line', line: 'A\ufffd\n|x', route: 'message', bytes: bytes('A', [0xe3], '\n|x') });
+    // Valid lines, a real U+FFFD included, carry no bytes.
+    const valid = new StreamParser().pushFrame('A|\ufffd\nあ|b\n');
+    expect(valid).to.deep.equal([
+      { kind: 'line', line: 'A|\ufffd', route: 'message' },
+      { kind: 'line', line: 'あ|b', route: 'message' },
+    ]);
   });
 
   it('a character cut at the end of a frame waits for the rest', () => {
@@ -266,7 +278,8 @@ describe('StreamParser: frames (wire.md §6)', () => {
     expect(frames(p, bytes([0x03, 0xe8], 'server test close'))).to.deep.equal([[]]);
     expect(p.pendingBytes).to.equal(19);
     expect(p.pushFrame('TEST_MESSAGE\n')).to.deep.equal([
-      { kind: 'line', line: '\u0003\ufffdserver test closeTEST_MESSAGE', route: 'message' },
+      // the real echo was these bytes, "\x03\xe8server test closeTEST_MESSAGE\n"
+      { kind: 'line', line: '\u0003\ufffdserver test closeTEST_MESSAGE', route: 'message', bytes: bytes([0x03, 0xe8], 'server test closeTEST_MESSAGE') },
     ]);
   });
 

@@ -142,17 +142,33 @@ export interface SimOutcome {
   error?: MmdError;
 }
 
-/** Echo of a line as MMDAgent-EX builds it: leading `|` dropped, empty fields kept (hazards.md (j)). */
-function echoOf(line: string): string {
-  const body = line.startsWith(AV_MESSAGE_PREFIX) ? line.slice(AV_MESSAGE_PREFIX.length) : line;
-  let start = 0;
-  while (body.charCodeAt(start) === 0x7c) start++;
-  const bar = body.indexOf('|', start);
-  if (bar < 0) return body.slice(start);
-  const args = body.slice(bar + 1);
-  return args === '' ? body.slice(start, bar) : `${body.slice(start, bar)}|${args}`;
+const PIPE = 0x7c;
+/** MMDFiles_getcharsize for the lead bytes that reach dispatch (the parser hangs on the others). */
+const charBytes = (lead: number) => (lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf8 ? 4 : lead < 0xfc ? 5 : 6);
+
+/**
+ * `|`-separated fields of a line's bytes as MMDAgent-EX's UTF-8 aware tokenizer finds them:
+ * empty fields collapse, and a `|` (or `\n`) inside a cut character is no delimiter (wire.md §7.4, §7.5).
+ */
+function fieldsOf(bytes: Uint8Array, from: number): Array<[start: number, end: number]> {
+  const fields: Array<[number, number]> = [];
+  let start = from;
+  let i = from;
+  while (i < bytes.length) {
+    if (bytes[i] === PIPE) {
+      if (i > start) fields.push([start, i]);
+      start = ++i;
+    } else i += charBytes(bytes[i]);
+  }
+  if (bytes.length > start) fields.push([start, bytes.length]);
+  return fields;
 }
 
+const utf8 = new TextDecoder();
+const startsWith = (bytes: Uint8Array, ascii: string) => {
+  for (let i = 0; i < ascii.length; i++) if (bytes[i] !== ascii.charCodeAt(i)) return false;
+  return true;
+};
 const formatBus = (m: Message) => (m.args.length === 0 ? m.type : `${m.type}|${m.args.join('|')}`);
 const two = (n: number) => String(n).padStart(2, '0');
 
@@ -586,7 +602,7 @@ export class Sim {
   private handleStreamEvent(conn: Connection, event: StreamEvent): boolean {
     switch (event.kind) {
       case 'line':
-        return this.onLine(conn, event.line, event.route);
+        return this.onLine(conn, event.line, event.route, event.bytes);
       case 'audio':
         this.onAudio(event.bytes);
         return true;
@@ -623,10 +639,16 @@ export class Sim {
     }
   }
 
-  private onLine(conn: Connection, line: string, route: 'message' | 'avatar'): boolean {
-    const bytes = Buffer.byteLength(line);
-    if (line.includes('\uFFFD')) {
-      this.violate('invalid-utf8', 'wire.md §7.5', 'invalid UTF-8 in a line: MMDAgent-EX passes the bytes on (its echo is then invalid UTF-8, wire.md §5.1); send only valid UTF-8');
+  /** `raw`: the line's bytes when they are not valid UTF-8 (they are dispatched and echoed as they are). */
+  private onLine(conn: Connection, line: string, route: 'message' | 'avatar', raw: Uint8Array | undefined): boolean {
+    const lineBytes = raw ?? Buffer.from(line);
+    const bytes = lineBytes.length;
+    if (raw) {
+      this.violate(
+        'invalid-utf8',
+        'wire.md §7.5',
+        'invalid UTF-8 in a line: MMDAgent-EX passes the bytes on (its echo is then invalid UTF-8, wire.md §5.1), and a character cut before the line end swallows the terminator, gluing the next line on; send only valid UTF-8',
+      );
     }
     if (bytes > MAX_LINE_BYTES) {
       this.violate('long-line', 'wire.md §7.7', `${bytes}-byte line is over ${MAX_LINE_BYTES} bytes: it overflows MMDAgent-EX's 2048-byte buffers (its echo comes back cut); split the text`);
@@ -644,7 +666,7 @@ export class Sim {
       return true;
     }
     // The line reaches the core on a later rendered frame; its echo and events go out then.
-    this.after(this.echoDelay, () => this.dispatch(line));
+    this.after(this.echoDelay, () => this.dispatch(lineBytes));
     return true;
   }
 
@@ -683,18 +705,22 @@ export class Sim {
     this.fire('audio', { bytes: bytes.length, accepted, totalMs: this.audio.ms });
   }
 
-  private dispatch(line: string): void {
-    let m: Message;
-    try {
-      m = parseMessage(line);
-    } catch {
-      return; // nothing but delimiters: no token, nothing dispatched
-    }
+  /**
+   * A line reaches the bus (wire.md §7.3): type up to the first `|`, arguments collapsed for the
+   * core, and an echo that drops leading `|` but keeps empty fields (hazards.md (j)), byte for byte.
+   */
+  private dispatch(line: Uint8Array): void {
+    const from = startsWith(line, AV_MESSAGE_PREFIX) ? AV_MESSAGE_PREFIX.length : 0;
+    const fields = fieldsOf(line, from);
+    if (fields.length === 0) return; // nothing but delimiters: no token, nothing dispatched
+    const text = ([start, end]: [number, number]) => utf8.decode(line.subarray(start, end));
+    const m: Message = { type: text(fields[0]), args: fields.slice(1).map(text) };
     // RECOG_RECORD* from a module other than the core are dropped entirely (wire.md §10.1).
     if (m.type.startsWith('RECOG_RECORD')) return;
     this.received.push(m);
     this.fire('message', m);
-    this.send(echoOf(line));
+    const [typeStart, typeEnd] = fields[0];
+    this.send(typeEnd + 1 < line.length ? line.subarray(typeStart) : line.subarray(typeStart, typeEnd));
     this.behaviour.handle(m);
   }
 
@@ -716,11 +742,11 @@ export class Sim {
   }
 
   /** One message per text frame, `\n`-terminated, cut at 2047 bytes without `\n` (wire.md §5.1). */
-  private send(text: string): void {
+  private send(message: string | Uint8Array): void {
     const conn = this.conn;
     // Nothing is queued while no connection exists (wire.md §3.4); a hung thread sends nothing.
     if (!conn || conn.gone || this.currentStatus === 'hung') return;
-    const body = Buffer.from(text);
+    const body = typeof message === 'string' ? Buffer.from(message) : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
     const payload =
       body.length >= MAX_AGENT_MESSAGE_BYTES ? body.subarray(0, MAX_AGENT_MESSAGE_BYTES) : Buffer.concat([body, Buffer.of(0x0a)]);
     if (conn.queue.length === 0) conn.queuedSince = performance.now();
