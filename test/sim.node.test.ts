@@ -224,6 +224,26 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
     });
   });
 
+  it('move/turn/rotate take the recorded times: default approach ≈ 11 s, rotation at a speed about half the nominal time (part1 #12–#14)', async () => {
+    await withSim({}, async ({ peer, exchange }) => {
+      const gap = async (line: string, first: string, last: string) => {
+        const from = peer.frames.length;
+        peer.send(line);
+        const a = await peer.frame(first, { from });
+        const b = await peer.frame(last, { from, timeoutMs: 5000 });
+        return (b.at - a.at) / SCALE;
+      };
+      // #12: a default-speed turn had not ended 9.5 s later.
+      await exchange('TURN_START|0|20,0,0\n', 'TURN_EVENT_START|0\n', 9500 * SCALE);
+      expect(peer.texts()).not.to.include('TURN_EVENT_STOP|0\n');
+      // #13: 90° at 45°/s ended 1.05 s after ROTATE_EVENT_START; the running turn ends first.
+      expect(await gap('ROTATE_START|0|0,90,0|LOCAL|45\n', 'ROTATE_EVENT_START|0\n', 'ROTATE_EVENT_STOP|0\n')).to.be.within(800, 1700);
+      expect(peer.texts()).to.include('TURN_EVENT_STOP|0\n');
+      // #14: a default-speed move over 2 units took 11.1 s.
+      expect(await gap('MOVE_START|0|0,0,2\n', 'MOVE_EVENT_START|0\n', 'MOVE_EVENT_STOP|0\n')).to.be.within(10000, 13000);
+    });
+  });
+
   it('SYNTH_START: echo, SYNTH_EVENT_START, LIPSYNC_START, LIPSYNC_EVENT_START, then both stops (part1 #15, finding 7)', async () => {
     await withSim({ timeScale: 0.1 }, async ({ peer, exchange }) => {
       const sentAt = performance.now();

@@ -65,8 +65,10 @@ const T = {
   soundStop: 110, // part1 #26
   timerTail: 80, // part1 #28: 1.58 s for 1.5 s
   moveTail: 170, // part1 #9: 1.17 s for 5 units at 5 units/s
-  defaultMovePerUnit: 500, // part1 #14: the default approach is slow (≈11 s)
-  defaultDegreeMs: 30, // default turn/rotation speed (no transcript finished one)
+  // The built-in smooth approach (no speed given): part1 #14 moved 2 units in 11.1 s and the
+  // turn of #12 had not ended after 9.5 s; taken as one fixed time for moves, turns and rotations.
+  defaultApproach: 11_100,
+  rotateSpeedFactor: 0.525, // part1 #13: 90° at 45°/s ended after 1.05 s, about half the nominal 2 s
   assumedTurnDegrees: 90, // TURN_START gives a point, not an angle; the sim does not track heading
   avatarFade: 833, // avatar.md __AV_END: 25-frame leaving period
   avatarOff: 90, // part1 #49
@@ -444,7 +446,7 @@ export class Behaviour {
       this.host.post(msg('MOVE_EVENT_STOP', a[0]));
       return;
     }
-    const ms = speed > 0 ? (distance / speed) * 1000 + T.moveTail : Math.max(1000, distance * T.defaultMovePerUnit);
+    const ms = speed > 0 ? (distance / speed) * 1000 + T.moveTail : T.defaultApproach;
     const cancel = this.host.after(ms, () => this.endMove(a[0], model, false));
     model.move = { from, to, startedAt: this.host.now(), ms, cancel };
   }
@@ -466,7 +468,7 @@ export class Behaviour {
     if (model.turn) this.endTurn(a[0], model);
     const degrees = kind === 'ROTATE' ? Math.max(...v.map(Math.abs)) : T.assumedTurnDegrees;
     const speed = Number.parseFloat(a[3] ?? '');
-    const ms = speed > 0 ? (degrees / speed) * 1000 : degrees * T.defaultDegreeMs;
+    const ms = speed > 0 ? (degrees / speed) * 1000 * T.rotateSpeedFactor : T.defaultApproach;
     this.host.post(msg(`${kind}_EVENT_START`, a[0]));
     model.turn = { kind, cancel: this.host.after(ms, () => this.endTurn(a[0], model)) };
   }
