@@ -122,7 +122,8 @@ class Soak {
   agent: SoakAgent | undefined;
   nextEpoch = 1;
   nextController = 1;
-  stopping = false;
+  stopping = false; // chaos is over; traffic drains
+  closing = false; // teardown: no more reconnects
 
   /** Long runs stall readers long enough, and flood them, to fill the kernel buffers and reach the slow-consumer limit. */
   readonly maxStallMs: number;
@@ -200,7 +201,7 @@ class SoakAgent {
       soak.report.refusedUpgrades++;
       res.resume();
       this.end = 'closed';
-      if (!soak.stopping && soak.agent === this) setTimeout(() => !soak.stopping && soak.agent === this && soak.startAgent(), 100);
+      if (!soak.closing && soak.agent === this) setTimeout(() => !soak.closing && soak.agent === this && soak.startAgent(), 100);
     });
     this.ws.on('message', (data: Buffer) => this.onFrame(data.toString('utf8')));
     this.ws.on('close', () => {
@@ -465,7 +466,7 @@ function chaos(s: Soak, step: number): void {
   else if (kind === 'agent-vanish' && s.agent?.ready) {
     // the agent dies mid-frame, a raw agent takes the free channel and dies mid-frame too, a new agent comes
     s.agent.vanish();
-    void s.rawHalfFrame(true).then(() => !s.stopping && s.startAgent());
+    void s.rawHalfFrame(true).then(() => !s.closing && s.startAgent());
   }
 }
 
@@ -544,7 +545,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     verify(s);
     if (s.report.agentMessages === 0 || s.report.controllerMessages === 0) s.violation('the soak exchanged no messages in one of the directions');
   } finally {
-    s.stopping = true;
+    s.stopping = s.closing = true;
     for (const c of s.controllers) c.unstall(), c.end === 'open' && (c.end = 'closed'), c.ws.close();
     for (const a of s.agents) a.ws.close();
     for (const socket of s.rawSockets) socket.destroy();
