@@ -39,12 +39,15 @@ if (needsBuild()) {
 }
 
 const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
-// Ctrl-C reaches the child directly through the shared console; just mirror its exit.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGBREAK']) {
+// Ctrl-C in a console reaches the child directly (same process group); a signal sent to this
+// wrapper alone (a service manager's SIGTERM, `kill <pid>`) is passed on, so both stop together.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP']) {
   try {
-    process.on(signal, () => {});
+    process.on(signal, () => {
+      if (child.exitCode === null) child.kill(signal === 'SIGBREAK' ? 'SIGINT' : signal);
+    });
   } catch {
-    // SIGBREAK does not exist on POSIX.
+    // not a signal on this platform (SIGBREAK on POSIX)
   }
 }
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));

@@ -17,3 +17,15 @@ const api: Api = typeof g.describe === 'function' ? (g as Api) : ((await import(
 
 export const { describe, it, before, after, beforeEach, afterEach } = api;
 export const isBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+
+/** Registers a test that is reported as skipped (not passed), with the reason, in both runners. */
+export function skip(name: string, reason: string): void {
+  const label = `${name} (skipped: ${reason})`;
+  if (typeof g.describe === 'function') (g.it as unknown as { skip(n: string, f: Fn): void }).skip(label, () => {});
+  else (api.it as unknown as (n: string, o: { skip: string }, f: Fn) => void)(name, { skip: reason }, () => {});
+}
+
+/** `skipIf(cond, reason)('name', fn)`: the test is skipped, with its reason, when `cond` holds. */
+export function skipIf(condition: boolean, reason: string): (name: string, fn: Fn) => void {
+  return condition ? (name) => skip(name, reason) : it;
+}

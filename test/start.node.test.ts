@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, describe, it } from './harness.js';
+import { after, describe, it, skipIf } from './harness.js';
 import { connect } from '../src/server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -142,12 +142,9 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
     }
   });
 
-  it('stops cleanly on SIGTERM too (service managers, `kill`), leaving the port free', async () => {
-    if (process.platform === 'win32') {
-      // Windows has no SIGTERM delivery to a child; the CLI's console paths there are Ctrl-C,
-      // Ctrl-Break (SIGBREAK) and the end of a console stdin, which need a real console.
-      return;
-    }
+  // Windows has no SIGTERM delivery to a child; the CLI's console paths there are Ctrl-C,
+  // Ctrl-Break (SIGBREAK) and the end of a console stdin, which need a real console.
+  skipIf(process.platform === 'win32', 'Windows delivers no SIGTERM to a child')('stops cleanly on SIGTERM sent to it alone (service managers, `kill <pid>`), leaving the port free', async () => {
     const app = await start();
     try {
       await until(async () => {
@@ -155,7 +152,7 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
         const { channels } = (await res.json()) as { channels: { path: string; agent: boolean }[] };
         return channels.find((c) => c.path === '/chat' && c.agent);
       }, 'the simulated agent');
-      process.kill(-app.child.pid!, 'SIGTERM');
+      app.child.kill('SIGTERM'); // the entry process only: npm start's wrapper must pass it on
       const { code } = await withinMs(app.exit, 8000, 'a clean exit after SIGTERM');
       expect(code, app.output()).to.equal(0);
       await until(async () => (await fetch(new URL('/channels', app.httpUrl)).then(() => undefined, () => true)), 'the port to close', 3000);
