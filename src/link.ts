@@ -165,6 +165,8 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   #opts: AgentLinkOptions;
   #setupFrames: string[];
   #listeners = new Map<string, Listener[]>();
+  /** Listeners for messages ('message' or a type); with none, no waiter and no iterator, frames are skipped unread. */
+  #messageListeners = 0;
   #waiters: Waiter[] = [];
   #feeds: Feed[] = [];
   #settlers = new Set<Fail>();
@@ -238,11 +240,16 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     // never reaches 'close' listeners.
     const key = /^(message|open|close|error)$/.test(name) ? name : '|' + name;
     // Copy on write: a dispatch in progress keeps iterating the array it started with.
-    this.#listeners.set(key, [...(this.#listeners.get(key) ?? []), cb]);
+    this.#setListeners(key, [...(this.#listeners.get(key) ?? []), cb]);
     return () => {
       const list = this.#listeners.get(key);
-      if (list?.includes(cb)) this.#listeners.set(key, list.filter((l) => l !== cb));
+      if (list?.includes(cb)) this.#setListeners(key, list.filter((l) => l !== cb));
     };
+  }
+
+  #setListeners(key: string, list: Listener[]): void {
+    if (key === 'message' || key[0] === '|') this.#messageListeners += list.length - (this.#listeners.get(key)?.length ?? 0);
+    this.#listeners.set(key, list);
   }
 
   /** Resolves with the next message of that type (or matching the predicate). */
@@ -362,7 +369,10 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   }
 
   #onFrame = (event: { data: unknown }): void => {
-    if (this.#final) return;
+    // Idle fast path: a server hands every agent frame to its link, listened to or not. Nothing
+    // below is observable without a consumer, so the frame is not even read (its text may be
+    // decoded lazily by the socket).
+    if (this.#final || (this.#messageListeners === 0 && !this.#waiters.length && !this.#feeds.length)) return;
     let framed: { lines: string[]; terminated: boolean };
     try {
       const data = event.data;

@@ -114,6 +114,7 @@ interface Corkable {
 
 interface AgentPeer extends Corkable {
   link?: AgentLink;
+  linkSocket?: LinkSocket;
   since?: Date;
   syncLine?: string;
   syncTimer?: ReturnType<typeof setTimeout>;
@@ -152,6 +153,62 @@ export function rawBytes(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
+}
+
+/**
+ * A frame as `ws` hands it to a WHATWG 'message' listener, except that text is decoded on the
+ * first read of `data`, so a frame nobody reads is never decoded. Binary frames stay a Buffer
+ * (AgentLink decodes any byte view alike).
+ */
+class FrameEvent {
+  #bytes: Buffer;
+  #binary: boolean;
+  #text: string | undefined;
+  constructor(bytes: Buffer, binary: boolean) {
+    this.#bytes = bytes;
+    this.#binary = binary;
+  }
+  get data(): string | Buffer {
+    return this.#binary ? this.#bytes : (this.#text ??= this.#bytes.toString());
+  }
+}
+
+/**
+ * The socket the agent's AgentLink sees. The channel reads every agent frame anyway and passes
+ * it on here after the controllers got it, so the link costs nothing per frame while nobody
+ * listens to it (AgentLink skips frames it has no consumer for). Everything else is the `ws`
+ * socket itself.
+ */
+class LinkSocket implements WebSocketLike {
+  binaryType = 'arraybuffer';
+  readonly #ws: WebSocket;
+  #onMessage: ((event: FrameEvent) => void)[] = [];
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+  }
+  get readyState(): number {
+    return this.#ws.readyState;
+  }
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+  send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void {
+    this.#ws.send(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.#ws.close(code, reason);
+  }
+  addEventListener(type: 'message' | 'close' | 'error' | 'open', listener: (event: any) => void): void {
+    if (type === 'message') this.#onMessage = [...this.#onMessage, listener];
+    else this.#ws.addEventListener(type, listener);
+  }
+  removeEventListener(type: 'message' | 'close' | 'error' | 'open', listener: (event: any) => void): void {
+    if (type === 'message') this.#onMessage = this.#onMessage.filter((l) => l !== listener);
+    else this.#ws.removeEventListener(type, listener);
+  }
+  deliver(bytes: Buffer, binary: boolean): void {
+    for (const listener of this.#onMessage) listener(new FrameEvent(bytes, binary));
+  }
 }
 
 export class Channel {
@@ -234,7 +291,8 @@ export class Channel {
     peer.syncLine = undefined;
     // Per-connection state is lost on every reconnect (wire.md §9.1), so setup goes to every connection.
     for (const frame of this.host.setupFrames) this.sendRawToAgent(peer, frame);
-    peer.link = new AgentLink(peer.ws as unknown as WebSocketLike);
+    peer.linkSocket = new LinkSocket(peer.ws);
+    peer.link = new AgentLink(peer.linkSocket);
     peer.since = new Date();
     this.broadcast(relayStatusLine(RELAY_AGENT_CONNECTED, this.path));
     const info = { channel: this.path };
@@ -253,6 +311,7 @@ export class Channel {
     // frames are forwarded as they are, others re-encoded with U+FFFD.
     const payload = !isBinary && isUtf8(bytes) ? bytes : Buffer.from(agentText(bytes));
     for (const c of this.controllerPeers) this.sendToController(c, payload);
+    peer.linkSocket?.deliver(bytes, isBinary);
   }
 
   private onAgentClose(peer: AgentPeer): void {
