@@ -2,8 +2,7 @@
 // only in forms it reads back unchanged.
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
-import { checkWireText, utf8ByteLength } from './utf8.js';
-import type { FieldRef } from './utf8.js';
+import { checkWireText, SUSPECT } from './utf8.js';
 
 export interface Message {
   type: string;
@@ -65,10 +64,11 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
     throw new MmdError('ERR_BAD_INPUT', 'a message must be { type: string, args: string[] }');
   }
   const { type, args } = msg;
+  const fresh = type !== checkedType;
+  const reserved = fresh && (type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '');
   if (type === '') {
     throw new MmdError('ERR_EMPTY_TYPE', 'message type is empty; MMDAgent-EX needs a type before the first "|"');
   }
-  const reserved = type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '';
   if (reserved && !options?.allowReservedType) {
     throw new MmdError(
       reserved === 'SND' ? 'ERR_SND_PREFIX' : 'ERR_AV_PREFIX',
@@ -78,7 +78,8 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   if (args.length > MAX_ARGS) {
     throw new MmdError('ERR_TOO_MANY_ARGS', `${args.length} arguments, but MMDAgent-EX keeps ${MAX_ARGS}; drop or merge some`);
   }
-  let bytes = fieldBytes(type, 'type');
+  if (fresh && SUSPECT.test(type)) checkWireText(type, 'type');
+  else if (!reserved) checkedType = type;
   let line = type;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -88,25 +89,21 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
     if (arg === '') {
       throw new MmdError('ERR_EMPTY_ARGUMENT', `argument ${i} is empty: MMDAgent-EX drops it and shifts the rest left; give it a value`);
     }
-    bytes += 1 + fieldBytes(arg, i);
-    line += '|' + arg; // a rope: flattened once, when the socket writes it
+    if (SUSPECT.test(arg)) checkWireText(arg, i);
+    line = line + '|' + arg; // a rope: flattened once, when the socket writes it
   }
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most lines need no counting. Every field passed,
+  // so checkWireText only counts here (and saves bundling a second counter).
+  const bytes = 3 * line.length > MAX_LINE_BYTES ? checkWireText(line, 'line') : 0;
   if (bytes > MAX_LINE_BYTES) {
-    bytes = utf8ByteLength(type) + args.length;
-    for (const arg of args) bytes += utf8ByteLength(arg);
-    if (bytes > MAX_LINE_BYTES) {
-      throw new MmdError('ERR_LINE_TOO_LONG', `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`);
-    }
+    throw new MmdError('ERR_LINE_TOO_LONG', `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`);
   }
   return line;
 }
 
-// Anything checkWireText might refuse. Fields without it (nearly all) skip the per-character
-// scan: one native regex test, and 3 bytes per UTF-16 unit as an upper bound on their size.
-const SUSPECT = /[\0\n\r|\ud800-\udfff]/;
-
-/** The exact UTF-8 size of a field that needed checking, otherwise an upper bound on it. */
-const fieldBytes = (s: string, ref: FieldRef): number => (SUSPECT.test(s) ? checkWireText(s, ref) : 3 * s.length);
+// The last type that passed every check and is not reserved. Types are nearly always literals,
+// so most calls skip checking them again; results are the same either way.
+let checkedType: string | undefined;
 
 /**
  * The shortest decimal text of a finite number that C's atof/atoi read back: never exponent

@@ -32,6 +32,12 @@ export function utf8ByteLength(s: string): number {
 }
 
 /**
+ * Anything checkWireText might refuse. Fields without it (nearly all) skip the per-character
+ * scan: one native regex test, and 3 bytes per UTF-16 unit as an upper bound on their size.
+ */
+export const SUSPECT = /[\0\n\r|\ud800-\udfff]/;
+
+/**
  * Returns the UTF-8 length of outgoing text after refusing what MMDAgent-EX cannot take:
  * CR/LF end a line early and NUL stalls the parser (wire.md §7.2, §7.5); a lone surrogate
  * would go out as U+FFFD; `|` splits fields (wire.md §7.4) unless the text is a whole line.

@@ -8,73 +8,88 @@
 import { MmdError } from '../errors.js';
 import { formatMessage, formatNumber } from '../message.js';
 import type { Message } from '../message.js';
+import { MAX_ARGS, MAX_LINE_BYTES } from '../limits.js';
+import { SUSPECT } from '../utf8.js';
 
-export const TUPLE: Record<string, number> = { 2: 2, 3: 3, c: 3, C: 4, E: 5, P: 2 };
+const TUPLE: Record<string, number> = { 2: 2, 3: 3, c: 3, C: 4, E: 5, P: 2 };
 
-function check(ok: unknown, what: string, expected: string, value: unknown): void {
-  if (ok) return;
+// Labels and messages are built only here, once something failed.
+function fail(type: string, at: number, expected: string, value: unknown): never {
   let shown: unknown = typeof value;
   try {
     shown = typeof value === 'number' ? value : JSON.stringify(value); // throws for a BigInt or a cycle
   } catch {}
-  throw new MmdError('ERR_BAD_ARGUMENT', `${what}: expected ${expected}, got ${shown}`);
+  throw new MmdError('ERR_BAD_ARGUMENT', `${at ? `${type} argument ${at}` : type}: expected ${expected}, got ${shown}`);
 }
 
-function field(what: string, kind: string, v: any, words: string | undefined): string {
-  const size = TUPLE[kind];
-  if (size || kind === 'l') {
-    check(Array.isArray(v) && (size ? v.length === size : v.length), what, size ? `${size} values` : 'a non-empty list', v);
-    const unit = kind === 'c' || kind === 'C' || kind === 'E';
-    return v
-      .map((x: unknown, i: number) => field(what, size && kind !== 'P' ? (unit && i < 4 ? 'u' : 'f') : typeof x === 'number' ? 'f' : 'a', x, words))
-      .join(',');
+/** Argument `at` (1-based) as wire text, or ERR_BAD_ARGUMENT. */
+function field(type: string, at: number, kind: string, v: any, words: string | undefined): string {
+  // Text kinds first: they are the most common, and a keyed miss on TUPLE is slow.
+  if ('asehr'.includes(kind)) {
+    if (typeof v !== 'string') fail(type, at, 'a string', v);
+    if (kind === 'e' && !words!.split(',').includes(v)) fail(type, at, `one of ${words}`, v);
+    if (kind === 'a' && v.includes(',')) fail(type, at, 'no "," (MMDAgent-EX splits this argument at commas)', v);
+    if (kind === 'h' && !/^[\da-f]{6}([\da-f]{2})?$/i.test(v)) fail(type, at, 'RRGGBB or RRGGBBAA', v);
+    return v;
   }
   if (kind === 'i' || kind === 'f' || kind === 'u') {
-    check(Number.isFinite(v) && (kind !== 'i' || Number.isInteger(v)), what, kind === 'i' ? 'an integer' : 'a finite number', v);
-    check(kind !== 'u' || (v >= 0 && v <= 1), what, 'a colour component from 0 to 1', v);
+    if (!(Number.isFinite(v) && (kind !== 'i' || Number.isInteger(v)))) fail(type, at, kind === 'i' ? 'an integer' : 'a finite number', v);
+    if (kind === 'u' && !(v >= 0 && v <= 1)) fail(type, at, 'a colour component from 0 to 1', v);
     return formatNumber(v);
   }
-  check(typeof v === 'string', what, 'a string', v);
-  check(kind !== 'e' || words!.split(',').includes(v), what, `one of ${words}`, v);
-  check(kind !== 'a' || !v.includes(','), what, 'no "," (MMDAgent-EX splits this argument at commas)', v);
-  check(kind !== 'h' || /^[\da-f]{6}([\da-f]{2})?$/i.test(v), what, 'RRGGBB or RRGGBBAA', v);
-  return v;
+  const size = TUPLE[kind];
+  if (!(Array.isArray(v) && (size ? v.length === size : v.length))) fail(type, at, size ? `${size} values` : 'a non-empty list', v);
+  const unit = 'cCE'.includes(kind);
+  let text = '';
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    text += (i ? ',' : '') + field(type, at, size && kind !== 'P' ? (unit && i < 4 ? 'u' : 'f') : typeof x === 'number' ? 'f' : 'a', x, words);
+  }
+  return text;
 }
 
 /**
- * Builds and validates one command: ERR_BAD_ARGUMENT for a missing, extra, out-of-order or
- * ill-shaped argument, and formatMessage's wire codes for the rest.
+ * One builder: a pure factory, so that bundlers drop the builders nobody imports. Each call
+ * builds and validates one command: ERR_BAD_ARGUMENT for a missing, extra, out-of-order or
+ * ill-shaped argument, and formatMessage's wire codes for the rest. The line it checked is
+ * remembered, so that sending the message right away does not check it again.
  */
-export function cmd(id: string, values: readonly unknown[], ...enums: string[]): Message {
-  const [head, spec = ''] = id.split(' ');
-  const args = head.split('|');
-  const type = args.shift()!;
-  let k = 0;
-  let e = 0;
-  let optional = false;
-  for (let i = 0; i < values.length; i++) {
-    if (spec[k] === '?') (optional = true), k++;
-    const kind = spec[k];
-    const v = values[i];
-    const what = `${type} argument ${i + 1}`;
-    check(kind, type, `at most ${i} arguments`, values);
-    if (v === undefined) {
-      check(optional, what, 'a value', v);
-      check(values.slice(i).every((x) => x === undefined), what, 'a value, since a later optional argument is given', v);
-      break;
+export const builder = (id: string, ...enums: string[]) => {
+  // Parsed at the first call, not at import: most builders are never called.
+  let head: string, spec: string, type: string, fixed: string[];
+  return (...values: unknown[]): Message => {
+    if (!fixed) {
+      [head, spec = ''] = id.split(' ');
+      [type, ...fixed] = head.split('|');
     }
-    const text = field(what, kind, v, kind === 'e' ? enums[e++] : '');
-    args.push(...(kind === 'r' ? text.split('|') : [text]));
-    if (spec[k + 1] !== '+') k++;
-  }
-  check(optional || !spec[k] || spec[k] === '?', type, `${spec.split('?')[0].length} arguments`, values);
-  const msg = { type, args };
-  formatMessage(msg);
-  return msg;
-}
-
-/** One builder: a pure factory, so that bundlers drop the builders nobody imports. */
-export const builder =
-  (id: string, ...enums: string[]) =>
-  (...values: unknown[]): Message =>
-    cmd(id, values, ...enums);
+    const args = fixed.slice();
+    let units = head.length;
+    let clean = true; // as far as one regex test per text argument can tell
+    let k = 0;
+    let e = 0;
+    let optional = false;
+    for (let i = 0; i < values.length; i++) {
+      if (spec[k] === '?') (optional = true), k++;
+      const kind = spec[k];
+      const v = values[i];
+      if (!kind) fail(type, 0, `at most ${i} arguments`, values);
+      if (v === undefined) {
+        if (!optional) fail(type, i + 1, 'a value', v);
+        if (values.slice(i).some((x) => x !== undefined)) fail(type, i + 1, 'a value, since a later optional argument is given', v);
+        break;
+      }
+      const text = field(type, i + 1, kind, v, kind === 'e' ? enums[e++] : '');
+      if (kind === 'r') args.push(...text.split('|'));
+      else args.push(text);
+      // Numbers, enum words and hex colours come out clean; `r` text is left to formatMessage.
+      if (clean && 'aslPr'.includes(kind)) clean = kind !== 'r' && text !== '' && !SUSPECT.test(text);
+      units += 1 + text.length;
+      if (spec[k + 1] !== '+') k++;
+    }
+    if (!(optional || !spec[k] || spec[k] === '?')) fail(type, 0, `${spec.split('?')[0].length} arguments`, values);
+    // Anything in doubt goes through formatMessage, for its exact errors and byte count.
+    const msg = { type, args };
+    if (!clean || args.length > MAX_ARGS || 3 * units > MAX_LINE_BYTES) formatMessage(msg);
+    return msg;
+  };
+};
