@@ -18,6 +18,7 @@ import {
   agentText,
   checkSndFrame,
   controllerLines,
+  isAgentLineFrame,
   relayErrorLine,
   relayStatusLine,
 } from './relay.js';
@@ -328,12 +329,25 @@ export class Channel {
     this.host.release(this);
   }
 
-  /** Whole lines, each as its own frame; all or nothing, so a refused batch leaves no half behind. */
-  private sendLinesToAgent(lines: readonly string[]): void {
+  /** The ready agent, or ERR_NO_AGENT. */
+  private readyAgent(): AgentPeer {
     const peer = this.agentPeer;
     if (!peer?.link || peer.ws.readyState !== OPEN) {
       throw new MmdError('ERR_NO_AGENT', `no MMDAgent-EX is connected on ${this.path}: start it with Plugin_Remote_Websocket_Directory=${this.path}, or wait for ${RELAY_AGENT_CONNECTED}`);
     }
+    return peer;
+  }
+
+  /** A controller's validated text frame that already is one agent line frame: its own bytes go out. */
+  private sendFrameToAgent(frame: Buffer): void {
+    const peer = this.readyAgent();
+    this.checkAgentRoom(peer, frame.length);
+    this.sendRawToAgent(peer, frame);
+  }
+
+  /** Whole lines, each as its own frame; all or nothing, so a refused batch leaves no half behind. */
+  private sendLinesToAgent(lines: readonly string[]): void {
+    const peer = this.readyAgent();
     let bytes = 0;
     const frames = lines.map(agentLineFrame);
     for (const frame of frames) bytes += Buffer.byteLength(frame);
@@ -375,12 +389,13 @@ export class Channel {
     try {
       if (isBinary) {
         checkSndFrame(bytes);
-        const agent = this.agentPeer;
-        if (!agent?.link) this.sendLinesToAgent([]); // throws ERR_NO_AGENT
-        this.checkAgentRoom(agent!, bytes.length);
-        this.sendRawToAgent(agent!, bytes, true);
+        const agent = this.readyAgent();
+        this.checkAgentRoom(agent, bytes.length);
+        this.sendRawToAgent(agent, bytes, true);
       } else {
-        this.sendLinesToAgent(controllerLines(bytes));
+        const lines = controllerLines(bytes);
+        if (lines.length === 1 && isAgentLineFrame(bytes, lines[0])) this.sendFrameToAgent(bytes);
+        else this.sendLinesToAgent(lines);
       }
     } catch (err) {
       this.host.counters.refusedControllerFrames++;

@@ -41,6 +41,16 @@ export function agentLineFrame(line: string): string {
   return line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1 ? line.padEnd(SND_HEADER_BYTES, '\n') : `${line}\n`;
 }
 
+/**
+ * True when a controller's one-line frame is byte for byte the frame agentLineFrame builds for
+ * that line, so it can be forwarded as it came instead of re-encoded. It is when it ends in LF
+ * and is exactly one byte longer than the line: then controllerLines removed nothing but that LF
+ * (no BOM, no other CR/LF), and a line that needs padding is excluded.
+ */
+export function isAgentLineFrame(bytes: Uint8Array, line: string): boolean {
+  return bytes[bytes.length - 1] === 0x0a && !(line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1) && Buffer.byteLength(line) + 1 === bytes.length;
+}
+
 /** An agent's frame as text: MMDAgent-EX may cut a character in half (wire.md §5.1), so decode with U+FFFD. */
 export function agentText(bytes: Uint8Array): string {
   return lenientUtf8.decode(bytes);
