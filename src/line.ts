@@ -72,9 +72,10 @@ export function frameLines(payload: string): { lines: string[]; terminated: bool
 export class LineDecoder {
   #maxLineBytes: number;
   #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  #parts: string[] = [];
+  #text = ''; // the partial line as text (a rope), then
+  #raw = new Uint8Array(64); // its bytes not decoded yet: one decode per line, not per chunk
+  #rawLength = 0;
   #partBytes = 0;
-  #decoderOpen = false; // the TextDecoder may hold part of a UTF-8 sequence
   #dropping = false; // skipping the rest of an oversize line
   #overflowBytes = 0; // size reached by the line dropped during this push
   #held: string[] = []; // lines of a chunk whose push() threw ERR_LINE_TOO_LONG
@@ -88,17 +89,16 @@ export class LineDecoder {
 
   /** Feeds one chunk; returns the lines it completed (without terminators). */
   push(chunk: string | Uint8Array | ArrayBuffer): string[] {
-    const bytes =
-      chunk instanceof Uint8Array ? chunk
-      : ArrayBuffer.isView(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-      : chunk instanceof ArrayBuffer ? new Uint8Array(chunk) : undefined;
-    if (!bytes && typeof chunk !== 'string') {
-      throw new MmdError('ERR_BAD_INPUT', `push() takes text or bytes, got ${chunk === null ? 'null' : typeof chunk}`);
-    }
     const lines = this.#held;
     this.#held = [];
-    if (bytes) this.#pushBytes(bytes, lines);
-    else this.#pushText(chunk as string, lines);
+    if (typeof chunk === 'string') this.#pushText(chunk, lines);
+    else if (chunk instanceof Uint8Array) this.#pushBytes(chunk, lines);
+    else if (ArrayBuffer.isView(chunk)) this.#pushBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), lines);
+    else if (chunk instanceof ArrayBuffer) this.#pushBytes(new Uint8Array(chunk), lines);
+    else {
+      this.#held = lines;
+      throw new MmdError('ERR_BAD_INPUT', `push() takes text or bytes, got ${chunk === null ? 'null' : typeof chunk}`);
+    }
     const size = this.#overflowBytes;
     if (size) {
       this.#overflowBytes = 0;
@@ -122,8 +122,6 @@ export class LineDecoder {
     this.#dropping = false;
     this.#lastUnit = 0;
     this.#endPart();
-    if (this.#decoderOpen) this.#decoder.decode();
-    this.#decoderOpen = false;
     if (partial) {
       throw new MmdError(
         'ERR_TRUNCATED',
@@ -134,10 +132,42 @@ export class LineDecoder {
   }
 
   #pushText(s: string, lines: string[]): void {
-    if (this.#decoderOpen) this.#closeDecoder();
+    // Bytes held before text: a UTF-8 sequence they leave open becomes U+FFFD.
+    if (this.#rawLength) this.#text += this.#decodeRaw();
+    const start = this.#split(s, this.#maxLineBytes / 3, lines);
+    if (start < s.length) this.#add(start ? s.slice(start) : s);
+  }
+
+  #pushBytes(b: Uint8Array, lines: string[]): void {
+    this.#lastUnit = 0;
+    let last = b.length;
+    while (last-- && b[last] !== LF && b[last] !== CR);
+    let start = 0;
+    for (let i = 0; i <= last; i++) {
+      if (b[i] !== LF && b[i] !== CR) continue;
+      this.#addRaw(b, start, i);
+      this.#endLine(lines);
+      start = i + 1;
+      // The whole lines up to the last terminator: one decode for all of them once they cannot
+      // break the limit (UTF-8 never puts CR or LF inside a character, and invalid bytes decode
+      // the same in one piece or line by line). Longer stretches go line by line.
+      if (last - start < this.#maxLineBytes) {
+        if (last > start) this.#split(this.#decoder.decode(b.subarray(start, last + 1)), Infinity, lines);
+        start = last + 1;
+        break;
+      }
+    }
+    this.#addRaw(b, start, b.length);
+  }
+
+  /**
+   * Pushes the lines of `s` that end in it and returns where the text after them begins. A
+   * UTF-16 unit is at most 3 UTF-8 bytes, so only lines longer than `maxUnits`, or that end a
+   * partial line, are measured.
+   */
+  #split(s: string, maxUnits: number, lines: string[]): number {
     // indexOf runs natively, several times faster than a charCodeAt loop; CR is rare, so its
-    // search mostly ends at once. A UTF-16 unit is at most 3 UTF-8 bytes.
-    const maxUnits = this.#maxLineBytes / 3;
+    // search mostly ends at once.
     let start = 0;
     let lf = s.indexOf('\n');
     let cr = s.indexOf('\r');
@@ -146,71 +176,60 @@ export class LineDecoder {
       if (i - start > maxUnits || this.#partBytes || this.#dropping) {
         if (i > start) this.#add(s.slice(start, i));
         this.#endLine(lines);
-      } else if (i > start) {
-        // A whole line in this chunk, too short to break the limit: no bytes to count.
-        lines.push(s.slice(start, i));
-        this.#lastUnit = 0;
-      }
+      } else if (i > start) lines.push(s.slice(start, i));
       start = i + 1;
       if (i === lf) lf = s.indexOf('\n', start);
       else cr = s.indexOf('\r', start);
     }
-    if (start < s.length) this.#add(s.slice(start));
+    return start;
   }
 
-  #pushBytes(b: Uint8Array, lines: string[]): void {
-    this.#lastUnit = 0;
-    let start = 0;
-    for (let i = 0; i < b.length; i++) {
-      const c = b[i];
-      if (c !== LF && c !== CR) continue;
-      if (i > start) this.#addBytes(this.#decoder.decode(b.subarray(start, i)), i - start);
-      else if (this.#decoderOpen) this.#closeDecoder();
-      this.#decoderOpen = false;
-      this.#endLine(lines);
-      start = i + 1;
-    }
-    if (start < b.length) {
-      this.#addBytes(this.#decoder.decode(b.subarray(start), { stream: true }), b.length - start);
-      this.#decoderOpen = true;
-    }
+  /** Holds bytes `from`..`to` of `b` as part of the partial line. */
+  #addRaw(b: Uint8Array, from: number, to: number): void {
+    if (this.#dropping || from === to) return;
+    if (!this.#count(to - from)) return;
+    const length = this.#rawLength + to - from;
+    const held = this.#raw;
+    if (length > held.length) (this.#raw = new Uint8Array(2 * length)).set(held.subarray(0, this.#rawLength));
+    this.#raw.set(b.subarray(from, to), this.#rawLength);
+    this.#rawLength = length;
   }
 
-  /** Flushes a UTF-8 sequence left open by the last byte chunk (it becomes U+FFFD). */
-  #closeDecoder(): void {
-    const rest = this.#decoder.decode();
-    this.#decoderOpen = false;
-    if (rest && !this.#dropping) this.#parts.push(rest);
+  #decodeRaw(): string {
+    const text = this.#decoder.decode(this.#raw.subarray(0, this.#rawLength));
+    this.#rawLength = 0;
+    return text;
   }
 
   #add(text: string): void {
     // A surrogate pair split over two string chunks is 4 bytes, not two lone ones of 3.
     const rejoined = isLow(text.charCodeAt(0)) && isHigh(this.#lastUnit) ? 2 : 0;
     this.#lastUnit = text.charCodeAt(text.length - 1);
-    this.#addBytes(text, utf8ByteLength(text) - rejoined);
+    if (!this.#dropping && this.#count(utf8ByteLength(text) - rejoined)) this.#text += text;
   }
 
-  #addBytes(text: string, bytes: number): void {
-    if (this.#dropping) return;
+  /** Adds `bytes` to the partial line; false when that broke the limit and the line is dropped. */
+  #count(bytes: number): boolean {
     this.#partBytes += bytes;
-    if (this.#partBytes > this.#maxLineBytes) {
-      this.#overflowBytes = Math.max(this.#overflowBytes, this.#partBytes);
-      this.#endPart();
-      this.#dropping = true;
-    } else this.#parts.push(text);
+    if (this.#partBytes <= this.#maxLineBytes) return true;
+    this.#overflowBytes = Math.max(this.#overflowBytes, this.#partBytes);
+    this.#endPart();
+    this.#dropping = true;
+    return false;
   }
 
   #endLine(lines: string[]): void {
     this.#lastUnit = 0;
     if (this.#dropping) this.#dropping = false;
     else if (this.#partBytes) {
-      lines.push(this.#parts.length === 1 ? this.#parts[0] : this.#parts.join(''));
+      lines.push(this.#rawLength ? this.#text + this.#decodeRaw() : this.#text);
       this.#endPart();
     }
   }
 
   #endPart(): void {
-    this.#parts = [];
+    this.#text = '';
+    this.#rawLength = 0;
     this.#partBytes = 0;
   }
 }
