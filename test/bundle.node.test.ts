@@ -6,29 +6,14 @@
 // Budgets are the issue's numbers where we meet them, else the measured size plus ~5 % headroom,
 // so that growth fails here and has to be argued for.
 import { expect } from 'chai';
-import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { describe, it } from './harness.js';
+import { bundleEntry as bundle, gzipSize as gzip } from './support/bundle-size.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (p: string) => `${root}dist/${p}`;
-const gzip = (code: string) => gzipSync(code, { level: 9 }).length;
 
-/** Minified and gzipped size of one entry line, bundled as an app's bundler would. */
-async function bundle(contents: string) {
-  const result = await build({
-    stdin: { contents, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-  });
-  const code = result.outputFiles[0].text;
-  return { code, bytes: code.length, gzip: gzip(code) };
-}
 
 const report = (what: string, size: { bytes: number; gzip: number }, budget: number) =>
   console.log(`  ${what}: ${size.bytes} B min, ${size.gzip} B gzip (budget ${budget} B gzip)`);

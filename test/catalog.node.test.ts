@@ -1,29 +1,15 @@
 // Node-only checks of the catalog: generated files are fresh, and the catalog tree-shakes.
 import { expect } from 'chai';
-import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { describe, it } from './harness.js';
+import { bundleEntry as bundle } from './support/bundle-size.js';
 import { parseEvent } from '../src/catalog/index.js';
 import { parseMessage } from '../src/message.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Minified (and gzipped) size of a bundle of one entry line, as a browser bundler would make it. */
-async function bundle(contents: string) {
-  const result = await build({
-    stdin: { contents, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-  });
-  const code = result.outputFiles[0].text;
-  return { code, bytes: code.length, gzip: gzipSync(code, { level: 9 }).length };
-}
 
 describe('catalog generation', () => {
   it('src/catalog/*.ts and docs/messages.md match messages.json (run node scripts/gen-catalog.mjs)', () => {

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { describe, it } from './harness.js';
+import { codeOf } from './support/codes.js';
 import { MmdError } from '../src/errors.js';
 import { StreamParser } from '../src/stream-parser.js';
 import { agentLineFrame, checkSndFrame, controllerLines } from '../src/node/relay.js';
@@ -48,18 +49,9 @@ describe('fuzz: findings in .mdf writing', () => {
   it('mdf: set() refuses a "%ENV{" without "}", which makes MMDAgent-EX ignore the whole file (mdf.md §2, §3.5)', () => {
     // Found by the mdf-websocket target (seed 1): setWebsocketSettings wrote the host as given and
     // the file it produced is one MMDAgent-EX rejects whole, so the app would not connect at all.
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        if (err instanceof MmdError) return err.code;
-        throw err;
-      }
-      return 'no error';
-    };
-    expect(code(() => setWebsocketSettings(parseMdf(''), { host: '%ENV{%ENV{127.0.0.1' }))).to.equal('ERR_MDF_ENV');
-    expect(code(() => parseMdf('a=1\n').set('b', 'x%ENV{HOME'))).to.equal('ERR_MDF_ENV');
-    expect(code(() => parseMdf('a=1\n').set('a', '%ENV{HOME}/x'))).to.equal('no error'); // a closed reference is meant
+    expect(codeOf(() => setWebsocketSettings(parseMdf(''), { host: '%ENV{%ENV{127.0.0.1' }))).to.equal('ERR_MDF_ENV');
+    expect(codeOf(() => parseMdf('a=1\n').set('b', 'x%ENV{HOME'))).to.equal('ERR_MDF_ENV');
+    expect(codeOf(() => parseMdf('a=1\n').set('a', '%ENV{HOME}/x'))).to.equal('no error'); // a closed reference is meant
   });
 
   it('mdf: a reference that keeps regrowing itself is refused fast, not after thousands of 2 KB passes (mdf.md §3.5)', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { describe, it } from './harness.js';
+import { codeOf } from './support/codes.js';
 import { MmdError } from '../src/errors.js';
 import type { MmdErrorCode } from '../src/errors.js';
 import { LineDecoder, encodeLine, frameLines, utf8ByteLength, validateLine } from '../src/line.js';
@@ -9,15 +10,6 @@ import { MAX_FRAME_BYTES, MAX_LINE_BYTES } from '../src/limits.js';
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const bytes = (...b: number[]) => new Uint8Array(b);
 
-function codeOf(fn: () => unknown): MmdErrorCode | 'no error' {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MmdError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 function thrown(fn: () => unknown): MmdError {
   try {

@@ -2,25 +2,13 @@
 // schema, the lint or the notes (the core browser bundle has a 6 KB gzip budget). Bundles
 // in memory with esbuild (minified, as a user's bundler would) and measures gzip sizes.
 import { expect } from 'chai';
-import { build } from 'esbuild';
-import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from './harness.js';
+import { bundleEntry } from './support/bundle-size.js';
 
 const mdf = fileURLToPath(new URL('../src/mdf/index.ts', import.meta.url));
 
-async function bundle(names: string): Promise<{ code: string; gzip: number }> {
-  const result = await build({
-    stdin: { contents: `export { ${names} } from ${JSON.stringify(mdf)};`, resolveDir: '.', loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles[0].text;
-  return { code, gzip: gzipSync(code, { level: 9 }).length };
-}
+const bundle = (names: string) => bundleEntry(`export { ${names} } from ${JSON.stringify(mdf)};`);
 
 // Budgets with some headroom over what was measured (2.2 KB, 3.8 KB, 7.6 KB); they exist to
 // catch a regression such as the schema leaking into the parser.

@@ -2,20 +2,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { describe, it } from './harness.js';
+import { codeOf } from './support/codes.js';
 import { MmdError } from '../src/errors.js';
-import type { MmdErrorCode } from '../src/errors.js';
 import { MDF_MAX_LINE_BYTES } from '../src/limits.js';
 import { MdfDocument, expandEnv, mdfSetting, mergeMdf, parseMdf, setWebsocketSettings, websocketSettings } from '../src/mdf/index.js';
 
-function codeOf(fn: () => unknown): MmdErrorCode | 'no error' {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MmdError) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const entries = (text: string) => parseMdf(text).entries();
