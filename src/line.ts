@@ -1,7 +1,7 @@
 // Line framing as MMDAgent-EX does it (wire.md §7.1–7.2): CR and LF both end a line, and a run of
 // them after a line is swallowed, so empty lines never exist.
 import { MmdError } from './errors.js';
-import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS } from './limits.js';
+import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_HEADER_BYTES } from './limits.js';
 import { checkWireText, CR, isHigh, isLow, LF, utf8ByteLength } from './utf8.js';
 
 export { utf8ByteLength };
@@ -24,10 +24,19 @@ export function validateLine(line: string): void {
   }
 }
 
-/** validateLine, then the `\n` terminator (LF only, wire.md §12 rule 3). */
+/** validateLine, then lineFrame. */
 export function encodeLine(line: string): string {
   validateLine(line);
-  return line + '\n';
+  return lineFrame(line);
+}
+
+/**
+ * The frame for one already valid line: the line and its `\n` (LF only, wire.md §12 rule 3). A
+ * line starting with `S` that would be under 7 bytes gets more LFs: MMDAgent-EX holds such input
+ * until the next frame (§8.4, hazards.md (i)), and swallows a run of LFs after a line (§7.2).
+ */
+export function lineFrame(line: string): string {
+  return line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1 ? line.padEnd(SND_HEADER_BYTES, '\n') : line + '\n';
 }
 
 /**

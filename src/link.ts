@@ -21,7 +21,7 @@
  */
 import { MmdError } from './errors.js';
 import { FLUSH_GAP_MS, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND, SND_HEADER_BYTES } from './limits.js';
-import { encodeLine, frameLines } from './line.js';
+import { encodeLine, frameLines, lineFrame } from './line.js';
 import { formatMessage, parseMessage, type Message } from './message.js';
 import { sndChunks } from './audio.js';
 import type { KnownMessageType, MessageArgsMap } from './catalog/types.js';
@@ -157,7 +157,7 @@ export function reconnectDelay(attempt: number, opts: Partial<ReconnectOptions> 
 
 /** A validated frame for one line: a string is checked as a raw line, a Message is formatted. */
 function toFrame(msg: Message | string): string {
-  return typeof msg === 'string' ? encodeLine(msg) : formatMessage(msg) + '\n';
+  return typeof msg === 'string' ? encodeLine(msg) : lineFrame(formatMessage(msg));
 }
 
 export class AgentLink implements AsyncIterable<IncomingMessage> {

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, it } from './harness.js';
 import { AgentLink, DEFAULTS, connect, reconnectDelay, type IncomingMessage, type LinkCloseEvent } from '../src/link.js';
 import { MmdError } from '../src/errors.js';
-import { FLUSH_GAP_MS, MAX_FRAME_BYTES, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND } from '../src/limits.js';
+import { FLUSH_GAP_MS, MAX_FRAME_BYTES, PEER_DISCONNECTED, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND } from '../src/limits.js';
+import { StreamParser } from '../src/stream-parser.js';
 import { MemorySocket, memoryPair, memoryWebSocketClass, type Answer } from './support/memory-socket.js';
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -130,6 +131,23 @@ describe('AgentLink: send', () => {
     throwsWith(() => link.send({ type: 'A', args: ['x|y'] }), 'ERR_PIPE_IN_FIELD');
     throwsWith(() => link.send({ type: 'A', args: [''] }), 'ERR_EMPTY_ARGUMENT');
     expect(socket.sent).to.deep.equal([]);
+  });
+
+  it('every frame it sends for a short line starting with S is dispatched at once, so __peer_disconnected__ still starts a frame (wire.md §8.4, §10.4, hazards.md (i))', () => {
+    const lines = ['S', 'SX', 'STOP', 'SABCD', 'S\u00e9', 'S|1', 'SABCDE', '\u00c9'];
+    const messages = [{ type: 'STOP', args: [] }, { type: 'S', args: ['1'] }, { type: 'SAB', args: ['c'] }];
+    const { link, socket } = linked({ setup: ['STOP', { type: 'SX', args: [] }] });
+    for (const line of lines) link.send(line);
+    for (const msg of messages) link.send(msg);
+    const expected = ['STOP', 'SX', ...lines, ...messages.map((m) => [m.type, ...m.args].join('|'))];
+    expect(socket.sent).to.have.length(expected.length);
+    socket.sent.forEach((frame, i) => {
+      const parser = new StreamParser();
+      const events = parser.pushFrame(frame);
+      expect(events, JSON.stringify(frame)).to.deep.equal([{ kind: 'line', line: expected[i], route: 'message' }]);
+      expect(parser.pendingBytes, JSON.stringify(frame)).to.equal(0);
+      expect(parser.pushFrame(`${PEER_DISCONNECTED}\n`)[0]).to.deep.equal({ kind: 'peer-disconnected' });
+    });
   });
 
   it('throws ERR_CLOSED instead of dropping once closed', () => {

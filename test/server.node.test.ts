@@ -244,6 +244,19 @@ describe('relay', () => {
     await agent.waitFrame((f) => f.payload.toString() === 'START|x\n');
   });
 
+  it('setup lines, channel.send() and the agent link pad short S lines the same way (§8.4, hazards.md (i))', async () => {
+    const server = await start({ setup: ['STOP', { type: 'SX', args: [] }] });
+    const agent = await readyAgent(server);
+    const channel = server.channel('/chat');
+    channel.send('STOP');
+    channel.send({ type: 'S', args: ['1'] });
+    channel.agent!.send('SABCD');
+    channel.agent!.send({ type: 'SX', args: [] });
+    await agent.waitFrame((f) => f.payload.toString().startsWith('SX') && agent.frames.length > 6);
+    const payloads = agent.frames.map((f) => f.payload.toString());
+    expect(payloads.slice(1)).to.deep.equal(['STOP\n\n\n', 'SX\n\n\n\n\n', 'STOP\n\n\n', 'S|1\n\n\n\n', 'SABCD\n\n', 'SX\n\n\n\n\n']);
+  });
+
   it('binary frames stay 6 bytes under 8191, in case a short S line is still pending (§6.5, §8.4)', async () => {
     const server = await start();
     const agent = await readyAgent(server);

@@ -3,7 +3,7 @@
 // (wire.md §13), so the relay refuses it and says why.
 import { MmdError, isMmdError } from '../errors.js';
 import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_HEADER_BYTES, SND_MIN_CHUNK_BYTES } from '../limits.js';
-import { frameLines, validateLine } from '../line.js';
+import { frameLines, lineFrame, validateLine } from '../line.js';
 
 /** Relay status lines sent to controllers, in the wire's own `TYPE|args` form. */
 export const RELAY_AGENT_CONNECTED = 'RELAY_AGENT_CONNECTED';
@@ -32,14 +32,11 @@ export function relayStatusLine(type: string, channel: string): string {
 }
 
 /**
- * The frame that carries one validated line to an agent. A line starting with `S` that is shorter
- * than 7 bytes with its `\n` would be held back by MMDAgent-EX until the next frame (wire.md §8.4,
- * hazards.md (i)); extra `\n`s bring it to 7 bytes, and a run of LFs after a line is swallowed
- * (§7.2), so it is dispatched at once and nothing stays pending.
+ * The frame that carries one validated line to an agent: lineFrame, which pads a short line
+ * starting with `S` so MMDAgent-EX does not hold it back (wire.md §8.4, hazards.md (i)). The
+ * SDK's every path to an agent (AgentLink.send, setup, Channel.send, the relay) uses it.
  */
-export function agentLineFrame(line: string): string {
-  return line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1 ? line.padEnd(SND_HEADER_BYTES, '\n') : `${line}\n`;
-}
+export const agentLineFrame = lineFrame;
 
 /**
  * True when a controller's one-line frame is byte for byte the frame agentLineFrame builds for

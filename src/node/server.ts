@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { MmdError } from '../errors.js';
-import { encodeLine } from '../line.js';
+import { encodeLine, lineFrame } from '../line.js';
 import type { AgentLink } from '../link.js';
 import { formatMessage, type Message } from '../message.js';
 import { Channel } from './channel.js';
@@ -163,7 +163,7 @@ class RelayServer implements MmdServer, ChannelHost {
     this.allowedPaths = options.channels === undefined || options.channels === 'any'
       ? undefined
       : options.channels.map((p) => new RegExp(`^${escapeRegExp(checkChannelPath(p, 'channel'))}(?:-\\d+)*$`));
-    this.setupFrames = (options.setup ?? []).map((m) => (typeof m === 'string' ? encodeLine(m) : `${formatMessage(m)}\n`));
+    this.setupFrames = (options.setup ?? []).map((m) => (typeof m === 'string' ? encodeLine(m) : lineFrame(formatMessage(m))));
     this.events = new Emitter<ServerEvents>((err) => this.report(err));
     const common = { noServer: true, skipUTF8Validation: true, perMessageDeflate: false, clientTracking: false } as const;
     this.agentWss = new WebSocketServer({ ...common, maxPayload: this.policy.agentMaxPayloadBytes });

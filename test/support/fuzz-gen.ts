@@ -807,7 +807,8 @@ const link: FuzzTarget<LinkInput> = {
       const frame = socket.sent[socket.sent.length - 1];
       if (socket.sent.length !== before + 1 || typeof frame !== 'string') fail('send() did not send one text frame', socket.sent.slice(before));
       const text = frame as string;
-      if (!text.endsWith('\n') || encodeLine(text.slice(0, -1)) !== text) fail('send() sent a frame that is not one valid line', text);
+      const sentLines = frameLines(text).lines; // a short S line comes padded with LFs (wire.md §8.4)
+      if (sentLines.length !== 1 || encodeLine(sentLines[0]) !== text) fail('send() sent a frame that is not one valid line', text);
     }
     agentLink.close();
   },
