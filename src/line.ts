@@ -84,11 +84,11 @@ export class LineDecoder {
   #text = ''; // the partial line as text (a rope), then
   #raw = new Uint8Array(64); // its bytes not decoded yet: one decode per line, not per chunk
   #rawLength = 0;
-  #partBytes = 0;
+  #bytes = 0; // UTF-8 bytes of the partial line: its raw bytes and #text up to #measured
+  #measured = 0;
   #dropping = false; // skipping the rest of an oversize line
   #overflowBytes = 0; // size reached by the line dropped during this push
   #held: string[] = []; // lines of a chunk whose push() threw ERR_LINE_TOO_LONG
-  #lastUnit = 0; // last UTF-16 unit of the partial line, to measure split surrogate pairs
 
   constructor(opts?: { maxLineBytes?: number }) {
     const max = opts?.maxLineBytes ?? MAX_FRAME_BYTES;
@@ -126,10 +126,9 @@ export class LineDecoder {
    */
   end(): string[] {
     const lines = this.#held;
-    const partial = this.#partBytes;
+    const partial = this.#settle();
     this.#held = [];
     this.#dropping = false;
-    this.#lastUnit = 0;
     this.#endPart();
     if (partial) {
       throw new MmdError(
@@ -141,14 +140,14 @@ export class LineDecoder {
   }
 
   #pushText(s: string, lines: string[]): void {
-    // Bytes held before text: a UTF-8 sequence they leave open becomes U+FFFD.
-    if (this.#rawLength) this.#text += this.#decodeRaw();
+    // Bytes held before text: a UTF-8 sequence they leave open becomes U+FFFD. They were
+    // counted as bytes, so their text is not measured.
+    if (this.#rawLength) this.#measured = (this.#text += (this.#settle(), this.#decodeRaw())).length;
     const start = this.#split(s, this.#maxLineBytes / 3, lines);
     if (start < s.length) this.#add(start ? s.slice(start) : s);
   }
 
   #pushBytes(b: Uint8Array, lines: string[]): void {
-    this.#lastUnit = 0;
     let last = b.length;
     while (last-- && b[last] !== LF && b[last] !== CR);
     let start = 0;
@@ -182,7 +181,7 @@ export class LineDecoder {
     let cr = s.indexOf('\r');
     while (lf >= 0 || cr >= 0) {
       const i = cr < 0 || (lf >= 0 && lf < cr) ? lf : cr;
-      if (i - start > maxUnits || this.#partBytes || this.#dropping) {
+      if (i - start > maxUnits || this.#text || this.#dropping) {
         if (i > start) this.#add(s.slice(start, i));
         this.#endLine(lines);
       } else if (i > start) lines.push(s.slice(start, i));
@@ -196,7 +195,8 @@ export class LineDecoder {
   /** Holds bytes `from`..`to` of `b` as part of the partial line. */
   #addRaw(b: Uint8Array, from: number, to: number): void {
     if (this.#dropping || from === to) return;
-    if (!this.#count(to - from)) return;
+    this.#bytes += to - from;
+    if (!this.#fits()) return;
     const length = this.#rawLength + to - from;
     const held = this.#raw;
     if (length > held.length) (this.#raw = new Uint8Array(2 * length)).set(held.subarray(0, this.#rawLength));
@@ -213,26 +213,39 @@ export class LineDecoder {
   }
 
   #add(text: string): void {
-    // A surrogate pair split over two string chunks is 4 bytes, not two lone ones of 3.
-    const rejoined = isLow(text.charCodeAt(0)) && isHigh(this.#lastUnit) ? 2 : 0;
-    this.#lastUnit = text.charCodeAt(text.length - 1);
-    if (!this.#dropping && this.#count(utf8ByteLength(text) - rejoined)) this.#text += text;
+    if (this.#dropping) return;
+    this.#text += text;
+    this.#fits();
   }
 
-  /** Adds `bytes` to the partial line; false when that broke the limit and the line is dropped. */
-  #count(bytes: number): boolean {
-    this.#partBytes += bytes;
-    if (this.#partBytes <= this.#maxLineBytes) return true;
-    this.#overflowBytes = Math.max(this.#overflowBytes, this.#partBytes);
+  /**
+   * False once the partial line broke the limit: it is dropped. A UTF-16 unit is at most 3
+   * UTF-8 bytes, so text is measured only when that bound is over the limit.
+   */
+  #fits(): boolean {
+    const bound = this.#bytes + 3 * (this.#text.length - this.#measured);
+    if (bound <= this.#maxLineBytes || this.#settle() <= this.#maxLineBytes) return true;
+    this.#overflowBytes = Math.max(this.#overflowBytes, this.#bytes);
     this.#endPart();
     this.#dropping = true;
     return false;
   }
 
+  /** Measures the text added since the last call; returns the exact size of the partial line. */
+  #settle(): number {
+    const text = this.#text;
+    if (text.length > this.#measured) {
+      // A surrogate pair split over two chunks is 4 bytes, not two lone ones of 3.
+      const rejoined = isLow(text.charCodeAt(this.#measured)) && isHigh(text.charCodeAt(this.#measured - 1)) ? 2 : 0;
+      this.#bytes += utf8ByteLength(text.slice(this.#measured)) - rejoined;
+      this.#measured = text.length;
+    }
+    return this.#bytes;
+  }
+
   #endLine(lines: string[]): void {
-    this.#lastUnit = 0;
     if (this.#dropping) this.#dropping = false;
-    else if (this.#partBytes) {
+    else if (this.#text || this.#rawLength) {
       lines.push(this.#rawLength ? this.#text + this.#decodeRaw() : this.#text);
       this.#endPart();
     }
@@ -241,6 +254,6 @@ export class LineDecoder {
   #endPart(): void {
     this.#text = '';
     this.#rawLength = 0;
-    this.#partBytes = 0;
+    this.#bytes = this.#measured = 0;
   }
 }
