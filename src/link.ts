@@ -272,13 +272,14 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   [Symbol.asyncIterator](): AsyncIterableIterator<IncomingMessage> {
     const limit = this.#opts.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize;
     const buffer: IncomingMessage[] = [];
-    let wake: { resolve: (r: IteratorResult<IncomingMessage>) => void; reject: Fail } | undefined;
+    // next() calls waiting for a message, oldest first: callers may call next() without awaiting.
+    const waiting: { resolve: (r: IteratorResult<IncomingMessage>) => void; reject: Fail }[] = [];
     let ended = false;
     let failure: unknown;
     const stop = () => (this.#feeds = this.#feeds.filter((f) => f !== feed));
     const feed: Feed = {
       push: (m) => {
-        if (wake) { const w = wake; wake = undefined; w.resolve({ value: m, done: false }); return; }
+        if (waiting.length) return waiting.shift()!.resolve({ value: m, done: false });
         if (buffer.length < limit) { buffer.push(m); return; }
         feed.end(new MmdError('ERR_SLOW_CONSUMER',
           `for-await fell ${limit} messages behind; handle them faster or raise iteratorBufferSize`));
@@ -288,7 +289,12 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
         ended = true;
         failure = err;
         stop();
-        if (wake) { const w = wake; wake = undefined; err ? w.reject(err) : w.resolve({ value: undefined, done: true }); }
+        // The error goes to the oldest waiting call; like later calls, the others are just done.
+        if (err && waiting.length) {
+          failure = undefined;
+          waiting.shift()!.reject(err);
+        }
+        for (const w of waiting.splice(0)) w.resolve({ value: undefined, done: true });
       },
     };
     if (this.#final) feed.end(this.#closedByUser ? undefined : closedError('for-await'));
@@ -301,7 +307,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
           failure = undefined; // reported once; later calls just say done
           return err ? Promise.reject(err) : Promise.resolve({ value: undefined, done: true });
         }
-        return new Promise((resolve, reject) => (wake = { resolve, reject }));
+        return new Promise((resolve, reject) => void waiting.push({ resolve, reject }));
       },
       return: () => {
         feed.end();

@@ -430,6 +430,27 @@ describe('AgentLink: async iteration', () => {
     expect(errors).to.deep.equal([]);
   });
 
+  it('settles concurrent next() calls in order: messages first, then done on close()', async () => {
+    const { link, peer } = linked();
+    const it = link[Symbol.asyncIterator]();
+    const [a, b, c] = [it.next(), it.next(), it.next()];
+    peer.send('A\nB\n');
+    await tick();
+    expect((await a).value.line).to.equal('A');
+    expect((await b).value.line).to.equal('B');
+    link.close();
+    expect(await Promise.race([c, tick(50).then(() => 'pending')])).to.deep.equal({ value: undefined, done: true });
+  });
+
+  it('concurrent next() calls waiting when the peer closes: the first fails with ERR_CLOSED, the rest are done', async () => {
+    const { link, peer } = linked();
+    const it = link[Symbol.asyncIterator]();
+    const [a, b] = [it.next(), it.next()];
+    peer.close();
+    await rejectsWith(Promise.race([a, tick(50).then(() => 'pending')]), 'ERR_CLOSED');
+    expect(await Promise.race([b, tick(50).then(() => 'pending')])).to.deep.equal({ value: undefined, done: true });
+  });
+
   it('an iterator made after the link closed is done at once', async () => {
     const { link } = linked();
     link.close();
