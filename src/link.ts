@@ -171,6 +171,8 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   #feeds: Feed[] = [];
   #settlers = new Set<Fail>();
   #decoder: TextDecoder | undefined;
+  /** Delivers the frames that came with the current socket's handshake, if not done yet. */
+  #replay: (() => void) | undefined;
   #final = false;
   #closedByUser = false;
   #audioTail: Promise<unknown> = Promise.resolve();
@@ -347,13 +349,19 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       // Frames that came with the handshake (Node's `ws` emits them in the same tick as 'open')
       // are replayed one task later, as a browser would deliver them: after the code that awaited
       // connect() has subscribed. Frames keep arriving into `held` until then, so order is kept.
+      // A close before then replays them at once, so they still come before the 'close' event.
       earlyFrames.delete(socket);
-      setTimeout(() => {
+      const replay = () => {
+        if (this.#replay !== replay) return;
+        this.#replay = undefined;
+        clearTimeout(timer);
         socket.removeEventListener('message', held.hold);
         if (this.#socket !== socket) return;
         socket.addEventListener('message', this.#onFrame);
         for (const event of held.frames) this.#onFrame(event);
-      }, 0);
+      };
+      this.#replay = replay;
+      const timer = setTimeout(replay, 0);
     } else {
       socket.addEventListener('message', this.#onFrame);
     }
@@ -400,6 +408,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   };
 
   #onClose = (event: { code?: number; reason?: string }): void => {
+    this.#replay?.();
     this.#detach();
     const reconnecting = !this.#final && this.#opts.redial !== undefined;
     const code = event.code ?? ABNORMAL;
@@ -526,6 +535,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
         continue;
       }
       if (this.#final) return socket.close();
+      if (socket.readyState !== OPEN) continue; // closed during the handshake: a failed attempt
       try {
         this.#attach(socket);
         await this.#opts.onOpen?.(this);
@@ -577,6 +587,9 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   const dial = (signal?: AbortSignal) => openSocket(WS, url, opts.protocols, timeoutMs, signal);
   const { reconnect, ...rest } = opts;
   const socket = await dial(opts.signal);
+  if (socket.readyState !== OPEN) {
+    throw new MmdError('ERR_CONNECT', `the server at ${url} closed the connection right after the handshake; check the server (does it accept this client?) and connect again`);
+  }
   const link = new AgentLink(socket, reconnect ? { ...rest, redial: () => dial(), reconnect: reconnect === true ? {} : reconnect } : rest);
   try {
     await opts.onOpen?.(link);

@@ -217,6 +217,27 @@ describe('connect() from Node (real sockets)', () => {
     }
   });
 
+  it('a server that sends and closes right after the handshake: ERR_CONNECT, or a link that delivers the frames before it closes', async () => {
+    const server = await startServer();
+    server.wss.on('connection', (socket) => {
+      socket.send('BYE|1\n');
+      socket.send('BYE|2\n');
+      socket.close();
+    });
+    for (let round = 0; round < 10; round++) {
+      const seen: string[] = [];
+      try {
+        const link = await connect(server.url);
+        link.on('message', (m) => seen.push(m.line));
+        await new Promise<void>((resolve) => link.on('close', () => resolve()));
+        expect(seen).to.deep.equal(['BYE|1', 'BYE|2']);
+      } catch (err) {
+        expect((err as MmdError).code, String(err)).to.equal('ERR_CONNECT');
+        expect((err as MmdError).message).to.contain('right after the handshake');
+      }
+    }
+  });
+
   it('times out (ERR_TIMEOUT) against a server that accepts TCP and never answers the upgrade', async () => {
     const sockets: Socket[] = [];
     const ended: Socket[] = [];
@@ -260,6 +281,31 @@ describe('connect() from Node (real sockets)', () => {
     } finally {
       if (saved) Object.defineProperty(globalThis, 'WebSocket', saved);
     }
+  });
+
+  it('a reconnection that drops right after its frames delivers them before its close event', async () => {
+    const server = await startServer();
+    let connections = 0;
+    server.wss.on('connection', (socket) => {
+      const n = ++connections;
+      if (n === 1 || n > 6) return;
+      socket.send(`BYE|${n}\n`);
+      socket.send(`BYE|${n}b\n`);
+      socket.terminate();
+    });
+    const first = server.next();
+    const link = await connect(server.url, { reconnect: { minDelayMs: 10, jitter: 0, factor: 1 } });
+    cleanups.push(() => link.close());
+    const events: string[] = [];
+    link.on('message', (m) => events.push(m.line));
+    link.on('close', (e) => events.push(`close ${e.reconnecting}`));
+    const stable = new Promise<void>((resolve) => link.on('open', () => connections > 6 && resolve()));
+    (await first).socket.terminate();
+    await stable;
+    const expected = ['close true'];
+    for (let n = 2; n <= 6; n++) expected.push(`BYE|${n}`, `BYE|${n}b`, 'close true');
+    expect(events).to.deep.equal(expected);
+    link.close();
   });
 
   it('reconnects after the server drops it and re-sends setup; nothing else is replayed', async () => {
