@@ -1,7 +1,7 @@
 // Line framing as MMDAgent-EX does it (wire.md §7.1–7.2): CR and LF both end a line, and a run of
 // them after a line is swallowed, so empty lines never exist.
 import { MmdError } from './errors.js';
-import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_HEADER_BYTES } from './limits.js';
+import { AV_MESSAGE_PREFIX, MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_HEADER_BYTES } from './limits.js';
 import { checkWireText, CR, isHigh, isLow, LF, utf8ByteLength } from './utf8.js';
 
 export { utf8ByteLength };
@@ -10,7 +10,8 @@ export { utf8ByteLength };
  * Throws MmdError unless `line` (without its terminator) can be sent to MMDAgent-EX as is:
  * ERR_EMPTY_LINE, ERR_FORBIDDEN_CHAR (CR, LF, NUL), ERR_LONE_SURROGATE, ERR_LINE_TOO_LONG
  * (over MAX_LINE_BYTES UTF-8 bytes), ERR_SND_PREFIX (starts with `SND` but is not one of the
- * three control words: it would be read as audio, wire.md §8.4). `__AV…` lines are valid.
+ * three control words: it would be read as audio, wire.md §8.4), ERR_EMPTY_TYPE (only `|`s, also
+ * after `__AV_MESSAGE,`). Other `__AV…` lines are valid.
  */
 export function validateLine(line: string): void {
   if (typeof line !== 'string') throw new MmdError('ERR_BAD_INPUT', `a line must be a string, got ${typeof line}`);
@@ -21,6 +22,10 @@ export function validateLine(line: string): void {
   }
   if (line.startsWith('SND') && !(SND_CONTROL_WORDS as readonly string[]).includes(line)) {
     throw new MmdError('ERR_SND_PREFIX', `line "${line.slice(0, 16)}" would be read as audio: send "__AV_MESSAGE,<line>"`);
+  }
+  // No type before the first `|`: what MMDAgent-EX does with it is unrecorded (§7.3), maybe §7.2's NULL path.
+  if (/^\|*$/.test(line.startsWith(AV_MESSAGE_PREFIX) ? line.slice(AV_MESSAGE_PREFIX.length) : line)) {
+    throw new MmdError('ERR_EMPTY_TYPE', `line "${line.slice(0, 16)}" has no message type: put one before the first "|"`);
   }
 }
 

@@ -8,6 +8,7 @@ import { AgentLink, DEFAULTS, connect, reconnectDelay, type IncomingMessage, typ
 import { MmdError } from '../src/errors.js';
 import { FLUSH_GAP_MS, MAX_FRAME_BYTES, PEER_DISCONNECTED, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND } from '../src/limits.js';
 import { StreamParser } from '../src/stream-parser.js';
+import { validateLine } from '../src/line.js';
 import { MemorySocket, memoryPair, memoryWebSocketClass, type Answer } from './support/memory-socket.js';
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -148,6 +149,17 @@ describe('AgentLink: send', () => {
       expect(parser.pendingBytes, JSON.stringify(frame)).to.equal(0);
       expect(parser.pushFrame(`${PEER_DISCONNECTED}\n`)[0]).to.deep.equal({ kind: 'peer-disconnected' });
     });
+  });
+
+  it('refuses lines with no message type (ERR_EMPTY_TYPE), as parseMessage does; an empty type with arguments is up to the caller', () => {
+    const { link, socket } = linked();
+    for (const line of ['|', '||', '|||', '__AV_MESSAGE,', '__AV_MESSAGE,|', '__AV_MESSAGE,||']) {
+      throwsWith(() => validateLine(line), 'ERR_EMPTY_TYPE');
+      throwsWith(() => link.send(line), 'ERR_EMPTY_TYPE');
+    }
+    expect(socket.sent).to.deep.equal([]);
+    for (const line of ['A|', 'A||', '__AV_MESSAGE,A', '__AV_MESSAGE,A|', '__AV_START']) link.send(line);
+    expect(socket.sent).to.have.length(5);
   });
 
   it('throws ERR_CLOSED instead of dropping once closed', () => {

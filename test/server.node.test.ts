@@ -287,6 +287,8 @@ describe('controller mistakes are refused with an error line and never reach the
     ['invalid UTF-8 (§7.5)', Buffer.from([0x48, 0x49, 0xa0, 0x0a]), false, 'ERR_INVALID_UTF8'],
     ['a NUL byte (§7.5)', 'NUL|a\0b', false, 'ERR_FORBIDDEN_CHAR'],
     ['a line starting with SND (§8.4)', 'SNDX|1', false, 'ERR_SND_PREFIX'],
+    ['a line with no message type (§7.3)', '||', false, 'ERR_EMPTY_TYPE'],
+    ['__AV_MESSAGE, with no message type (§7.3)', '__AV_MESSAGE,|', false, 'ERR_EMPTY_TYPE'],
     ['binary that is not SND (§7.5)', Buffer.from([0x00, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60]), true, 'ERR_BINARY_FRAME'],
     ['an SND header without 4 digits (§8.1)', Buffer.from('SND96xx'), true, 'ERR_SND_HEADER'],
     ['an odd SND length (§8.1)', Buffer.concat([Buffer.from('SND0003'), Buffer.alloc(3)]), true, 'ERR_SND_CHUNK_SIZE'],
