@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import { isMmdError } from '../src/errors.js';
 import { MAX_FRAME_BYTES, MAX_LINE_BYTES, PEER_DISCONNECTED } from '../src/limits.js';
 import { SERVER_DEFAULTS, createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
+import type { AgentLink } from '../src/link.js';
 import { resolveInside } from '../src/node/static.js';
 import { defaultOrigins, parseTarget } from '../src/node/upgrade.js';
 import { after, afterEach, describe, it } from './harness.js';
@@ -87,6 +88,15 @@ function controller(url: string, opts: { protocols?: string[]; headers?: Record<
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
 
 afterEach(async () => {
   for (const o of open.splice(0)) o.close();
@@ -575,6 +585,92 @@ describe('back-pressure', () => {
     expect(isMmdError(thrown, 'ERR_BACKPRESSURE'), String(thrown)).to.equal(true);
     agent.socket.resume();
     expect(agent.isClosed).to.equal(false);
+  });
+});
+
+describe('the agent link handed to server.on(\'agent\')', () => {
+  async function session(opts: ServerOptions = {}) {
+    const server = await start(opts);
+    const linked = new Promise<AgentLink>((resolve) => server.on('agent', (l) => resolve(l)));
+    const agent = await readyAgent(server);
+    const link = await linked;
+    const c = await controller(server.url);
+    await c.waitText(/^RELAY_AGENT_CONNECTED/);
+    /** The agent says `line`; resolves once a controller got it, i.e. the server has handled it. */
+    const say = async (line: string) => {
+      agent.say(line);
+      await c.waitText(`${line}\n`);
+    };
+    return { server, agent, link, c, say };
+  }
+
+  it('delivers agent lines to waitFor, an iterator and listeners, also one added after some frames (idle fast path)', async () => {
+    const { link, say } = await session();
+    await say('UNHEARD|1'); // nobody listens: skipped unread
+    const waited = link.waitFor('MODEL_EVENT_ADD');
+    await say('MODEL_EVENT_ADD|mei');
+    expect((await waited).line).to.equal('MODEL_EVENT_ADD|mei');
+    const it = link[Symbol.asyncIterator]();
+    await say('ONLY_ITER|1');
+    await say('ONLY_ITER|2');
+    expect((await it.next()).value.line).to.equal('ONLY_ITER|1');
+    expect((await it.next()).value.line).to.equal('ONLY_ITER|2');
+    await it.return!();
+    await say('UNHEARD|2');
+    const seen: string[] = [];
+    link.on('message', (m) => seen.push(m.line));
+    await say('HEARD|1');
+    const late: string[] = [];
+    link.on('MOTION_EVENT_ADD', (m) => late.push(m.line));
+    await say('MOTION_EVENT_ADD|mei|base');
+    expect(seen).to.deep.equal(['HEARD|1', 'MOTION_EVENT_ADD|mei|base']);
+    expect(late).to.deep.equal(['MOTION_EVENT_ADD|mei|base']);
+  });
+
+  it('a listener that throws is reported as a server error; the process, agent and relay go on', async () => {
+    const { server, agent, link, c, say } = await session();
+    const errors: unknown[] = [];
+    server.on('error', (err) => errors.push(err));
+    link.on('message', () => {
+      throw new Error('a bug in user code');
+    });
+    await say('BOOM|1');
+    await sleep(20);
+    await say('BOOM|2');
+    await sleep(20);
+    expect(errors.map(String)).to.deep.equal(['Error: a bug in user code', 'Error: a bug in user code']);
+    expect(agent.isClosed).to.equal(false);
+    expect(c.ws.readyState).to.equal(WebSocket.OPEN);
+  });
+
+  it('its sends follow the channel\'s agentMaxBufferedBytes and are counted, as channel.send is', async () => {
+    const { server, link } = await session({ agentMaxBufferedBytes: 32 });
+    const before = server.stats().framesToAgents;
+    link.send('SHORT|1');
+    server.channel('/chat').send('SHORT|2');
+    expect(server.stats().framesToAgents).to.equal(before + 2);
+    const long = `LONG|${'x'.repeat(40)}`; // over the bound by itself: refused, not queued
+    expect(isMmdError(catchError(() => link.send(long)), 'ERR_BACKPRESSURE')).to.equal(true);
+    expect(isMmdError(catchError(() => server.channel('/chat').send(long)), 'ERR_BACKPRESSURE')).to.equal(true);
+    expect(server.stats().framesToAgents).to.equal(before + 2);
+  });
+
+  it('a sync echo that comes after syncTimeoutMs is still kept from controllers and the link (§3.4)', async () => {
+    const server = await start({ syncTimeoutMs: 100 });
+    const c = await controller(server.url);
+    const linked = new Promise<AgentLink>((resolve) => server.on('agent', (l) => resolve(l)));
+    const agent = await agentOn(server, '/chat', { echo: false });
+    const sync = await agent.waitLine(/^MMDSDK_SYNC\|/);
+    const link = await linked;
+    const seen: string[] = [];
+    link.on('message', (m) => seen.push(m.line));
+    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    agent.say('BEFORE|1');
+    agent.say(sync);
+    agent.say('AFTER|1');
+    await c.waitText('AFTER|1\n');
+    expect(c.texts.filter((t) => t.includes('MMDSDK_SYNC'))).to.deep.equal([]);
+    expect(seen).to.deep.equal(['BEFORE|1', 'AFTER|1']);
   });
 });
 

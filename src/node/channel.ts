@@ -6,10 +6,9 @@ import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { MmdError, isMmdError } from '../errors.js';
 import { PEER_DISCONNECTED } from '../limits.js';
-import { validateLine } from '../line.js';
 import { AgentLink } from '../link.js';
 import type { WebSocketLike } from '../link.js';
-import { formatMessage, type Message } from '../message.js';
+import type { Message } from '../message.js';
 import { Emitter } from './events.js';
 import {
   RELAY_AGENT_CONNECTED,
@@ -117,8 +116,10 @@ interface AgentPeer extends Corkable {
   link?: AgentLink;
   linkSocket?: LinkSocket;
   since?: Date;
+  /** The sync line until its echo is seen, or LATE_SYNC_FRAMES agent frames after the agent is ready. */
   syncLine?: string;
   syncTimer?: ReturnType<typeof setTimeout>;
+  lateSyncFrames: number;
 }
 
 interface ControllerPeer extends Corkable {
@@ -130,6 +131,12 @@ interface ControllerPeer extends Corkable {
 }
 
 const OPEN = 1;
+
+/**
+ * Agent frames after a sync timeout that may still carry the sync echo (a busy MMDAgent-EX answers
+ * late). Bounded so that an echo that never comes costs nothing for good.
+ */
+const LATE_SYNC_FRAMES = 1024;
 
 /**
  * Frames sent to a peer in one tick leave in one system call. `ws` writes every frame on its own
@@ -183,9 +190,12 @@ class FrameEvent {
 class LinkSocket implements WebSocketLike {
   binaryType = 'arraybuffer';
   readonly #ws: WebSocket;
+  readonly #send: (data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void;
   #onMessage: ((event: FrameEvent) => void)[] = [];
-  constructor(ws: WebSocket) {
+  /** `send` is the channel's own path to the agent: one backpressure bound, counted, corked. */
+  constructor(ws: WebSocket, send: (data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void) {
     this.#ws = ws;
+    this.#send = send;
   }
   get readyState(): number {
     return this.#ws.readyState;
@@ -194,7 +204,7 @@ class LinkSocket implements WebSocketLike {
     return this.#ws.bufferedAmount;
   }
   send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void {
-    this.#ws.send(data);
+    this.#send(data);
   }
   close(code?: number, reason?: string): void {
     this.#ws.close(code, reason);
@@ -259,12 +269,12 @@ export class Channel {
   }
 
   /**
-   * Sends one validated line to the agent as a frame of its own. Throws ERR_NO_AGENT without a
-   * ready agent, ERR_BACKPRESSURE when the agent's send buffer is full, or the line's own error.
+   * Sends one validated line to the agent as a frame of its own, through its AgentLink. Throws
+   * ERR_NO_AGENT without a ready agent, ERR_BACKPRESSURE when the agent's send buffer is full, or
+   * the line's own error.
    */
   send(msg: Message | string): void {
-    const line = typeof msg === 'string' ? (validateLine(msg), msg) : formatMessage(msg);
-    this.sendLinesToAgent([line]);
+    this.readyAgent().link!.send(msg);
   }
 
   // ---- agent -------------------------------------------------------------------------------
@@ -275,7 +285,7 @@ export class Channel {
    * `syncTimeoutMs` passed, the setup lines follow and the agent is announced.
    */
   acceptAgent(ws: WebSocket, socket: Duplex): void {
-    const peer: AgentPeer = { ws, socket, corked: false };
+    const peer: AgentPeer = { ws, socket, corked: false, lateSyncFrames: LATE_SYNC_FRAMES };
     this.agentPeer = peer;
     this.host.counters.agents++;
     ws.on('error', () => this.host.counters.socketErrors++);
@@ -289,11 +299,12 @@ export class Channel {
   private agentReady(peer: AgentPeer): void {
     if (peer.link || this.agentPeer !== peer || peer.ws.readyState !== OPEN) return;
     clearTimeout(peer.syncTimer);
-    peer.syncLine = undefined;
     // Per-connection state is lost on every reconnect (wire.md §9.1), so setup goes to every connection.
     for (const frame of this.host.setupFrames) this.sendRawToAgent(peer, frame);
-    peer.linkSocket = new LinkSocket(peer.ws);
-    peer.link = new AgentLink(peer.linkSocket);
+    peer.linkSocket = new LinkSocket(peer.ws, (data) => this.sendFromLink(peer, data));
+    peer.link = new AgentLink(peer.linkSocket, { maxBufferedBytes: this.host.policy.agentMaxBufferedBytes });
+    // A user's listener that throws must not reach the process: that would end every Linux agent.
+    peer.link.on('error', this.host.report);
     peer.since = new Date();
     this.broadcast(relayStatusLine(RELAY_AGENT_CONNECTED, this.path));
     const info = { channel: this.path };
@@ -303,10 +314,15 @@ export class Channel {
 
   private onAgentFrame(peer: AgentPeer, bytes: Buffer, isBinary: boolean): void {
     if (bytes.length === 0) return;
-    if (peer.syncLine && agentText(bytes).includes(peer.syncLine)) {
-      // Our own sync echo (maybe with stale bytes in front, wire.md §7.6): not the controllers' business.
-      this.agentReady(peer);
-      return;
+    if (peer.syncLine !== undefined) {
+      if (bytes.includes(peer.syncLine)) {
+        // Our own sync echo (maybe with stale bytes in front, wire.md §7.6), even a late one: not
+        // the controllers' or the link's business.
+        peer.syncLine = undefined;
+        this.agentReady(peer);
+        return;
+      }
+      if (peer.link && --peer.lateSyncFrames === 0) peer.syncLine = undefined;
     }
     // MMDAgent-EX sends text; its text may be cut inside a character (wire.md §5.1). Valid
     // frames are forwarded as they are, others re-encoded with U+FFFD.
@@ -338,6 +354,12 @@ export class Channel {
     return peer;
   }
 
+  /** What the agent's AgentLink sends (lines, setup, audio): the same bound and counters as the relay's. */
+  private sendFromLink(peer: AgentPeer, data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void {
+    this.checkAgentRoom(peer, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+    this.sendRawToAgent(peer, data, typeof data !== 'string');
+  }
+
   /** A controller's validated text frame that already is one agent line frame: its own bytes go out. */
   private sendFrameToAgent(frame: Buffer): void {
     const peer = this.readyAgent();
@@ -362,7 +384,7 @@ export class Channel {
     }
   }
 
-  private sendRawToAgent(peer: AgentPeer, data: string | Buffer, binary = false): void {
+  private sendRawToAgent(peer: AgentPeer, data: string | Buffer | ArrayBuffer | ArrayBufferView<ArrayBuffer>, binary = false): void {
     corkTick(peer);
     peer.ws.send(data, { binary });
     this.host.counters.framesToAgents++;
