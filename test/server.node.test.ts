@@ -11,6 +11,8 @@ import { isMmdError } from '../src/errors.js';
 import { MAX_FRAME_BYTES, MAX_LINE_BYTES, PEER_DISCONNECTED } from '../src/limits.js';
 import { SERVER_DEFAULTS, createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
 import type { AgentLink } from '../src/link.js';
+import { validateLine } from '../src/line.js';
+import { relayErrorLine } from '../src/node/relay.js';
 import { resolveInside } from '../src/node/static.js';
 import { defaultOrigins, parseTarget } from '../src/node/upgrade.js';
 import { after, afterEach, describe, it } from './harness.js';
@@ -285,6 +287,16 @@ describe('relay', () => {
     const c = await controller(server.url);
     c.ws.send('SNDFILE');
     await agent.waitFrame((f) => f.payload.toString() === 'SNDFILE\n');
+  });
+});
+
+describe('relayErrorLine', () => {
+  it('cuts a long message at a code-point boundary and replaces lone surrogates, so the line is valid (§7.5)', () => {
+    for (let pad = 0; pad < 4; pad++) {
+      const line = relayErrorLine('ERR_X', 'a'.repeat(pad) + '\u{1F600}'.repeat(MAX_LINE_BYTES));
+      expect(() => validateLine(line.slice(0, -1)), JSON.stringify(line.slice(-8))).not.to.throw();
+    }
+    expect(relayErrorLine('ERR_X', 'a\uD800b|c\ud83d')).to.equal('RELAY_ERROR|ERR_X|a\uFFFDb c\uFFFD\n');
   });
 });
 

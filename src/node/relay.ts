@@ -21,9 +21,15 @@ export const MAX_BINARY_FRAME_BYTES = MAX_FRAME_BYTES - (SND_HEADER_BYTES - 1);
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 
-/** `RELAY_ERROR|CODE|message`, with the message made into a valid line argument (no `|`, CR, LF, bounded). */
+/**
+ * `RELAY_ERROR|CODE|message`, with the message made into a valid line argument: no `|`, CR, LF
+ * or NUL, bounded, cut between code points and without lone surrogates (messages may quote a
+ * cut line), so it is valid UTF-8.
+ */
 export function relayErrorLine(code: string, message: string): string {
-  const text = message.replace(/[|\r\n\0]+/g, ' ').slice(0, MAX_LINE_BYTES / 4);
+  let text = message.slice(0, MAX_LINE_BYTES / 4);
+  if (/[\uD800-\uDBFF]$/.test(text) && /^[\uDC00-\uDFFF]/.test(message.slice(text.length))) text = text.slice(0, -1);
+  text = text.replace(/[|\r\n\0]+/g, ' ').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return `${RELAY_ERROR}|${code}|${text}\n`;
 }
 
