@@ -115,6 +115,7 @@ export interface AgentLinkOptions {
 }
 
 export interface WaitOptions {
+  /** 0 or more; Infinity waits without a timeout. NaN or negative: ERR_BAD_INPUT. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -488,6 +489,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     return new Promise<T>((resolve, reject) => {
       if (this.#final) return reject(closedError(what));
       if (signal?.aborted) return reject(abortError(what, signal));
+      if (!isTimeout(timeoutMs)) return reject(timeoutError(`${what}: timeoutMs`, timeoutMs));
       let timer: ReturnType<typeof setTimeout> | undefined;
       let stop: (() => void) | undefined;
       let done = false;
@@ -556,6 +558,23 @@ function chunkMs(chunk: Uint8Array): number {
 
 function ignore(): void {}
 
+/** A timeout option: milliseconds, 0 or more; Infinity means no timeout. */
+function isTimeout(ms: unknown): ms is number {
+  return typeof ms === 'number' && ms >= 0;
+}
+
+const timeoutError = (what: string, ms: unknown) =>
+  new MmdError('ERR_BAD_INPUT', `${what} must be 0 or more milliseconds (Infinity for no timeout), got ${String(ms)}`);
+
+/** `value`, or ERR_TIMEOUT if it is a promise still pending after `ms`. */
+function bounded(value: void | Promise<void>, ms: number, what: string): void | Promise<void> {
+  if (!(value instanceof Promise) || ms === Infinity) return value;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new MmdError('ERR_TIMEOUT', `${what} did not settle within ${ms} ms; make it finish sooner or raise connectTimeoutMs`)), ms);
+    value.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
 function rethrow(err: unknown): void {
   queueMicrotask(() => {
     throw err;
@@ -566,6 +585,7 @@ export interface ConnectOptions extends Omit<AgentLinkOptions, 'redial' | 'recon
   /** The WebSocket class; default `globalThis.WebSocket`. In Node use `mmdagent-ex-remote/server`'s connect. */
   WebSocket?: WebSocketConstructor;
   protocols?: string | string[];
+  /** Time allowed for the upgrade, and again for onOpen to settle (ERR_TIMEOUT); Infinity for none. */
   connectTimeoutMs?: number;
   /** Aborts the initial connection attempt. */
   signal?: AbortSignal;
@@ -584,15 +604,19 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
     throw new MmdError('ERR_CONNECT', "no WebSocket class here: pass { WebSocket } or import connect from 'mmdagent-ex-remote/server' in Node");
   }
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+  if (!isTimeout(timeoutMs)) throw timeoutError('connectTimeoutMs', timeoutMs);
   const dial = (signal?: AbortSignal) => openSocket(WS, url, opts.protocols, timeoutMs, signal);
-  const { reconnect, ...rest } = opts;
+  // onOpen runs before connect() resolves and before a reconnected link says 'open': it is part of connecting.
+  const userOnOpen = opts.onOpen;
+  const onOpen = userOnOpen && ((l: AgentLink) => bounded(userOnOpen(l), timeoutMs, 'onOpen'));
+  const { reconnect, ...rest } = { ...opts, onOpen };
   const socket = await dial(opts.signal);
   if (socket.readyState !== OPEN) {
     throw new MmdError('ERR_CONNECT', `the server at ${url} closed the connection right after the handshake; check the server (does it accept this client?) and connect again`);
   }
   const link = new AgentLink(socket, reconnect ? { ...rest, redial: () => dial(), reconnect: reconnect === true ? {} : reconnect } : rest);
   try {
-    await opts.onOpen?.(link);
+    await onOpen?.(link);
   } catch (err) {
     link.close();
     throw err;

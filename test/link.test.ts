@@ -342,6 +342,18 @@ describe('AgentLink: waitFor', () => {
     expect(err.message).to.contain('MODEL_EVENT_ADD');
   });
 
+  it('refuses a timeoutMs that is NaN or negative (ERR_BAD_INPUT); Infinity waits without a timeout', async () => {
+    const { link, peer } = linked();
+    for (const timeoutMs of [NaN, -1, -Infinity]) {
+      await rejectsWith(link.waitFor('MODEL_EVENT_ADD', { timeoutMs }), 'ERR_BAD_INPUT');
+    }
+    await rejectsWith(linked({ waitTimeoutMs: NaN }).link.waitFor('MODEL_EVENT_ADD'), 'ERR_BAD_INPUT');
+    const forever = link.waitFor('MODEL_EVENT_ADD', { timeoutMs: Infinity });
+    await tick(20);
+    peer.send('MODEL_EVENT_ADD|mei\n');
+    expect((await forever).args).to.deep.equal(['mei']);
+  });
+
   it('uses the link-wide waitTimeoutMs', async () => {
     const { link } = linked({ waitTimeoutMs: 10 });
     await rejectsWith(link.waitFor('MODEL_EVENT_ADD'), 'ERR_TIMEOUT');
@@ -625,6 +637,24 @@ describe('connect (injected WebSocket class)', () => {
     expect(link.connected).to.equal(true);
     expect(servers[0].peer!.sent).to.deep.equal(['__AV_START\n', 'HELLO\n']);
     link.close();
+  });
+
+  it('bounds onOpen by connectTimeoutMs: ERR_TIMEOUT, and the link is closed', async () => {
+    const { WebSocket, servers } = fakeServer(['accept']);
+    let opened: AgentLink | undefined;
+    const started = performance.now();
+    const err = await rejectsWith(connect('ws://agent/chat', { WebSocket, connectTimeoutMs: 50, onOpen: (l) => new Promise<void>(() => void (opened = l)) }), 'ERR_TIMEOUT');
+    expect(performance.now() - started).to.be.at.least(40);
+    expect(err.message).to.contain('onOpen');
+    expect(opened!.closed).to.equal(true);
+    await tick();
+    expect(servers[0].readyState).to.equal(3);
+  });
+
+  it('refuses a connectTimeoutMs that is NaN or negative (ERR_BAD_INPUT)', async () => {
+    const { WebSocket } = fakeServer(['accept', 'accept']);
+    await rejectsWith(connect('ws://agent/chat', { WebSocket, connectTimeoutMs: NaN }), 'ERR_BAD_INPUT');
+    await rejectsWith(connect('ws://agent/chat', { WebSocket, connectTimeoutMs: -5 }), 'ERR_BAD_INPUT');
   });
 
   it('rejects with ERR_CONNECT when the connection is refused', async () => {
