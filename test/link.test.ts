@@ -255,6 +255,42 @@ describe('AgentLink: incoming frames', () => {
   });
 });
 
+describe('AgentLink: idle fast path', () => {
+  /** A frame whose data getter counts how often it is read. */
+  function counted(socket: MemorySocket, text: string, reads: { n: number }): void {
+    const event = new Event('message');
+    Object.defineProperty(event, 'data', { get: () => (reads.n++, text) });
+    socket.dispatchEvent(event);
+  }
+
+  it('does not read frames while nobody consumes messages; reads every frame once someone does', async () => {
+    const { link, socket } = linked();
+    const reads = { n: 0 };
+    const closes: unknown[] = [];
+    link.on('close', (e) => closes.push(e)); // not a message consumer
+    counted(socket, 'A|1\n', reads);
+    expect(reads.n).to.equal(0);
+    const typed: string[] = [];
+    const offTyped = link.on('MODEL_EVENT_ADD', (m) => typed.push(m.line));
+    counted(socket, 'MODEL_EVENT_ADD|mei\n', reads);
+    expect([reads.n, typed]).to.deep.equal([1, ['MODEL_EVENT_ADD|mei']]);
+    offTyped();
+    counted(socket, 'B|1\n', reads);
+    expect(reads.n).to.equal(1);
+    const waited = link.waitFor('C');
+    counted(socket, 'C|1\n', reads);
+    expect([reads.n, (await waited).line]).to.deep.equal([2, 'C|1']);
+    counted(socket, 'D|1\n', reads);
+    const it = link[Symbol.asyncIterator]();
+    counted(socket, 'E|1\n', reads);
+    expect([reads.n, (await it.next()).value.line]).to.deep.equal([3, 'E|1']);
+    await it.return!();
+    counted(socket, 'F|1\n', reads);
+    expect(reads.n).to.equal(3);
+    link.close();
+  });
+});
+
 describe('AgentLink: on', () => {
   it('returns an unsubscribe function; unsubscribing twice is harmless', async () => {
     const { link, peer } = linked();
