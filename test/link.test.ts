@@ -277,7 +277,7 @@ describe('AgentLink: idle fast path', () => {
     offTyped();
     counted(socket, 'B|1\n', reads);
     expect(reads.n).to.equal(1);
-    const waited = link.waitFor('C');
+    const waited = link.waitFor((m) => m.type === 'C');
     counted(socket, 'C|1\n', reads);
     expect([reads.n, (await waited).line]).to.deep.equal([2, 'C|1']);
     counted(socket, 'D|1\n', reads);
