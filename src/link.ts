@@ -563,16 +563,16 @@ function isTimeout(ms: unknown): ms is number {
   return typeof ms === 'number' && ms >= 0;
 }
 
-const timeoutError = (what: string, ms: unknown) =>
-  new MmdError('ERR_BAD_INPUT', `${what} must be 0 or more milliseconds (Infinity for no timeout), got ${String(ms)}`);
+const timeoutError = (what: string, ms: unknown) => new MmdError('ERR_BAD_INPUT', `${what} must be >= 0 (Infinity: none), got ${ms}`);
 
-/** `value`, or ERR_TIMEOUT if it is a promise still pending after `ms`. */
-function bounded(value: void | Promise<void>, ms: number, what: string): void | Promise<void> {
-  if (!(value instanceof Promise) || ms === Infinity) return value;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new MmdError('ERR_TIMEOUT', `${what} did not settle within ${ms} ms; make it finish sooner or raise connectTimeoutMs`)), ms);
-    value.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
+/** onOpen's result, or ERR_TIMEOUT if it is a promise still pending after `ms`. */
+function bounded(value: void | Promise<void>, ms: number): void | Promise<void> {
+  return value instanceof Promise && ms < Infinity
+    ? new Promise((resolve, reject) => {
+        const timer = setTimeout(reject, ms, new MmdError('ERR_TIMEOUT', `onOpen ran over connectTimeoutMs (${ms} ms)`));
+        value.then(resolve, reject).finally(() => clearTimeout(timer));
+      })
+    : value;
 }
 
 function rethrow(err: unknown): void {
@@ -608,11 +608,11 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   const dial = (signal?: AbortSignal) => openSocket(WS, url, opts.protocols, timeoutMs, signal);
   // onOpen runs before connect() resolves and before a reconnected link says 'open': it is part of connecting.
   const userOnOpen = opts.onOpen;
-  const onOpen = userOnOpen && ((l: AgentLink) => bounded(userOnOpen(l), timeoutMs, 'onOpen'));
+  const onOpen = userOnOpen && ((l: AgentLink) => bounded(userOnOpen(l), timeoutMs));
   const { reconnect, ...rest } = { ...opts, onOpen };
   const socket = await dial(opts.signal);
   if (socket.readyState !== OPEN) {
-    throw new MmdError('ERR_CONNECT', `the server at ${url} closed the connection right after the handshake; check the server (does it accept this client?) and connect again`);
+    throw new MmdError('ERR_CONNECT', `${url} closed right after the handshake; check the server`);
   }
   const link = new AgentLink(socket, reconnect ? { ...rest, redial: () => dial(), reconnect: reconnect === true ? {} : reconnect } : rest);
   try {
