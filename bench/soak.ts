@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { WebSocket } from 'ws';
 import { createServer } from '../src/server.js';
 import type { MmdServer, ServerOptions, ServerStats } from '../src/server.js';
+import { rng } from './data.js';
 
 export interface SoakOptions {
   durationMs: number;
@@ -66,17 +67,6 @@ const CHANNEL = '/soak';
 const FLOOD_PAD = 'f'.repeat(1500);
 const TICK_MS = 10;
 
-/** mulberry32: small, seedable, good enough to schedule chaos reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A masked client frame header claiming `length` payload bytes, plus only `sent` of them. */
 function partialFrame(length: number, sent: number): Buffer {
@@ -130,7 +120,7 @@ class Soak {
   readonly long: boolean;
 
   constructor(readonly url: string, readonly port: number, seed: number, durationMs: number, readonly inject?: SoakOptions['inject']) {
-    this.random = prng(seed);
+    this.random = rng(seed);
     this.maxStallMs = Math.min(20_000, Math.max(2500, durationMs / 3));
     this.long = durationMs >= 20_000;
   }

@@ -7,6 +7,7 @@ import type { IncomingMessage as HttpRequest } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 import IsoWebSocket from 'isomorphic-ws';
 import { after, describe, it } from './harness.js';
+import { rejectsWith } from './support/codes.js';
 import { AgentLink, connect as coreConnect, type WebSocketConstructor, type WebSocketLike } from '../src/link.js';
 import { connect } from '../src/node/connect.js';
 import { MmdError } from '../src/errors.js';
@@ -23,16 +24,6 @@ after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<MmdError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(MmdError);
-    expect((err as MmdError).code).to.equal(code);
-    return err as MmdError;
-  }
-  throw new Error(`expected a rejection with ${code}`);
-}
 
 interface Accepted { socket: WebSocket; request: HttpRequest; frames: string[] }
 

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { describe, it } from './harness.js';
+import { rejectsWith } from './support/codes.js';
 import { AgentLink, DEFAULTS, connect, reconnectDelay, type IncomingMessage, type LinkCloseEvent } from '../src/link.js';
 import { MmdError } from '../src/errors.js';
 import { FLUSH_GAP_MS, MAX_FRAME_BYTES, PEER_DISCONNECTED, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND } from '../src/limits.js';
@@ -13,16 +14,6 @@ import { MemorySocket, memoryPair, memoryWebSocketClass, type Answer } from './s
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<MmdError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(MmdError);
-    expect((err as MmdError).code).to.equal(code);
-    return err as MmdError;
-  }
-  throw new Error(`expected a rejection with ${code}`);
-}
 
 function throwsWith(fn: () => unknown, code: string): MmdError {
   try {
