@@ -757,6 +757,19 @@ describe('HTTP', () => {
     expect(server.channels()).to.deep.equal(channels);
   });
 
+  it('GET /channels is readable cross-origin only by origins allowed as controllers (a page from disk: null)', async () => {
+    const server = await start({ allowedOrigins: ['null'] });
+    const fromDisk = await get(server, '/channels', { Origin: 'null' });
+    expect(fromDisk.status).to.equal(200);
+    expect(fromDisk.headers['access-control-allow-origin']).to.equal('null');
+    const other = await get(server, '/channels', { Origin: 'https://evil.example' });
+    expect(other.headers['access-control-allow-origin']).to.equal(undefined);
+    const sameOriginDefault = await start();
+    const own = `http://127.0.0.1:${sameOriginDefault.address().port}`;
+    expect((await get(sameOriginDefault, '/channels', { Origin: own })).headers['access-control-allow-origin']).to.equal(own);
+    expect((await get(sameOriginDefault, '/channels', { Origin: 'null' })).headers['access-control-allow-origin']).to.equal(undefined);
+  });
+
   it('GET /channels needs the token when one is set', async () => {
     const token = 'tok_abcdefgh12345678';
     const server = await start({ token });

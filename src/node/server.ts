@@ -319,7 +319,12 @@ class RelayServer implements MmdServer, ChannelHost {
         return;
       }
       const body = `${JSON.stringify({ channels: this.channels() })}\n`;
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      const headers: Record<string, string | number> = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Vary: 'Origin' };
+      // Pages this server accepts as controllers may read the list from another origin too (the
+      // playground opened from disk has the origin `null`); other origins still cannot.
+      const origin = req.headers.origin;
+      if (origin !== undefined && (this.origins === '*' || this.origins.has(origin.toLowerCase()))) headers['Access-Control-Allow-Origin'] = origin;
+      res.writeHead(200, headers);
       res.end(body);
       return;
     }
