@@ -2,7 +2,7 @@
 // only in forms it reads back unchanged.
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
-import { checkWireText, SUSPECT } from './utf8.js';
+import { Built, checkWireText, SUSPECT } from './utf8.js';
 
 export interface Message {
   type: string;
@@ -63,6 +63,8 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string' || !Array.isArray(msg.args)) {
     throw new MmdError('ERR_BAD_INPUT', 'a message must be { type: string, args: string[] }');
   }
+  const built = Built.lineOf(msg);
+  if (built !== undefined) return built;
   const { type, args } = msg;
   const fresh = type !== checkedType;
   const reserved = fresh && (type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '');

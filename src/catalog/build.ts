@@ -9,7 +9,7 @@ import { MmdError } from '../errors.js';
 import { formatMessage, formatNumber } from '../message.js';
 import type { Message } from '../message.js';
 import { MAX_ARGS, MAX_LINE_BYTES } from '../limits.js';
-import { SUSPECT } from '../utf8.js';
+import { Built, SUSPECT } from '../utf8.js';
 
 const TUPLE: Record<string, number> = { 2: 2, 3: 3, c: 3, C: 4, E: 5, P: 2 };
 
@@ -48,11 +48,14 @@ function field(type: string, at: number, kind: string, v: any, words: string | u
   return text;
 }
 
+// What a plain text argument may hold without a closer look: SUSPECT, and `,` for an alias.
+const ALIAS_SUSPECT = /[\0\n\r|,\ud800-\udfff]/;
+
 /**
  * One builder: a pure factory, so that bundlers drop the builders nobody imports. Each call
  * builds and validates one command: ERR_BAD_ARGUMENT for a missing, extra, out-of-order or
- * ill-shaped argument, and formatMessage's wire codes for the rest. The line it checked is
- * remembered, so that sending the message right away does not check it again.
+ * ill-shaped argument, and formatMessage's wire codes for the rest. The message carries the line
+ * it checked, which formatMessage returns as long as the message is unchanged.
  */
 export const builder = (id: string, ...enums: string[]) => {
   // Parsed at the first call, not at import: most builders are never called.
@@ -63,7 +66,7 @@ export const builder = (id: string, ...enums: string[]) => {
       [type, ...fixed] = head.split('|');
     }
     const args = fixed.slice();
-    let units = head.length;
+    let line = head;
     let clean = true; // as far as one regex test per text argument can tell
     let k = 0;
     let e = 0;
@@ -78,18 +81,27 @@ export const builder = (id: string, ...enums: string[]) => {
         if (values.slice(i).some((x) => x !== undefined)) fail(type, i + 1, 'a value, since a later optional argument is given', v);
         break;
       }
-      const text = field(type, i + 1, kind, v, kind === 'e' ? enums[e++] : '');
+      let text: string;
+      if (kind === 'a' || kind === 's') {
+        // One regex for the usual clean string; field() then finds the exact complaint, if any.
+        if (typeof v !== 'string' || !v || (kind === 'a' ? ALIAS_SUSPECT : SUSPECT).test(v)) {
+          field(type, i + 1, kind, v, '');
+          clean = false;
+        }
+        text = v as string;
+      } else {
+        text = field(type, i + 1, kind, v, kind === 'e' ? enums[e++] : '');
+        // Numbers, enum words and hex colours come out clean; `r` text with a `|` is not.
+        if ('lPr'.includes(kind) && (!text || SUSPECT.test(text))) clean = false;
+      }
       if (kind === 'r') args.push(...text.split('|'));
       else args.push(text);
-      // Numbers, enum words and hex colours come out clean; `r` text is left to formatMessage.
-      if (clean && 'aslPr'.includes(kind)) clean = kind !== 'r' && text !== '' && !SUSPECT.test(text);
-      units += 1 + text.length;
+      line += '|' + text;
       if (spec[k + 1] !== '+') k++;
     }
     if (!(optional || !spec[k] || spec[k] === '?')) fail(type, 0, `${spec.split('?')[0].length} arguments`, values);
     // Anything in doubt goes through formatMessage, for its exact errors and byte count.
-    const msg = { type, args };
-    if (!clean || args.length > MAX_ARGS || 3 * units > MAX_LINE_BYTES) formatMessage(msg);
-    return msg;
+    if (!clean || args.length > MAX_ARGS || 3 * line.length > MAX_LINE_BYTES) line = formatMessage({ type, args });
+    return new Built(type, args, line);
   };
 };
