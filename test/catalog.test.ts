@@ -26,6 +26,8 @@ import {
 } from '../src/catalog/index.js';
 import type { AgentEvent, CommandType, EventType, KnownMessageType, MessageArgsMap, UnknownEvent } from '../src/catalog/index.js';
 import { CATALOG } from '../src/catalog/spec.js';
+import { AgentLink } from '../src/link.js';
+import { memoryPair } from './support/memory-socket.js';
 
 const line = (m: { type: string; args: string[] }) => formatMessage(m);
 const parse = (text: string) => parseEvent(parseMessage(text));
@@ -212,6 +214,60 @@ describe('command builders', () => {
         expect(ev.cartoon).to.equal(rest?.[1]?.[1]);
       }),
     );
+  });
+});
+
+describe('built messages carry their checked line (issue 7)', () => {
+  const codeOf = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (err) {
+      expect(isMmdError(err), String(err)).to.equal(true);
+      return (err as { code: string }).code;
+    }
+    return undefined;
+  };
+  const sent = (m: { type: string; args: string[] }) => {
+    const [socket] = memoryPair();
+    new AgentLink(socket).send(m);
+    return socket.sent[0];
+  };
+  const texts = fc.oneof(fc.string({ minLength: 1 }), fc.string({ unit: 'binary', minLength: 1 }), fc.constantFrom('a|b', 'a,b', 'x\ny', '\ud800', '😀', 'あ'.repeat(700)));
+
+  it('a builder sends through AgentLink exactly the frame a plain copy of its message gives, or fails the same way (wire.md §12.3)', () => {
+    fc.assert(
+      fc.property(texts, texts, texts, (model, voice, text) => {
+        const plain = () => ({ type: 'SYNTH_START', args: [model, voice, text] });
+        const code = codeOf(() => synthStart(model, voice, text));
+        if (code === 'ERR_BAD_ARGUMENT') {
+          expect(model.includes(',') || voice.includes(','), 'only an alias with "," is refused by the builder alone').to.equal(true);
+          return;
+        }
+        expect(code).to.equal(codeOf(() => formatMessage(plain())));
+        if (code) return;
+        expect(sent(synthStart(model, voice, text))).to.equal(sent(plain()));
+        expect(sent(synthStart(model, voice, text))).to.equal(`SYNTH_START|${model}|${voice}|${text}\n`);
+      }),
+    );
+    expect(sent(modelAdd('mei', 'm.pmd', [0, 1e-7, -0], [1e21, 2.5, 3], 'ON'))).to.equal('MODEL_ADD|mei|m.pmd|0,0.0000001,0|1000000000000000000000,2.5,3|ON\n');
+  });
+
+  it('a built message changed after building is checked again, never sent with its old line', () => {
+    const m = synthStart('mei', 'normal', 'hello');
+    m.args[2] = 'a|b';
+    expect(codeOf(() => formatMessage(m))).to.equal('ERR_PIPE_IN_FIELD');
+    m.args[2] = 'bye';
+    expect(sent(m)).to.equal('SYNTH_START|mei|normal|bye\n');
+    m.args.push('');
+    expect(codeOf(() => formatMessage(m))).to.equal('ERR_EMPTY_ARGUMENT');
+    m.args.pop();
+    m.type = 'SNDSTRM';
+    expect(codeOf(() => formatMessage(m))).to.equal('ERR_SND_PREFIX');
+    const n = synthStart('mei', 'normal', 'hello');
+    n.args = ['x', 'y\r'];
+    expect(codeOf(() => sent(n))).to.equal('ERR_FORBIDDEN_CHAR');
+    n.args = ['x', 'y'];
+    expect(sent(n)).to.equal('SYNTH_START|x|y\n');
   });
 });
 
