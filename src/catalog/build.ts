@@ -39,11 +39,11 @@ function field(type: string, at: number, kind: string, v: any, words: string | u
   }
   const size = TUPLE[kind];
   if (!(Array.isArray(v) && (size ? v.length === size : v.length))) fail(type, at, size ? `${size} values` : 'a non-empty list', v);
-  const unit = 'cCE'.includes(kind);
   let text = '';
+  // Tuples of unit colour components (c, C, E) are the letters past the digits (2, 3).
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
-    text += (i ? ',' : '') + field(type, at, size && kind !== 'P' ? (unit && i < 4 ? 'u' : 'f') : typeof x === 'number' ? 'f' : 'a', x, words);
+    text += (i ? ',' : '') + field(type, at, size && kind !== 'P' ? (kind > '3' && i < 4 ? 'u' : 'f') : typeof x === 'number' ? 'f' : 'a', x, words);
   }
   return text;
 }
@@ -65,7 +65,7 @@ export const builder = (id: string, ...enums: string[]) => {
       [head, spec = ''] = id.split(' ');
       [type, ...fixed] = head.split('|');
     }
-    const args = fixed.slice();
+    const args = fixed[0] ? fixed.slice() : []; // slicing an empty array is a slow runtime call
     let line = head;
     let clean = true; // as far as one regex test per text argument can tell
     let k = 0;
