@@ -75,8 +75,8 @@ function refuse(s: string, i: number, ref: FieldRef): never {
  * args stay plain and writable; a private copy of them tells whether they still give that line.
  */
 export class Built implements Message {
-  type: string;
-  args: string[];
+  declare type: string; // plain own properties, set in the constructor (`declare` emits no field)
+  declare args: string[];
   #type: string;
   #args: string[];
   #line: string;

@@ -59,7 +59,7 @@ describe('bundle size budgets (issue 7)', () => {
 
   it('one catalog builder: synthStart', async () => {
     const size = await bundle("export { synthStart } from './src/index.ts'");
-    const budget = 2_320; // measured 2 208 B
+    const budget = 2_540; // measured 2 428 B: +220 B (from 2 208) for built messages that carry their checked line, so sending one formats nothing twice (docs/performance.md)
     report('synthStart', size, budget);
     expect(size.gzip).to.be.at.most(budget);
   });
