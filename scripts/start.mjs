@@ -39,15 +39,20 @@ if (needsBuild()) {
 }
 
 const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
-// Ctrl-C in a console reaches the child directly (same process group); a signal sent to this
-// wrapper alone (a service manager's SIGTERM, `kill <pid>`) is passed on, so both stop together.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP']) {
+// Ctrl-C (and Ctrl-Break on Windows) in a console reaches the child directly, as it shares the
+// console and process group; passing SIGINT on as well would be a second Ctrl-C, which the CLI
+// takes as "exit now". Signals sent to this wrapper alone (a service manager's SIGTERM,
+// `kill <pid>`) are passed on, so both stop together.
+for (const signal of ['SIGINT', 'SIGBREAK']) {
   try {
-    process.on(signal, () => {
-      if (child.exitCode === null) child.kill(signal === 'SIGBREAK' ? 'SIGINT' : signal);
-    });
+    process.on(signal, () => {});
   } catch {
     // not a signal on this platform (SIGBREAK on POSIX)
   }
+}
+for (const signal of ['SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (child.exitCode === null) child.kill(signal);
+  });
 }
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
