@@ -2,7 +2,8 @@
 // only in forms it reads back unchanged.
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
-import { Built, checkWireText, SUSPECT } from './utf8.js';
+import { Built } from './built.js';
+import { checkWireText, SUSPECT } from './utf8.js';
 
 export interface Message {
   type: string;

@@ -1,7 +1,6 @@
 // UTF-8 measuring and the character checks every outgoing line and field share.
 // Internal module: line.ts re-exports utf8ByteLength; the checker stays private to the codecs.
 import { MmdError } from './errors.js';
-import type { Message } from './message.js';
 
 export const LF = 0x0a;
 export const CR = 0x0d;
@@ -67,34 +66,4 @@ function refuse(s: string, i: number, ref: FieldRef): never {
     : c < 0x80
       ? new MmdError('ERR_FORBIDDEN_CHAR', where + 'MMDAgent-EX ends lines at CR/LF and stalls at NUL; remove it')
       : new MmdError('ERR_LONE_SURROGATE', where + 'it would go out as U+FFFD; fix the string');
-}
-
-/**
- * A message a catalog builder checked, with its line, so that sending it formats nothing twice.
- * Internal (index.ts does not export it), so no caller can attach a line of its own. Type and
- * args stay plain and writable; a private copy of them tells whether they still give that line.
- */
-export class Built implements Message {
-  declare type: string; // plain own properties, set in the constructor (`declare` emits no field)
-  declare args: string[];
-  #type: string;
-  #args: string[];
-  #line: string;
-
-  constructor(type: string, args: string[], line: string) {
-    this.type = this.#type = type;
-    this.args = args;
-    this.#args = args.slice();
-    this.#line = line;
-  }
-
-  /** The checked line of `m` if a builder made it and nothing was changed since, else undefined. */
-  static lineOf(m: Message): string | undefined {
-    if (!(m instanceof Built) || m.type !== m.#type) return;
-    const now = m.args;
-    const then = m.#args;
-    if (now.length !== then.length) return;
-    for (let i = 0; i < then.length; i++) if (now[i] !== then[i]) return;
-    return m.#line;
-  }
 }

@@ -9,7 +9,8 @@ import { MmdError } from '../errors.js';
 import { formatMessage, formatNumber } from '../message.js';
 import type { Message } from '../message.js';
 import { MAX_ARGS, MAX_LINE_BYTES } from '../limits.js';
-import { Built, SUSPECT } from '../utf8.js';
+import { Built } from '../built.js';
+import { SUSPECT } from '../utf8.js';
 
 const TUPLE: Record<string, number> = { 2: 2, 3: 3, c: 3, C: 4, E: 5, P: 2 };
 
