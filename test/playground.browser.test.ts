@@ -90,7 +90,10 @@ describe('playground page', () => {
     expect(page.$('conn-status').textContent).to.equal(`connected to ${info.url}`);
     await until(() => page.$('agent-status').dataset.state === 'ok', 'the agent status');
     expect(page.$('agent-status').textContent).to.match(/^connected/);
-    expect(hasRow(page, 'in', `RELAY_AGENT_CONNECTED|${info.path}`)).to.equal(true);
+    // The page may join while the simulated agent is still in its sync handshake (the server then
+    // says RELAY_AGENT_DISCONNECTED first), and /channels can turn the status green before the
+    // relay's RELAY_AGENT_CONNECTED line arrives: wait for the line itself.
+    await until(() => hasRow(page, 'in', `RELAY_AGENT_CONNECTED|${info.path}`), 'the relay line RELAY_AGENT_CONNECTED');
   });
 
   it('sends a command from its generated form and logs the echo and the events (messages.md §1)', async () => {
