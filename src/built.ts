@@ -22,7 +22,8 @@ export class Built implements Message {
 
   /** The checked line of `m` if a builder made it and nothing was changed since, else undefined. */
   static lineOf(m: Message): string | undefined {
-    if (!(m instanceof Built) || m.type !== m.#type) return;
+    // A brand check, not instanceof: an object made from Built.prototype has no private fields.
+    if (!(#type in m) || m.type !== m.#type) return;
     const now = m.args;
     const then = m.#args;
     if (now.length !== then.length) return;

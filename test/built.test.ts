@@ -84,4 +84,9 @@ describe('Built.lineOf', () => {
     expect(Built.lineOf(plain)).to.equal(undefined);
     expect(Built.lineOf({ ...fresh() })).to.equal(undefined);
   });
+
+  it('is undefined (no TypeError) for an object made from Built.prototype without its private fields', () => {
+    const forged = Object.assign(Object.create(Object.getPrototypeOf(fresh())), { type: 'X', args: [] }) as Message;
+    expect(Built.lineOf(forged)).to.equal(undefined);
+  });
 });
