@@ -113,7 +113,7 @@ describe('parseTarget: channel and query (wire.md §2, §4.3)', () => {
 describe('checkChannelPath and checkCredential (ERR_SERVER_OPTION)', () => {
   it('checkChannelPath returns a usable path and refuses others, naming the option', () => {
     expect(checkChannelPath('/chat-1', 'path')).to.equal('/chat-1');
-    for (const bad of ['chat', '/a|b', '/a b', '']) expect(codeOf(() => checkChannelPath(bad, 'path')), bad).to.equal('ERR_SERVER_OPTION');
+    for (const bad of ['chat', '/a|b', '/a b', '', '/chat?room=1', '/chat#x']) expect(codeOf(() => checkChannelPath(bad, 'path')), bad).to.equal('ERR_SERVER_OPTION');
     expect(() => checkChannelPath('chat', 'options.path')).to.throw(/options\.path "chat"/);
   });
 

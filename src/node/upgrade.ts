@@ -54,8 +54,9 @@ export function parseTarget(rawTarget: string, isAgent: boolean): UpgradeTarget 
 
 /** Validates a channel path given as an option. */
 export function checkChannelPath(path: string, what: string): string {
-  if (!CHANNEL_PATH.test(path) || path.includes('|')) {
-    throw new MmdError('ERR_SERVER_OPTION', `${what} "${path}" is not a usable channel path: start it with "/" and use printable ASCII without "|", "?" or spaces (at most 256 characters)`);
+  // `?` and `#` would start a query or fragment: no request could ever reach such a channel.
+  if (!CHANNEL_PATH.test(path) || /[|?#]/.test(path)) {
+    throw new MmdError('ERR_SERVER_OPTION', `${what} "${path}" is not a usable channel path: start it with "/" and use printable ASCII without "|", "?", "#" or spaces (at most 256 characters)`);
   }
   return path;
 }
