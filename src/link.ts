@@ -244,9 +244,13 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     const key = /^(message|open|close|error)$/.test(name) ? name : '|' + name;
     // Copy on write: a dispatch in progress keeps iterating the array it started with.
     this.#setListeners(key, [...(this.#listeners.get(key) ?? []), cb]);
+    let subscribed = true;
     return () => {
-      const list = this.#listeners.get(key);
-      if (list?.includes(cb)) this.#setListeners(key, list.filter((l) => l !== cb));
+      // Its own registration only: the same function added twice stays on until both are undone.
+      const list = this.#listeners.get(key)!;
+      const at = subscribed ? list.indexOf(cb) : -1;
+      if (at >= 0) this.#setListeners(key, list.filter((_, i) => i !== at));
+      subscribed = false;
     };
   }
 

@@ -35,6 +35,22 @@ describe('Emitter: subscribe and unsubscribe', () => {
     expect(calls).to.deep.equal(['a', 'c']);
   });
 
+  it('the same function added twice is two subscriptions: each unsubscribe removes one (bug: one removed both)', () => {
+    const { events } = emitter();
+    const calls: string[] = [];
+    const cb = () => calls.push('x');
+    const first = events.on('line', cb);
+    const second = events.on('line', cb);
+    first();
+    first(); // a second call must not take the other subscription with it
+    events.emit('line', 'a', 0);
+    expect(calls).to.deep.equal(['x']);
+    second();
+    events.emit('line', 'b', 1);
+    expect(calls).to.deep.equal(['x']);
+    expect(events.has('line')).to.equal(false);
+  });
+
   it('events are separate: a listener hears only its own event', () => {
     const { events } = emitter();
     const calls: string[] = [];

@@ -296,6 +296,24 @@ describe('AgentLink: on', () => {
     expect(got).to.deep.equal(['a']);
   });
 
+  it('the same listener added twice is two subscriptions: each unsubscribe removes one (bug: one removed both)', async () => {
+    const { link, peer } = linked();
+    const got: string[] = [];
+    const cb = (m: { args: string[] }) => got.push(m.args[1]);
+    const first = link.on('MOTION_EVENT_DELETE', cb);
+    const second = link.on('MOTION_EVENT_DELETE', cb);
+    first();
+    first(); // a second call must not take the other subscription with it
+    peer.send('MOTION_EVENT_DELETE|mei|a\n');
+    await tick();
+    expect(got).to.deep.equal(['a']);
+    second();
+    peer.send('MOTION_EVENT_DELETE|mei|b\n');
+    await tick();
+    expect(got).to.deep.equal(['a']);
+    link.close();
+  });
+
   it('types listeners through the catalog; a misspelt type does not compile', () => {
     const { link } = linked();
     link.on('MOTION_EVENT_DELETE', (m) => {

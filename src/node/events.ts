@@ -11,9 +11,13 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
   on<K extends keyof Events>(event: K, cb: (...args: Events[K]) => void): () => void {
     // Copy on write, so an emit in progress keeps the list it started with.
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), cb as Listener]);
+    let subscribed = true;
     return () => {
-      const list = this.listeners.get(event);
-      if (list) this.listeners.set(event, list.filter((l) => l !== cb));
+      // Its own registration only: the same function added twice stays on until both are undone.
+      const list = this.listeners.get(event)!;
+      const at = subscribed ? list.indexOf(cb as Listener) : -1;
+      if (at >= 0) this.listeners.set(event, list.filter((_, i) => i !== at));
+      subscribed = false;
     };
   }
 
