@@ -26,8 +26,9 @@ describe('catalog tree-shaking', () => {
     console.log(`  synthStart alone: ${one.bytes} B min, ${one.gzip} B gzip (formatMessage+formatNumber alone: ${message.bytes} B, ${message.gzip} B gzip)`);
     expect(one.code).to.contain('SYNTH_START');
     for (const other of ['MODEL_ADD', 'MOTION_EVENT_DELETE', 'modelAlias', 'PLUGIN_EVENT_ENABLE']) expect(one.code).not.to.contain(other);
-    // what the builder adds on top of the wire codec it needs: the shared helper and itself
-    expect(one.bytes - message.bytes).to.be.below(1800);
+    // what the builder adds on top of the wire codec it needs: the shared helper (with its fast
+    // path for all-string commands, ~200 B for ~30 % more builder speed) and itself
+    expect(one.bytes - message.bytes).to.be.below(2100);
   });
 
   it('parseEvent does not pull in the builders', async () => {

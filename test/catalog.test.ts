@@ -14,6 +14,7 @@ import {
   menuSetitem,
   modelAdd,
   motionAdd,
+  motionDelete,
   parseEvent,
   promptShow,
   rabbitmqSend,
@@ -195,6 +196,20 @@ describe('command builders', () => {
     throws(() => synthStart('mei', 'v', 'a\nb'), 'ERR_FORBIDDEN_CHAR');
     throws(() => synthStart('mei', 'v', ''), 'ERR_EMPTY_ARGUMENT');
     throws(() => synthStart('mei', 'v', 'x'.repeat(3000)), 'ERR_LINE_TOO_LONG');
+  });
+
+  it('an all-string builder checks every position alike, the last one too (bug: its fast path once let a bad last argument through)', () => {
+    const untyped = synthStart as unknown as (...a: unknown[]) => unknown;
+    for (const at of [0, 1, 2]) {
+      const args = (bad: unknown) => ['mei', 'v', 'text'].map((v, i) => (i === at ? bad : v));
+      throws(() => untyped(...args('a|b')), 'ERR_PIPE_IN_FIELD');
+      throws(() => untyped(...args('a\rb')), 'ERR_FORBIDDEN_CHAR');
+      throws(() => untyped(...args('\ud800')), 'ERR_LONE_SURROGATE');
+      throws(() => untyped(...args(7)), 'ERR_BAD_ARGUMENT', `argument ${at + 1}`);
+    }
+    throws(() => untyped('mei,2', 'v', 'text'), 'ERR_BAD_ARGUMENT', 'argument 1'); // an alias splits at commas
+    throws(() => motionDelete('mei', 'a,b'), 'ERR_BAD_ARGUMENT', 'argument 2');
+    expect(line(synthStart('mei', 'v', 'a, b'))).to.equal('SYNTH_START|mei|v|a, b'); // a text may hold commas
   });
 
   it('any accepted input is read back by parseEvent as the same values (property)', () => {
