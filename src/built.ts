@@ -22,8 +22,10 @@ export class Built implements Message {
 
   /** The checked line of `m` if a builder made it and nothing was changed since, else undefined. */
   static lineOf(m: Message): string | undefined {
-    // A brand check, not instanceof: an object made from Built.prototype has no private fields.
-    if (!(#type in m) || m.type !== m.#type) return;
+    // instanceof first: it is cheap, and a brand check that misses on a plain message (the common
+    // case) costs ~10 % of formatMessage. The brand check still decides, since an object made
+    // from Built.prototype passes instanceof but has no private fields.
+    if (!(m instanceof Built) || !(#type in m) || m.type !== m.#type) return;
     const now = m.args;
     const then = m.#args;
     if (now.length !== then.length) return;
