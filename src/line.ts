@@ -14,18 +14,16 @@ export { utf8ByteLength };
  * after `__AV_MESSAGE,`). Other `__AV…` lines are valid.
  */
 export function validateLine(line: string): void {
-  if (typeof line !== 'string') throw new MmdError('ERR_BAD_INPUT', `a line must be a string, got ${typeof line}`);
-  if (line === '') throw new MmdError('ERR_EMPTY_LINE', 'empty line: MMDAgent-EX crashes on it; send nothing');
+  if (typeof line !== 'string') throw new MmdError('ERR_BAD_INPUT', `line must be a string, not ${typeof line}`);
+  if (line === '') throw new MmdError('ERR_EMPTY_LINE', 'empty line: send nothing');
   const bytes = checkWireText(line, 'line');
-  if (bytes > MAX_LINE_BYTES) {
-    throw new MmdError('ERR_LINE_TOO_LONG', `line is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}: shorten or split it`);
-  }
+  if (bytes > MAX_LINE_BYTES) throw new MmdError('ERR_LINE_TOO_LONG', `line is ${bytes} bytes, over ${MAX_LINE_BYTES}: shorten it`);
   if (line.startsWith('SND') && !(SND_CONTROL_WORDS as readonly string[]).includes(line)) {
-    throw new MmdError('ERR_SND_PREFIX', `line "${line.slice(0, 16)}" would be read as audio: send "__AV_MESSAGE,<line>"`);
+    throw new MmdError('ERR_SND_PREFIX', `"${line.slice(0, 16)}" would be read as audio: prefix it with ${AV_MESSAGE_PREFIX}`);
   }
   // No type before the first `|`: what MMDAgent-EX does with it is unrecorded (§7.3), maybe §7.2's NULL path.
   if (/^\|*$/.test(line.startsWith(AV_MESSAGE_PREFIX) ? line.slice(AV_MESSAGE_PREFIX.length) : line)) {
-    throw new MmdError('ERR_EMPTY_TYPE', `line "${line.slice(0, 16)}" has no message type: put one before the first "|"`);
+    throw new MmdError('ERR_EMPTY_TYPE', `"${line.slice(0, 16)}" has no message type: put one before "|"`);
   }
 }
 
@@ -78,107 +76,64 @@ export function frameLines(payload: string): { lines: string[]; terminated: bool
  * - Text is never altered: a BOM is kept, invalid UTF-8 becomes U+FFFD (MMDAgent-EX can send cut
  *   UTF-8, wire.md §5.1). A UTF-8 sequence left open by a byte chunk and followed by a string
  *   chunk also becomes U+FFFD; otherwise mixing string and byte chunks works.
- * - A line longer than `maxLineBytes` UTF-8 bytes (default 8191, terminator not counted) makes
- *   push() throw ERR_LINE_TOO_LONG after the whole chunk was read. That line is dropped up to its
- *   next terminator; every other line of the chunk is kept and returned first by the next
- *   push() or end(), so the decoder stays usable and loses nothing else.
+ * - A line longer than `maxLineBytes` UTF-8 bytes (default 8191, terminator not counted; bytes
+ *   that decode to U+FFFD count as its 3) makes push() throw ERR_LINE_TOO_LONG after the whole
+ *   chunk was read. That line is dropped up to its next terminator; every other line of the
+ *   chunk is kept and returned first by the next push() or end(), so the decoder stays usable
+ *   and loses nothing else.
  */
 export class LineDecoder {
   #maxLineBytes: number;
   #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  #lines: string[] = []; // complete lines not returned yet
   #text = ''; // the partial line as text (a rope), then
-  #raw = new Uint8Array(64); // its bytes not decoded yet: one decode per line, not per chunk
+  #raw = new Uint8Array(64); // its bytes not decoded yet: decoded with the chunk that ends the line
   #rawLength = 0;
-  #bytes = 0; // UTF-8 bytes of the partial line: its raw bytes and #text up to #measured
-  #measured = 0;
+  #measured = 0; // UTF-16 units of #text measured so far, and
+  #bytes = 0; // their UTF-8 size
   #dropping = false; // skipping the rest of an oversize line
-  #overflowBytes = 0; // size reached by the line dropped during this push
-  #held: string[] = []; // lines of a chunk whose push() threw ERR_LINE_TOO_LONG
+  #overflowed = false; // a line was dropped during this push
 
   constructor(opts?: { maxLineBytes?: number }) {
     const max = opts?.maxLineBytes ?? MAX_FRAME_BYTES;
-    if (!(Number.isInteger(max) && max > 0)) throw new MmdError('ERR_BAD_ARGUMENT', `maxLineBytes must be a positive integer, got ${max}`);
+    if (!(Number.isInteger(max) && max > 0)) throw new MmdError('ERR_BAD_ARGUMENT', `maxLineBytes must be a positive integer, not ${max}`);
     this.#maxLineBytes = max;
   }
 
   /** Feeds one chunk; returns the lines it completed (without terminators). */
   push(chunk: string | Uint8Array | ArrayBuffer): string[] {
-    const lines = this.#held;
-    this.#held = [];
-    if (typeof chunk === 'string') this.#pushText(chunk, lines);
-    else if (chunk instanceof Uint8Array) this.#pushBytes(chunk, lines);
-    else if (ArrayBuffer.isView(chunk)) this.#pushBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), lines);
-    else if (chunk instanceof ArrayBuffer) this.#pushBytes(new Uint8Array(chunk), lines);
-    else {
-      this.#held = lines;
-      throw new MmdError('ERR_BAD_INPUT', `push() takes text or bytes, got ${chunk === null ? 'null' : typeof chunk}`);
+    if (typeof chunk === 'string') this.#pushText(chunk);
+    else if (chunk instanceof Uint8Array) this.#pushBytes(chunk);
+    else if (ArrayBuffer.isView(chunk)) this.#pushBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    else if (chunk instanceof ArrayBuffer) this.#pushBytes(new Uint8Array(chunk));
+    else throw new MmdError('ERR_BAD_INPUT', 'push() takes a string or bytes');
+    if (this.#overflowed) {
+      this.#overflowed = false;
+      throw new MmdError('ERR_LINE_TOO_LONG', `a line over maxLineBytes ${this.#maxLineBytes} was dropped: raise it to keep such lines; the others come next call`);
     }
-    const size = this.#overflowBytes;
-    if (size) {
-      this.#overflowBytes = 0;
-      this.#held = lines;
-      throw new MmdError(
-        'ERR_LINE_TOO_LONG',
-        `a line over maxLineBytes ${this.#maxLineBytes} (${size}+ bytes) was dropped; raise the limit to keep such lines (the ${lines.length} others come next call)`,
-      );
-    }
+    const lines = this.#lines;
+    this.#lines = [];
     return lines;
   }
 
   /**
    * Ends the stream: returns the complete lines still held. Throws ERR_TRUNCATED if a line
-   * without terminator is left over; the decoder is reset either way and can be reused.
+   * without terminator is left over (the lines held are then lost with it); the decoder is reset
+   * either way and can be reused.
    */
   end(): string[] {
-    const lines = this.#held;
-    const partial = this.#settle();
-    this.#held = [];
-    this.#dropping = false;
+    const lines = this.#lines;
+    const partial = this.#settle() + this.#rawLength;
+    this.#lines = [];
     this.#endPart();
-    if (partial) {
-      throw new MmdError(
-        'ERR_TRUNCATED',
-        `stream ended inside a line (${partial} byte(s)${lines.length ? `, ${lines.length} whole lines discarded` : ''}); end lines with "\\n"`,
-      );
-    }
+    if (partial) throw new MmdError('ERR_TRUNCATED', `stream ended inside a line (${partial} bytes): end lines with "\\n"`);
     return lines;
   }
 
-  #pushText(s: string, lines: string[]): void {
-    // Bytes held before text: a UTF-8 sequence they leave open becomes U+FFFD. They were
-    // counted as bytes, so their text is not measured.
-    if (this.#rawLength) this.#measured = (this.#text += (this.#settle(), this.#decodeRaw())).length;
-    const start = this.#split(s, this.#maxLineBytes / 3, lines);
-    if (start < s.length) this.#add(start ? s.slice(start) : s);
-  }
-
-  #pushBytes(b: Uint8Array, lines: string[]): void {
-    let last = b.length;
-    while (last-- && b[last] !== LF && b[last] !== CR);
-    let start = 0;
-    for (let i = 0; i <= last; i++) {
-      if (b[i] !== LF && b[i] !== CR) continue;
-      this.#addRaw(b, start, i);
-      this.#endLine(lines);
-      start = i + 1;
-      // The whole lines up to the last terminator: one decode for all of them once they cannot
-      // break the limit (UTF-8 never puts CR or LF inside a character, and invalid bytes decode
-      // the same in one piece or line by line). Longer stretches go line by line.
-      if (last - start < this.#maxLineBytes) {
-        if (last > start) this.#split(this.#decoder.decode(b.subarray(start, last + 1)), Infinity, lines);
-        start = last + 1;
-        break;
-      }
-    }
-    this.#addRaw(b, start, b.length);
-  }
-
-  /**
-   * Pushes the lines of `s` that end in it and returns where the text after them begins. A
-   * UTF-16 unit is at most 3 UTF-8 bytes, so only lines longer than `maxUnits`, or that end a
-   * partial line, are measured.
-   */
-  #split(s: string, maxUnits: number, lines: string[]): number {
+  #pushText(s: string): void {
+    // Bytes held before text: a UTF-8 sequence they leave open becomes U+FFFD.
+    if (this.#rawLength) this.#text += this.#decodeRaw();
+    const lines = this.#lines;
     // indexOf runs natively, several times faster than a charCodeAt loop; CR is rare, so its
     // search mostly ends at once.
     let start = 0;
@@ -186,22 +141,37 @@ export class LineDecoder {
     let cr = s.indexOf('\r');
     while (lf >= 0 || cr >= 0) {
       const i = cr < 0 || (lf >= 0 && lf < cr) ? lf : cr;
-      if (i - start > maxUnits || this.#text || this.#dropping) {
-        if (i > start) this.#add(s.slice(start, i));
-        this.#endLine(lines);
+      // A UTF-16 unit is at most 3 UTF-8 bytes: only long lines, and those ending a partial one, are measured.
+      if (this.#text || this.#dropping || 3 * (i - start) > this.#maxLineBytes) {
+        this.#addText(s.slice(start, i));
+        if (!this.#dropping) lines.push(this.#text);
+        this.#endPart();
       } else if (i > start) lines.push(s.slice(start, i));
       start = i + 1;
       if (i === lf) lf = s.indexOf('\n', start);
       else cr = s.indexOf('\r', start);
     }
-    return start;
+    if (start < s.length) this.#addText(s.slice(start));
   }
 
-  /** Holds bytes `from`..`to` of `b` as part of the partial line. */
-  #addRaw(b: Uint8Array, from: number, to: number): void {
-    if (this.#dropping || from === to) return;
-    this.#bytes += to - from;
-    if (!this.#fits()) return;
+  #pushBytes(b: Uint8Array): void {
+    let end = b.length;
+    while (end && b[end - 1] !== LF && b[end - 1] !== CR) end--;
+    if (end) {
+      // The bytes held and the chunk's whole lines take one decode (the held buffer grows to fit
+      // them): UTF-8 never puts CR or LF inside a character, so invalid bytes decode the same in
+      // one piece or line by line.
+      if (this.#rawLength) this.#holdBytes(b, 0, end);
+      this.#pushText(this.#rawLength ? this.#decodeRaw() : this.#decoder.decode(b.subarray(0, end)));
+    }
+    if (end < b.length && !this.#dropping) {
+      this.#holdBytes(b, end, b.length);
+      this.#checkSize();
+    }
+  }
+
+  /** Appends bytes `from`..`to` of `b` to those held. */
+  #holdBytes(b: Uint8Array, from: number, to: number): void {
     const length = this.#rawLength + to - from;
     const held = this.#raw;
     if (length > held.length) (this.#raw = new Uint8Array(2 * length)).set(held.subarray(0, this.#rawLength));
@@ -217,26 +187,25 @@ export class LineDecoder {
     return text;
   }
 
-  #add(text: string): void {
+  #addText(text: string): void {
     if (this.#dropping) return;
     this.#text += text;
-    this.#fits();
+    this.#checkSize();
   }
 
   /**
-   * False once the partial line broke the limit: it is dropped. A UTF-16 unit is at most 3
-   * UTF-8 bytes, so text is measured only when that bound is over the limit.
+   * Drops the partial line once it is over the limit. Held bytes count one each (they never
+   * decode to fewer); text is measured only when 3 bytes a UTF-16 unit could be over.
    */
-  #fits(): boolean {
-    const bound = this.#bytes + 3 * (this.#text.length - this.#measured);
-    if (bound <= this.#maxLineBytes || this.#settle() <= this.#maxLineBytes) return true;
-    this.#overflowBytes = Math.max(this.#overflowBytes, this.#bytes);
-    this.#endPart();
-    this.#dropping = true;
-    return false;
+  #checkSize(): void {
+    const max = this.#maxLineBytes - this.#rawLength;
+    if (this.#bytes + 3 * (this.#text.length - this.#measured) > max && this.#settle() > max) {
+      this.#endPart();
+      this.#overflowed = this.#dropping = true;
+    }
   }
 
-  /** Measures the text added since the last call; returns the exact size of the partial line. */
+  /** Measures the text added since the last call; returns the UTF-8 size of all of it. */
   #settle(): number {
     const text = this.#text;
     if (text.length > this.#measured) {
@@ -248,17 +217,10 @@ export class LineDecoder {
     return this.#bytes;
   }
 
-  #endLine(lines: string[]): void {
-    if (this.#dropping) this.#dropping = false;
-    else if (this.#text || this.#rawLength) {
-      lines.push(this.#rawLength ? this.#text + this.#decodeRaw() : this.#text);
-      this.#endPart();
-    }
-  }
-
+  /** Forgets the partial line, and that it was being dropped. */
   #endPart(): void {
     this.#text = '';
-    this.#rawLength = 0;
-    this.#bytes = this.#measured = 0;
+    this.#rawLength = this.#bytes = this.#measured = 0;
+    this.#dropping = false;
   }
 }

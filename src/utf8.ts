@@ -43,6 +43,7 @@ export const SUSPECT = /[\0\n\r|\ud800-\udfff]/;
  * would go out as U+FFFD; `|` splits fields (wire.md §7.4) unless the text is a whole line.
  */
 export function checkWireText(s: string, ref: FieldRef): number {
+  // Checks and counts in one pass: a regex search, then utf8ByteLength, made encodeLine ~1.5x slower.
   let bytes = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -60,10 +61,8 @@ export function checkWireText(s: string, ref: FieldRef): number {
 
 function refuse(s: string, i: number, ref: FieldRef): never {
   const c = s.charCodeAt(i);
-  const where = `${typeof ref === 'number' ? 'argument ' + ref : ref} has ${c ? JSON.stringify(s[i]) : 'NUL'} at index ${i}: `;
-  throw c === PIPE
-    ? new MmdError('ERR_PIPE_IN_FIELD', where + '"|" splits fields; pass separate arguments')
-    : c < 0x80
-      ? new MmdError('ERR_FORBIDDEN_CHAR', where + 'MMDAgent-EX ends lines at CR/LF and stalls at NUL; remove it')
-      : new MmdError('ERR_LONE_SURROGATE', where + 'it would go out as U+FFFD; fix the string');
+  const code = c === PIPE ? 'ERR_PIPE_IN_FIELD' : c < 0x80 ? 'ERR_FORBIDDEN_CHAR' : 'ERR_LONE_SURROGATE';
+  const where = typeof ref === 'number' ? 'argument ' + ref : ref;
+  const what = c < 0x80 ? JSON.stringify(s[i]) : 'a lone surrogate';
+  throw new MmdError(code, `${where} has ${what} at index ${i}: ${c === PIPE ? 'pass separate arguments' : 'remove it'}`);
 }

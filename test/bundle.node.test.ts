@@ -50,7 +50,9 @@ describe('bundle size budgets (issue 7)', () => {
 
   it('framing only: encodeLine + LineDecoder', async () => {
     const size = await bundle("export { encodeLine, LineDecoder } from './src/index.ts'");
-    const budget = 2_160; // measured 2 059 B; the issue asks 1 536, traded for a 6x faster byte decoder (docs/performance.md)
+    // Measured 1 783 B (2 059 before the size work). The issue asks 1 536, but with every message
+    // text cut out the code alone is 1 519 B: the messages that say what to do cost ~260 B.
+    const budget = 1_870;
     report('encodeLine + LineDecoder', size, budget);
     expect(size.code).not.to.contain('SYNTH_START');
     expect(size.code).not.to.contain('parseMessage');

@@ -114,7 +114,7 @@ describe('validateLine / encodeLine', () => {
 
   it('says where the bad character is and what to do', () => {
     const err = thrown(() => validateLine('AB\u0000'));
-    expect(err.message).to.contain('index 2').and.to.contain('NUL');
+    expect(err.message).to.contain('"\\u0000" at index 2');
     expect(thrown(() => validateLine('SNDX|1')).message).to.contain('__AV_MESSAGE,');
   });
 
@@ -259,6 +259,17 @@ describe('LineDecoder', () => {
       const d = new LineDecoder({ maxLineBytes: 4 });
       expect(d.push('\ud83e')).to.deep.equal([]);
       expect(d.push('\udde8\n')).to.deep.equal(['🧨']);
+    });
+
+    it('counts invalid UTF-8 as the 3-byte U+FFFD it becomes, whether the line comes whole or in pieces (wire.md §5.1)', () => {
+      // 0xff 0xff: 2 bytes on the wire, 2 × U+FFFD = 6 bytes decoded; "A" + 0xe3 0x81 (cut): 1 + 3
+      for (const [max, ok] of [[6, true], [5, false]] as const) {
+        const whole = codeOf(() => decodeAll([bytes(0xff, 0xff, 0x0a)], { maxLineBytes: max }));
+        const split = codeOf(() => decodeAll([bytes(0xff), bytes(0xff), bytes(0x0a)], { maxLineBytes: max }));
+        expect([whole, split], `maxLineBytes ${max}`).to.deep.equal(ok ? ['no error', 'no error'] : ['ERR_LINE_TOO_LONG', 'ERR_LINE_TOO_LONG']);
+      }
+      expect(decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 4 })).to.deep.equal(['A\ufffd']);
+      expect(codeOf(() => decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 3 }))).to.equal('ERR_LINE_TOO_LONG');
     });
 
     it('after ERR_LINE_TOO_LONG drops only that line and hands the other lines of the chunk to the next call', () => {
