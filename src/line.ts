@@ -184,6 +184,9 @@ export class LineDecoder {
   #decodeRaw(): string {
     const text = this.#decoder.decode(this.#raw.subarray(0, this.#rawLength));
     this.#rawLength = 0;
+    // A partial line never needs more than maxLineBytes; a big chunk decoded with it does not
+    // get to keep its copy alive for the life of the decoder.
+    if (this.#raw.length > this.#maxLineBytes) this.#raw = new Uint8Array(64);
     return text;
   }
 
