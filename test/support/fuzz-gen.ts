@@ -297,9 +297,11 @@ interface Decoded {
 }
 
 /**
- * The reference: split the whole input at CR/LF runs; decode each line on its own. `ambiguous`
- * when a line's size against `max` depends on whether its invalid UTF-8 is counted as raw bytes
- * or as the 3-byte U+FFFD it decodes to (LineDecoder's docs do not pin that down).
+ * The reference: split the whole input at CR/LF runs; decode each line on its own. A line's size
+ * is that of its decoded text, so invalid UTF-8 counts as the 3-byte U+FFFD it becomes
+ * (LineDecoder's docs). `ambiguous` when an unterminated byte tail is over `max` by one count
+ * and not by the other: the decoder holds such bytes undecoded and end() reports them as
+ * truncated, where a decoded tail would have been dropped as too long.
  */
 function referenceLines(input: string | Uint8Array, max: number): Decoded & { ambiguous: boolean } {
   const out = { lines: [] as string[], tooLong: false, truncated: false, ambiguous: false };
@@ -313,7 +315,7 @@ function referenceLines(input: string | Uint8Array, max: number): Decoded & { am
       const piece = input.slice(from, i);
       const text = typeof piece === 'string' ? piece : decoder.decode(piece);
       const bytes = utf8ByteLength(text);
-      if (typeof piece !== 'string' && bytes > max !== piece.length > max) out.ambiguous = true;
+      if (i === n && typeof piece !== 'string' && bytes > max !== piece.length > max) out.ambiguous = true;
       if (bytes > max) out.tooLong = true;
       else if (i === n) out.truncated = true;
       else out.lines.push(text);
