@@ -106,8 +106,11 @@ export interface AgentLinkOptions {
   setup?: readonly (Message | string)[];
   /** Called by connect() after every (re)connection, after `setup`; re-send state here. */
   onOpen?: (link: AgentLink) => void | Promise<void>;
-  /** Returns a new open socket after an unexpected drop; connect() sets it when `reconnect` is on. */
-  redial?: () => Promise<WebSocketLike>;
+  /**
+   * Returns a new open socket after an unexpected drop; connect() sets it when `reconnect` is on.
+   * `signal` aborts when the link is closed meanwhile: give up and close the half-open socket.
+   */
+  redial?: (signal: AbortSignal) => Promise<WebSocketLike>;
   reconnect?: Partial<ReconnectOptions>;
   waitTimeoutMs?: number;
   maxBufferedBytes?: number;
@@ -156,6 +159,19 @@ export function reconnectDelay(attempt: number, opts: Partial<ReconnectOptions> 
   return delay - delay * (opts.jitter ?? DEFAULTS.reconnectJitter) * random();
 }
 
+/**
+ * Refuses reconnect settings that would make reconnectDelay NaN or negative: the loop would then
+ * stop without a word, or spin.
+ */
+function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
+  const { minDelayMs = 0, maxDelayMs = 0, factor = 1, jitter = 0, maxRetries = 0 } = opts;
+  const ok = minDelayMs >= 0 && maxDelayMs >= 0 && factor >= 1 && jitter >= 0 && jitter <= 1 && maxRetries >= 0;
+  if (!ok || ![minDelayMs, factor].every(Number.isFinite)) {
+    throw new MmdError('ERR_BAD_INPUT',
+      `reconnect needs delays >= 0 ms, factor >= 1, jitter 0 to 1 and maxRetries >= 0; got minDelayMs ${minDelayMs}, maxDelayMs ${maxDelayMs}, factor ${factor}, jitter ${jitter}, maxRetries ${maxRetries}`);
+  }
+}
+
 /** A validated frame for one line: a string is checked as a raw line, a Message is formatted. */
 function toFrame(msg: Message | string): string {
   return typeof msg === 'string' ? encodeLine(msg) : lineFrame(formatMessage(msg));
@@ -175,6 +191,8 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   /** Delivers the frames that came with the current socket's handshake, if not done yet. */
   #replay: (() => void) | undefined;
   #final = false;
+  /** Aborted when the link closes for good: stops a redial in progress. */
+  #ended = new AbortController();
   #closedByUser = false;
   #audioTail: Promise<unknown> = Promise.resolve();
   #audioEnd = 0;
@@ -187,6 +205,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     }
     this.#opts = opts;
     this.#setupFrames = (opts.setup ?? []).map(toFrame);
+    checkReconnect(opts.reconnect);
     this.#attach(socket);
   }
 
@@ -225,9 +244,12 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
         throw new MmdError('ERR_AUDIO_AHEAD',
           `leadMs ${leadMs} would run audio over ${SND_BUFFER_SECONDS} s ahead, where MMDAgent-EX drops it; use 0 to ${MAX_LEAD_MS - longest}`);
       }
+      const gapMs = opts.gapMs ?? DEFAULTS.audioGapMs;
+      // NaN would switch off pacing and the ahead check below it.
+      if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS)) throw new MmdError('ERR_BAD_INPUT', `gapMs must be 0 to ${MAX_LEAD_MS} ms, got ${gapMs}`);
       const socket = this.#socket;
       // Calls are chained so that two utterances never interleave their chunks.
-      const run = this.#audioTail.then(() => this.#streamAudio(socket, chunks, leadMs, opts.gapMs ?? DEFAULTS.audioGapMs, opts.signal));
+      const run = this.#audioTail.then(() => this.#streamAudio(socket, chunks, leadMs, gapMs, opts.signal));
       this.#audioTail = run.catch(() => undefined);
       return run;
     } catch (err) {
@@ -286,6 +308,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     const stop = () => (this.#feeds = this.#feeds.filter((f) => f !== feed));
     const feed: Feed = {
       push: (m) => {
+        if (ended) return;
         if (waiting.length) return waiting.shift()!.resolve({ value: m, done: false });
         if (buffer.length < limit) { buffer.push(m); return; }
         feed.end(new MmdError('ERR_SLOW_CONSUMER',
@@ -395,7 +418,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     let framed: { lines: string[]; terminated: boolean };
     try {
       const data = event.data;
-      framed = frameLines(typeof data === 'string' ? data : (this.#decoder ??= new TextDecoder()).decode(data as ArrayBuffer));
+      framed = frameLines(typeof data === 'string' ? data : (this.#decoder ??= new TextDecoder('utf-8', { ignoreBOM: true })).decode(data as ArrayBuffer));
     } catch (err) {
       return this.#emit('error', err);
     }
@@ -423,9 +446,14 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   };
 
   #dispatch(msg: IncomingMessage): void {
+    // Who gets this message is decided before any listener runs: a waitFor, iterator or
+    // listener that a listener starts is for the next message (all three lists are copy on write).
+    const waiters = this.#waiters;
+    const feeds = this.#feeds;
+    const listeners = this.#listeners.get('message') ?? [];
     this.#emit('|' + msg.type, msg);
-    this.#emit('message', msg);
-    for (const w of this.#waiters) {
+    this.#emit('message', msg, listeners);
+    for (const w of waiters) {
       let hit = false;
       try {
         hit = w.match(msg);
@@ -434,11 +462,10 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       }
       if (hit) w.resolve(msg);
     }
-    for (const feed of this.#feeds) feed.push(msg);
+    for (const feed of feeds) feed.push(msg);
   }
 
-  #emit(name: string, arg: unknown): void {
-    const list = this.#listeners.get(name) ?? [];
+  #emit(name: string, arg: unknown, list = this.#listeners.get(name) ?? []): void {
     // A throwing listener goes to 'error' listeners; without any, or when one of those throws,
     // it is rethrown from a microtask so it is neither lost nor able to stop this dispatch.
     if (name === 'error' && !list.length) rethrow(arg);
@@ -510,9 +537,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       const onAbort = () => fail(abortError(what, signal!));
       this.#settlers.add(fail);
       signal?.addEventListener('abort', onAbort);
-      if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => fail(new MmdError('ERR_TIMEOUT', `${what} timed out after ${timeoutMs} ms; raise timeoutMs or check the agent`)), timeoutMs);
-      }
+      timer = timeout(() => fail(new MmdError('ERR_TIMEOUT', `${what} timed out after ${timeoutMs} ms; raise timeoutMs or check the agent`)), timeoutMs);
       stop = start((v) => settle() && resolve(v), fail);
     });
   }
@@ -520,6 +545,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   #finish(err: MmdError): void {
     if (this.#final) return;
     this.#final = true;
+    this.#ended.abort();
     for (const fail of [...this.#settlers]) fail(err);
     for (const feed of this.#feeds) feed.end(this.#closedByUser ? undefined : err);
   }
@@ -536,7 +562,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       }
       let socket: WebSocketLike;
       try {
-        socket = await this.#opts.redial!();
+        socket = await this.#opts.redial!(this.#ended.signal);
       } catch {
         continue;
       }
@@ -546,9 +572,15 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
         this.#attach(socket);
         await this.#opts.onOpen?.(this);
       } catch (err) {
-        this.#emit('error', err);
+        // onOpen is part of connecting, as in connect(): when it fails, so did this attempt.
+        // 'error' listeners hear why; without any nothing is thrown, since no listener threw.
+        if (this.#listeners.get('error')?.length) this.#emit('error', err);
+        if (this.#socket !== socket) return; // it closed meanwhile, and its 'close' started over
+        this.#detach();
+        socket.close();
+        continue;
       }
-      if (this.#socket === socket) this.#emit('open', undefined);
+      if (!this.#final && this.#socket === socket) this.#emit('open', undefined);
       return;
     }
     this.#finish(new MmdError('ERR_CONNECT', `gave up reconnecting after ${maxRetries} attempts; check the server and connect again`));
@@ -567,13 +599,21 @@ function isTimeout(ms: unknown): ms is number {
   return typeof ms === 'number' && ms >= 0;
 }
 
+// Timers hold at most 2^31 - 1 ms (~24.8 days) and fire at once past that, so longer is none.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** setTimeout, or no timer at all for a timeout too long to mean anything (Infinity included). */
+function timeout(fire: () => void, ms: number): ReturnType<typeof setTimeout> | undefined {
+  return ms <= MAX_TIMER_MS ? setTimeout(fire, ms) : undefined;
+}
+
 const timeoutError = (what: string, ms: unknown) => new MmdError('ERR_BAD_INPUT', `${what} must be >= 0 (Infinity: none), got ${ms}`);
 
 /** onOpen's result, or ERR_TIMEOUT if it is a promise still pending after `ms`. */
 function bounded(value: void | Promise<void>, ms: number): void | Promise<void> {
-  return value instanceof Promise && ms < Infinity
+  return value instanceof Promise && ms <= MAX_TIMER_MS
     ? new Promise((resolve, reject) => {
-        const timer = setTimeout(reject, ms, new MmdError('ERR_TIMEOUT', `onOpen ran over connectTimeoutMs (${ms} ms)`));
+        const timer = timeout(() => reject(new MmdError('ERR_TIMEOUT', `onOpen ran over connectTimeoutMs (${ms} ms)`)), ms);
         value.then(resolve, reject).finally(() => clearTimeout(timer));
       })
     : value;
@@ -614,11 +654,20 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   const userOnOpen = opts.onOpen;
   const onOpen = userOnOpen && ((l: AgentLink) => bounded(userOnOpen(l), timeoutMs));
   const { reconnect, ...rest } = { ...opts, onOpen };
+  // Bad options fail before any socket is opened.
+  opts.setup?.forEach(toFrame);
+  if (reconnect) checkReconnect(reconnect === true ? {} : reconnect);
   const socket = await dial(opts.signal);
   if (socket.readyState !== OPEN) {
     throw new MmdError('ERR_CONNECT', `${url} closed right after the handshake; check the server`);
   }
-  const link = new AgentLink(socket, reconnect ? { ...rest, redial: () => dial(), reconnect: reconnect === true ? {} : reconnect } : rest);
+  let link: AgentLink;
+  try {
+    link = new AgentLink(socket, reconnect ? { ...rest, redial: dial, reconnect: reconnect === true ? {} : reconnect } : rest);
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
   try {
     await onOpen?.(link);
   } catch (err) {
@@ -657,7 +706,7 @@ function openSocket(WS: WebSocketConstructor, url: string, protocols: string | s
     const onClose = (event: { code?: number }) =>
       settle(new MmdError('ERR_CONNECT', `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`));
     const onAbort = () => settle(abortError(`connect to ${url}`, signal!));
-    const timer = setTimeout(() => settle(new MmdError('ERR_TIMEOUT',
+    const timer = timeout(() => settle(new MmdError('ERR_TIMEOUT',
       `no WebSocket upgrade from ${url} in ${timeoutMs} ms; check the server or raise connectTimeoutMs`)), timeoutMs);
     socket.addEventListener('open', onOpen);
     socket.addEventListener('close', onClose);

@@ -3,7 +3,7 @@
 // message, an echo of every line it gets, wire.md §3.1 / §5.1 / §10.1).
 import { expect } from 'chai';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import type { IncomingMessage as HttpRequest } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage as HttpRequest } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 import IsoWebSocket from 'isomorphic-ws';
 import { after, describe, it } from './harness.js';
@@ -330,5 +330,133 @@ describe('connect() from Node (real sockets)', () => {
     b.socket.send('MODEL_EVENT_ADD|mei\n');
     expect((await wait).args).to.deep.equal(['mei']); // the wait survived the drop
     link.close();
+  });
+});
+
+/** An HTTP server whose first WebSocket upgrade is accepted and later ones are held unanswered. */
+async function stallingServer(upgradeDelayMs = 0) {
+  const wss = new WebSocketServer({ noServer: true });
+  const http = createHttpServer();
+  const stalled: Socket[] = [];
+  const stalledClosed: Socket[] = [];
+  let upgrades = 0;
+  http.on('upgrade', (request, socket: Socket, head) => {
+    if (upgrades++ === 0) {
+      setTimeout(() => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)), upgradeDelayMs);
+      return;
+    }
+    stalled.push(socket);
+    socket.resume(); // read, so that the client's end of the connection is seen
+    socket.on('end', () => stalledClosed.push(socket));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const connections: WebSocket[] = [];
+  wss.on('connection', (ws) => connections.push(ws));
+  cleanups.push(() => {
+    for (const s of stalled) s.destroy();
+    for (const c of wss.clients) c.terminate();
+    return new Promise((resolve) => http.close(resolve));
+  });
+  return { url: `ws://127.0.0.1:${(http.address() as { port: number }).port}/chat`, connections, stalled, stalledClosed };
+}
+
+describe('connect() and reconnection: found in review (each test failed before its fix)', () => {
+  it('bad setup lines and bad reconnect settings fail before any socket is opened', async () => {
+    const server = await startServer();
+    let connections = 0;
+    server.wss.on('connection', () => connections++);
+    await rejectsWith(connect(server.url, { setup: ['BAD\nLINE'] }), 'ERR_FORBIDDEN_CHAR');
+    await rejectsWith(connect(server.url, { reconnect: { minDelayMs: NaN } }), 'ERR_BAD_INPUT');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(connections).to.equal(0);
+  });
+
+  it('connectTimeoutMs: Infinity waits for a slow upgrade (it used to fire after 1 ms)', async () => {
+    const server = await stallingServer(50);
+    const link = await connect(server.url, { connectTimeoutMs: Infinity });
+    cleanups.push(() => link.close());
+    expect(link.connected).to.equal(true);
+    link.close();
+  });
+
+  it('close() during a redial tears the half-open connection down at once', async () => {
+    const server = await stallingServer();
+    const link = await connect(server.url, { connectTimeoutMs: 3000, reconnect: { minDelayMs: 10, jitter: 0 } }); // a regression fails, not hangs
+    cleanups.push(() => link.close());
+    const dropped = new Promise<void>((resolve) => link.on('close', (e) => e.reconnecting && resolve()));
+    server.connections[0].terminate();
+    await dropped;
+    while (!server.stalled.length) await new Promise((r) => setTimeout(r, 10)); // the redial waits for its upgrade
+    link.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.stalledClosed).to.deep.equal(server.stalled);
+  });
+
+  it("a reconnection whose onOpen fails is a failed attempt: its socket is closed, the link dials again, nothing is thrown without an 'error' listener", async () => {
+    const server = await startServer();
+    let calls = 0;
+    const link = await connect(server.url, {
+      onOpen: async () => {
+        if (++calls === 2) throw new MmdError('ERR_TIMEOUT', 'state not restored');
+      },
+      reconnect: { minDelayMs: 20, jitter: 0 },
+    });
+    cleanups.push(() => link.close());
+    const first = await server.next();
+    const second = server.next();
+    const third = server.next();
+    const reopened = new Promise<void>((resolve) => link.on('open', resolve));
+    first.socket.terminate();
+    const failed = await second;
+    await new Promise((resolve) => failed.socket.on('close', resolve)); // closed by the link
+    await third;
+    await reopened;
+    expect(calls).to.equal(3);
+    expect(link.connected).to.equal(true);
+    link.close();
+  });
+
+  it("a reconnection's onOpen failure reaches 'error' listeners", async () => {
+    const server = await startServer();
+    let calls = 0;
+    const link = await connect(server.url, {
+      onOpen: () => {
+        if (++calls === 2) throw new MmdError('ERR_TIMEOUT', 'state not restored');
+      },
+      reconnect: { minDelayMs: 20, jitter: 0 },
+    });
+    cleanups.push(() => link.close());
+    const errors: unknown[] = [];
+    link.on('error', (err) => errors.push(err));
+    const first = await server.next();
+    const reopened = new Promise<void>((resolve) => link.on('open', resolve));
+    first.socket.terminate();
+    await reopened;
+    expect(errors.map((e) => (e as MmdError).message)).to.deep.equal(['state not restored']);
+    link.close();
+  });
+
+  it("close() during a reconnection's onOpen: no 'open' event after it", async () => {
+    const server = await startServer();
+    let calls = 0;
+    const link = await connect(server.url, {
+      onOpen: async (l) => {
+        if (++calls === 2) {
+          l.close();
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      },
+      reconnect: { minDelayMs: 20, jitter: 0 },
+    });
+    cleanups.push(() => link.close());
+    const events: string[] = [];
+    link.on('open', () => events.push('open'));
+    link.on('close', (e) => events.push(`close ${e.reconnecting}`));
+    const first = await server.next();
+    first.socket.terminate();
+    while (calls < 2) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events).to.deep.equal(['close true', 'close false']);
+    expect(link.closed).to.equal(true);
   });
 });

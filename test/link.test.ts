@@ -776,3 +776,71 @@ describe('connect (injected WebSocket class)', () => {
     expect(link.closed).to.equal(true);
   });
 });
+
+describe('AgentLink: found in review (each test failed before its fix)', () => {
+  it('a waitFor, a message listener or a for-await started inside a listener is for the next message, not the one being handled', async () => {
+    const { link, peer } = linked();
+    let waited: Promise<IncomingMessage> | undefined;
+    let iterator: AsyncIterator<IncomingMessage> | undefined;
+    const heard: string[] = [];
+    const off = link.on('RECOG_EVENT_STOP', () => {
+      off();
+      waited = link.waitFor('RECOG_EVENT_STOP');
+      link.on('message', (m) => heard.push(m.line));
+      iterator = link[Symbol.asyncIterator]();
+    });
+    peer.send('RECOG_EVENT_STOP|first\n');
+    await tick();
+    expect(heard).to.deep.equal([]);
+    peer.send('RECOG_EVENT_STOP|second\n');
+    await tick();
+    expect((await waited!).args).to.deep.equal(['second']);
+    expect(heard).to.deep.equal(['RECOG_EVENT_STOP|second']);
+    expect((await iterator!.next()).value.line).to.equal('RECOG_EVENT_STOP|second');
+    link.close();
+  });
+
+  it('a for-await ended inside a listener does not get the message being handled', async () => {
+    const { link, peer } = linked();
+    const iterator = link[Symbol.asyncIterator]();
+    link.on('MOTION_EVENT_DELETE', () => void iterator.return!());
+    peer.send('MOTION_EVENT_DELETE|mei|greet\n');
+    await tick();
+    expect(await iterator.next()).to.deep.equal({ value: undefined, done: true });
+    link.close();
+  });
+
+  it('a timeout beyond what a timer holds (2^31 ms and more) waits instead of firing at once', async () => {
+    const { link, peer } = linked();
+    const wait = link.waitFor('MODEL_EVENT_ADD', { timeoutMs: 2 ** 31 });
+    await tick(30);
+    peer.send('MODEL_EVENT_ADD|mei\n');
+    expect((await wait).args).to.deep.equal(['mei']);
+    link.close();
+  });
+
+  it('sendAudio refuses a gapMs that would switch pacing off (NaN, negative)', async () => {
+    const { link } = linked();
+    for (const gapMs of [NaN, -1]) await rejectsWith(link.sendAudio(new Int16Array(160), { gapMs }), 'ERR_BAD_INPUT');
+    link.close();
+  });
+
+  it('reconnect settings that make no delay are refused at once (the loop would stop or spin)', () => {
+    const redial = () => new Promise<never>(() => {});
+    for (const reconnect of [{ minDelayMs: NaN }, { factor: 0.5 }, { jitter: 2 }, { maxRetries: -1 }, { maxDelayMs: -5 }]) {
+      const [mine] = memoryPair();
+      const err = throwsWith(() => new AgentLink(mine, { redial, reconnect }), 'ERR_BAD_INPUT');
+      expect(err.message).to.contain('reconnect needs');
+    }
+  });
+
+  it('a binary frame keeps a leading BOM, as a text frame does', async () => {
+    const { link, peer } = linked();
+    const got = collect(link);
+    peer.send('\ufeffX|1\n');
+    peer.send(new TextEncoder().encode('\ufeffX|2\n'));
+    await tick();
+    expect(got.map((m) => m.type)).to.deep.equal(['\ufeffX', '\ufeffX']);
+    link.close();
+  });
+});
