@@ -168,7 +168,7 @@ function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
   const ok = minDelayMs >= 0 && maxDelayMs >= 0 && factor >= 1 && jitter >= 0 && jitter <= 1 && maxRetries >= 0;
   if (!ok || ![minDelayMs, factor].every(Number.isFinite)) {
     throw new MmdError('ERR_BAD_INPUT',
-      `reconnect needs delays >= 0 ms, factor >= 1, jitter 0 to 1 and maxRetries >= 0; got minDelayMs ${minDelayMs}, maxDelayMs ${maxDelayMs}, factor ${factor}, jitter ${jitter}, maxRetries ${maxRetries}`);
+      `reconnect needs delays >= 0 ms, factor >= 1, jitter 0 to 1 and maxRetries >= 0; got ${Object.entries(opts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
 }
 

@@ -161,3 +161,25 @@ describe('Emitter: changes during an emit (copy on write)', () => {
     expect(calls).to.deep.equal(['a:outer', 'a:nested', 'b:nested', 'b:outer']);
   });
 });
+
+describe('Emitter: a report that emits again', () => {
+  it('a listener that throws while the report is being emitted goes to console.error, not round again (bug: stack overflow)', () => {
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      type E = { line: [string]; error: [unknown] };
+      const events: Emitter<E> = new Emitter<E>((err) => events.emit('error', err));
+      events.on('error', () => {
+        throw new Error('logger down');
+      });
+      events.on('line', () => {
+        throw new Error('app bug');
+      });
+      events.emit('line', 'x');
+    } finally {
+      console.error = original;
+    }
+    expect(logged.map((args) => (args[1] as Error).message)).to.deep.equal(['logger down']);
+  });
+});

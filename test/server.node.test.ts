@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect as connectTcp, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -942,4 +942,87 @@ describe('with the simulated MMDAgent-EX (Linux mode: it dies at any lost connec
 after(async () => {
   for (const o of open.splice(0)) o.close();
   await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('server: found in review (each test failed before its fix)', () => {
+  it('an MMDAgent-EX that drops TCP and redials at once gets its channel again, not a 429 and a rename to -1 (wire.md §4.3)', async () => {
+    const server = await start();
+    const refused: number[] = [];
+    server.on('refused', (info) => refused.push(info.status));
+    const left: string[] = [];
+    server.on('agentLeft', (info) => left.push(info.channel));
+    for (let i = 0; i < 5; i++) {
+      const first = await agentOn(server);
+      await first.waitLine(/^MMDSDK_SYNC\|/);
+      first.destroy(); // no close frame (wire.md §5.3), and the redial comes in the same loop turn
+      const again = await agentOn(server);
+      await again.waitLine(/^MMDSDK_SYNC\|/);
+      again.destroy();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(refused).to.deep.equal([]);
+    expect(left.length).to.be.at.most(10); // each connection left at most once: no double agentLeft
+    expect(server.stats().agents).to.equal(0);
+  });
+
+  it('handshakes that ws refuses (a bad Sec-WebSocket-Key) leave no channel behind to fill maxChannels', async () => {
+    const server = await start({ maxChannels: 3 });
+    const port = server.address().port;
+    for (let i = 0; i < 4; i++) {
+      const { response } = upgradeRequest(port, `/junk${i}`, { agent: true, headers: { 'Sec-WebSocket-Key': 'not-a-key' } });
+      expect((await response).head).to.match(/^HTTP\/1.1 400 /);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.channels().map((c) => c.path)).to.deep.equal(['/chat']);
+    await readyAgent(server, '/shop');
+  });
+
+  it('server.close() finishes while a refused peer keeps its end of the connection open', async () => {
+    const server = await start({ closeTimeoutMs: 300 });
+    const port = server.address().port;
+    await readyAgent(server);
+    // A peer that reads its 429 and never closes its end (half-open allowed).
+    const socket = connectTcp({ host: '127.0.0.1', port, allowHalfOpen: true });
+    open.push({ close: () => socket.destroy() });
+    socket.on('error', () => {});
+    socket.write(`GET /chat HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-App-Type: MMDAgent\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.on('data', (d: Buffer) => d.toString('latin1').startsWith('HTTP/1.1 429 ') && resolve()));
+    const started = performance.now();
+    await server.close();
+    expect(performance.now() - started).to.be.below(2000);
+  });
+
+  it("an 'error' listener that throws is logged, not recursed into until the process dies", async () => {
+    const server = await start();
+    const thrown: unknown[] = [];
+    server.on('agent', () => {
+      throw new Error('app bug');
+    });
+    server.on('error', (err) => {
+      thrown.push(err);
+      throw new Error('logger down');
+    });
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      await readyAgent(server);
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      console.error = original;
+    }
+    expect(thrown.map((e) => (e as Error).message)).to.deep.equal(['app bug']);
+    expect(logged.some((args) => String(args[1]).includes('logger down'))).to.equal(true);
+  });
+
+  it('a string where a list is expected (allowedOrigins, channels) is ERR_SERVER_OPTION, and no port stays bound', async () => {
+    for (const bad of [{ allowedOrigins: 'null' }, { channels: '/chat' }, { allowedOrigins: [7] }]) {
+      const err = await createServer({ port: 0, ...(bad as unknown as ServerOptions) }).then(
+        (s) => (servers.push(s), undefined),
+        (e: unknown) => e,
+      );
+      expect(isMmdError(err, 'ERR_SERVER_OPTION'), String(err)).to.equal(true);
+      expect((err as Error).message).to.contain('array of strings');
+    }
+  });
 });

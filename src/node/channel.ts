@@ -331,6 +331,17 @@ export class Channel {
     peer.linkSocket?.deliver(bytes, isBinary);
   }
 
+  /**
+   * Lets go at once of an agent whose connection is already closing (its FIN was read), so that
+   * the same MMDAgent-EX, reconnecting right away, finds the channel free.
+   */
+  dropClosingAgent(): void {
+    const peer = this.agentPeer;
+    if (!peer || peer.ws.readyState === OPEN) return;
+    this.onAgentClose(peer);
+    peer.ws.terminate();
+  }
+
   private onAgentClose(peer: AgentPeer): void {
     clearTimeout(peer.syncTimer);
     if (this.agentPeer !== peer) return;

@@ -5,6 +5,7 @@ type Listener = (...args: any[]) => void;
 
 export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
   private readonly listeners = new Map<keyof Events, Listener[]>();
+  private reporting = false;
 
   constructor(private readonly report: (err: unknown) => void) {}
 
@@ -30,7 +31,17 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
       try {
         cb(...args);
       } catch (err) {
-        this.report(err);
+        // `report` may emit again (the server's 'error' event): a listener that throws there too
+        // would otherwise recurse until the stack overflows and the process dies.
+        if (this.reporting) console.error('[mmdagent-ex-remote] an error listener threw:', err);
+        else {
+          this.reporting = true;
+          try {
+            this.report(err);
+          } finally {
+            this.reporting = false;
+          }
+        }
       }
     }
   }

@@ -31,6 +31,7 @@ import {
   TOKEN_PROTOCOL_PREFIX,
   checkChannelPath,
   checkCredential,
+  checkList,
   defaultOrigins,
   isAgentRequest,
   isLoopbackHost,
@@ -160,6 +161,8 @@ class RelayServer implements MmdServer, ChannelHost {
     if (!isLoopbackHost(this.policy.host) && options.token === undefined) {
       throw new MmdError('ERR_INSECURE_BIND', `listening on ${this.policy.host} exposes the relay to the network: pass a controller token (token option, --token) or bind 127.0.0.1 (see docs/security.md)`);
     }
+    checkList(options.channels, 'channels', 'any');
+    checkList(options.allowedOrigins, 'allowedOrigins', '*');
     this.allowedPaths = options.channels === undefined || options.channels === 'any'
       ? undefined
       : options.channels.map((p) => new RegExp(`^${escapeRegExp(checkChannelPath(p, 'channel'))}(?:-\\d+)*$`));
@@ -362,10 +365,14 @@ class RelayServer implements MmdServer, ChannelHost {
       if (this.options.agentSecret !== undefined && !sameSecret(query.get('secret'), this.options.agentSecret)) {
         return refuse(401, `ERR_UNAUTHORIZED: agent secret missing or wrong: set Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`, path);
       }
+      // MMDAgent-EX redials at once after a drop, often before `ws` reports the old socket closed;
+      // a 429 then would move it to `<path>-1` (wire.md §4.3), away from its app and controllers.
+      this.channelMap.get(path)?.dropClosingAgent();
       const channel = this.channelFor(path);
-      if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels})`, path);
+      if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels}): close unused ones or raise maxChannels`, path);
       // "Too Many Requests" makes MMDAgent-EX retry on `<path>-N` (wire.md §4.3).
       if (channel.busy) return refuse(429, `${path} already has an MMDAgent-EX`, path);
+      releaseOnFailure(socket, channel, this);
       this.agentWss.handleUpgrade(req, socket, head, (ws) => {
         this.track(ws);
         channel.acceptAgent(ws, socket);
@@ -380,10 +387,11 @@ class RelayServer implements MmdServer, ChannelHost {
       return refuse(403, `ERR_ORIGIN: origin ${origin} is not allowed: open the page from this server, or start it with allowedOrigins including ${origin}`, path);
     }
     const channel = this.channelFor(path);
-    if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels})`, path);
+    if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels}): close unused ones or raise maxChannels`, path);
     if (channel.controllers >= this.policy.maxControllersPerChannel) {
-      return refuse(503, `${path} already has ${this.policy.maxControllersPerChannel} controllers`, path);
+      return refuse(503, `${path} already has ${this.policy.maxControllersPerChannel} controllers: close one or raise maxControllersPerChannel`, path);
     }
+    releaseOnFailure(socket, channel, this);
     this.controllerWss.handleUpgrade(req, socket, head, (ws) => {
       this.track(ws);
       channel.acceptController(ws, socket, req.socket.remoteAddress);
@@ -419,6 +427,14 @@ class RelayServer implements MmdServer, ChannelHost {
     this.agentWss.close();
     this.controllerWss.close();
   }
+}
+
+/**
+ * A handshake that `ws` refuses (a bad key, a peer gone) never reaches its callback: the channel
+ * made for it must not stay, or enough of them lock every new path out (maxChannels).
+ */
+function releaseOnFailure(socket: Duplex, channel: Channel, host: { release(channel: Channel): void }): void {
+  socket.once('close', () => host.release(channel)); // a no-op while the channel is in use
 }
 
 function bearer(req: IncomingMessage): string | null {

@@ -61,6 +61,14 @@ export function checkChannelPath(path: string, what: string): string {
   return path;
 }
 
+/** Validates an option that is a list of strings or one keyword (`'any'`, `'*'`). */
+export function checkList(value: unknown, what: string, keyword: string): void {
+  if (value === undefined || value === keyword) return;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new MmdError('ERR_SERVER_OPTION', `${what} must be an array of strings or '${keyword}', got ${JSON.stringify(value)}: write [${JSON.stringify(String(value))}] for one entry`);
+  }
+}
+
 /** Validates a token or agent secret given as an option. */
 export function checkCredential(value: string, what: string): string {
   if (!CREDENTIAL.test(value)) {
@@ -129,6 +137,8 @@ export function refuseUpgrade(socket: Duplex, status: number, body: string): voi
     'Connection: close\r\n' +
     (text ? 'Content-Type: text/plain; charset=utf-8\r\n' : '') +
     `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n`;
-  if (socket.writable) socket.end(head + text);
+  // Destroyed once written: after an upgrade Node no longer tracks the socket, so a peer that
+  // keeps its end open would otherwise hold server.close() forever.
+  if (socket.writable) socket.once('finish', () => socket.destroy()).end(head + text);
   else socket.destroy();
 }
