@@ -1026,3 +1026,16 @@ describe('server: found in review (each test failed before its fix)', () => {
     }
   });
 });
+
+describe('server: policy numbers', () => {
+  it('NaN, zero or negative policy numbers are ERR_SERVER_OPTION (a NaN heartbeat fired every 1 ms)', async () => {
+    for (const bad of [{ heartbeatMs: NaN }, { syncTimeoutMs: -1 }, { maxChannels: 0 }, { controllerFramesPerSecond: '5' }]) {
+      const err = await createServer({ port: 0, ...(bad as unknown as ServerOptions) }).then(
+        (s) => (servers.push(s), undefined),
+        (e: unknown) => e,
+      );
+      expect(isMmdError(err, 'ERR_SERVER_OPTION'), `${JSON.stringify(bad)}: ${err}`).to.equal(true);
+      expect((err as Error).message).to.contain(Object.keys(bad)[0]);
+    }
+  });
+});

@@ -153,6 +153,12 @@ class RelayServer implements MmdServer, ChannelHost {
     );
     this.policy = { ...SERVER_DEFAULTS, ...picked } as Policy;
     checkChannelPath(this.policy.path, 'path');
+    // NaN or a negative limit would switch a protection off (a NaN heartbeat fires every 1 ms).
+    for (const [key, value] of Object.entries(this.policy)) {
+      if (typeof SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS] === 'number' && key !== 'port' && !(typeof value === 'number' && value > 0)) {
+        throw new MmdError('ERR_SERVER_OPTION', `${key} must be a number above 0, got ${value}: leave it out for the default ${SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS]}`);
+      }
+    }
     if (!Number.isInteger(this.policy.port) || this.policy.port < 0 || this.policy.port > 65535) {
       throw new MmdError('ERR_SERVER_OPTION', `port ${this.policy.port} is not a TCP port: use 0 (any free port) to 65535`);
     }
