@@ -1039,3 +1039,18 @@ describe('server: policy numbers', () => {
     }
   });
 });
+
+describe('server: refusals in logs', () => {
+  it("a refused request's path is reported without its query, which may carry a token or secret", async () => {
+    const server = await start({ token: 'controller_token_1' });
+    const paths: string[] = [];
+    server.on('refused', (info) => paths.push(info.path));
+    const port = server.address().port;
+    for (const path of ['/bad|path?token=controller_token_1', '/chat?token=wrong_token_1234']) {
+      const { response } = upgradeRequest(port, path);
+      await response;
+    }
+    expect(paths.join(' ')).not.to.contain('token=');
+    expect(paths).to.have.length(2);
+  });
+});

@@ -353,7 +353,8 @@ class RelayServer implements MmdServer, ChannelHost {
     socket.on('error', () => this.counters.socketErrors++);
     const isAgent = isAgentRequest(req);
     const kind = isAgent ? 'agent' : 'controller';
-    const refuse = (status: number, reason: string, path = req.url ?? '') => {
+    // Without the query: it may carry ?token= or ?secret=, and refusals end up in logs.
+    const refuse = (status: number, reason: string, path = (req.url ?? '').split('?')[0]) => {
       this.counters.refusedUpgrades++;
       refuseUpgrade(socket, status, reason);
       this.events.emit('refused', { status, reason, path, kind, remoteAddress: req.socket.remoteAddress });
