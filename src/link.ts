@@ -104,7 +104,11 @@ export interface ReconnectOptions {
 export interface AgentLinkOptions {
   /** Lines sent on every new connection: the per-connection state of wire.md §9 / §12.9. */
   setup?: readonly (Message | string)[];
-  /** Called by connect() after every (re)connection, after `setup`; re-send state here. */
+  /**
+   * Called by connect() after every (re)connection, after `setup`; re-send state here. If it
+   * throws or rejects, that attempt failed: connect() rejects, and a reconnection closes the
+   * socket and dials again (the error goes to 'error' listeners, if any).
+   */
   onOpen?: (link: AgentLink) => void | Promise<void>;
   /**
    * Returns a new open socket after an unexpected drop; connect() sets it when `reconnect` is on.
