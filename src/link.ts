@@ -635,7 +635,7 @@ export interface ConnectOptions extends Omit<AgentLinkOptions, 'redial' | 'recon
   protocols?: string | string[];
   /** Time allowed for the upgrade, and again for onOpen to settle (ERR_TIMEOUT); Infinity for none. */
   connectTimeoutMs?: number;
-  /** Aborts the initial connection attempt. */
+  /** Aborts the initial connection attempt, its onOpen included. */
   signal?: AbortSignal;
   /** Reconnect after an unexpected drop, with jittered exponential back-off. Off by default. */
   reconnect?: boolean | Partial<ReconnectOptions>;
@@ -673,12 +673,23 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
     throw err;
   }
   try {
-    await onOpen?.(link);
+    await abortable(onOpen?.(link), opts.signal, `connect to ${url}`);
   } catch (err) {
     link.close();
     throw err;
   }
   return link;
+}
+
+/** `value`, or ERR_ABORTED as soon as `signal` aborts while it is a pending promise. */
+function abortable(value: void | Promise<void>, signal: AbortSignal | undefined, what: string): void | Promise<void> {
+  if (!(value instanceof Promise) || !signal) return value;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortError(what, signal));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort);
+    value.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Frames received between a client socket's 'open' and its AgentLink taking it over. */

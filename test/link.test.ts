@@ -721,6 +721,25 @@ describe('connect (injected WebSocket class)', () => {
     await rejectsWith(pending, 'ERR_ABORTED');
   });
 
+  it('the signal also aborts a pending onOpen: ERR_ABORTED, and the link is closed (bug: onOpen ran on)', async () => {
+    const { WebSocket } = fakeServer(['accept']);
+    const ctl = new AbortController();
+    let opened: AgentLink | undefined;
+    const pending = connect('ws://agent/chat', {
+      WebSocket,
+      signal: ctl.signal,
+      connectTimeoutMs: 5000,
+      onOpen: (l) => {
+        opened = l;
+        return new Promise<void>(() => {}); // waits for an answer that never comes
+      },
+    });
+    await tick(10);
+    ctl.abort();
+    await rejectsWith(pending, 'ERR_ABORTED');
+    expect(opened!.closed).to.equal(true);
+  });
+
   it('reconnects after a drop, re-sends setup, keeps waits, and emits close/open', async () => {
     const { WebSocket, servers } = fakeServer(['accept', 'refuse', 'accept']);
     const events: string[] = [];
