@@ -823,7 +823,7 @@
     }
     const alias = $('av-model').value.trim();
     // Audio is discarded until the connection's avatar has a model (wire.md §8.3), so set it up first.
-    const ready = sendAvatar((av) => av.start()) && sendAvatar((av) => av.setModel(alias)) && send(sdk.sndControl ? sdk.sndControl('SNDSTRM').replace(/\n$/, '') : 'SNDSTRM', $('mic-error'));
+    const ready = sendAvatar((av) => av.start()) && sendAvatar((av) => av.setModel(alias)) && send('SNDSTRM', $('mic-error'));
     if (!ready) {
       setMic('bad', 'not started');
       return;

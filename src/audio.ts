@@ -91,7 +91,11 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
   return chunks;
 }
 
-/** A control word with its `\n`, to be sent as one frame (wire.md §8.2, §12.7). */
+/**
+ * The frame of a control word, its `\n` included, for a raw socket: it must travel as one frame
+ * (wire.md §8.2, §12.7). With an AgentLink send the bare word instead (`link.send('SNDSTRM')`),
+ * which frames it the same way.
+ */
 export function sndControl(word: SndControlWord): string {
   if (!SND_CONTROL_WORDS.includes(word)) {
     throw new MmdError('ERR_BAD_INPUT', `"${typeof word === 'string' ? word : typeof word}" is not an SND control word; use one of ${SND_CONTROL_WORDS}`);

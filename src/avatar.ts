@@ -58,7 +58,7 @@ export function avSetModel(alias: string): string {
 /** `__AVCONF_DISABLEAUTOLIP,<mode>`: `ALWAYS` turns audio lip sync off, `NO` (default) on. */
 export function avDisableAutoLip(mode: AutoLipMode): string {
   if (!AUTO_LIP_MODES.includes(mode)) {
-    throw new MmdError('ERR_AVATAR_FIELD', `auto-lip mode ${JSON.stringify(mode)} is unknown to MMDAgent-EX (it keeps the old setting); use one of ${AUTO_LIP_MODES.join(', ')}`);
+    throw new MmdError('ERR_AVATAR_FIELD', `auto-lip mode ${typeof mode === 'string' ? JSON.stringify(mode) : typeof mode} is unknown to MMDAgent-EX (it keeps the old setting); use one of ${AUTO_LIP_MODES.join(', ')}`);
   }
   return `__AVCONF_DISABLEAUTOLIP,${mode}`;
 }
@@ -133,8 +133,14 @@ function cutUtf8(s: string, max: number): string {
   return s;
 }
 
-/** C's atof: the longest decimal prefix after whitespace, 0 if none (hex floats are read as 0). */
+/** C's atof: the longest number prefix after whitespace (C99 hex floats too), 0 if none. */
 function atof(s: string): number {
+  const hex = /^[\t\n\v\f\r ]*([+-]?)0x([\da-f]*)(?:\.([\da-f]*))?(?:p([+-]?\d+))?/i.exec(s);
+  if (hex && (hex[2] || hex[3])) {
+    const fraction = hex[3] ?? '';
+    const mantissa = parseInt(hex[2] + fraction || '0', 16) / 16 ** fraction.length;
+    return (hex[1] === '-' ? -1 : 1) * mantissa * 2 ** Number(hex[4] ?? 0);
+  }
   const m = /^[\t\n\v\f\r ]*([+-]?)(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)/i.exec(s);
   if (!m) return 0;
   const sign = m[1] === '-' ? -1 : 1;

@@ -2,7 +2,7 @@
 // byte, for the simulated MMDAgent-EX. Where the real client crashes, hangs or drops the
 // connection, this reports a hazard event instead and keeps the state the real one would be in.
 import { MmdError } from './errors.js';
-import { AV_MESSAGE_PREFIX, MAX_FRAME_BYTES, PEER_DISCONNECTED, SND_CONTROL_WORDS, SND_HEADER_BYTES } from './limits.js';
+import { AV_MESSAGE_PREFIX, MAX_FRAME_BYTES, PEER_DISCONNECTED, SND_CONTROL_WORDS, SND_HEADER_BYTES, SND_MAX_CHUNK_BYTES } from './limits.js';
 import type { SndControlWord } from './limits.js';
 
 export type HazardKind = 'crash' | 'stall' | 'hang' | 'empty-frame' | 'oversize-frame' | 'overflow';
@@ -162,7 +162,14 @@ export class StreamParser {
             events.push(hazard('crash', '§8.1', `SND length field gives ${size}: a negative audio length (inferred crash); use 4 zero-padded digits`));
             break;
           }
-          if (len - p < SND_HEADER_BYTES + size) break;
+          if (len - p < SND_HEADER_BYTES + size) {
+            // A chunk longer than the read window can never complete: everything after it waits for good.
+            if (SND_HEADER_BYTES + size > this.#buf.length - 1 && this.#current !== 'stalled') {
+              this.#current = 'stalled';
+              events.push(hazard('stall', '§8.1', `SND length ${size} cannot fit the ${this.#buf.length - 1}-byte read window: MMDAgent-EX waits for it forever, later input piles up behind it; send chunks of at most ${SND_MAX_CHUNK_BYTES} bytes`));
+            }
+            break;
+          }
           events.push({ kind: 'audio', bytes: buf.slice(p + SND_HEADER_BYTES, p + SND_HEADER_BYTES + size) });
           p += SND_HEADER_BYTES + size;
           continue;

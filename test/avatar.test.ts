@@ -253,3 +253,16 @@ describe('parseAvatarLine (avatar.md §1–2)', () => {
     );
   });
 });
+
+describe('avatar: found in review (each test failed before its fix)', () => {
+  it('disableAutoLip with a value JSON cannot show (BigInt, a cycle) is ERR_AVATAR_FIELD, not a TypeError', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const bad of [10n, cycle]) throwsCode(() => avDisableAutoLip(bad as unknown as AutoLipMode), 'ERR_AVATAR_FIELD');
+  });
+
+  it("parseAvatarLine reads hex floats as C99's atof does (0x1p-1 is 0.5, not 0)", () => {
+    const read = (v: string) => (parseAvatarLine(`__AV_EXMORPH,smile=${v}`) as { values: Record<string, number> }).values.smile;
+    expect(['0x1p-1', '0x.8', '0X10', '-0x1.8p1', '0x', '0xg'].map(read)).to.deep.equal([0.5, 0.5, 16, -3, 0, 0]);
+  });
+});

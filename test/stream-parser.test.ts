@@ -449,3 +449,16 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
     );
   });
 });
+
+describe('StreamParser: found in review (each test failed before its fix)', () => {
+  it('an SND length that can never fit the read window is a stall at once, not a silent wait (wire.md §8.1, §6.5)', () => {
+    const p = new StreamParser();
+    const events = p.pushFrame(bytes('SND9000', [1, 2, 3], 'A|1\nB|2\n'));
+    expect(events.map((e) => e.kind)).to.deep.equal(['hazard']);
+    expect(events[0].kind === 'hazard' && events[0].hazard.kind).to.equal('stall');
+    expect(p.state).to.equal('stalled');
+    expect(p.pushFrame('C|3\n')).to.deep.equal([]); // reported once; everything still piles up
+    // a chunk that does fit is still just awaited
+    expect(new StreamParser().pushFrame(bytes('SND4096', [1, 2]))).to.deep.equal([]);
+  });
+});
