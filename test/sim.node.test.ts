@@ -931,3 +931,39 @@ describe('sim CLI (runSimCli)', () => {
     expect(await runSimCli([], { out: () => {}, err: (s) => err.push(s) })).to.equal(2);
   });
 });
+
+describe('sim: found in review (each test failed before its fix)', () => {
+  const probe = async (scenario: string) => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/sim-exit-probe.ts', scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const started = performance.now();
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => (child.kill(), resolve(null)), 10_000);
+      child.on('exit', (c) => (clearTimeout(timer), resolve(c)));
+    });
+    return { code, out: out.trim(), seconds: (performance.now() - started) / 1000 };
+  };
+
+  it('start() after stop() rejects with ERR_CLOSED and leaves no timer behind: the process exits', async () => {
+    const run = await probe('stop-then-start');
+    expect(run.out).to.equal('start rejected ERR_CLOSED');
+    expect(run.code, `still running after ${run.seconds.toFixed(1)} s`).to.equal(0);
+  });
+
+  it("stop() from a 'status' listener while connecting: start() rejects with ERR_CLOSED and nothing is armed after it", async () => {
+    const run = await probe('stop-in-status-listener');
+    expect(run.out).to.equal('start rejected ERR_CLOSED');
+    expect(run.code, `still running after ${run.seconds.toFixed(1)} s`).to.equal(0);
+  });
+
+  it('sim --help prints the usage on stdout with status 0, like serve --help and mdf --help', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await runSimCli(['--help'], { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) });
+    expect(status).to.equal(0);
+    expect(out.join('\n')).to.match(/usage: mmdagent-ex-remote sim/);
+    expect(err).to.deep.equal([]);
+  });
+});

@@ -43,9 +43,6 @@ function parseArgs(args: string[]): SimOptions {
         opts.content = c;
         break;
       }
-      case '--help':
-      case '-h':
-        throw new MmdError('ERR_USAGE', USAGE);
       default:
         throw new MmdError('ERR_USAGE', `unknown argument ${args[i]}\n${USAGE}`);
     }
@@ -67,6 +64,10 @@ const OPCODES: Record<number, string> = { 0: 'cont', 1: 'text', 2: 'binary', 8: 
 
 /** Runs until the sim ends or SIGINT; 0 after a clean stop, 1 when it was killed, crashed or gave up, 2 on bad usage. */
 export async function runSimCli(args: string[], io: CliIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(USAGE); // asked for, as `serve --help` and `mdf --help`: stdout and status 0
+    return 0;
+  }
   let sim: Sim;
   try {
     sim = new Sim(parseArgs(args));

@@ -369,8 +369,8 @@ export class Sim {
     this.started = true;
     this.tick(FIRST_CURRENT_TIME_MS);
     const ok = await this.series();
-    if (ok) return;
-    if (this.currentStatus === 'stopped') throw new MmdError('ERR_CLOSED', 'sim.stop() was called before the first connection');
+    if (ok && !this.ended) return;
+    if (this.currentStatus === 'stopped') throw new MmdError('ERR_CLOSED', 'sim.stop() was called before the first connection was up');
     const outcome = await this.done;
     throw outcome.error ?? new MmdError('ERR_SIM_GAVE_UP', 'the simulated MMDAgent-EX did not connect');
   }
@@ -484,8 +484,10 @@ export class Sim {
     socket.on('error', () => {}); // a 'close' follows; MMDAgent-EX just sees the connection gone
     socket.on('close', () => this.lost(conn, 'the server closed the TCP connection'));
     this.setStatus(this.parser.state === 'ok' ? 'connected' : this.parser.state === 'stalled' ? 'stalled' : 'hung');
+    if (conn.gone || this.ended) return; // a 'status' listener stopped the sim
     this.restartIdle(conn);
     this.fire('connect', { path, connection: this.connectionCount });
+    if (conn.gone || this.ended) return; // a 'connect' listener stopped the sim
     if (this.connectionCount === 1 && this.opts.content === 'example') this.startupBurst();
     if (head.length > 0) conn.reader.push(head);
   }
@@ -789,6 +791,9 @@ export class Sim {
 
   /** Runs `fn` after `ms` simulated ms; the timer is cancelled with its set (the sim's or a connection's). */
   private after(ms: number, fn: () => void, set?: Set<ReturnType<typeof setTimeout>>): () => void {
+    // An ended sim arms nothing: a timer left behind (the 30 s CURRENT_TIME tick re-arms itself)
+    // would keep the user's process alive after stop().
+    if (this.ended) return () => {};
     const timers = set ?? this.timers;
     const timer = setTimeout(() => {
       timers.delete(timer);
