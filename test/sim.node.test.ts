@@ -967,3 +967,31 @@ describe('sim: found in review (each test failed before its fix)', () => {
     expect(err).to.deep.equal([]);
   });
 });
+
+describe('sim: output held back by a dense stream (hazards.md (p))', () => {
+  it('flushes only after a 10 ms pause in the incoming frames, however long the stream runs (bug: it flushed every 1.08 s anyway)', async () => {
+    await withSim({ timeScale: 1 }, async ({ peer, sim }) => {
+      await delay(50);
+      const flushedAt: number[] = [];
+      sim.on('sent', () => flushedAt.push(performance.now()));
+      const sentAt: number[] = [];
+      const end = performance.now() + 1400;
+      while (performance.now() < end) {
+        peer.send(`PACE|${sentAt.length}\n`);
+        sentAt.push(performance.now());
+        await delay(3);
+      }
+      await peer.frame(`PACE|${sentAt.length - 1}\n`, { timeoutMs: 3000 });
+      // The sim writes only once 10 ms passed since it last read a frame: at every write the
+      // peer's last send is that long ago, or the pause came just before that send, which the sim
+      // had not read yet (a stall of the shared event loop makes such pauses; the sim may flush
+      // in them, and only then).
+      for (const t of flushedAt) {
+        const i = sentAt.filter((s) => s <= t).length - 1;
+        const pause = Math.max(t - (sentAt[i] ?? -Infinity), (sentAt[i] ?? Infinity) - (sentAt[i - 1] ?? -Infinity));
+        expect(pause, `a write at +${(t - sentAt[0]).toFixed(0)} ms with no pause in the stream before it`).to.be.at.least(9.5);
+      }
+      expect(flushedAt.length).to.be.greaterThan(0);
+    });
+  });
+});

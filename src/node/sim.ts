@@ -174,8 +174,6 @@ const two = (n: number) => String(n).padStart(2, '0');
 
 /** Arguments beyond this are undefined behaviour in the real app; it survived 2090 bytes and crashed at 7990 (hazards.md (g), (g2)). */
 const CRASH_FIELD_BYTES = 4096;
-/** Longest output starvation observed under a sustained input stream (hazards.md (p)). */
-const MAX_STARVATION_MS = 1080;
 /**
  * `__AV_*` lines act at once on the Remote thread, in stream order with audio (wire.md §7.3); the
  * bus messages they cause wait for the main loop: AVATAR|START came 14–72 ms later (transcripts.md part1 #51, #56).
@@ -193,7 +191,6 @@ interface Connection {
   path: string;
   lastFrameAt: number;
   queue: Buffer[];
-  queuedSince: number;
   flushTimer: ReturnType<typeof setTimeout> | undefined;
   idleTimer: (() => void) | undefined;
   idle: boolean;
@@ -466,7 +463,6 @@ export class Sim {
       ),
       lastFrameAt: -Infinity,
       queue: [],
-      queuedSince: 0,
       flushTimer: undefined,
       idleTimer: undefined,
       idle: false,
@@ -751,24 +747,24 @@ export class Sim {
     const body = typeof message === 'string' ? Buffer.from(message) : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
     const payload =
       body.length >= MAX_AGENT_MESSAGE_BYTES ? body.subarray(0, MAX_AGENT_MESSAGE_BYTES) : Buffer.concat([body, Buffer.of(0x0a)]);
-    if (conn.queue.length === 0) conn.queuedSince = performance.now();
     conn.queue.push(payload);
     if (conn.flushTimer === undefined) this.scheduleFlush(conn);
   }
 
   /**
    * The Remote thread flushes its queue only when 10 ms pass without an incoming frame
-   * (wire.md §5.4); a sustained stream starves it, here for at most the 1.08 s observed.
+   * (wire.md §5.4). A sustained stream starves it with no bound but the stream's end
+   * (hazards.md (p): the 1.08 s seen there ended at a gap in the sender's own timeline).
    */
   private scheduleFlush(conn: Connection): void {
     const now = performance.now();
     const gap = FLUSH_GAP_MS * this.timeScale;
-    const due = Math.min(conn.lastFrameAt + gap, conn.queuedSince + MAX_STARVATION_MS * this.timeScale);
+    const due = conn.lastFrameAt + gap;
     conn.flushTimer = setTimeout(() => {
       conn.flushTimer = undefined;
       if (conn.gone || this.currentStatus === 'hung') return;
       const t = performance.now();
-      if (t - conn.lastFrameAt < gap && t - conn.queuedSince < MAX_STARVATION_MS * this.timeScale) {
+      if (t - conn.lastFrameAt < gap) {
         this.scheduleFlush(conn);
         return;
       }
