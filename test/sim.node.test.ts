@@ -995,3 +995,17 @@ describe('sim: output held back by a dense stream (hazards.md (p))', () => {
     });
   });
 });
+
+describe('sim: PLUGIN_DISABLE|Remote on windows', () => {
+  it('ends as gave-up with ERR_SIM_GAVE_UP, a failure, not as a clean stop() (bug: it ended as stopped)', async () => {
+    await withSim({ platform: 'windows' }, async ({ peer, sim }) => {
+      const wait = sim.waitFor('NEVER_COMES', { timeoutMs: 5000 }).catch((err: unknown) => err);
+      peer.send('PLUGIN_DISABLE|Remote\n');
+      const outcome = await sim.done;
+      expect(outcome.status).to.equal('gave-up');
+      expect(isMmdError(outcome.error, 'ERR_SIM_GAVE_UP')).to.equal(true);
+      expect(isMmdError(await wait, 'ERR_SIM_GAVE_UP')).to.equal(true);
+      expect(sim.violations.map((v) => v.kind)).to.include('remote-disabled');
+    });
+  });
+});

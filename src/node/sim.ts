@@ -540,7 +540,8 @@ export class Sim {
     this.violate('remote-disabled', 'wire.md §12', 'PLUGIN_DISABLE|Remote ends the network thread for good; the real app cannot be reconnected remotely');
     if (!conn) return;
     if (this.platform === 'linux') return this.lost(conn, 'PLUGIN_DISABLE|Remote');
-    this.finish('stopped');
+    // The process lives on, but no connection will ever come again: a failure, not a stop().
+    this.finish('gave-up', new MmdError('ERR_SIM_GAVE_UP', 'PLUGIN_DISABLE|Remote ended the network thread for good: MMDAgent-EX stays up but never reconnects; restart it, and never send PLUGIN_DISABLE|Remote (wire.md §12)'));
   }
 
   // ---- receiving (wire.md §6, §7) ----
