@@ -3,6 +3,7 @@
 // Arguments after `--` are passed on: `npm start -- --port 9002 --path /shop1`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,21 +39,31 @@ if (needsBuild()) {
   }
 }
 
-const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// The IPC channel only carries the CLI's "stopping" notice (below).
+const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.slice(2)], { cwd: root, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
 // Ctrl-C (and Ctrl-Break on Windows) in a console reaches the child directly, as it shares the
-// console and process group; passing SIGINT on as well would be a second Ctrl-C, which the CLI
-// takes as "exit now". Signals sent to this wrapper alone (a service manager's SIGTERM,
-// `kill <pid>`) are passed on, so both stop together.
+// console and process group; passing it on as well would be a second Ctrl-C, which the CLI takes
+// as "exit now". So it is passed on only if the child has not said it is stopping by then: the
+// signal was sent to this wrapper alone (`kill -INT <pid>`, a process manager).
+let stopping = false;
+child.on('message', (m) => {
+  if (m === 'stopping') stopping = true;
+});
 for (const signal of ['SIGINT', 'SIGBREAK']) {
   try {
-    process.on(signal, () => {});
+    process.on(signal, () => {
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null && !stopping) child.kill(signal);
+      }, 500).unref();
+    });
   } catch {
     // not a signal on this platform (SIGBREAK on POSIX)
   }
 }
+// Other stop signals reach this wrapper alone (a service manager's SIGTERM, `kill <pid>`).
 for (const signal of ['SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     if (child.exitCode === null) child.kill(signal);
   });
 }
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 2)));

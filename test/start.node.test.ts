@@ -161,3 +161,21 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
     }
   });
 });
+
+describe('npm start: SIGINT sent to the wrapper alone', () => {
+  after(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  skipIf(process.platform === 'win32', 'Windows delivers no POSIX signal to a single process')('is passed on after a moment, so `kill -INT <pid>` stops both (bug: the server kept running)', async () => {
+    const app = await start();
+    try {
+      app.child.kill('SIGINT'); // the wrapper only, not the process group
+      const { code } = await withinMs(app.exit, 8000, 'an exit after SIGINT to the wrapper');
+      expect(code, app.output()).to.equal(0);
+      await until(async () => (await fetch(new URL('/channels', app.httpUrl)).then(() => undefined, () => true)), 'the port to close', 3000);
+    } finally {
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  });
+});

@@ -173,6 +173,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
     }
   }
   await stopRequested(io);
+  // npm start's wrapper (scripts/start.mjs) passes a SIGINT on unless it hears this.
+  process.send?.('stopping');
   log('stopping...');
   await sim?.stop();
   await server.close();
@@ -240,6 +242,7 @@ function isEntry(): boolean {
 }
 
 if (isEntry()) {
+  process.channel?.unref(); // npm start's IPC channel (scripts/start.mjs) must not keep this process alive
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
   // Should a stray handle keep the loop alive, leave anyway once output had time to flush.
