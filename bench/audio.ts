@@ -44,10 +44,11 @@ async function startSink(): Promise<Sink> {
       goal = received + bytes;
       return new Promise((resolve) => (received >= goal ? resolve() : (done = resolve)));
     },
-    close: () => new Promise((resolve) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 
@@ -110,13 +111,29 @@ export async function run(mode: Mode): Promise<Table[]> {
     const pacedMs = performance.now() - t0;
     link.close();
 
-    const rtf = (audioSeconds: number, ms: number) => `${((audioSeconds * 1000) / ms).toFixed(audioSeconds * 1000 / ms >= 100 ? 0 : 1)}× real time`;
+    const rtf = (audioSeconds: number, ms: number) =>
+      `${((audioSeconds * 1000) / ms).toFixed((audioSeconds * 1000) / ms >= 100 ? 0 : 1)}× real time`;
     const send = median(sendMs);
     const rawSend = median(rawMs);
     const rows: Row[] = [
-      { name: `sndChunks, ${seconds} s of audio`, ours: `${fmtMs(chunkMs.sndChunks)}, ${rtf(seconds, chunkMs.sndChunks)}`, baseline: `${fmtMs(chunkMs.copy)} (one copy)`, ratio: chunkMs.copy / chunkMs.sndChunks },
-      { name: `sendAudio realtime:false gapMs:0, ${seconds} s`, ours: `${fmtMs(send)}, ${rtf(seconds, send)}`, baseline: `${fmtMs(rawSend)} (raw ws.send)`, ratio: rawSend / send },
-      { name: `sendAudio realtime:false (default 15 ms gap), ${PACED_SECONDS[mode]} s`, ours: `${fmtMs(pacedMs)}, ${rtf(PACED_SECONDS[mode], pacedMs)}`, baseline: '', note: 'paced by the gap MMDAgent-EX needs to flush (wire.md §5.4), not by CPU' },
+      {
+        name: `sndChunks, ${seconds} s of audio`,
+        ours: `${fmtMs(chunkMs.sndChunks)}, ${rtf(seconds, chunkMs.sndChunks)}`,
+        baseline: `${fmtMs(chunkMs.copy)} (one copy)`,
+        ratio: chunkMs.copy / chunkMs.sndChunks,
+      },
+      {
+        name: `sendAudio realtime:false gapMs:0, ${seconds} s`,
+        ours: `${fmtMs(send)}, ${rtf(seconds, send)}`,
+        baseline: `${fmtMs(rawSend)} (raw ws.send)`,
+        ratio: rawSend / send,
+      },
+      {
+        name: `sendAudio realtime:false (default 15 ms gap), ${PACED_SECONDS[mode]} s`,
+        ours: `${fmtMs(pacedMs)}, ${rtf(PACED_SECONDS[mode], pacedMs)}`,
+        baseline: '',
+        note: 'paced by the gap MMDAgent-EX needs to flush (wire.md §5.4), not by CPU',
+      },
     ];
     return [
       {

@@ -27,7 +27,9 @@ async function bundle(contents: string): Promise<{ code: string; inputs: Record<
     logLevel: 'silent',
   });
   const output = Object.values(result.metafile.outputs)[0];
-  const inputs = Object.fromEntries(Object.entries(output.inputs).map(([file, v]) => [file.replace(/^.*?src\//, 'src/'), v.bytesInOutput]));
+  const inputs = Object.fromEntries(
+    Object.entries(output.inputs).map(([file, v]) => [file.replace(/^.*?src\//, 'src/'), v.bytesInOutput]),
+  );
   return { code: result.outputFiles[0].text, inputs };
 }
 
@@ -37,18 +39,39 @@ export async function run(_mode: Mode): Promise<Table[]> {
   if (existsSync(DIST)) {
     const code = readFileSync(DIST);
     const size = gzip(code);
-    rows.push({ name: 'dist/browser.js (whole core, as built)', ours: `${fmtBytes(size)} gzip`, baseline: `budget ${fmtBytes(BUDGET)}`, ratio: size / BUDGET, target: { op: '<=', value: 1 }, note: `${fmtBytes(code.length)} minified, built ${statSync(DIST).mtime.toISOString().slice(0, 16)}` });
+    rows.push({
+      name: 'dist/browser.js (whole core, as built)',
+      ours: `${fmtBytes(size)} gzip`,
+      baseline: `budget ${fmtBytes(BUDGET)}`,
+      ratio: size / BUDGET,
+      target: { op: '<=', value: 1 },
+      note: `${fmtBytes(code.length)} minified, built ${statSync(DIST).mtime.toISOString().slice(0, 16)}`,
+    });
   } else {
     notes.push('dist/browser.js is missing: run `npm run build` to measure the shipped bundle.');
   }
   const whole = await bundle(`export * from ${JSON.stringify(ENTRY)};`);
   const wholeSize = gzip(whole.code);
-  rows.push({ name: 'esbuild bundle of src/index.ts (whole core)', ours: `${fmtBytes(wholeSize)} gzip`, baseline: `budget ${fmtBytes(BUDGET)}`, ratio: wholeSize / BUDGET, target: { op: '<=', value: 1 }, note: `${fmtBytes(whole.code.length)} minified` });
+  rows.push({
+    name: 'esbuild bundle of src/index.ts (whole core)',
+    ours: `${fmtBytes(wholeSize)} gzip`,
+    baseline: `budget ${fmtBytes(BUDGET)}`,
+    ratio: wholeSize / BUDGET,
+    target: { op: '<=', value: 1 },
+    note: `${fmtBytes(whole.code.length)} minified`,
+  });
   for (const names of ['encodeLine', 'synthStart', 'formatMessage', 'LineDecoder', 'AgentLink, connect']) {
     const { code } = await bundle(`export { ${names} } from ${JSON.stringify(ENTRY)};`);
-    rows.push({ name: `import { ${names} } only`, ours: `${fmtBytes(gzip(code))} gzip`, baseline: '', note: `${fmtBytes(code.length)} minified` });
+    rows.push({
+      name: `import { ${names} } only`,
+      ours: `${fmtBytes(gzip(code))} gzip`,
+      baseline: '',
+      note: `${fmtBytes(code.length)} minified`,
+    });
   }
-  const largest = Object.entries(whole.inputs).sort((a, b) => b[1] - a[1]).slice(0, 8);
+  const largest = Object.entries(whole.inputs)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
   notes.push(
     'esbuild with bundle, minify, format esm, platform browser; gzip level 9. Ratio = size ÷ budget (≤ 1× passes). One-function rows show what tree-shaking leaves.',
     `Largest contributors to the whole-core bundle (minified bytes before gzip): ${largest.map(([f, b]) => `${f} ${fmtBytes(b)}`).join(', ')}.`,

@@ -62,7 +62,11 @@ export function startHost(kind: HostKind, options: object = {}): Promise<Host> {
 }
 
 /** Opens a client; `onMessage` is attached at once, because `ws` may deliver a frame that came with the handshake before `await` returns. */
-function open(url: string, onMessage: (ws: WebSocket, data: Buffer, isBinary: boolean) => void, headers?: Record<string, string>): Promise<WebSocket> {
+function open(
+  url: string,
+  onMessage: (ws: WebSocket, data: Buffer, isBinary: boolean) => void,
+  headers?: Record<string, string>,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, perMessageDeflate: false });
     ws.on('message', (data: Buffer, isBinary) => onMessage(ws, data, isBinary));
@@ -89,12 +93,16 @@ export interface Peer {
  */
 export async function connectAgent(url: string): Promise<Peer> {
   const peer = { onText: () => {} } as Partial<Peer> as Peer; // ws is set below, before anyone reads it
-  peer.ws = await open(url, (ws, data, isBinary) => {
-    if (isBinary) return;
-    const text = data.toString();
-    if (text.startsWith('MMDSDK_SYNC|')) ws.send(text);
-    else peer.onText(text);
-  }, { 'X-App-Type': 'MMDAgent' });
+  peer.ws = await open(
+    url,
+    (ws, data, isBinary) => {
+      if (isBinary) return;
+      const text = data.toString();
+      if (text.startsWith('MMDSDK_SYNC|')) ws.send(text);
+      else peer.onText(text);
+    },
+    { 'X-App-Type': 'MMDAgent' },
+  );
   return peer;
 }
 

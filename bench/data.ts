@@ -12,10 +12,20 @@ export function rng(seed: number): () => number {
   };
 }
 
-const TYPES = ['MOTION_EVENT_ADD', 'SYNTH_EVENT_START', 'SYNTH_EVENT_STOP', 'LIPSYNC_EVENT_START', 'RECOG_EVENT_STOP', 'MODEL_EVENT_ADD', 'TIMER_EVENT_STOP', 'KEY'];
+const TYPES = [
+  'MOTION_EVENT_ADD',
+  'SYNTH_EVENT_START',
+  'SYNTH_EVENT_STOP',
+  'LIPSYNC_EVENT_START',
+  'RECOG_EVENT_STOP',
+  'MODEL_EVENT_ADD',
+  'TIMER_EVENT_STOP',
+  'KEY',
+];
 const ASCII = 'abcdefghijklmnopqrstuvwxyz0123456789_';
 // Hiragana, katakana and kanji: all 3 bytes in UTF-8.
-const JAPANESE = 'あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをんアイウエオカキクケコ今日天気話声音楽元何時間私名前';
+const JAPANESE =
+  'あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをんアイウエオカキクケコ今日天気話声音楽元何時間私名前';
 
 /** `count` ASCII messages of `minBytes`..`maxBytes` bytes each, every one ending in `\n`. */
 export function asciiMessages(count: number, minBytes: number, maxBytes: number, seed = 1): string[] {
@@ -49,7 +59,8 @@ export function japaneseMessages(count: number, minChars: number, maxChars: numb
  */
 export function textChunks(text: string, size: number): string[] {
   const out: string[] = [];
-  for (let at = 0; at < text.length; at += size) out.push(JSON.parse(JSON.stringify(text.slice(at, at + size))) as string);
+  for (let at = 0; at < text.length; at += size)
+    out.push(JSON.parse(JSON.stringify(text.slice(at, at + size))) as string);
   return out;
 }
 

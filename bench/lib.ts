@@ -150,14 +150,25 @@ export function fmtTarget(t: Target | undefined): string {
 const HEAD = ['measurement', 'ours', 'baseline', 'ratio', 'target', 'result'];
 
 function cells(row: Row): string[] {
-  return [row.name, row.ours, row.baseline, fmtRatio(row.ratio), fmtTarget(row.target), verdict(row) === 'info' ? '' : verdict(row)];
+  return [
+    row.name,
+    row.ours,
+    row.baseline,
+    fmtRatio(row.ratio),
+    fmtTarget(row.target),
+    verdict(row) === 'info' ? '' : verdict(row),
+  ];
 }
 
 /** A fixed-width text table for the terminal. */
 export function textTable(t: Table): string {
   const body = t.rows.map(cells);
   const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const out = [`## ${t.title}`, line(HEAD), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const [i, r] of body.entries()) {
     out.push(line(r));

@@ -125,7 +125,13 @@ export async function run(mode: Mode): Promise<Table[]> {
   const long = fill((n) => asciiMessages(n, 2048, 2048, 3), size);
   const japanese = fill((n) => japaneseMessages(n, 10, 60), size);
   const workloads: Workload[] = [
-    { name: 'typical 40–100 B messages, 1 KB text chunks', text: typical, chunk: 1024, bytes: false, vsCeiling: { op: '>=', value: 0.7 } },
+    {
+      name: 'typical 40–100 B messages, 1 KB text chunks',
+      text: typical,
+      chunk: 1024,
+      bytes: false,
+      vsCeiling: { op: '>=', value: 0.7 },
+    },
     { name: 'typical 40–100 B messages, 1 KB byte chunks', text: typical, chunk: 1024, bytes: true },
     { name: '2 KB lines, 16-byte chunks', text: long, chunk: 16, bytes: true, vsNaive: { op: '>=', value: 5 } },
     { name: '2 KB lines, 16-char text chunks', text: long, chunk: 16, bytes: false, vsNaive: { op: '>=', value: 5 } },
@@ -148,8 +154,20 @@ export async function run(mode: Mode): Promise<Table[]> {
     const ms = timeContenders(contenders, throughputOptions[mode]);
     const rate = (name: string) => (data.length / ms[name]) * 1000;
     const ours = fmtRate(rate('ours'), 'B');
-    rows.push({ name: `${w.name}: vs ceiling`, ours, baseline: fmtRate(rate('ceiling'), 'B'), ratio: ms.ceiling / ms.ours, target: w.vsCeiling });
-    rows.push({ name: `${w.name}: vs naive`, ours, baseline: fmtRate(rate('naive'), 'B'), ratio: ms.naive / ms.ours, target: w.vsNaive });
+    rows.push({
+      name: `${w.name}: vs ceiling`,
+      ours,
+      baseline: fmtRate(rate('ceiling'), 'B'),
+      ratio: ms.ceiling / ms.ours,
+      target: w.vsCeiling,
+    });
+    rows.push({
+      name: `${w.name}: vs naive`,
+      ours,
+      baseline: fmtRate(rate('naive'), 'B'),
+      ratio: ms.naive / ms.ours,
+      target: w.vsNaive,
+    });
   }
   return [
     {

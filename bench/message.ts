@@ -27,13 +27,18 @@ export async function run(mode: Mode): Promise<Table[]> {
   for (let i = texts.length; i < count; i++) texts.push(`Hello, this is utterance number ${i} for the benchmark.`);
   const models = Array.from({ length: count }, (_, i) => `mei${i % 7}`);
   const voices = Array.from({ length: count }, (_, i) => (i % 3 ? 'mei_voice_normal' : 'mei_voice_happy'));
-  const points = Array.from({ length: count }, () => [r() * 20 - 10, 0, Math.round(r() * 100) / 10] as [number, number, number]);
+  const points = Array.from(
+    { length: count },
+    () => [r() * 20 - 10, 0, Math.round(r() * 100) / 10] as [number, number, number],
+  );
 
-  const loop = (one: (i: number) => number): Contender => () => {
-    let sum = 0;
-    for (let i = 0; i < count; i++) sum += one(i);
-    return sum;
-  };
+  const loop =
+    (one: (i: number) => number): Contender =>
+    () => {
+      let sum = 0;
+      for (let i = 0; i < count; i++) sum += one(i);
+      return sum;
+    };
   const synth = {
     template: loop((i) => use(`SYNTH_START|${models[i]}|${voices[i]}|${texts[i]}`)),
     formatMessage: loop((i) => use(formatMessage({ type: 'SYNTH_START', args: [models[i], voices[i], texts[i]] }))),
@@ -67,11 +72,41 @@ export async function run(mode: Mode): Promise<Table[]> {
   const rate = (ms: number) => fmtRate((count / ms) * 1000, 'msg');
   const target = { op: '>=', value: 0.5 } as const;
   const rows: Row[] = [
-    { name: 'formatMessage(SYNTH_START) vs template', ours: rate(synthMs.formatMessage), baseline: rate(synthMs.template), ratio: synthMs.template / synthMs.formatMessage, target },
-    { name: 'synthStart() vs template', ours: rate(synthMs.synthStart), baseline: rate(synthMs.template), ratio: synthMs.template / synthMs.synthStart, target },
-    { name: 'formatMessage(synthStart()) vs template', ours: rate(synthMs.sendPath), baseline: rate(synthMs.template), ratio: synthMs.template / synthMs.sendPath, target, note: 'what AgentLink.send(synthStart(...)) does' },
-    { name: 'moveStart(vec3) vs template', ours: rate(moveMs.moveStart), baseline: rate(moveMs.template), ratio: moveMs.template / moveMs.moveStart, target },
-    { name: 'parseMessage vs split("|")', ours: rate(parseMs.parseMessage), baseline: rate(parseMs.split), ratio: parseMs.split / parseMs.parseMessage },
+    {
+      name: 'formatMessage(SYNTH_START) vs template',
+      ours: rate(synthMs.formatMessage),
+      baseline: rate(synthMs.template),
+      ratio: synthMs.template / synthMs.formatMessage,
+      target,
+    },
+    {
+      name: 'synthStart() vs template',
+      ours: rate(synthMs.synthStart),
+      baseline: rate(synthMs.template),
+      ratio: synthMs.template / synthMs.synthStart,
+      target,
+    },
+    {
+      name: 'formatMessage(synthStart()) vs template',
+      ours: rate(synthMs.sendPath),
+      baseline: rate(synthMs.template),
+      ratio: synthMs.template / synthMs.sendPath,
+      target,
+      note: 'what AgentLink.send(synthStart(...)) does',
+    },
+    {
+      name: 'moveStart(vec3) vs template',
+      ours: rate(moveMs.moveStart),
+      baseline: rate(moveMs.template),
+      ratio: moveMs.template / moveMs.moveStart,
+      target,
+    },
+    {
+      name: 'parseMessage vs split("|")',
+      ours: rate(parseMs.parseMessage),
+      baseline: rate(parseMs.split),
+      ratio: parseMs.split / parseMs.parseMessage,
+    },
   ];
   return [
     {

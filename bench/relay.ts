@@ -27,7 +27,10 @@ function pump(from: Peer, to: Peer, count: number, line: (i: number) => string):
     const fill = () => {
       while (sent < count && sent - received < WINDOW) from.ws.send(line(sent++));
     };
-    const timer = setTimeout(() => reject(new Error(`relay benchmark: ${count - received} of ${count} messages never arrived`)), TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`relay benchmark: ${count - received} of ${count} messages never arrived`)),
+      TIMEOUT_MS,
+    );
     const t0 = performance.now();
     to.onText = () => {
       if (++received === count) {
@@ -94,10 +97,33 @@ export async function run(mode: Mode): Promise<Table[]> {
     const [ours, fwd] = pairs.map((p) => p.result);
     const rate = (ms: number[]) => (messages / median(ms)) * 1000;
     const rows: Row[] = [
-      { name: 'agent → controller throughput', ours: fmtRate(rate(ours.toControllerMs), 'msg'), baseline: fmtRate(rate(fwd.toControllerMs), 'msg'), ratio: rate(ours.toControllerMs) / rate(fwd.toControllerMs), target: { op: '>=', value: 0.8 } },
-      { name: 'controller → agent throughput', ours: fmtRate(rate(ours.toAgentMs), 'msg'), baseline: fmtRate(rate(fwd.toAgentMs), 'msg'), ratio: rate(ours.toAgentMs) / rate(fwd.toAgentMs), target: { op: '>=', value: 0.8 } },
-      { name: 'round trip p50', ours: fmtMs(percentile(ours.rtt, 50)), baseline: fmtMs(percentile(fwd.rtt, 50)), ratio: percentile(ours.rtt, 50) / percentile(fwd.rtt, 50) },
-      { name: 'round trip p99', ours: fmtMs(percentile(ours.rtt, 99)), baseline: fmtMs(percentile(fwd.rtt, 99)), ratio: percentile(ours.rtt, 99) / percentile(fwd.rtt, 99), target: { op: '<=', value: 1.2 } },
+      {
+        name: 'agent → controller throughput',
+        ours: fmtRate(rate(ours.toControllerMs), 'msg'),
+        baseline: fmtRate(rate(fwd.toControllerMs), 'msg'),
+        ratio: rate(ours.toControllerMs) / rate(fwd.toControllerMs),
+        target: { op: '>=', value: 0.8 },
+      },
+      {
+        name: 'controller → agent throughput',
+        ours: fmtRate(rate(ours.toAgentMs), 'msg'),
+        baseline: fmtRate(rate(fwd.toAgentMs), 'msg'),
+        ratio: rate(ours.toAgentMs) / rate(fwd.toAgentMs),
+        target: { op: '>=', value: 0.8 },
+      },
+      {
+        name: 'round trip p50',
+        ours: fmtMs(percentile(ours.rtt, 50)),
+        baseline: fmtMs(percentile(fwd.rtt, 50)),
+        ratio: percentile(ours.rtt, 50) / percentile(fwd.rtt, 50),
+      },
+      {
+        name: 'round trip p99',
+        ours: fmtMs(percentile(ours.rtt, 99)),
+        baseline: fmtMs(percentile(fwd.rtt, 99)),
+        ratio: percentile(ours.rtt, 99) / percentile(fwd.rtt, 99),
+        target: { op: '<=', value: 1.2 },
+      },
     ];
     return [
       {
@@ -107,7 +133,7 @@ export async function run(mode: Mode): Promise<Table[]> {
           `Throughput: ${messages} one-line frames (~35 bytes) per direction per round, at most ${WINDOW} in flight; median of ${rounds} rounds after a warm-up round. Ratio = ours ÷ forwarder (higher is better).`,
           `Round trip: ${pingCount} sequential PING lines per round, controller → relay → agent, echoed back by the agent as MMDAgent-EX does; p50/p99 over all rounds. Ratio = ours ÷ forwarder (lower is better).`,
           'Each server runs alone in a child process; both clients are raw `ws` sockets on 127.0.0.1 in the bench process. The forwarder passes frames through unchecked (ws defaults); ours validates every controller line (wire.md §12), checks agent UTF-8 and keeps per-channel state.',
-          "controllerFramesPerSecond is raised for this run: the default policy limits a controller to 200 frames/s, which would cap controller → agent throughput at 200 msg/s by design.",
+          'controllerFramesPerSecond is raised for this run: the default policy limits a controller to 200 frames/s, which would cap controller → agent throughput at 200 msg/s by design.',
         ],
       },
     ];

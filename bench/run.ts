@@ -27,7 +27,9 @@ async function main(argv: string[]): Promise<void> {
   const unknownFlag = flags.find((f) => f !== '--quick' && f !== '--write');
   const unknownName = names.find((n) => !(n in BENCHES));
   if (unknownFlag || unknownName) {
-    console.error(`unknown ${unknownFlag ? `flag ${unknownFlag}` : `benchmark ${unknownName}`}; usage: npm run bench -- [${Object.keys(BENCHES).join('|')} ...] [--quick] [--write]`);
+    console.error(
+      `unknown ${unknownFlag ? `flag ${unknownFlag}` : `benchmark ${unknownName}`}; usage: npm run bench -- [${Object.keys(BENCHES).join('|')} ...] [--quick] [--write]`,
+    );
     process.exit(2);
   }
   const mode: Mode = flags.includes('--quick') ? 'quick' : 'full';
@@ -47,7 +49,9 @@ async function main(argv: string[]): Promise<void> {
   const rows = tables.flatMap((t) => t.rows);
   const missed = rows.filter((r) => verdict(r) === 'MISS');
   const judged = rows.filter((r) => verdict(r) !== 'info');
-  console.log(`${judged.length - missed.length}/${judged.length} targets met${missed.length ? `; missed: ${missed.map((r) => r.name).join('; ')}` : ''}`);
+  console.log(
+    `${judged.length - missed.length}/${judged.length} targets met${missed.length ? `; missed: ${missed.map((r) => r.name).join('; ')}` : ''}`,
+  );
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s (checksum ${sink()})`);
   if (flags.includes('--write')) writeDoc(tables, mode, selected);
 }

@@ -79,10 +79,12 @@ async function main(): Promise<void> {
           const delay = (i / channels.length) * period;
           setTimeout(() => {
             let seq = 0;
-            timers.push(setInterval(() => {
-              sent++;
-              agent.ws.send(`BENCH_EVENT|${i}|${seq++}|${performance.now().toFixed(3)}\n`);
-            }, period));
+            timers.push(
+              setInterval(() => {
+                sent++;
+                agent.ws.send(`BENCH_EVENT|${i}|${seq++}|${performance.now().toFixed(3)}\n`);
+              }, period),
+            );
           }, delay);
         });
         setTimeout(resolve, warmupMs + seconds * 1000 + period);
@@ -92,7 +94,14 @@ async function main(): Promise<void> {
       const deadline = performance.now() + 2000;
       while (received < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       lag.disable();
-      send({ sent, received, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100), loadLagP99: lag.percentile(99) / 1e6 });
+      send({
+        sent,
+        received,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: percentile(latencies, 100),
+        loadLagP99: lag.percentile(99) / 1e6,
+      });
     } else if (request === 'close') {
       await closeAll(peers);
       process.send!({ closed: true } satisfies LoadReply, () => process.exit(0));

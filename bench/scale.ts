@@ -82,18 +82,51 @@ export async function run(mode: Mode): Promise<Table[]> {
   const { agents, seconds, warmup } = SIZES[mode];
   const ours = await scaleRun('ours', agents, seconds, warmup);
   const fwd = await scaleRun('forwarder', agents, seconds, warmup);
-  const perConnection = (r: ScaleResult, pick: (m: NodeJS.MemoryUsage) => number) => (pick(r.idle) - pick(r.before)) / (r.connected * 2);
+  const perConnection = (r: ScaleResult, pick: (m: NodeJS.MemoryUsage) => number) =>
+    (pick(r.idle) - pick(r.before)) / (r.connected * 2);
   const rss = (m: NodeJS.MemoryUsage) => m.rss;
   const heap = (m: NodeJS.MemoryUsage) => m.heapUsed + m.external;
   const lost = ours.sent - ours.received;
   const forwarder = (text: string) => `minimal forwarder: ${text}`;
   const rows: Row[] = [
-    { name: 'delivery (agent → controller)', ours: `${ours.received}/${ours.sent} lines`, baseline: 'no loss', ratio: ours.sent ? ours.received / ours.sent : NaN, target: { op: '>=', value: 1 }, note: lost ? `${lost} lost` : undefined },
-    { name: 'delivery latency p99', ours: fmtMs(ours.p99), baseline: `limit ${P99_LIMIT_MS} ms`, ratio: ours.p99 / P99_LIMIT_MS, target: { op: '<=', value: 1 },
-      note: `p50 ${fmtMs(ours.p50)}, max ${fmtMs(ours.max)}; load generator's own loop lag p99 ${fmtMs(ours.loadLagP99)}; ${forwarder(`p50 ${fmtMs(fwd.p50)}, p99 ${fmtMs(fwd.p99)}, lag p99 ${fmtMs(fwd.loadLagP99)}`)}` },
-    { name: 'server RSS per idle connection', ours: fmtBytes(perConnection(ours, rss)), baseline: `limit ${fmtBytes(BYTES_PER_CONNECTION)}`, ratio: perConnection(ours, rss) / BYTES_PER_CONNECTION, target: { op: '<=', value: 1 }, note: forwarder(fmtBytes(perConnection(fwd, rss))) },
-    { name: 'server heap+external per idle connection', ours: fmtBytes(perConnection(ours, heap)), baseline: `limit ${fmtBytes(BYTES_PER_CONNECTION)}`, ratio: perConnection(ours, heap) / BYTES_PER_CONNECTION, target: { op: '<=', value: 1 }, note: forwarder(fmtBytes(perConnection(fwd, heap))) },
-    { name: 'server RSS under load', ours: fmtBytes(ours.busy.rss), baseline: `idle ${fmtBytes(ours.idle.rss)}`, note: `before connecting ${fmtBytes(ours.before.rss)}` },
+    {
+      name: 'delivery (agent → controller)',
+      ours: `${ours.received}/${ours.sent} lines`,
+      baseline: 'no loss',
+      ratio: ours.sent ? ours.received / ours.sent : NaN,
+      target: { op: '>=', value: 1 },
+      note: lost ? `${lost} lost` : undefined,
+    },
+    {
+      name: 'delivery latency p99',
+      ours: fmtMs(ours.p99),
+      baseline: `limit ${P99_LIMIT_MS} ms`,
+      ratio: ours.p99 / P99_LIMIT_MS,
+      target: { op: '<=', value: 1 },
+      note: `p50 ${fmtMs(ours.p50)}, max ${fmtMs(ours.max)}; load generator's own loop lag p99 ${fmtMs(ours.loadLagP99)}; ${forwarder(`p50 ${fmtMs(fwd.p50)}, p99 ${fmtMs(fwd.p99)}, lag p99 ${fmtMs(fwd.loadLagP99)}`)}`,
+    },
+    {
+      name: 'server RSS per idle connection',
+      ours: fmtBytes(perConnection(ours, rss)),
+      baseline: `limit ${fmtBytes(BYTES_PER_CONNECTION)}`,
+      ratio: perConnection(ours, rss) / BYTES_PER_CONNECTION,
+      target: { op: '<=', value: 1 },
+      note: forwarder(fmtBytes(perConnection(fwd, rss))),
+    },
+    {
+      name: 'server heap+external per idle connection',
+      ours: fmtBytes(perConnection(ours, heap)),
+      baseline: `limit ${fmtBytes(BYTES_PER_CONNECTION)}`,
+      ratio: perConnection(ours, heap) / BYTES_PER_CONNECTION,
+      target: { op: '<=', value: 1 },
+      note: forwarder(fmtBytes(perConnection(fwd, heap))),
+    },
+    {
+      name: 'server RSS under load',
+      ours: fmtBytes(ours.busy.rss),
+      baseline: `idle ${fmtBytes(ours.idle.rss)}`,
+      note: `before connecting ${fmtBytes(ours.before.rss)}`,
+    },
   ];
   return [
     {

@@ -67,10 +67,10 @@ const CHANNEL = '/soak';
 const FLOOD_PAD = 'f'.repeat(1500);
 const TICK_MS = 10;
 
-
 /** A masked client frame header claiming `length` payload bytes, plus only `sent` of them. */
 function partialFrame(length: number, sent: number): Buffer {
-  const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
+  const header =
+    length < 126 ? Buffer.from([0x81, 0x80 | length]) : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
   return Buffer.concat([header, randomBytes(4), Buffer.alloc(sent, 0x41)]);
 }
 
@@ -78,7 +78,12 @@ function partialFrame(length: number, sent: number): Buffer {
 const GARBAGE: readonly { name: string; data: Buffer; binary: boolean; code: string }[] = [
   { name: 'invalid UTF-8 lead', data: Buffer.from([0x48, 0x49, 0xc0, 0x0a]), binary: false, code: 'ERR_INVALID_UTF8' },
   { name: 'stray continuation', data: Buffer.from([0x41, 0x80, 0x42, 0x0a]), binary: false, code: 'ERR_INVALID_UTF8' },
-  { name: 'lone surrogate bytes', data: Buffer.from([0x41, 0xed, 0xa0, 0x80, 0x0a]), binary: false, code: 'ERR_INVALID_UTF8' },
+  {
+    name: 'lone surrogate bytes',
+    data: Buffer.from([0x41, 0xed, 0xa0, 0x80, 0x0a]),
+    binary: false,
+    code: 'ERR_INVALID_UTF8',
+  },
   { name: '0xFF', data: Buffer.from([0xff, 0xfe, 0x0a]), binary: false, code: 'ERR_INVALID_UTF8' },
   { name: 'only LF', data: Buffer.from('\n'), binary: false, code: 'ERR_EMPTY_LINE' },
   { name: 'only CRLF', data: Buffer.from('\r\n\r\n'), binary: false, code: 'ERR_EMPTY_LINE' },
@@ -86,7 +91,12 @@ const GARBAGE: readonly { name: string; data: Buffer; binary: boolean; code: str
   { name: 'SND prefix', data: Buffer.from('SNDX|a\n'), binary: false, code: 'ERR_SND_PREFIX' },
   { name: 'SND garbage digits', data: Buffer.from('SND12x4abcd\n'), binary: false, code: 'ERR_SND_PREFIX' },
   { name: 'long line', data: Buffer.from(`LONG|${'x'.repeat(3000)}\n`), binary: false, code: 'ERR_LINE_TOO_LONG' },
-  { name: 'frame over 8191', data: Buffer.from('FILL|abcdefgh\n'.repeat(700)), binary: false, code: 'ERR_FRAME_TOO_LARGE' },
+  {
+    name: 'frame over 8191',
+    data: Buffer.from('FILL|abcdefgh\n'.repeat(700)),
+    binary: false,
+    code: 'ERR_FRAME_TOO_LARGE',
+  },
   { name: 'binary text', data: Buffer.from('hello\n'), binary: true, code: 'ERR_BINARY_FRAME' },
   { name: 'binary SND garbage', data: Buffer.from('SND12x4abcd'), binary: true, code: 'ERR_SND_HEADER' },
   { name: 'binary odd SND', data: Buffer.from('SND0003abc'), binary: true, code: 'ERR_SND_CHUNK_SIZE' },
@@ -100,8 +110,20 @@ class Soak {
   readonly violations: string[] = [];
   readonly random: () => number;
   readonly report: Omit<SoakReport, 'serverStats' | 'violations' | 'seed' | 'durationMs'> = {
-    agentMessages: 0, controllerMessages: 0, deliveriesVerified: 0, agentConnects: 0, controllerConnects: 0, garbageFrames: 0,
-    oversizeFrames: 0, midFrameVanishes: 0, cleanDisconnects: 0, stalls: 0, stalledDropped: 0, floods: 0, refusedUpgrades: 0, noAgentRefusals: 0,
+    agentMessages: 0,
+    controllerMessages: 0,
+    deliveriesVerified: 0,
+    agentConnects: 0,
+    controllerConnects: 0,
+    garbageFrames: 0,
+    oversizeFrames: 0,
+    midFrameVanishes: 0,
+    cleanDisconnects: 0,
+    stalls: 0,
+    stalledDropped: 0,
+    floods: 0,
+    refusedUpgrades: 0,
+    noAgentRefusals: 0,
   };
   readonly agents: SoakAgent[] = [];
   readonly controllers: SoakController[] = [];
@@ -119,7 +141,13 @@ class Soak {
   readonly maxStallMs: number;
   readonly long: boolean;
 
-  constructor(readonly url: string, readonly port: number, seed: number, durationMs: number, readonly inject?: SoakOptions['inject']) {
+  constructor(
+    readonly url: string,
+    readonly port: number,
+    seed: number,
+    durationMs: number,
+    readonly inject?: SoakOptions['inject'],
+  ) {
     this.random = rng(seed);
     this.maxStallMs = Math.min(20_000, Math.max(2500, durationMs / 3));
     this.long = durationMs >= 20_000;
@@ -182,7 +210,10 @@ class SoakAgent {
   /** Per controller: messages that it sent while knowing this agent, and the last seq of those. */
   readonly fromControllers = new Map<number, { mine: number; last: number }>();
 
-  constructor(readonly soak: Soak, readonly epoch: number) {
+  constructor(
+    readonly soak: Soak,
+    readonly epoch: number,
+  ) {
     this.ws = new WebSocket(soak.url, { headers: { 'X-App-Type': 'MMDAgent' }, perMessageDeflate: false });
     this.ws.on('error', () => {});
     this.ws.on('open', () => soak.report.agentConnects++);
@@ -191,7 +222,8 @@ class SoakAgent {
       soak.report.refusedUpgrades++;
       res.resume();
       this.end = 'closed';
-      if (!soak.closing && soak.agent === this) setTimeout(() => !soak.closing && soak.agent === this && soak.startAgent(), 100);
+      if (!soak.closing && soak.agent === this)
+        setTimeout(() => !soak.closing && soak.agent === this && soak.startAgent(), 100);
     });
     this.ws.on('message', (data: Buffer) => this.onFrame(data.toString('utf8')));
     this.ws.on('close', () => {
@@ -202,14 +234,16 @@ class SoakAgent {
   onFrame(text: string): void {
     for (const line of text.split('\n')) {
       if (!line) continue;
-      if (line.startsWith('MMDSDK_SYNC|')) this.ws.send(`${line}\n`); // the echo (wire.md §10.1)
+      if (line.startsWith('MMDSDK_SYNC|'))
+        this.ws.send(`${line}\n`); // the echo (wire.md §10.1)
       else if (line === 'SOAK_READY') {
         this.ready = true;
         this.hello();
       } else if (line.startsWith('SOAK_C|')) {
         const [, cid, seq, seen] = line.split('|');
         this.onControllerMessage(Number(cid), Number(seq), Number(seen));
-      } else if (line !== '__peer_disconnected__') this.soak.violation(`agent ${this.epoch} got an unexpected line ${JSON.stringify(line.slice(0, 60))}`);
+      } else if (line !== '__peer_disconnected__')
+        this.soak.violation(`agent ${this.epoch} got an unexpected line ${JSON.stringify(line.slice(0, 60))}`);
     }
   }
 
@@ -221,16 +255,21 @@ class SoakAgent {
     const soak = this.soak;
     soak.report.deliveriesVerified++;
     const last = soak.lastFromController.get(cid) ?? 0;
-    if (seq <= last) soak.violation(`agent ${this.epoch}: controller ${cid} message #${seq} after #${last} (repeated or reordered)`);
+    if (seq <= last)
+      soak.violation(`agent ${this.epoch}: controller ${cid} message #${seq} after #${last} (repeated or reordered)`);
     soak.lastFromController.set(cid, Math.max(seq, last));
     if (seen !== this.epoch) {
       // sent before the controller heard of this agent: in flight while the previous one went away
-      if (seen > this.epoch) soak.violation(`agent ${this.epoch} got a message controller ${cid} sent for later agent ${seen}`);
+      if (seen > this.epoch)
+        soak.violation(`agent ${this.epoch} got a message controller ${cid} sent for later agent ${seen}`);
       return;
     }
     const range = soak.controllerById.get(cid)?.sentInEpoch.get(seen);
     const rec = this.fromControllers.get(cid) ?? { mine: 0, last: 0 };
-    if (!range || seq !== range[0] + rec.mine) soak.violation(`agent ${this.epoch}: controller ${cid} message #${seq}, expected #${range ? range[0] + rec.mine : '(none)'} (lost or reordered)`);
+    if (!range || seq !== range[0] + rec.mine)
+      soak.violation(
+        `agent ${this.epoch}: controller ${cid} message #${seq}, expected #${range ? range[0] + rec.mine : '(none)'} (lost or reordered)`,
+      );
     rec.mine++;
     rec.last = seq;
     this.fromControllers.set(cid, rec);
@@ -299,7 +338,11 @@ class SoakController {
   readonly errorCodes: string[] = [];
   readonly expectedCodes: string[] = [];
 
-  constructor(readonly soak: Soak, readonly id: number, readonly kind: ControllerKind) {
+  constructor(
+    readonly soak: Soak,
+    readonly id: number,
+    readonly kind: ControllerKind,
+  ) {
     this.ws = new WebSocket(soak.url, { perMessageDeflate: false });
     this.ws.on('error', () => {});
     this.ws.on('open', () => soak.report.controllerConnects++);
@@ -325,8 +368,12 @@ class SoakController {
       else if (type === 'RELAY_ERROR') {
         if (this.kind === 'garbage') this.errorCodes.push(a);
         else if (a === 'ERR_NO_AGENT') this.soak.report.noAgentRefusals++;
-        else this.soak.violation(`controller ${this.id} (${this.kind}) had a well-formed frame refused: ${line.slice(0, 200)}`);
-      } else if (type !== 'RELAY_AGENT_CONNECTED') this.soak.violation(`controller ${this.id} got an unexpected line ${JSON.stringify(line.slice(0, 60))}`);
+        else
+          this.soak.violation(
+            `controller ${this.id} (${this.kind}) had a well-formed frame refused: ${line.slice(0, 200)}`,
+          );
+      } else if (type !== 'RELAY_AGENT_CONNECTED')
+        this.soak.violation(`controller ${this.id} got an unexpected line ${JSON.stringify(line.slice(0, 60))}`);
     }
   }
 
@@ -343,17 +390,26 @@ class SoakController {
     if (!rec) {
       // the agent's hello said how many came before: the next one must follow it
       const next = this.nextFromAgent.get(epoch);
-      if (next !== undefined && seq !== next) this.soak.violation(`controller ${this.id}: first message of agent ${epoch} is #${seq}, its hello announced #${next}`);
+      if (next !== undefined && seq !== next)
+        this.soak.violation(
+          `controller ${this.id}: first message of agent ${epoch} is #${seq}, its hello announced #${next}`,
+        );
       this.fromAgent.set(epoch, { first: seq, last: seq });
       return;
     }
-    if (seq !== rec.last + 1) this.soak.violation(`controller ${this.id}: agent ${epoch} message #${seq} after #${rec.last} (lost, repeated or reordered)`);
+    if (seq !== rec.last + 1)
+      this.soak.violation(
+        `controller ${this.id}: agent ${epoch} message #${seq} after #${rec.last} (lost, repeated or reordered)`,
+      );
     rec.last = seq;
   }
 
   tick(): void {
     if (this.kind !== 'good' || !this.open || !this.agentUp) return;
-    const seq = this.soak.inject === 'controller-repeats' && this.seq === 30 && this.id === 1 && !this.repeated ? ((this.repeated = true), this.seq) : ++this.seq;
+    const seq =
+      this.soak.inject === 'controller-repeats' && this.seq === 30 && this.id === 1 && !this.repeated
+        ? ((this.repeated = true), this.seq)
+        : ++this.seq;
     const range = this.sentInEpoch.get(this.epochSeen);
     if (range) range[1] = seq;
     else this.sentInEpoch.set(this.epochSeen, [seq, seq]);
@@ -419,12 +475,30 @@ async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-type ChaosKind = 'join' | 'leave' | 'vanish' | 'half-frame' | 'half-frame-agent' | 'garbage' | 'oversize' | 'stall' | 'agent-vanish' | 'flood';
+type ChaosKind =
+  | 'join'
+  | 'leave'
+  | 'vanish'
+  | 'half-frame'
+  | 'half-frame-agent'
+  | 'garbage'
+  | 'oversize'
+  | 'stall'
+  | 'agent-vanish'
+  | 'flood';
 
 /** Weights of the chaos steps; the first steps of a run go once through every kind, in this order. */
 const CHAOS: readonly [ChaosKind, number][] = [
-  ['garbage', 20], ['join', 15], ['stall', 7], ['half-frame', 10], ['oversize', 5], ['leave', 10],
-  ['agent-vanish', 3], ['vanish', 8], ['half-frame-agent', 7], ['flood', 3],
+  ['garbage', 20],
+  ['join', 15],
+  ['stall', 7],
+  ['half-frame', 10],
+  ['oversize', 5],
+  ['leave', 10],
+  ['agent-vanish', 3],
+  ['vanish', 8],
+  ['half-frame-agent', 7],
+  ['flood', 3],
 ];
 const CHAOS_WEIGHT = CHAOS.reduce((n, [, w]) => n + w, 0);
 
@@ -440,7 +514,8 @@ function chaos(s: Soak, step: number): void {
   else if (kind === 'leave' && live.length > 3) s.pick(live).leave();
   else if (kind === 'vanish' && live.length > 3) s.pick(live).vanish();
   else if (kind === 'half-frame') void s.rawHalfFrame(false);
-  else if (kind === 'half-frame-agent') void s.rawHalfFrame(true); // while an agent holds the channel: 429
+  else if (kind === 'half-frame-agent')
+    void s.rawHalfFrame(true); // while an agent holds the channel: 429
   else if (kind === 'garbage') {
     const garbage = s.controllers.filter((c) => c.open && c.kind === 'garbage');
     if (garbage.length < 2) {
@@ -452,7 +527,8 @@ function chaos(s: Soak, step: number): void {
     const c = s.startController('oversize');
     c.ws.once('open', () => c.sendOversize());
   } else if (kind === 'stall' && live.length > 1) s.pick(live).stall(500 + Math.floor(s.random() * s.maxStallMs));
-  else if (kind === 'flood' && s.long && s.controllers.some((c) => c.stalled)) s.agent?.flood(3000); // past the kernel buffers: the slow-consumer limit
+  else if (kind === 'flood' && s.long && s.controllers.some((c) => c.stalled))
+    s.agent?.flood(3000); // past the kernel buffers: the slow-consumer limit
   else if (kind === 'agent-vanish' && s.agent?.ready) {
     // the agent dies mid-frame, a raw agent takes the free channel and dies mid-frame too, a new agent comes
     s.agent.vanish();
@@ -466,21 +542,31 @@ function verify(s: Soak): void {
   if (!finalAgent) s.violation('no live agent at the end of the soak');
   for (const c of s.controllers.filter((c) => c.kind === 'good')) {
     // the server may drop a reader only if it stopped reading (slow consumer or missed pongs)
-    if (c.end === 'dropped' && !c.wasStalled) s.violation(`controller ${c.id} was dropped (code ${c.closeCode}) though it kept reading`);
+    if (c.end === 'dropped' && !c.wasStalled)
+      s.violation(`controller ${c.id} was dropped (code ${c.closeCode}) though it kept reading`);
     // controller → agent: order and gaps were checked on arrival; the live pair must be complete
     const range = finalAgent && c.sentInEpoch.get(finalAgent.epoch);
     if (finalAgent && range && c.end === 'open') {
       const mine = finalAgent.fromControllers.get(c.id)?.mine ?? 0;
-      if (mine !== range[1] - range[0] + 1) s.violation(`agent ${finalAgent.epoch} got ${mine} of the ${range[1] - range[0] + 1} messages live controller ${c.id} sent it`);
+      if (mine !== range[1] - range[0] + 1)
+        s.violation(
+          `agent ${finalAgent.epoch} got ${mine} of the ${range[1] - range[0] + 1} messages live controller ${c.id} sent it`,
+        );
     }
     // agent → controller: the live pair must be complete (contiguity was checked on arrival)
     if (finalAgent && c.end === 'open' && c.hellos.has(finalAgent.epoch)) {
       const rec = c.fromAgent.get(finalAgent.epoch);
-      if ((rec?.last ?? 0) !== finalAgent.sent) s.violation(`controller ${c.id} got agent ${finalAgent.epoch}'s messages up to #${rec?.last ?? 0} of ${finalAgent.sent}`);
+      if ((rec?.last ?? 0) !== finalAgent.sent)
+        s.violation(
+          `controller ${c.id} got agent ${finalAgent.epoch}'s messages up to #${rec?.last ?? 0} of ${finalAgent.sent}`,
+        );
     }
   }
   for (const c of s.controllers.filter((c) => c.kind === 'garbage' && c.end === 'open')) {
-    if (c.errorCodes.join() !== c.expectedCodes.join()) s.violation(`garbage controller ${c.id}: refusals ${c.errorCodes.join(',')} for expected ${c.expectedCodes.join(',')}`);
+    if (c.errorCodes.join() !== c.expectedCodes.join())
+      s.violation(
+        `garbage controller ${c.id}: refusals ${c.errorCodes.join(',')} for expected ${c.expectedCodes.join(',')}`,
+      );
   }
   for (const c of s.controllers.filter((c) => c.kind === 'oversize' && c.end !== 'open')) {
     if (c.closeCode !== 1009) s.violation(`oversize controller ${c.id} was closed with ${c.closeCode}, not 1009`);
@@ -490,10 +576,19 @@ function verify(s: Soak): void {
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const seed = opts.seed ?? Date.now() % 2 ** 31;
   const log = opts.log ?? (() => {});
-  const server: MmdServer = await createServer({ host: '127.0.0.1', port: 0, path: CHANNEL, setup: ['SOAK_READY'], ...SOAK_POLICY, ...opts.server });
+  const server: MmdServer = await createServer({
+    host: '127.0.0.1',
+    port: 0,
+    path: CHANNEL,
+    setup: ['SOAK_READY'],
+    ...SOAK_POLICY,
+    ...opts.server,
+  });
   const s = new Soak(server.url, server.address().port, seed, opts.durationMs, opts.inject);
-  const onUncaught = (err: unknown) => s.violation(`uncaught exception: ${err instanceof Error ? err.stack : String(err)}`);
-  const onRejection = (err: unknown) => s.violation(`unhandled rejection: ${err instanceof Error ? err.stack : String(err)}`);
+  const onUncaught = (err: unknown) =>
+    s.violation(`uncaught exception: ${err instanceof Error ? err.stack : String(err)}`);
+  const onRejection = (err: unknown) =>
+    s.violation(`unhandled rejection: ${err instanceof Error ? err.stack : String(err)}`);
   process.on('uncaughtException', onUncaught);
   process.on('unhandledRejection', onRejection);
   server.on('error', (err) => s.violation(`server error event: ${err instanceof Error ? err.message : String(err)}`));
@@ -502,7 +597,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await opts.idle?.('start', server);
     s.startAgent();
     for (let i = 0; i < 4; i++) s.startController('good');
-    if (!(await until(() => s.agent?.ready === true && s.controllers.every((c) => c.open), 5000))) s.violation('the first agent and controllers did not get ready within 5 s');
+    if (!(await until(() => s.agent?.ready === true && s.controllers.every((c) => c.open), 5000)))
+      s.violation('the first agent and controllers did not get ready within 5 s');
     t0 = performance.now();
     let nextChaos = performance.now() + 100;
     let step = 0;
@@ -513,8 +609,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         if (now - t0 >= opts.durationMs) return void (clearInterval(timer), resolve());
         s.agent?.tick();
         for (const c of s.controllers) c.tick();
-        if (now >= nextChaos) (nextChaos = now + 50 + s.random() * 150), chaos(s, step++);
-        if (now >= nextLog) (nextLog = now + 10_000), log(`soak: ${Math.round((now - t0) / 1000)} s, ${s.report.agentMessages + s.report.controllerMessages} messages, ${s.violations.length} violation(s)`);
+        if (now >= nextChaos) ((nextChaos = now + 50 + s.random() * 150), chaos(s, step++));
+        if (now >= nextLog)
+          ((nextLog = now + 10_000),
+            log(
+              `soak: ${Math.round((now - t0) / 1000)} s, ${s.report.agentMessages + s.report.controllerMessages} messages, ${s.violations.length} violation(s)`,
+            ));
       }, TICK_MS);
     });
     // stop the chaos, let the stalled read again, and wait until the live pairs have drained
@@ -530,13 +630,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const toAgent = !range || (agent.fromControllers.get(c.id)?.last ?? 0) >= range[1];
         return toAgent && (!c.hellos.has(agent.epoch) || c.fromAgent.get(agent.epoch)?.last === agent.sent);
       }) &&
-      s.controllers.every((c) => c.kind !== 'garbage' || c.end !== 'open' || c.errorCodes.length >= c.expectedCodes.length);
+      s.controllers.every(
+        (c) => c.kind !== 'garbage' || c.end !== 'open' || c.errorCodes.length >= c.expectedCodes.length,
+      );
     await until(drained, 10_000);
     verify(s);
-    if (s.report.agentMessages === 0 || s.report.controllerMessages === 0) s.violation('the soak exchanged no messages in one of the directions');
+    if (s.report.agentMessages === 0 || s.report.controllerMessages === 0)
+      s.violation('the soak exchanged no messages in one of the directions');
   } finally {
     s.stopping = s.closing = true;
-    for (const c of s.controllers) c.unstall(), c.end === 'open' && (c.end = 'closed'), c.ws.close();
+    for (const c of s.controllers) (c.unstall(), c.end === 'open' && (c.end = 'closed'), c.ws.close());
     for (const a of s.agents) a.ws.close();
     for (const socket of s.rawSockets) socket.destroy();
     const released = await until(() => server.stats().agents === 0 && server.stats().controllers === 0, 5000);
@@ -551,7 +654,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onRejection);
   }
-  return { seed, durationMs: Math.round(performance.now() - t0), ...s.report, serverStats: server.stats(), violations: s.violations };
+  return {
+    seed,
+    durationMs: Math.round(performance.now() - t0),
+    ...s.report,
+    serverStats: server.stats(),
+    violations: s.violations,
+  };
 }
 
 // ---------------------------------------------------------------- CLI: the 60 s soak with a heap check
@@ -582,9 +691,12 @@ async function main(argv: string[]): Promise<number> {
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
   const { violations, serverStats, ...counts } = report;
   console.log(`soak ${report.durationMs} ms, seed ${report.seed}`);
-  for (const [k, v] of Object.entries(counts)) if (k !== 'seed' && k !== 'durationMs') console.log(`  ${k.padEnd(20)} ${v}`);
+  for (const [k, v] of Object.entries(counts))
+    if (k !== 'seed' && k !== 'durationMs') console.log(`  ${k.padEnd(20)} ${v}`);
   console.log(`  server stats         ${JSON.stringify(serverStats)}`);
-  console.log(`  heap after GC        live server with no peer: before ${mb(baseline)}, after ${mb(after)}, growth ${mb(growth)} (tolerance ${mb(tolerance)})`);
+  console.log(
+    `  heap after GC        live server with no peer: before ${mb(baseline)}, after ${mb(after)}, growth ${mb(growth)} (tolerance ${mb(tolerance)})`,
+  );
   if (growth > tolerance) violations.push(`heap grew by ${mb(growth)} after GC, over the ${mb(tolerance)} tolerance`);
   for (const v of violations) console.log(`VIOLATION ${v}`);
   console.log(violations.length ? `soak FAILED with ${violations.length} violation(s)` : 'soak passed');
@@ -594,8 +706,15 @@ async function main(argv: string[]): Promise<number> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
     // the heap check needs --expose-gc: run again with it
-    const again = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit' });
+    const again = spawnSync(
+      process.execPath,
+      ['--expose-gc', ...process.execArgv, process.argv[1], ...process.argv.slice(2)],
+      { stdio: 'inherit' },
+    );
     process.exit(again.status ?? 1);
   }
-  main(process.argv.slice(2)).then((code) => process.exit(code), (err) => (console.error(err), process.exit(2)));
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => (console.error(err), process.exit(2)),
+  );
 }

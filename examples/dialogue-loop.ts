@@ -35,7 +35,13 @@ export function reply(heard: string): string {
 }
 
 /** Speaks `text` and resolves when MMDAgent-EX reports the end of the utterance. */
-export async function say(link: AgentLink, model: string, voice: string, text: string, timeoutMs: number): Promise<void> {
+export async function say(
+  link: AgentLink,
+  model: string,
+  voice: string,
+  text: string,
+  timeoutMs: number,
+): Promise<void> {
   // Listen before sending, so a fast SYNTH_EVENT_STOP cannot slip past.
   const done = link.waitFor((m) => m.type === 'SYNTH_EVENT_STOP' && m.args[0] === model, { timeoutMs });
   // Text for the voice may not hold `|` (it would end the argument) or line breaks; the builder
@@ -67,7 +73,9 @@ export async function run(opts: DialogueOptions = {}): Promise<MmdServer> {
           log('done speaking');
         } catch (err) {
           if (isMmdError(err, 'ERR_TIMEOUT')) {
-            log(`no SYNTH_EVENT_STOP|${model} within ${timeoutMs / 1000} s: check the model alias "${model}", the voice "${voice}" and that a TTS plugin is loaded (MMDAgent-EX reports no errors)`);
+            log(
+              `no SYNTH_EVENT_STOP|${model} within ${timeoutMs / 1000} s: check the model alias "${model}", the voice "${voice}" and that a TTS plugin is loaded (MMDAgent-EX reports no errors)`,
+            );
           } else if (isMmdError(err, 'ERR_CLOSED')) {
             log('MMDAgent-EX went away before the reply ended');
           } else {
@@ -88,8 +96,18 @@ function isMain(): boolean {
 
 if (isMain()) {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' }, voice: { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      model: { type: 'string' },
+      voice: { type: 'string' },
+    },
   });
-  const server = await run({ port: Number(values.port ?? process.env.PORT ?? 9001), host: values.host, model: values.model, voice: values.voice });
+  const server = await run({
+    port: Number(values.port ?? process.env.PORT ?? 9001),
+    host: values.host,
+    model: values.model,
+    voice: values.voice,
+  });
   process.once('SIGINT', () => void server.close().then(() => process.exit(0)));
 }

@@ -59,7 +59,9 @@ export async function listChannels(url: string, token?: string): Promise<Channel
 }
 
 function describe(c: ChannelInfo, i: number): string {
-  const agent = c.agent ? `MMDAgent-EX since ${c.agentSince ? new Date(c.agentSince).toLocaleTimeString() : '?'}` : 'no MMDAgent-EX';
+  const agent = c.agent
+    ? `MMDAgent-EX since ${c.agentSince ? new Date(c.agentSince).toLocaleTimeString() : '?'}`
+    : 'no MMDAgent-EX';
   return `  ${i + 1}) ${c.path.padEnd(12)} ${agent}, ${c.controllers} controller${c.controllers === 1 ? '' : 's'}`;
 }
 
@@ -176,7 +178,9 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const { values } = parseArgs({ options: { url: { type: 'string' }, channel: { type: 'string' }, token: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { url: { type: 'string' }, channel: { type: 'string' }, token: { type: 'string' } },
+  });
   const app = await run({ url: values.url ?? process.env.MMD_SERVER, channel: values.channel, token: values.token });
   process.once('SIGINT', () => app.close());
   await app.done.catch((err: Error) => {

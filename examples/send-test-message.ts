@@ -58,7 +58,13 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, every: { type: 'string' } } });
-  const app = await run({ port: Number(values.port ?? process.env.PORT ?? 9001), host: values.host, everyMs: values.every ? Number(values.every) : undefined });
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, host: { type: 'string' }, every: { type: 'string' } },
+  });
+  const app = await run({
+    port: Number(values.port ?? process.env.PORT ?? 9001),
+    host: values.host,
+    everyMs: values.every ? Number(values.every) : undefined,
+  });
   process.once('SIGINT', () => void app.close().then(() => process.exit(0)));
 }

@@ -45,7 +45,11 @@ export function wavToPcm16k(bytes: Uint8Array): Int16Array {
 }
 
 /** The whole utterance sequence on one link; resolves once the audio has had time to play. */
-export async function streamUtterance(link: AgentLink, pcm16k: Int16Array, model: string): Promise<Omit<StreamReport, 'channel'>> {
+export async function streamUtterance(
+  link: AgentLink,
+  pcm16k: Int16Array,
+  model: string,
+): Promise<Omit<StreamReport, 'channel'>> {
   // Audio is dropped until the avatar has its model (wire.md §8.3). AVATAR|START comes back
   // through the message bus a frame or more after MMDAgent-EX handled __AV_START, and by then it
   // has handled the __AV_SETMODEL sent right after it too: wait for it before any audio.
@@ -67,7 +71,7 @@ export async function streamUtterance(link: AgentLink, pcm16k: Int16Array, model
 export async function run(opts: StreamWavOptions = {}): Promise<StreamWavServer> {
   const log = opts.log ?? console.log;
   const model = opts.model ?? '0';
-  const bytes = typeof opts.wav === 'string' ? new Uint8Array(readFileSync(opts.wav)) : opts.wav ?? makeTestWav(2);
+  const bytes = typeof opts.wav === 'string' ? new Uint8Array(readFileSync(opts.wav)) : (opts.wav ?? makeTestWav(2));
   const pcm = wavToPcm16k(bytes);
   log(`audio: ${(pcmDurationMs(pcm.length * 2) / 1000).toFixed(2)} s at 16 kHz`);
 
@@ -104,6 +108,11 @@ if (isMain()) {
     allowPositionals: true,
     options: { port: { type: 'string' }, host: { type: 'string' }, model: { type: 'string' } },
   });
-  const app = await run({ port: Number(values.port ?? process.env.PORT ?? 9001), host: values.host, model: values.model, wav: positionals[0] });
+  const app = await run({
+    port: Number(values.port ?? process.env.PORT ?? 9001),
+    host: values.host,
+    model: values.model,
+    wav: positionals[0],
+  });
   process.once('SIGINT', () => void app.close().then(() => process.exit(0)));
 }

@@ -27,7 +27,9 @@ function fourCC(view: DataView, at: number): string {
 export function parseWav(bytes: Uint8Array): Wav {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 12 || fourCC(view, 0) !== 'RIFF' || fourCC(view, 8) !== 'WAVE') {
-    throw new Error('not a WAV file (no RIFF/WAVE header); convert it to PCM WAV first, e.g. with ffmpeg -i in.mp3 out.wav');
+    throw new Error(
+      'not a WAV file (no RIFF/WAVE header); convert it to PCM WAV first, e.g. with ffmpeg -i in.mp3 out.wav',
+    );
   }
   let format = 0;
   let channels = 0;
@@ -35,7 +37,7 @@ export function parseWav(bytes: Uint8Array): Wav {
   let bitsPerSample = 0;
   let data: Uint8Array | undefined;
   // Chunks are word-aligned: an odd-sized chunk is followed by one pad byte.
-  for (let at = 12; at + 8 <= bytes.length; ) {
+  for (let at = 12; at + 8 <= bytes.length;) {
     const id = fourCC(view, at);
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
@@ -55,7 +57,8 @@ export function parseWav(bytes: Uint8Array): Wav {
   if (!channels || !sampleRate || !data) throw new Error('WAV file without a fmt or data chunk');
   const isFloat = format === FORMAT_FLOAT && (bitsPerSample === 32 || bitsPerSample === 64);
   const isInt = format === FORMAT_PCM && [8, 16, 24, 32].includes(bitsPerSample);
-  if (!isFloat && !isInt) throw new Error(`unsupported WAV encoding (format ${format}, ${bitsPerSample} bits): use PCM or float`);
+  if (!isFloat && !isInt)
+    throw new Error(`unsupported WAV encoding (format ${format}, ${bitsPerSample} bits): use PCM or float`);
 
   const width = bitsPerSample / 8;
   const frames = Math.floor(data.length / (width * channels));
@@ -68,7 +71,7 @@ export function parseWav(bytes: Uint8Array): Wav {
       case 16:
         return dv.getInt16(at, true) / 32768;
       case 24:
-        return ((dv.getUint8(at) | (dv.getUint8(at + 1) << 8) | (dv.getInt8(at + 2) << 16)) / 8388608);
+        return (dv.getUint8(at) | (dv.getUint8(at + 1) << 8) | (dv.getInt8(at + 2) << 16)) / 8388608;
       default:
         return dv.getInt32(at, true) / 2147483648;
     }
@@ -113,7 +116,11 @@ export function makeTestWav(seconds = 2, sampleRate = 48000): Uint8Array {
     const n = Math.floor(t / syllable);
     const envelope = inSyllable < 0.2 ? Math.sin((Math.PI * inSyllable) / 0.2) : 0;
     const f0 = 140 + 40 * Math.sin(n * 1.7); // pitch moves from syllable to syllable
-    const v = envelope * (0.5 * Math.sin(2 * Math.PI * f0 * t) + 0.25 * Math.sin(2 * Math.PI * 2 * f0 * t) + 0.12 * Math.sin(2 * Math.PI * (700 + 300 * (n % 3)) * t));
+    const v =
+      envelope *
+      (0.5 * Math.sin(2 * Math.PI * f0 * t) +
+        0.25 * Math.sin(2 * Math.PI * 2 * f0 * t) +
+        0.12 * Math.sin(2 * Math.PI * (700 + 300 * (n % 3)) * t));
     view.setInt16(44 + i * 2, Math.round(Math.max(-1, Math.min(1, v)) * 32767), true);
   }
   return out;

@@ -132,8 +132,10 @@
     } catch {
       throw new Error('Type the server as ws://host:port, for example ws://127.0.0.1:9001.');
     }
-    if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error('The server address must start with ws:// or wss://.');
+    if (url.protocol === 'http:' || url.protocol === 'https:')
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+      throw new Error('The server address must start with ws:// or wss://.');
     return url;
   }
 
@@ -203,9 +205,10 @@
     return list.map((c) => {
       const path = c.channel || c.path || c.name || '';
       const agent = c.agent && typeof c.agent === 'object' ? c.agent : null;
-      const connected = !!(agent ? agent.connected ?? true : c.agentConnected ?? c.agent);
+      const connected = !!(agent ? (agent.connected ?? true) : (c.agentConnected ?? c.agent));
       const since = (agent && agent.since) || c.agentSince || c.since || null;
-      const controllers = typeof c.controllers === 'number' ? c.controllers : Array.isArray(c.controllers) ? c.controllers.length : 0;
+      const controllers =
+        typeof c.controllers === 'number' ? c.controllers : Array.isArray(c.controllers) ? c.controllers.length : 0;
       return { path, connected, since, controllers };
     });
   }
@@ -230,7 +233,9 @@
     select.textContent = '';
     const first = document.createElement('option');
     first.value = '';
-    first.textContent = channels.length ? `(${channels.length} channel${channels.length === 1 ? '' : 's'}: pick one)` : '(no channels yet)';
+    first.textContent = channels.length
+      ? `(${channels.length} channel${channels.length === 1 ? '' : 's'}: pick one)`
+      : '(no channels yet)';
     select.append(first);
     for (const c of channels) {
       const o = document.createElement('option');
@@ -257,7 +262,8 @@
   function typeClass(type) {
     if (type.startsWith('RELAY_ERROR')) return 'error';
     if (type.startsWith('RELAY_')) return 'relay';
-    if (type.includes('_EVENT_') || type.endsWith('_EVENT') || type === 'AVATAR' || type === 'CURRENT_TIME') return 'event';
+    if (type.includes('_EVENT_') || type.endsWith('_EVENT') || type === 'AVATAR' || type === 'CURRENT_TIME')
+      return 'event';
     return 'command';
   }
 
@@ -275,10 +281,10 @@
       text: line,
       el: null,
     };
-    if (dir === 'in') state.unannounced++, (state.lastAnnounced = entry);
+    if (dir === 'in') (state.unannounced++, (state.lastAnnounced = entry));
     if (state.paused) {
       state.held.push(entry);
-      if (state.held.length > HELD_LIMIT) state.held.shift(), state.heldDropped++;
+      if (state.held.length > HELD_LIMIT) (state.held.shift(), state.heldDropped++);
       updateLogNote();
       return;
     }
@@ -328,7 +334,11 @@
   }
 
   function matches(entry) {
-    return !state.filter || entry.text.toLowerCase().includes(state.filter) || entry.extra.toLowerCase().includes(state.filter);
+    return (
+      !state.filter ||
+      entry.text.toLowerCase().includes(state.filter) ||
+      entry.extra.toLowerCase().includes(state.filter)
+    );
   }
 
   function applyFilter() {
@@ -339,8 +349,12 @@
 
   function updateLogNote() {
     const parts = [];
-    if (state.paused) parts.push(`Paused: ${state.held.length} new held back${state.heldDropped ? ` (${state.heldDropped} oldest dropped)` : ''}.`);
-    if (state.filter) parts.push(`Showing ${state.entries.filter((e) => !e.el.hidden).length} of ${state.entries.length} rows.`);
+    if (state.paused)
+      parts.push(
+        `Paused: ${state.held.length} new held back${state.heldDropped ? ` (${state.heldDropped} oldest dropped)` : ''}.`,
+      );
+    if (state.filter)
+      parts.push(`Showing ${state.entries.filter((e) => !e.el.hidden).length} of ${state.entries.length} rows.`);
     $('log-note').textContent = parts.join(' ');
   }
 
@@ -352,7 +366,8 @@
       if (!state.unannounced || !state.lastAnnounced) return;
       const n = state.unannounced;
       state.unannounced = 0;
-      $('log-announcer').textContent = `${n} new message${n === 1 ? '' : 's'}, last ${state.lastAnnounced.text.slice(0, 80)}`;
+      $('log-announcer').textContent =
+        `${n} new message${n === 1 ? '' : 's'}, last ${state.lastAnnounced.text.slice(0, 80)}`;
     }, ANNOUNCE_EVERY_MS);
   }
 
@@ -469,7 +484,8 @@
     renderMdf();
     refreshChannels().then((list) => {
       if (!list && $('agent-status').dataset.state === 'idle') setAgent('idle', 'unknown (no channel list)');
-      else if (list && !list.some((c) => c.path === channelPath()) && $('agent-status').dataset.state === 'idle') setAgent('bad', 'no agent on this channel');
+      else if (list && !list.some((c) => c.path === channelPath()) && $('agent-status').dataset.state === 'idle')
+        setAgent('bad', 'no agent on this channel');
     });
   }
 
@@ -497,9 +513,7 @@
    */
   function catalogCommands() {
     const list = Array.isArray(globalThis.MmdPlaygroundCatalog) ? globalThis.MmdPlaygroundCatalog : [];
-    return list
-      .filter((m) => builderOf(m))
-      .map((m) => ({ ...m, label: m.form ? `${m.name} (${m.form})` : m.name }));
+    return list.filter((m) => builderOf(m)).map((m) => ({ ...m, label: m.form ? `${m.name} (${m.form})` : m.name }));
   }
 
   function builderOf(entry) {
@@ -531,7 +545,16 @@
     buildArgFields();
   }
 
-  const ARG_HINTS = { vec2: 'x,y', vec3: 'x,y,z', rot3: 'rx,ry,rz (degrees)', color3: 'r,g,b (0–1)', color4: 'r,g,b,a (0–1)', edge5: 'r,g,b,a,thickness', hexcolor: 'RRGGBB or RRGGBBAA', csv: 'a,b,c' };
+  const ARG_HINTS = {
+    vec2: 'x,y',
+    vec3: 'x,y,z',
+    rot3: 'rx,ry,rz (degrees)',
+    color3: 'r,g,b (0–1)',
+    color4: 'r,g,b,a (0–1)',
+    edge5: 'r,g,b,a,thickness',
+    hexcolor: 'RRGGBB or RRGGBBAA',
+    csv: 'a,b,c',
+  };
 
   function buildArgFields() {
     const box = $('command-args');
@@ -697,7 +720,8 @@
     const open = isOpen();
     $('command-send').disabled = !open || $('command-send').dataset.valid !== 'true';
     $('raw-send').disabled = !open || $('raw-send').dataset.valid !== 'true';
-    for (const id of ['say-send', 'say-stop', 'av-start', 'av-end', 'av-setmodel', 'av-autolip-send']) $(id).disabled = !open;
+    for (const id of ['say-send', 'say-stop', 'av-start', 'av-end', 'av-setmodel', 'av-autolip-send'])
+      $(id).disabled = !open;
     $('av-morph-value').disabled = !open;
     $('mic-start').disabled = !open || !!state.mic;
   }
@@ -710,7 +734,10 @@
     const voice = $('say-voice').value.trim();
     const text = $('say-text').value.replace(/\r?\n/g, ' ').trim();
     try {
-      const msg = typeof sdk.synthStart === 'function' ? sdk.synthStart(model, voice, text) : { type: 'SYNTH_START', args: [model, voice, text] };
+      const msg =
+        typeof sdk.synthStart === 'function'
+          ? sdk.synthStart(model, voice, text)
+          : { type: 'SYNTH_START', args: [model, voice, text] };
       sdk.formatMessage(msg);
       send(msg, $('say-error'));
     } catch (err) {
@@ -748,11 +775,14 @@
     // Send the latest value at most every MORPH_SEND_EVERY_MS while the slider moves.
     const wait = state.morphLastSent + MORPH_SEND_EVERY_MS - Date.now();
     if (state.morphTimer) return;
-    state.morphTimer = setTimeout(() => {
-      state.morphTimer = 0;
-      state.morphLastSent = Date.now();
-      sendAvatar(morphLine());
-    }, Math.max(0, wait));
+    state.morphTimer = setTimeout(
+      () => {
+        state.morphTimer = 0;
+        state.morphLastSent = Date.now();
+        sendAvatar(morphLine());
+      },
+      Math.max(0, wait),
+    );
   }
 
   function stopHold() {
@@ -802,16 +832,24 @@
 
   function micErrorText(err) {
     const name = err && err.name;
-    if (name === 'NotAllowedError' || name === 'SecurityError') return 'Microphone permission was denied. Allow the microphone for this page in the browser’s site settings, then press Start again.';
-    if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'No microphone was found. Connect one (or enable it in the system settings) and try again.';
-    if (name === 'NotReadableError' || name === 'AbortError') return 'The microphone could not be opened; another program may be using it.';
+    if (name === 'NotAllowedError' || name === 'SecurityError')
+      return 'Microphone permission was denied. Allow the microphone for this page in the browser’s site settings, then press Start again.';
+    if (name === 'NotFoundError' || name === 'OverconstrainedError')
+      return 'No microphone was found. Connect one (or enable it in the system settings) and try again.';
+    if (name === 'NotReadableError' || name === 'AbortError')
+      return 'The microphone could not be opened; another program may be using it.';
     return describeError(err).message;
   }
 
   async function startMic() {
     showError($('mic-error'), null);
     if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== 'function') {
-      showError($('mic-error'), new Error('This browser gives no microphone access to this page. Browsers allow it only on secure pages: open the playground from http://127.0.0.1 or http://localhost (or https).'));
+      showError(
+        $('mic-error'),
+        new Error(
+          'This browser gives no microphone access to this page. Browsers allow it only on secure pages: open the playground from http://127.0.0.1 or http://localhost (or https).',
+        ),
+      );
       setMic('bad', 'unsupported');
       return;
     }
@@ -823,16 +861,28 @@
     }
     const alias = $('av-model').value.trim();
     // Audio is discarded until the connection's avatar has a model (wire.md §8.3), so set it up first.
-    const ready = sendAvatar((av) => av.start()) && sendAvatar((av) => av.setModel(alias)) && send('SNDSTRM', $('mic-error'));
+    const ready =
+      sendAvatar((av) => av.start()) && sendAvatar((av) => av.setModel(alias)) && send('SNDSTRM', $('mic-error'));
     if (!ready) {
       setMic('bad', 'not started');
       return;
     }
-    const mic = { stream: null, ctx: null, nodes: [], resampler: null, pending: [], pendingSamples: 0, sentBytes: 0, stopped: false };
+    const mic = {
+      stream: null,
+      ctx: null,
+      nodes: [],
+      resampler: null,
+      pending: [],
+      pendingSamples: 0,
+      sentBytes: 0,
+      stopped: false,
+    };
     state.mic = mic;
     setMic('busy', 'requesting permission…');
     try {
-      mic.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true } });
+      mic.stream = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true },
+      });
     } catch (err) {
       state.mic = null;
       showError($('mic-error'), new Error(micErrorText(err)));
@@ -851,7 +901,12 @@
         const url = URL.createObjectURL(new Blob([WORKLET_SOURCE], { type: 'text/javascript' }));
         await mic.ctx.audioWorklet.addModule(url);
         URL.revokeObjectURL(url);
-        capture = new AudioWorkletNode(mic.ctx, 'mmd-capture', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
+        capture = new AudioWorkletNode(mic.ctx, 'mmd-capture', {
+          numberOfInputs: 1,
+          numberOfOutputs: 1,
+          channelCount: 1,
+          channelCountMode: 'explicit',
+        });
         capture.port.onmessage = (e) => onMicSamples(mic, e.data);
       } catch {
         // No AudioWorklet (older browsers, some file:// setups): the deprecated ScriptProcessor still works.
@@ -886,7 +941,7 @@
     // Send whole 40 ms chunks and carry the rest, so every SND chunk has the recommended size.
     const all = new Int16Array(mic.pendingSamples);
     let at = 0;
-    for (const p of mic.pending) all.set(p, at), (at += p.length);
+    for (const p of mic.pending) (all.set(p, at), (at += p.length));
     const whole = all.length - (all.length % MIC_SEND_SAMPLES);
     const joined = all.subarray(0, whole);
     mic.pending = whole < all.length ? [all.slice(whole)] : [];

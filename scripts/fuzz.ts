@@ -41,7 +41,12 @@ function runJob(job: Job): Outcome {
     check(input);
   });
   const t0 = performance.now();
-  const details = fc.check(property, { numRuns: job.count, seed: job.seed, endOnFailure: false, markInterruptAsFailure: true });
+  const details = fc.check(property, {
+    numRuns: job.count,
+    seed: job.seed,
+    endOnFailure: false,
+    markInterruptAsFailure: true,
+  });
   const ms = performance.now() - t0;
   Atomics.store(progress, 0, -1); // done: shrinking is over, nothing more to watch
   let report: string | undefined;
@@ -58,7 +63,12 @@ function runJob(job: Job): Outcome {
 }
 
 function parseArgs(argv: string[]): { count: number; seed: number; only?: string[]; bound: number } {
-  const opts = { count: 100_000, seed: Date.now() % 2 ** 31, only: undefined as string[] | undefined, bound: TIME_BOUND_MS };
+  const opts = {
+    count: 100_000,
+    seed: Date.now() % 2 ** 31,
+    only: undefined as string[] | undefined,
+    bound: TIME_BOUND_MS,
+  };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     const number = () => {
@@ -70,11 +80,12 @@ function parseArgs(argv: string[]): { count: number; seed: number; only?: string
     if (argv[i] === '--count') opts.count = number();
     else if (argv[i] === '--seed') opts.seed = number();
     else if (argv[i] === '--bound') opts.bound = number();
-    else if (argv[i] === '--only') (opts.only = value.split(',')), i++;
+    else if (argv[i] === '--only') ((opts.only = value.split(',')), i++);
     else throw new Error(`unknown option ${argv[i]}; use --count N, --seed S, --only name[,name], --bound MS`);
   }
   const unknown = opts.only?.filter((n) => !FUZZ_TARGETS.some((t) => t.name === n));
-  if (unknown?.length) throw new Error(`no target ${unknown.join(', ')}; targets: ${FUZZ_TARGETS.map((t) => t.name).join(', ')}`);
+  if (unknown?.length)
+    throw new Error(`no target ${unknown.join(', ')}; targets: ${FUZZ_TARGETS.map((t) => t.name).join(', ')}`);
   return opts;
 }
 
@@ -101,7 +112,10 @@ function watch(job: Job): Promise<Outcome> {
       void worker.terminate();
       // regenerate input number `at` from the same seed (fast-check's sample draws the same values);
       // past `count` the hang came while shrinking an earlier failure, whose input is not known here
-      const input = at <= job.count ? show(fc.sample(fuzzProperty(target), { seed: job.seed, numRuns: at })[at - 1][0]) : 'a shrunk input (hang while shrinking a failure)';
+      const input =
+        at <= job.count
+          ? show(fc.sample(fuzzProperty(target), { seed: job.seed, numRuns: at })[at - 1][0])
+          : 'a shrunk input (hang while shrinking a failure)';
       resolve({
         name: target.name,
         parser: target.parser,
@@ -122,10 +136,18 @@ async function main(): Promise<number> {
   console.log(`fuzz: seed ${opts.seed}, ${opts.count} inputs per target, bound ${opts.bound} ms per input`);
   const outcomes: Outcome[] = [];
   for (const t of targets) {
-    const outcome = await watch({ name: t.name, count: opts.count, seed: opts.seed, bound: opts.bound, progress: new SharedArrayBuffer(4) });
+    const outcome = await watch({
+      name: t.name,
+      count: opts.count,
+      seed: opts.seed,
+      bound: opts.bound,
+      progress: new SharedArrayBuffer(4),
+    });
     outcomes.push(outcome);
     const rate = Math.round(outcome.runs / (outcome.ms / 1000));
-    console.log(`${outcome.failed ? 'FAIL' : 'ok  '} ${t.name.padEnd(18)} ${t.parser.padEnd(16)} ${String(outcome.runs).padStart(8)} inputs ${(outcome.ms / 1000).toFixed(1).padStart(6)} s ${String(rate).padStart(8)} inputs/s`);
+    console.log(
+      `${outcome.failed ? 'FAIL' : 'ok  '} ${t.name.padEnd(18)} ${t.parser.padEnd(16)} ${String(outcome.runs).padStart(8)} inputs ${(outcome.ms / 1000).toFixed(1).padStart(6)} s ${String(rate).padStart(8)} inputs/s`,
+    );
     if (outcome.report) console.log(`  ${outcome.report}`);
   }
   console.log('per parser:');
@@ -135,10 +157,16 @@ async function main(): Promise<number> {
     const runs = mine.reduce((n, o) => n + o.runs, 0);
     const ms = mine.reduce((n, o) => n + o.ms, 0);
     const failures = mine.filter((o) => o.failed).length;
-    console.log(`  ${p.padEnd(16)} ${String(runs).padStart(8)} inputs, ${failures} failure(s), ${Math.round(runs / (ms / 1000))} inputs/s`);
+    console.log(
+      `  ${p.padEnd(16)} ${String(runs).padStart(8)} inputs, ${failures} failure(s), ${Math.round(runs / (ms / 1000))} inputs/s`,
+    );
   }
   const failed = outcomes.filter((o) => o.failed).length;
-  console.log(failed ? `${failed} target(s) FAILED (seed ${opts.seed})` : `all ${outcomes.length} targets passed (seed ${opts.seed})`);
+  console.log(
+    failed
+      ? `${failed} target(s) FAILED (seed ${opts.seed})`
+      : `all ${outcomes.length} targets passed (seed ${opts.seed})`,
+  );
   return failed ? 1 : 0;
 }
 

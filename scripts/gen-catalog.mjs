@@ -39,8 +39,21 @@ const isVariadic = (a) => a.name === 'itemN';
 function kindOf(a) {
   if (a.name === 'floorAndBackImages') return 'P'; // exactly two images: MMDAgent-EX tells the forms apart by the comma
   const k = {
-    alias: 'a', string: 's', path: 's', hexcolor: 'h', rest: 'r', enum: 'e', int: 'i', float: 'f',
-    vec2: '2', vec3: '3', rot3: '3', color3: 'c', color4: 'C', edge5: 'E', csv: 'l',
+    alias: 'a',
+    string: 's',
+    path: 's',
+    hexcolor: 'h',
+    rest: 'r',
+    enum: 'e',
+    int: 'i',
+    float: 'f',
+    vec2: '2',
+    vec3: '3',
+    rot3: '3',
+    color3: 'c',
+    color4: 'C',
+    edge5: 'E',
+    csv: 'l',
   }[a.type];
   if (!k) throw new Error(`no kind for argument type ${a.type}`);
   return isVariadic(a) ? k + '+' : k;
@@ -65,25 +78,39 @@ const enumType = (a) => a.enum.map((e) => `'${e}'`).join(' | ');
 /** TypeScript type of a builder parameter. */
 function paramType(a) {
   switch (kindOf(a).replace('+', '')) {
-    case 'i': case 'f': return 'number';
-    case '2': return 'Vec2';
-    case '3': return 'Vec3';
-    case 'c': return 'Color3';
-    case 'C': return 'Color4';
-    case 'E': return 'Edge5';
-    case 'l': return 'readonly (string | number)[]';
-    case 'P': return 'readonly [string, string]';
-    case 'e': return enumType(a);
-    default: return 'string';
+    case 'i':
+    case 'f':
+      return 'number';
+    case '2':
+      return 'Vec2';
+    case '3':
+      return 'Vec3';
+    case 'c':
+      return 'Color3';
+    case 'C':
+      return 'Color4';
+    case 'E':
+      return 'Edge5';
+    case 'l':
+      return 'readonly (string | number)[]';
+    case 'P':
+      return 'readonly [string, string]';
+    case 'e':
+      return enumType(a);
+    default:
+      return 'string';
   }
 }
 
 /** TypeScript type of a parsed field. */
 function fieldType(a) {
   switch (kindOf(a)) {
-    case 'l': return 'string[]';
-    case 's+': return 'string[]';
-    default: return paramType(a);
+    case 'l':
+      return 'string[]';
+    case 's+':
+      return 'string[]';
+    default:
+      return paramType(a);
   }
 }
 
@@ -93,7 +120,10 @@ function fieldType(a) {
 // (MENU|ADD, RECOG_MODIFY|GAIN) take that word into the name and out of the parameters.
 
 const camel = (s) => s.toLowerCase().replace(/_+([a-z0-9])/g, (_, c) => c.toUpperCase());
-const headWord = (m) => (m.form && m.args[0]?.type === 'enum' && m.args[0].enum.length === 1 && m.args[0].enum[0] === m.form ? m.form : undefined);
+const headWord = (m) =>
+  m.form && m.args[0]?.type === 'enum' && m.args[0].enum.length === 1 && m.args[0].enum[0] === m.form
+    ? m.form
+    : undefined;
 
 function builderName(m) {
   const forms = byName.get(m.name);
@@ -107,7 +137,8 @@ function builderName(m) {
 function argsTuple(m) {
   const parts = m.args.map((a) => {
     const t = a.type === 'enum' ? enumType(a) : 'string';
-    if (a.type === 'rest') return a.optional ? `...${a.name}: string[]` : `${a.name}: string, ...${a.name}More: string[]`;
+    if (a.type === 'rest')
+      return a.optional ? `...${a.name}: string[]` : `${a.name}: string, ...${a.name}More: string[]`;
     if (isVariadic(a)) return `...${a.name}: string[]`;
     return `${a.name}${a.optional ? '?' : ''}: ${t}`;
   });
@@ -168,7 +199,9 @@ function typesTs() {
     ' * several forms carry `form`.',
     ' */',
     'export interface AgentEventMap {',
-    ...[...byName].map(([name, forms]) => `  ${name}: ${forms.map((m) => eventShape(m, forms.length > 1)).join('\n    | ')};`),
+    ...[...byName].map(
+      ([name, forms]) => `  ${name}: ${forms.map((m) => eventShape(m, forms.length > 1)).join('\n    | ')};`,
+    ),
     '}',
     '',
     '/** A known message from MMDAgent-EX, discriminated on `type` (and `form`) once `known` is true. */',
@@ -193,10 +226,13 @@ function typesTs() {
 /** `TYPE|<a>[|<b>[|<c>]]`, nested optionals as in messages.md. */
 function usageOf(m) {
   const sep = m.separator ?? '|';
-  return m.name + m.args.reduceRight((acc, a) => {
-    const part = `${sep}<${a.name}${a.enum ? ': ' + a.enum.join('/') : ''}>`;
-    return a.optional ? `[${part}${acc}]` : part + acc;
-  }, '');
+  return (
+    m.name +
+    m.args.reduceRight((acc, a) => {
+      const part = `${sep}<${a.name}${a.enum ? ': ' + a.enum.join('/') : ''}>`;
+      return a.optional ? `[${part}${acc}]` : part + acc;
+    }, '')
+  );
 }
 
 function jsdoc(m, indent = '') {
@@ -219,7 +255,10 @@ function builderTs(m) {
   const params = [...req];
   if (opt.length) params.push(`...OptionalTail<[${opt.join(', ')}]>`);
   if (variadic) params.push(variadic);
-  const enums = args.filter((a) => a.type === 'enum').map((a) => `, '${a.enum.join(',')}'`).join('');
+  const enums = args
+    .filter((a) => a.type === 'enum')
+    .map((a) => `, '${a.enum.join(',')}'`)
+    .join('');
   const spec = specOf(args);
   const id = `${head ? `${m.name}|${head}` : m.name}${spec ? ' ' + spec : ''}`;
   return `${jsdoc(m)}\nexport const ${builderName(m)}: (...a: [${params.join(', ')}]) => Message =\n  /* @__PURE__ */ builder('${id}'${enums});\n`;
@@ -277,7 +316,12 @@ function specTs() {
     ...(!isWireLine(m) && m.direction === 'command' && !isDropped(m) ? { builder: builderName(m) } : {}),
     ...(!isWireLine(m) ? { spec: specOf(m.args) } : {}),
     example: m.example,
-    args: m.args.map((a) => ({ name: a.name, type: a.type, optional: a.optional, ...(a.enum ? { enum: a.enum } : {}) })),
+    args: m.args.map((a) => ({
+      name: a.name,
+      type: a.type,
+      optional: a.optional,
+      ...(a.enum ? { enum: a.enum } : {}),
+    })),
   }));
   return [
     '// Generated by scripts/gen-catalog.mjs from src/catalog/messages.json. Do not edit.',
@@ -390,7 +434,7 @@ function docsMd() {
     '  are listed (MMDAgent-EX itself can emit them) but have no builder.',
     '* `__AV*` and `SND*` lines are not bus messages: they are built by `avatar` and the audio',
     '  helpers, never echoed, and listed at the end for completeness.',
-    '* Entries marked **not in the official docs** come from reading MMDAgent-EX\'s source; notes',
+    "* Entries marked **not in the official docs** come from reading MMDAgent-EX's source; notes",
     '  marked [inferred] were derived from the code, not tested.',
     '',
     'Argument types: `alias` and `string` are JS strings (aliases may not contain `,`), `int`/`float`',
@@ -407,7 +451,12 @@ function docsMd() {
     const wire = isWireLine(m);
     if (wire && area !== 'wire') {
       area = 'wire';
-      out.push('## Wire-level lines (not bus messages)', '', 'Built by `avatar` (`__AV*`) and the audio helpers (`SND*`); see avatar.md and wire.md §8. Never echoed.', '');
+      out.push(
+        '## Wire-level lines (not bus messages)',
+        '',
+        'Built by `avatar` (`__AV*`) and the audio helpers (`SND*`); see avatar.md and wire.md §8. Never echoed.',
+        '',
+      );
     } else if (!wire && m.area !== area) {
       area = m.area;
       out.push(`## ${area}`, '');
@@ -419,8 +468,13 @@ function docsMd() {
     out.push(flags.join(' · '), '');
     out.push('```', usageOf(m), '```', '');
     if (!wire) {
-      if (m.direction === 'command' && !isDropped(m)) out.push(`Builder: \`${builderName(m)}(${(headWord(m) ? m.args.slice(1) : m.args).map((a) => (isVariadic(a) ? '...' : '') + a.name + (a.optional && !isVariadic(a) ? '?' : '')).join(', ')})\``, '');
-      else if (isDropped(m)) out.push('No builder: MMDAgent-EX drops `RECOG_RECORD*` lines that come over the socket (wire.md §10.1).', '');
+      if (m.direction === 'command' && !isDropped(m))
+        out.push(
+          `Builder: \`${builderName(m)}(${(headWord(m) ? m.args.slice(1) : m.args).map((a) => (isVariadic(a) ? '...' : '') + a.name + (a.optional && !isVariadic(a) ? '?' : '')).join(', ')})\``,
+          '',
+        );
+      else if (isDropped(m))
+        out.push('No builder: MMDAgent-EX drops `RECOG_RECORD*` lines that come over the socket (wire.md §10.1).', '');
     }
     if (m.args.length) {
       out.push('| argument | type | optional | meaning |', '|---|---|---|---|');
@@ -437,12 +491,21 @@ function docsMd() {
       seen.add(m.name);
       const rs = recs.get(m.name) ?? [];
       for (const r of rs) {
-        out.push(`Recorded (${r.id}): sent ${r.sent.join(', ')}`, '', '| t (ms) | frame from MMDAgent-EX |', '|---|---|');
+        out.push(
+          `Recorded (${r.id}): sent ${r.sent.join(', ')}`,
+          '',
+          '| t (ms) | frame from MMDAgent-EX |',
+          '|---|---|',
+        );
         const echo = r.sent.map((s) => s.replace(/\|/g, '\\|'));
         for (const row of r.rows) {
           const cells = row.split(/ \| /);
           const frame = cells[3].replace(/ \|$/, '');
-          const tag = echo.includes(frame) ? ' (echo)' : PERIODIC.test(frame) ? ' (periodic, not caused by the command)' : '';
+          const tag = echo.includes(frame)
+            ? ' (echo)'
+            : PERIODIC.test(frame)
+              ? ' (periodic, not caused by the command)'
+              : '';
           out.push(`| ${cells[1]} | ${frame}${tag} |`);
         }
         if (!r.rows.length) out.push('| — | nothing |');
@@ -454,8 +517,15 @@ function docsMd() {
     }
     if (m.direction === 'event' && !seen.has(m.name)) {
       seen.add(m.name);
-      const after = [...recs.values()].flat().filter((r, i, all) => all.indexOf(r) === i && r.rows.some((row) => row.includes(`| \`${m.name}\\|`) || row.includes(`| \`${m.name}\\n`)));
-      if (after.length) out.push(`Seen in the recordings after: ${after.map((r) => `${r.id} (${r.title})`).join('; ')}.`, '');
+      const after = [...recs.values()]
+        .flat()
+        .filter(
+          (r, i, all) =>
+            all.indexOf(r) === i &&
+            r.rows.some((row) => row.includes(`| \`${m.name}\\|`) || row.includes(`| \`${m.name}\\n`)),
+        );
+      if (after.length)
+        out.push(`Seen in the recordings after: ${after.map((r) => `${r.id} (${r.title})`).join('; ')}.`, '');
       else out.push('Not seen in the recordings.', '');
     }
   }

@@ -40,7 +40,10 @@ if (needsBuild()) {
 }
 
 // The IPC channel only carries the CLI's "stopping" notice (below).
-const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.slice(2)], { cwd: root, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+});
 // Ctrl-C (and Ctrl-Break on Windows) in a console reaches the child directly, as it shares the
 // console and process group; passing it on as well would be a second Ctrl-C, which the CLI takes
 // as "exit now". So it is passed on only if the child has not said it is stopping by then: the

@@ -34,7 +34,10 @@ function checkChunkBytes(n: number): void {
 }
 
 function oddPcm(bytes: number): MmdError {
-  return new MmdError('ERR_ODD_PCM', `PCM of ${bytes} bytes is not whole 16-bit samples and would misalign all later ones; send an even number of bytes`);
+  return new MmdError(
+    'ERR_ODD_PCM',
+    `PCM of ${bytes} bytes is not whole 16-bit samples and would misalign all later ones; send an even number of bytes`,
+  );
 }
 
 function isLittleEndianHost(): boolean {
@@ -56,7 +59,8 @@ function newChunk(n: number): Uint8Array {
 
 /** One SND chunk (`SND0960` + payload). The payload must be even and 2–4096 bytes. */
 export function encodeSndChunk(payload: Uint8Array): Uint8Array {
-  if (!(payload instanceof Uint8Array)) throw new MmdError('ERR_BAD_INPUT', 'encodeSndChunk takes a Uint8Array of PCM bytes');
+  if (!(payload instanceof Uint8Array))
+    throw new MmdError('ERR_BAD_INPUT', 'encodeSndChunk takes a Uint8Array of PCM bytes');
   if (payload.length % 2 !== 0) throw oddPcm(payload.length);
   checkChunkBytes(payload.length);
   const chunk = newChunk(payload.length);
@@ -74,12 +78,17 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
   let bytes: Uint8Array;
   if (pcm16k instanceof Int16Array) {
     // On a little-endian host the samples already are the wire bytes: view them, copy once per chunk.
-    bytes = isLittleEndianHost() ? new Uint8Array(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength) : int16ToBytes(pcm16k);
+    bytes = isLittleEndianHost()
+      ? new Uint8Array(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength)
+      : int16ToBytes(pcm16k);
   } else if (pcm16k instanceof Uint8Array) {
     if (pcm16k.length % 2 !== 0) throw oddPcm(pcm16k.length);
     bytes = pcm16k;
   } else {
-    throw new MmdError('ERR_BAD_INPUT', 'sndChunks takes an Int16Array of samples or a Uint8Array of little-endian PCM bytes');
+    throw new MmdError(
+      'ERR_BAD_INPUT',
+      'sndChunks takes an Int16Array of samples or a Uint8Array of little-endian PCM bytes',
+    );
   }
   const chunks: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += size) {
@@ -98,7 +107,10 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
  */
 export function sndControl(word: SndControlWord): string {
   if (!SND_CONTROL_WORDS.includes(word)) {
-    throw new MmdError('ERR_BAD_INPUT', `"${typeof word === 'string' ? word : typeof word}" is not an SND control word; use one of ${SND_CONTROL_WORDS}`);
+    throw new MmdError(
+      'ERR_BAD_INPUT',
+      `"${typeof word === 'string' ? word : typeof word}" is not an SND control word; use one of ${SND_CONTROL_WORDS}`,
+    );
   }
   return `${word}\n`;
 }
@@ -140,8 +152,13 @@ export class SndDecoder {
   /** Ends the stream; throws ERR_TRUNCATED if a chunk is incomplete. */
   end(): void {
     if (this.#headerFill > 0 || this.#payload) {
-      const got = this.#payload ? `${this.#payloadFill} of ${this.#payload.length} payload bytes` : `${this.#headerFill} of ${SND_HEADER_BYTES} header bytes`;
-      throw new MmdError('ERR_TRUNCATED', `SND stream ended inside the chunk at offset ${this.#at} (${got}); send whole chunks`);
+      const got = this.#payload
+        ? `${this.#payloadFill} of ${this.#payload.length} payload bytes`
+        : `${this.#headerFill} of ${SND_HEADER_BYTES} header bytes`;
+      throw new MmdError(
+        'ERR_TRUNCATED',
+        `SND stream ended inside the chunk at offset ${this.#at} (${got}); send whole chunks`,
+      );
     }
   }
 
@@ -173,7 +190,8 @@ export class SndDecoder {
       const k = this.#headerFill++;
       this.#header[k] = bytes[i++];
       // Fail at the first byte that cannot start a header, not only once 7 bytes are in.
-      if (k < 3 && this.#header[k] !== SND[k]) this.#badHeader(this.#header, 0, this.#headerFill, 'it does not start with "SND"');
+      if (k < 3 && this.#header[k] !== SND[k])
+        this.#badHeader(this.#header, 0, this.#headerFill, 'it does not start with "SND"');
       if (this.#headerFill === SND_HEADER_BYTES) {
         this.#headerFill = 0;
         const n = this.#readHeader(this.#header, 0, allowControl, out);
@@ -200,13 +218,15 @@ export class SndDecoder {
    * a control word is reported (returns -1). The newline after a word is the caller's part.
    */
   #readHeader(h: Uint8Array, o: number, allowControl: boolean, out: SndPart[]): number {
-    if (h[o] !== S || h[o + 1] !== N || h[o + 2] !== D) this.#badHeader(h, o, SND_HEADER_BYTES, 'it does not start with "SND"');
+    if (h[o] !== S || h[o + 1] !== N || h[o + 2] !== D)
+      this.#badHeader(h, o, SND_HEADER_BYTES, 'it does not start with "SND"');
     let n = 0;
     for (let k = 3; k < SND_HEADER_BYTES; k++) {
       const digit = h[o + k] - ZERO;
       if (digit < 0 || digit > 9) {
         const word = String.fromCharCode(h[o], h[o + 1], h[o + 2], h[o + 3], h[o + 4], h[o + 5], h[o + 6]);
-        if (!(SND_CONTROL_WORDS as readonly string[]).includes(word)) this.#badHeader(h, o, SND_HEADER_BYTES, 'the length is not 4 ASCII digits');
+        if (!(SND_CONTROL_WORDS as readonly string[]).includes(word))
+          this.#badHeader(h, o, SND_HEADER_BYTES, 'the length is not 4 ASCII digits');
         if (!allowControl) {
           throw new MmdError(
             'ERR_SND_HEADER',
@@ -220,10 +240,16 @@ export class SndDecoder {
       n = n * 10 + digit;
     }
     if (n % 2 !== 0) {
-      throw new MmdError('ERR_SND_HEADER', `SND chunk at stream offset ${this.#at} declares an odd ${n} bytes, which misaligns all later samples`);
+      throw new MmdError(
+        'ERR_SND_HEADER',
+        `SND chunk at stream offset ${this.#at} declares an odd ${n} bytes, which misaligns all later samples`,
+      );
     }
     if (n > SND_MAX_PAYLOAD_BYTES) {
-      throw new MmdError('ERR_SND_HEADER', `SND chunk at stream offset ${this.#at} declares ${n} bytes, over the ${SND_MAX_PAYLOAD_BYTES} MMDAgent-EX reads`);
+      throw new MmdError(
+        'ERR_SND_HEADER',
+        `SND chunk at stream offset ${this.#at} declares ${n} bytes, over the ${SND_MAX_PAYLOAD_BYTES} MMDAgent-EX reads`,
+      );
     }
     if (n === 0) this.#finishChunk(0);
     else this.#payload = new Uint8Array(n);
@@ -231,8 +257,13 @@ export class SndDecoder {
   }
 
   #badHeader(h: Uint8Array, o: number, n: number, why: string): never {
-    const shown = Array.from(h.subarray(o, o + n), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
-    throw new MmdError('ERR_SND_HEADER', `bad SND header "${shown}" at stream offset ${this.#at}: ${why}; each chunk must be "SND" + 4 digits + that many bytes`);
+    const shown = Array.from(h.subarray(o, o + n), (b) =>
+      b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`,
+    ).join('');
+    throw new MmdError(
+      'ERR_SND_HEADER',
+      `bad SND header "${shown}" at stream offset ${this.#at}: ${why}; each chunk must be "SND" + 4 digits + that many bytes`,
+    );
   }
 }
 
@@ -246,7 +277,8 @@ export function decodeSndChunks(bytes: Uint8Array): Uint8Array[] {
 
 /** Milliseconds of audio in `bytes` of 16 kHz 16-bit mono PCM (32 000 bytes per second). */
 export function pcmDurationMs(bytes: number): number {
-  if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new MmdError('ERR_BAD_INPUT', `pcmDurationMs takes a byte count ≥ 0, got ${bytes}`);
+  if (!(bytes >= 0) || !Number.isFinite(bytes))
+    throw new MmdError('ERR_BAD_INPUT', `pcmDurationMs takes a byte count ≥ 0, got ${bytes}`);
   return (bytes * 1000) / SND_BYTES_PER_SECOND;
 }
 
@@ -290,7 +322,10 @@ export class Pcm16kResampler {
 
   constructor(sampleRate: number) {
     if (typeof sampleRate !== 'number' || !Number.isFinite(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
-      throw new MmdError('ERR_SAMPLE_RATE', `sample rate ${typeof sampleRate === 'number' ? sampleRate : typeof sampleRate} Hz cannot be resampled to 16 kHz; pass the real rate (1000–384000, e.g. 48000)`);
+      throw new MmdError(
+        'ERR_SAMPLE_RATE',
+        `sample rate ${typeof sampleRate === 'number' ? sampleRate : typeof sampleRate} Hz cannot be resampled to 16 kHz; pass the real rate (1000–384000, e.g. 48000)`,
+      );
     }
     this.sampleRate = sampleRate;
     const ratio = sampleRate / SND_SAMPLE_RATE;
@@ -302,7 +337,8 @@ export class Pcm16kResampler {
 
   /** The 16 kHz samples that `samples` completes (a few may wait for the next push or flush). */
   push(samples: Float32Array): Int16Array {
-    if (!(samples instanceof Float32Array)) throw new MmdError('ERR_BAD_INPUT', 'Pcm16kResampler.push takes a Float32Array of samples in [-1, 1]');
+    if (!(samples instanceof Float32Array))
+      throw new MmdError('ERR_BAD_INPUT', 'Pcm16kResampler.push takes a Float32Array of samples in [-1, 1]');
     return this.#run(samples, Infinity);
   }
 

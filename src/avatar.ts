@@ -31,7 +31,10 @@ function checkField(value: unknown, what: string, forbidden: RegExp, allowed: st
   const bad = value === '' ? -1 : value.search(forbidden);
   if (value === '' || bad >= 0) {
     const found = value === '' ? 'is empty' : `contains ${JSON.stringify(value[bad])} at index ${bad}`;
-    throw new MmdError('ERR_AVATAR_FIELD', `${what} ${found}: avatar fields are comma-separated and empty ones vanish; ${allowed}`);
+    throw new MmdError(
+      'ERR_AVATAR_FIELD',
+      `${what} ${found}: avatar fields are comma-separated and empty ones vanish; ${allowed}`,
+    );
   }
   return value;
 }
@@ -58,7 +61,10 @@ export function avSetModel(alias: string): string {
 /** `__AVCONF_DISABLEAUTOLIP,<mode>`: `ALWAYS` turns audio lip sync off, `NO` (default) on. */
 export function avDisableAutoLip(mode: AutoLipMode): string {
   if (!AUTO_LIP_MODES.includes(mode)) {
-    throw new MmdError('ERR_AVATAR_FIELD', `auto-lip mode ${typeof mode === 'string' ? JSON.stringify(mode) : typeof mode} is unknown to MMDAgent-EX (it keeps the old setting); use one of ${AUTO_LIP_MODES.join(', ')}`);
+    throw new MmdError(
+      'ERR_AVATAR_FIELD',
+      `auto-lip mode ${typeof mode === 'string' ? JSON.stringify(mode) : typeof mode} is unknown to MMDAgent-EX (it keeps the old setting); use one of ${AUTO_LIP_MODES.join(', ')}`,
+    );
   }
   return `__AVCONF_DISABLEAUTOLIP,${mode}`;
 }
@@ -78,7 +84,10 @@ export function avExMorph(values: Record<string, number>): string {
     checkField(name, 'morph name', /[,=|\r\n\0]/, 'use the <name> of an EXMORPH_<name> line in the shapemap');
     const v = values[name];
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-      throw new MmdError('ERR_AVATAR_RANGE', `morph "${name}" = ${typeof v === 'number' ? v : typeof v}: use a weight from 0 to 1 (the SDK does not clamp)`);
+      throw new MmdError(
+        'ERR_AVATAR_RANGE',
+        `morph "${name}" = ${typeof v === 'number' ? v : typeof v}: use a weight from 0 to 1 (the SDK does not clamp)`,
+      );
     }
     line += `,${name}=${formatNumber(v)}`;
   }
@@ -158,9 +167,13 @@ const REMOVED = /^__AV(_TRACK|_ARKIT|_AU|_EXBONE|_RECALIBRATE|CONF_ALLOWFARCLOSE
  * though MMDAgent-EX drops it while control is off. Any other line throws ERR_AVATAR_SYNTAX.
  */
 export function parseAvatarLine(line: string): AvatarCommand {
-  if (typeof line !== 'string') throw new MmdError('ERR_BAD_INPUT', `parseAvatarLine takes a string, got ${typeof line}`);
+  if (typeof line !== 'string')
+    throw new MmdError('ERR_BAD_INPUT', `parseAvatarLine takes a string, got ${typeof line}`);
   if (!line.startsWith('__AV')) {
-    throw new MmdError('ERR_AVATAR_SYNTAX', `"${line.slice(0, 24)}" is not an avatar line (they start with "__AV", wire.md §7.3); parse it with parseMessage`);
+    throw new MmdError(
+      'ERR_AVATAR_SYNTAX',
+      `"${line.slice(0, 24)}" is not an avatar line (they start with "__AV", wire.md §7.3); parse it with parseMessage`,
+    );
   }
   if (line.startsWith(AV_MESSAGE_PREFIX)) {
     try {

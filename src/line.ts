@@ -17,9 +17,13 @@ export function validateLine(line: string): void {
   if (typeof line !== 'string') throw new MmdError('ERR_BAD_INPUT', `line must be a string, not ${typeof line}`);
   if (line === '') throw new MmdError('ERR_EMPTY_LINE', 'empty line: send nothing');
   const bytes = checkWireText(line, 'line');
-  if (bytes > MAX_LINE_BYTES) throw new MmdError('ERR_LINE_TOO_LONG', `line is ${bytes} bytes, over ${MAX_LINE_BYTES}: shorten it`);
+  if (bytes > MAX_LINE_BYTES)
+    throw new MmdError('ERR_LINE_TOO_LONG', `line is ${bytes} bytes, over ${MAX_LINE_BYTES}: shorten it`);
   if (line.startsWith('SND') && !(SND_CONTROL_WORDS as readonly string[]).includes(line)) {
-    throw new MmdError('ERR_SND_PREFIX', `"${line.slice(0, 16)}" would be read as audio: prefix it with ${AV_MESSAGE_PREFIX}`);
+    throw new MmdError(
+      'ERR_SND_PREFIX',
+      `"${line.slice(0, 16)}" would be read as audio: prefix it with ${AV_MESSAGE_PREFIX}`,
+    );
   }
   // No type before the first `|`: what MMDAgent-EX does with it is unrecorded (§7.3), maybe §7.2's NULL path.
   if (/^\|*$/.test(line.startsWith(AV_MESSAGE_PREFIX) ? line.slice(AV_MESSAGE_PREFIX.length) : line)) {
@@ -39,7 +43,9 @@ export function encodeLine(line: string): string {
  * until the next frame (§8.4, hazards.md (i)), and swallows a run of LFs after a line (§7.2).
  */
 export function lineFrame(line: string): string {
-  return line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1 ? line.padEnd(SND_HEADER_BYTES, '\n') : line + '\n';
+  return line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1
+    ? line.padEnd(SND_HEADER_BYTES, '\n')
+    : line + '\n';
 }
 
 /**
@@ -96,7 +102,8 @@ export class LineDecoder {
 
   constructor(opts?: { maxLineBytes?: number }) {
     const max = opts?.maxLineBytes ?? MAX_FRAME_BYTES;
-    if (!(Number.isInteger(max) && max > 0)) throw new MmdError('ERR_BAD_ARGUMENT', `maxLineBytes must be a positive integer, not ${max}`);
+    if (!(Number.isInteger(max) && max > 0))
+      throw new MmdError('ERR_BAD_ARGUMENT', `maxLineBytes must be a positive integer, not ${max}`);
     this.#maxLineBytes = max;
   }
 
@@ -104,12 +111,16 @@ export class LineDecoder {
   push(chunk: string | Uint8Array | ArrayBuffer): string[] {
     if (typeof chunk === 'string') this.#pushText(chunk);
     else if (chunk instanceof Uint8Array) this.#pushBytes(chunk);
-    else if (ArrayBuffer.isView(chunk)) this.#pushBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    else if (ArrayBuffer.isView(chunk))
+      this.#pushBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     else if (chunk instanceof ArrayBuffer) this.#pushBytes(new Uint8Array(chunk));
     else throw new MmdError('ERR_BAD_INPUT', 'push() takes a string or bytes');
     if (this.#overflowed) {
       this.#overflowed = false;
-      throw new MmdError('ERR_LINE_TOO_LONG', `a line over maxLineBytes ${this.#maxLineBytes} was dropped: raise it to keep such lines; the others come next call`);
+      throw new MmdError(
+        'ERR_LINE_TOO_LONG',
+        `a line over maxLineBytes ${this.#maxLineBytes} was dropped: raise it to keep such lines; the others come next call`,
+      );
     }
     const lines = this.#lines;
     this.#lines = [];
@@ -126,7 +137,8 @@ export class LineDecoder {
     const partial = this.#settle() + this.#rawLength;
     this.#lines = [];
     this.#endPart();
-    if (partial) throw new MmdError('ERR_TRUNCATED', `stream ended inside a line (${partial} bytes): end lines with "\\n"`);
+    if (partial)
+      throw new MmdError('ERR_TRUNCATED', `stream ended inside a line (${partial} bytes): end lines with "\\n"`);
     return lines;
   }
 
@@ -177,7 +189,7 @@ export class LineDecoder {
     if (length > held.length) (this.#raw = new Uint8Array(2 * length)).set(held.subarray(0, this.#rawLength));
     // A few bytes are copied faster one by one than through a subarray view.
     if (to - from > 32) this.#raw.set(b.subarray(from, to), this.#rawLength);
-    else for (let i = this.#rawLength; from < to; ) this.#raw[i++] = b[from++];
+    else for (let i = this.#rawLength; from < to;) this.#raw[i++] = b[from++];
     this.#rawLength = length;
   }
 

@@ -20,7 +20,13 @@
  *   connection that died (wire.md §9.1).
  */
 import { MmdError } from './errors.js';
-import { FLUSH_GAP_MS, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND, SND_HEADER_BYTES } from './limits.js';
+import {
+  FLUSH_GAP_MS,
+  RETRY_INTERVAL_MS,
+  SND_BUFFER_SECONDS,
+  SND_BYTES_PER_SECOND,
+  SND_HEADER_BYTES,
+} from './limits.js';
 import { encodeLine, frameLines, lineFrame } from './line.js';
 import { formatMessage, parseMessage, type Message } from './message.js';
 import { sndChunks } from './audio.js';
@@ -148,15 +154,27 @@ const MAX_LEAD_MS = SND_BUFFER_SECONDS * 1000;
 
 type Listener = (arg: any) => void;
 type Fail = (err: unknown) => void;
-interface Waiter { match: (m: IncomingMessage) => boolean; resolve: (m: IncomingMessage) => void; fail: Fail }
-interface Feed { push(m: IncomingMessage): void; end(err?: unknown): void }
+interface Waiter {
+  match: (m: IncomingMessage) => boolean;
+  resolve: (m: IncomingMessage) => void;
+  fail: Fail;
+}
+interface Feed {
+  push(m: IncomingMessage): void;
+  end(err?: unknown): void;
+}
 
-const closedError = (what: string) => new MmdError('ERR_CLOSED', `${what}: the link is closed; connect again to continue`);
+const closedError = (what: string) =>
+  new MmdError('ERR_CLOSED', `${what}: the link is closed; connect again to continue`);
 const abortError = (what: string, signal: AbortSignal) =>
   new MmdError('ERR_ABORTED', `${what} was aborted by its AbortSignal`, { cause: signal.reason });
 
 /** Delay before reconnect attempt `attempt` (0-based): exponential, capped, jittered downwards. */
-export function reconnectDelay(attempt: number, opts: Partial<ReconnectOptions> = {}, random: () => number = Math.random): number {
+export function reconnectDelay(
+  attempt: number,
+  opts: Partial<ReconnectOptions> = {},
+  random: () => number = Math.random,
+): number {
   const min = opts.minDelayMs ?? DEFAULTS.reconnectMinDelayMs;
   const max = opts.maxDelayMs ?? DEFAULTS.reconnectMaxDelayMs;
   const delay = Math.min(max, min * (opts.factor ?? DEFAULTS.reconnectFactor) ** attempt);
@@ -171,8 +189,12 @@ function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
   const { minDelayMs = 0, maxDelayMs = 0, factor = 1, jitter = 0, maxRetries = 0 } = opts;
   const ok = minDelayMs >= 0 && maxDelayMs >= 0 && factor >= 1 && jitter >= 0 && jitter <= 1 && maxRetries >= 0;
   if (!ok || ![minDelayMs, factor].every(Number.isFinite)) {
-    throw new MmdError('ERR_BAD_INPUT',
-      `reconnect needs delays >= 0 ms, factor >= 1, jitter 0 to 1 and maxRetries >= 0; got ${Object.entries(opts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    throw new MmdError(
+      'ERR_BAD_INPUT',
+      `reconnect needs delays >= 0 ms, factor >= 1, jitter 0 to 1 and maxRetries >= 0; got ${Object.entries(opts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
 }
 
@@ -205,7 +227,10 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   /** Wraps an OPEN socket; sends `setup` at once. Throws MmdError if a setup line is invalid. */
   constructor(socket: WebSocketLike, opts: AgentLinkOptions = {}) {
     if (socket.readyState !== OPEN) {
-      throw new MmdError('ERR_CLOSED', `AgentLink needs an open socket (readyState ${socket.readyState}); await its 'open' event or use connect()`);
+      throw new MmdError(
+        'ERR_CLOSED',
+        `AgentLink needs an open socket (readyState ${socket.readyState}); await its 'open' event or use connect()`,
+      );
     }
     this.#opts = opts;
     this.#setupFrames = (opts.setup ?? []).map(toFrame);
@@ -245,12 +270,15 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       const longest = chunks.length ? chunkMs(chunks[0]) : 0;
       const leadMs = opts.leadMs ?? (opts.realtime === false ? MAX_LEAD_MS - longest : DEFAULTS.audioLeadMs);
       if (!(leadMs >= 0 && leadMs + longest <= MAX_LEAD_MS)) {
-        throw new MmdError('ERR_AUDIO_AHEAD',
-          `leadMs ${leadMs} would run audio over ${SND_BUFFER_SECONDS} s ahead, where MMDAgent-EX drops it; use 0 to ${MAX_LEAD_MS - longest}`);
+        throw new MmdError(
+          'ERR_AUDIO_AHEAD',
+          `leadMs ${leadMs} would run audio over ${SND_BUFFER_SECONDS} s ahead, where MMDAgent-EX drops it; use 0 to ${MAX_LEAD_MS - longest}`,
+        );
       }
       const gapMs = opts.gapMs ?? DEFAULTS.audioGapMs;
       // NaN would switch off pacing and the ahead check below it.
-      if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS)) throw new MmdError('ERR_BAD_INPUT', `gapMs must be 0 to ${MAX_LEAD_MS} ms, got ${gapMs}`);
+      if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS))
+        throw new MmdError('ERR_BAD_INPUT', `gapMs must be 0 to ${MAX_LEAD_MS} ms, got ${gapMs}`);
       const socket = this.#socket;
       // Calls are chained so that two utterances never interleave their chunks.
       const run = this.#audioTail.then(() => this.#streamAudio(socket, chunks, leadMs, gapMs, opts.signal));
@@ -275,13 +303,18 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       // Its own registration only: the same function added twice stays on until both are undone.
       const list = this.#listeners.get(key)!;
       const at = subscribed ? list.indexOf(cb) : -1;
-      if (at >= 0) this.#setListeners(key, list.filter((_, i) => i !== at));
+      if (at >= 0)
+        this.#setListeners(
+          key,
+          list.filter((_, i) => i !== at),
+        );
       subscribed = false;
     };
   }
 
   #setListeners(key: string, list: Listener[]): void {
-    if (key === 'message' || key[0] === '|') this.#messageListeners += list.length - (this.#listeners.get(key)?.length ?? 0);
+    if (key === 'message' || key[0] === '|')
+      this.#messageListeners += list.length - (this.#listeners.get(key)?.length ?? 0);
     this.#listeners.set(key, list);
   }
 
@@ -291,11 +324,16 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   waitFor(match: string | ((msg: IncomingMessage) => boolean), opts: WaitOptions = {}): Promise<IncomingMessage> {
     const test = typeof match === 'string' ? (m: IncomingMessage) => m.type === match : match;
     const what = `waitFor(${typeof match === 'string' ? match : 'predicate'})`;
-    return this.#pend<IncomingMessage>(what, opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs, opts.signal, (resolve, fail) => {
-      const waiter = { match: test, resolve, fail };
-      this.#waiters = [...this.#waiters, waiter];
-      return () => (this.#waiters = this.#waiters.filter((w) => w !== waiter));
-    });
+    return this.#pend<IncomingMessage>(
+      what,
+      opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs,
+      opts.signal,
+      (resolve, fail) => {
+        const waiter = { match: test, resolve, fail };
+        this.#waiters = [...this.#waiters, waiter];
+        return () => (this.#waiters = this.#waiters.filter((w) => w !== waiter));
+      },
+    );
   }
 
   /**
@@ -314,9 +352,16 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       push: (m) => {
         if (ended) return;
         if (waiting.length) return waiting.shift()!.resolve({ value: m, done: false });
-        if (buffer.length < limit) { buffer.push(m); return; }
-        feed.end(new MmdError('ERR_SLOW_CONSUMER',
-          `for-await fell ${limit} messages behind; handle them faster or raise iteratorBufferSize`));
+        if (buffer.length < limit) {
+          buffer.push(m);
+          return;
+        }
+        feed.end(
+          new MmdError(
+            'ERR_SLOW_CONSUMER',
+            `for-await fell ${limit} messages behind; handle them faster or raise iteratorBufferSize`,
+          ),
+        );
       },
       end: (err) => {
         if (ended) return;
@@ -422,7 +467,11 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     let framed: { lines: string[]; terminated: boolean };
     try {
       const data = event.data;
-      framed = frameLines(typeof data === 'string' ? data : (this.#decoder ??= new TextDecoder('utf-8', { ignoreBOM: true })).decode(data as ArrayBuffer));
+      framed = frameLines(
+        typeof data === 'string'
+          ? data
+          : (this.#decoder ??= new TextDecoder('utf-8', { ignoreBOM: true })).decode(data as ArrayBuffer),
+      );
     } catch (err) {
       return this.#emit('error', err);
     }
@@ -491,20 +540,29 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     }
     const max = this.#opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
     if (socket.bufferedAmount > max) {
-      throw new MmdError('ERR_BACKPRESSURE',
-        `the socket buffers ${socket.bufferedAmount} bytes, over maxBufferedBytes ${max}: the peer is not reading; retry later`);
+      throw new MmdError(
+        'ERR_BACKPRESSURE',
+        `the socket buffers ${socket.bufferedAmount} bytes, over maxBufferedBytes ${max}: the peer is not reading; retry later`,
+      );
     }
     socket.send(frame as string | Uint8Array<ArrayBuffer>); // sndChunks allocates plain ArrayBuffers
   }
 
-  async #streamAudio(socket: WebSocketLike | undefined, chunks: Uint8Array[], leadMs: number, gapMs: number, signal?: AbortSignal): Promise<void> {
+  async #streamAudio(
+    socket: WebSocketLike | undefined,
+    chunks: Uint8Array[],
+    leadMs: number,
+    gapMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     for (const chunk of chunks) {
       const now = performance.now();
       if (this.#audioEnd < now) this.#audioEnd = now;
       const wait = Math.max(this.#audioLastSent + gapMs, this.#audioEnd - leadMs) - now;
       if (wait > 0) await this.#sleep('sendAudio', wait, signal);
       if (signal?.aborted) throw abortError('sendAudio', signal);
-      if (this.#socket !== socket) throw closedError('sendAudio: the connection dropped mid-audio (re-send after reconnecting)');
+      if (this.#socket !== socket)
+        throw closedError('sendAudio: the connection dropped mid-audio (re-send after reconnecting)');
       this.#sendFrame(chunk);
       const sentAt = performance.now();
       this.#audioEnd = Math.max(this.#audioEnd, sentAt) + chunkMs(chunk);
@@ -520,7 +578,12 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   }
 
   /** A promise settled by `start` (never synchronously), the timeout, the signal, or the final close. */
-  #pend<T>(what: string, timeoutMs: number, signal: AbortSignal | undefined, start: (resolve: (v: T) => void, fail: Fail) => () => void): Promise<T> {
+  #pend<T>(
+    what: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    start: (resolve: (v: T) => void, fail: Fail) => () => void,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.#final) return reject(closedError(what));
       if (signal?.aborted) return reject(abortError(what, signal));
@@ -541,7 +604,13 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       const onAbort = () => fail(abortError(what, signal!));
       this.#settlers.add(fail);
       signal?.addEventListener('abort', onAbort);
-      timer = timeout(() => fail(new MmdError('ERR_TIMEOUT', `${what} timed out after ${timeoutMs} ms; raise timeoutMs or check the agent`)), timeoutMs);
+      timer = timeout(
+        () =>
+          fail(
+            new MmdError('ERR_TIMEOUT', `${what} timed out after ${timeoutMs} ms; raise timeoutMs or check the agent`),
+          ),
+        timeoutMs,
+      );
       stop = start((v) => settle() && resolve(v), fail);
     });
   }
@@ -587,7 +656,12 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       if (!this.#final && this.#socket === socket) this.#emit('open', undefined);
       return;
     }
-    this.#finish(new MmdError('ERR_CONNECT', `gave up reconnecting after ${maxRetries} attempts; check the server and connect again`));
+    this.#finish(
+      new MmdError(
+        'ERR_CONNECT',
+        `gave up reconnecting after ${maxRetries} attempts; check the server and connect again`,
+      ),
+    );
     this.#emit('close', { code: ABNORMAL, reason: '', reconnecting: false });
   }
 }
@@ -611,13 +685,17 @@ function timeout(fire: () => void, ms: number): ReturnType<typeof setTimeout> | 
   return ms <= MAX_TIMER_MS ? setTimeout(fire, ms) : undefined;
 }
 
-const timeoutError = (what: string, ms: unknown) => new MmdError('ERR_BAD_INPUT', `${what} must be >= 0 (Infinity: none), got ${ms}`);
+const timeoutError = (what: string, ms: unknown) =>
+  new MmdError('ERR_BAD_INPUT', `${what} must be >= 0 (Infinity: none), got ${ms}`);
 
 /** onOpen's result, or ERR_TIMEOUT if it is a promise still pending after `ms`. */
 function bounded(value: void | Promise<void>, ms: number): void | Promise<void> {
   return value instanceof Promise && ms <= MAX_TIMER_MS
     ? new Promise((resolve, reject) => {
-        const timer = timeout(() => reject(new MmdError('ERR_TIMEOUT', `onOpen ran over connectTimeoutMs (${ms} ms)`)), ms);
+        const timer = timeout(
+          () => reject(new MmdError('ERR_TIMEOUT', `onOpen ran over connectTimeoutMs (${ms} ms)`)),
+          ms,
+        );
         value.then(resolve, reject).finally(() => clearTimeout(timer));
       })
     : value;
@@ -649,7 +727,10 @@ export interface ConnectOptions extends Omit<AgentLinkOptions, 'redial' | 'recon
 export async function connect(url: string, opts: ConnectOptions = {}): Promise<AgentLink> {
   const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WS) {
-    throw new MmdError('ERR_CONNECT', "no WebSocket class here: pass { WebSocket } or import connect from 'mmdagent-ex-remote/server' in Node");
+    throw new MmdError(
+      'ERR_CONNECT',
+      "no WebSocket class here: pass { WebSocket } or import connect from 'mmdagent-ex-remote/server' in Node",
+    );
   }
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
   if (!isTimeout(timeoutMs)) throw timeoutError('connectTimeoutMs', timeoutMs);
@@ -667,7 +748,10 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   }
   let link: AgentLink;
   try {
-    link = new AgentLink(socket, reconnect ? { ...rest, redial: dial, reconnect: reconnect === true ? {} : reconnect } : rest);
+    link = new AgentLink(
+      socket,
+      reconnect ? { ...rest, redial: dial, reconnect: reconnect === true ? {} : reconnect } : rest,
+    );
   } catch (err) {
     socket.close();
     throw err;
@@ -693,19 +777,35 @@ function abortable(value: void | Promise<void>, signal: AbortSignal | undefined,
 }
 
 /** Frames received between a client socket's 'open' and its AgentLink taking it over. */
-const earlyFrames = new WeakMap<WebSocketLike, { frames: { data: unknown }[]; hold: (event: { data: unknown }) => void }>();
+const earlyFrames = new WeakMap<
+  WebSocketLike,
+  { frames: { data: unknown }[]; hold: (event: { data: unknown }) => void }
+>();
 
-function openSocket(WS: WebSocketConstructor, url: string, protocols: string | string[] | undefined, timeoutMs: number, signal?: AbortSignal): Promise<WebSocketLike> {
+function openSocket(
+  WS: WebSocketConstructor,
+  url: string,
+  protocols: string | string[] | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<WebSocketLike> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(`connect to ${url}`, signal));
     let socket: WebSocketLike;
     try {
       socket = new WS(url, protocols);
     } catch (err) {
-      return reject(new MmdError('ERR_CONNECT', `cannot open ${url}: ${(err as Error)?.message}; check the URL (ws:// or wss://)`, { cause: err }));
+      return reject(
+        new MmdError('ERR_CONNECT', `cannot open ${url}: ${(err as Error)?.message}; check the URL (ws:// or wss://)`, {
+          cause: err,
+        }),
+      );
     }
     socket.addEventListener('error', ignore); // kept: `ws` emits 'error' after an aborted handshake
-    const held = { frames: [] as { data: unknown }[], hold: (event: { data: unknown }) => void held.frames.push(event) };
+    const held = {
+      frames: [] as { data: unknown }[],
+      hold: (event: { data: unknown }) => void held.frames.push(event),
+    };
     socket.addEventListener('message', held.hold);
     earlyFrames.set(socket, held);
     const settle = (err?: MmdError) => {
@@ -719,10 +819,23 @@ function openSocket(WS: WebSocketConstructor, url: string, protocols: string | s
     };
     const onOpen = () => settle();
     const onClose = (event: { code?: number }) =>
-      settle(new MmdError('ERR_CONNECT', `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`));
+      settle(
+        new MmdError(
+          'ERR_CONNECT',
+          `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`,
+        ),
+      );
     const onAbort = () => settle(abortError(`connect to ${url}`, signal!));
-    const timer = timeout(() => settle(new MmdError('ERR_TIMEOUT',
-      `no WebSocket upgrade from ${url} in ${timeoutMs} ms; check the server or raise connectTimeoutMs`)), timeoutMs);
+    const timer = timeout(
+      () =>
+        settle(
+          new MmdError(
+            'ERR_TIMEOUT',
+            `no WebSocket upgrade from ${url} in ${timeoutMs} ms; check the server or raise connectTimeoutMs`,
+          ),
+        ),
+      timeoutMs,
+    );
     socket.addEventListener('open', onOpen);
     socket.addEventListener('close', onClose);
     signal?.addEventListener('abort', onAbort);

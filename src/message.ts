@@ -36,7 +36,10 @@ export function parseMessage(line: string): Message {
   for (let i = start; i <= end; i++) {
     const c = i < end ? line.charCodeAt(i) : PIPE;
     if (c === LF || c === CR) {
-      throw new MmdError('ERR_FORBIDDEN_CHAR', `parseMessage got a line break at index ${i}; split lines with frameLines() or LineDecoder first`);
+      throw new MmdError(
+        'ERR_FORBIDDEN_CHAR',
+        `parseMessage got a line break at index ${i}; split lines with frameLines() or LineDecoder first`,
+      );
     }
     if (c !== PIPE) continue;
     if (i > from) {
@@ -46,7 +49,10 @@ export function parseMessage(line: string): Message {
     from = i + 1;
   }
   if (type === '') {
-    throw new MmdError('ERR_EMPTY_TYPE', `line ${JSON.stringify(line.slice(0, 40))} has no message type; MMDAgent-EX ignores it`);
+    throw new MmdError(
+      'ERR_EMPTY_TYPE',
+      `line ${JSON.stringify(line.slice(0, 40))} has no message type; MMDAgent-EX ignores it`,
+    );
   }
   return { type, args };
 }
@@ -79,7 +85,10 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
     );
   }
   if (args.length > MAX_ARGS) {
-    throw new MmdError('ERR_TOO_MANY_ARGS', `${args.length} arguments, but MMDAgent-EX keeps ${MAX_ARGS}; drop or merge some`);
+    throw new MmdError(
+      'ERR_TOO_MANY_ARGS',
+      `${args.length} arguments, but MMDAgent-EX keeps ${MAX_ARGS}; drop or merge some`,
+    );
   }
   if (fresh && SUSPECT.test(type)) checkWireText(type, 'type');
   else if (!reserved) checkedType = type;
@@ -87,10 +96,16 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (typeof arg !== 'string') {
-      throw new MmdError('ERR_BAD_INPUT', `argument ${i} is ${arg === null ? 'null' : typeof arg}, not a string; convert numbers with formatNumber()`);
+      throw new MmdError(
+        'ERR_BAD_INPUT',
+        `argument ${i} is ${arg === null ? 'null' : typeof arg}, not a string; convert numbers with formatNumber()`,
+      );
     }
     if (arg === '') {
-      throw new MmdError('ERR_EMPTY_ARGUMENT', `argument ${i} is empty: MMDAgent-EX drops it and shifts the rest left; give it a value`);
+      throw new MmdError(
+        'ERR_EMPTY_ARGUMENT',
+        `argument ${i} is empty: MMDAgent-EX drops it and shifts the rest left; give it a value`,
+      );
     }
     if (SUSPECT.test(arg)) checkWireText(arg, i);
     line = line + '|' + arg; // a rope: flattened once, when the socket writes it
@@ -99,7 +114,10 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   // so checkWireText only counts here (and saves bundling a second counter).
   const bytes = 3 * line.length > MAX_LINE_BYTES ? checkWireText(line, 'line') : 0;
   if (bytes > MAX_LINE_BYTES) {
-    throw new MmdError('ERR_LINE_TOO_LONG', `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`);
+    throw new MmdError(
+      'ERR_LINE_TOO_LONG',
+      `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`,
+    );
   }
   return line;
 }
@@ -114,7 +132,10 @@ let checkedType: string | undefined;
  */
 export function formatNumber(n: number): string {
   if (typeof n !== 'number' || !Number.isFinite(n)) {
-    throw new MmdError('ERR_BAD_ARGUMENT', `expected a finite number, got ${typeof n === 'number' ? n : typeof n}; MMDAgent-EX cannot read NaN or Infinity`);
+    throw new MmdError(
+      'ERR_BAD_ARGUMENT',
+      `expected a finite number, got ${typeof n === 'number' ? n : typeof n}; MMDAgent-EX cannot read NaN or Infinity`,
+    );
   }
   if (n === 0) return '0';
   const text = String(n);

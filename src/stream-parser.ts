@@ -2,7 +2,14 @@
 // byte, for the simulated MMDAgent-EX. Where the real client crashes, hangs or drops the
 // connection, this reports a hazard event instead and keeps the state the real one would be in.
 import { MmdError } from './errors.js';
-import { AV_MESSAGE_PREFIX, MAX_FRAME_BYTES, PEER_DISCONNECTED, SND_CONTROL_WORDS, SND_HEADER_BYTES, SND_MAX_CHUNK_BYTES } from './limits.js';
+import {
+  AV_MESSAGE_PREFIX,
+  MAX_FRAME_BYTES,
+  PEER_DISCONNECTED,
+  SND_CONTROL_WORDS,
+  SND_HEADER_BYTES,
+  SND_MAX_CHUNK_BYTES,
+} from './limits.js';
 import type { SndControlWord } from './limits.js';
 
 export type HazardKind = 'crash' | 'stall' | 'hang' | 'empty-frame' | 'oversize-frame' | 'overflow';
@@ -109,16 +116,34 @@ export class StreamParser {
     if (typeof payload === 'string') bytes = this.#encoder.encode(payload);
     else if (payload instanceof Uint8Array) bytes = payload;
     else if (payload instanceof ArrayBuffer) bytes = new Uint8Array(payload);
-    else throw new MmdError('ERR_BAD_INPUT', `pushFrame takes a frame payload as Uint8Array, ArrayBuffer or string, got ${typeof payload}`);
+    else
+      throw new MmdError(
+        'ERR_BAD_INPUT',
+        `pushFrame takes a frame payload as Uint8Array, ArrayBuffer or string, got ${typeof payload}`,
+      );
 
     if (bytes.length === 0) {
-      return [hazard('empty-frame', '§6.4', 'empty frame: MMDAgent-EX reads it as a disconnect (never send empty frames)')];
+      return [
+        hazard('empty-frame', '§6.4', 'empty frame: MMDAgent-EX reads it as a disconnect (never send empty frames)'),
+      ];
     }
     const room = this.#buf.length - 1 - this.#length;
     if (bytes.length > room) {
       return bytes.length > this.#buf.length - 1
-        ? [hazard('oversize-frame', '§6.5', `${bytes.length}-byte frame is over the ${this.#buf.length - 1}-byte read window: MMDAgent-EX drops the connection and the frame`)]
-        : [hazard('overflow', '§6.5', `${bytes.length}-byte frame does not fit the ${room} bytes left beside ${this.#length} pending: MMDAgent-EX drops the connection and the frame; the pending bytes stay`)];
+        ? [
+            hazard(
+              'oversize-frame',
+              '§6.5',
+              `${bytes.length}-byte frame is over the ${this.#buf.length - 1}-byte read window: MMDAgent-EX drops the connection and the frame`,
+            ),
+          ]
+        : [
+            hazard(
+              'overflow',
+              '§6.5',
+              `${bytes.length}-byte frame does not fit the ${room} bytes left beside ${this.#length} pending: MMDAgent-EX drops the connection and the frame; the pending bytes stay`,
+            ),
+          ];
     }
     this.#buf.set(bytes, this.#length);
     this.#length += bytes.length;
@@ -159,14 +184,26 @@ export class StreamParser {
           const size = atoi4(buf, p + 3);
           if (size < 0) {
             this.#current = 'crashed';
-            events.push(hazard('crash', '§8.1', `SND length field gives ${size}: a negative audio length (inferred crash); use 4 zero-padded digits`));
+            events.push(
+              hazard(
+                'crash',
+                '§8.1',
+                `SND length field gives ${size}: a negative audio length (inferred crash); use 4 zero-padded digits`,
+              ),
+            );
             break;
           }
           if (len - p < SND_HEADER_BYTES + size) {
             // A chunk longer than the read window can never complete: everything after it waits for good.
             if (SND_HEADER_BYTES + size > this.#buf.length - 1 && this.#current !== 'stalled') {
               this.#current = 'stalled';
-              events.push(hazard('stall', '§8.1', `SND length ${size} cannot fit the ${this.#buf.length - 1}-byte read window: MMDAgent-EX waits for it forever, later input piles up behind it; send chunks of at most ${SND_MAX_CHUNK_BYTES} bytes`));
+              events.push(
+                hazard(
+                  'stall',
+                  '§8.1',
+                  `SND length ${size} cannot fit the ${this.#buf.length - 1}-byte read window: MMDAgent-EX waits for it forever, later input piles up behind it; send chunks of at most ${SND_MAX_CHUNK_BYTES} bytes`,
+                ),
+              );
             }
             break;
           }
@@ -186,7 +223,13 @@ export class StreamParser {
         if (size > 1) ascii = false;
         if (size === 0) {
           this.#current = 'hung';
-          events.push(hazard('hang', '§7.5', `byte 0x${buf[to].toString(16)} is not a UTF-8 lead byte: MMDAgent-EX's tokenizer loops forever, no more input or output`));
+          events.push(
+            hazard(
+              'hang',
+              '§7.5',
+              `byte 0x${buf[to].toString(16)} is not a UTF-8 lead byte: MMDAgent-EX's tokenizer loops forever, no more input or output`,
+            ),
+          );
           this.#compact(p);
           return;
         }
@@ -202,14 +245,28 @@ export class StreamParser {
         this.#current = 'stalled';
         events.push(
           buf[check] === 0
-            ? hazard('stall', '§7.5', 'NUL byte in a line: MMDAgent-EX never completes the line, later input piles up behind it')
-            : hazard('stall', '§7.2', 'data began with CR/LF followed by text: MMDAgent-EX never completes the line, later input piles up behind it'),
+            ? hazard(
+                'stall',
+                '§7.5',
+                'NUL byte in a line: MMDAgent-EX never completes the line, later input piles up behind it',
+              )
+            : hazard(
+                'stall',
+                '§7.2',
+                'data began with CR/LF followed by text: MMDAgent-EX never completes the line, later input piles up behind it',
+              ),
         );
         break;
       }
       if (to === from) {
         this.#current = 'crashed';
-        events.push(hazard('crash', '§7.2', 'only CR/LF at the start of the buffer: MMDAgent-EX crashes (NULL strcpy); never start a frame with CR or LF'));
+        events.push(
+          hazard(
+            'crash',
+            '§7.2',
+            'only CR/LF at the start of the buffer: MMDAgent-EX crashes (NULL strcpy); never start a frame with CR or LF',
+          ),
+        );
         break;
       }
       const line = this.#decoder.decode(buf.subarray(from, to));
@@ -241,7 +298,12 @@ export class StreamParser {
 
 function controlWordAt(b: Uint8Array, at: number): SndControlWord | undefined {
   for (const word of SND_CONTROL_WORDS) {
-    if (b[at] === word.charCodeAt(3) && b[at + 1] === word.charCodeAt(4) && b[at + 2] === word.charCodeAt(5) && b[at + 3] === word.charCodeAt(6)) {
+    if (
+      b[at] === word.charCodeAt(3) &&
+      b[at + 1] === word.charCodeAt(4) &&
+      b[at + 2] === word.charCodeAt(5) &&
+      b[at + 3] === word.charCodeAt(6)
+    ) {
       return word;
     }
   }

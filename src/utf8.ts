@@ -25,7 +25,8 @@ export function utf8ByteLength(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) bytes++;
-    else if (isHigh(c) && isLow(s.charCodeAt(i + 1))) i++, (bytes += 2); // 2 code units → 4 bytes
+    else if (isHigh(c) && isLow(s.charCodeAt(i + 1)))
+      (i++, (bytes += 2)); // 2 code units → 4 bytes
     else bytes += 2;
   }
   return bytes;
@@ -50,7 +51,8 @@ export function checkWireText(s: string, ref: FieldRef): number {
     if (c < 0x80) {
       if (c === LF || c === CR || c === 0 || (c === PIPE && ref !== 'line')) refuse(s, i, ref);
     } else if (c < 0x800) bytes++;
-    else if (isHigh(c) && isLow(s.charCodeAt(i + 1))) i++, (bytes += 2); // 2 code units → 4 bytes
+    else if (isHigh(c) && isLow(s.charCodeAt(i + 1)))
+      (i++, (bytes += 2)); // 2 code units → 4 bytes
     else {
       if (c >> 11 === 0x1b) refuse(s, i, ref); // any surrogate left is lone
       bytes += 2;
@@ -64,5 +66,8 @@ function refuse(s: string, i: number, ref: FieldRef): never {
   const code = c === PIPE ? 'ERR_PIPE_IN_FIELD' : c < 0x80 ? 'ERR_FORBIDDEN_CHAR' : 'ERR_LONE_SURROGATE';
   const where = typeof ref === 'number' ? 'argument ' + ref : ref;
   const what = c < 0x80 ? JSON.stringify(s[i]) : 'a lone surrogate';
-  throw new MmdError(code, `${where} has ${what} at index ${i}: ${c === PIPE ? 'pass separate arguments' : 'remove it'}`);
+  throw new MmdError(
+    code,
+    `${where} has ${what} at index ${i}: ${c === PIPE ? 'pass separate arguments' : 'remove it'}`,
+  );
 }

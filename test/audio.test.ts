@@ -20,7 +20,7 @@ const text = (b: Uint8Array) => String.fromCharCode(...b);
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) out.set(p, at), (at += p.length);
+  for (const p of parts) (out.set(p, at), (at += p.length));
   return out;
 };
 
@@ -109,14 +109,20 @@ describe('SndDecoder (wire.md §7.1 step 2, §8.1)', () => {
 
   it('decodes several chunks sharing one push', () => {
     const out = new SndDecoder().push(concat([c4, c2]));
-    expect(out.map((p) => Array.from(p))).to.deep.equal([[1, 2, 3, 4], [5, 6]]);
+    expect(out.map((p) => Array.from(p))).to.deep.equal([
+      [1, 2, 3, 4],
+      [5, 6],
+    ]);
   });
 
   it('decodes a chunk fed one byte at a time', () => {
     const decoder = new SndDecoder();
     const out: number[][] = [];
     for (const b of concat([c4, c2])) out.push(...decoder.push(Uint8Array.of(b)).map((p) => Array.from(p)));
-    expect(out).to.deep.equal([[1, 2, 3, 4], [5, 6]]);
+    expect(out).to.deep.equal([
+      [1, 2, 3, 4],
+      [5, 6],
+    ]);
     decoder.end();
   });
 
@@ -133,8 +139,16 @@ describe('SndDecoder (wire.md §7.1 step 2, §8.1)', () => {
 
   it('push refuses control words; pushParts reports them in order, eating a \\n or \\r\\n of the same push (wire.md §8.2)', () => {
     throwsCode(() => new SndDecoder().push(ascii('SNDFILE\n')), 'ERR_SND_HEADER', /SNDFILE.*pushParts/);
-    const parts = new SndDecoder().pushParts(concat([ascii('SNDFILE\n'), c2, ascii('SNDBRKS\r\n'), ascii('SNDSTRM'), c2]));
-    expect(parts.map((p) => (typeof p === 'string' ? p : Array.from(p)))).to.deep.equal(['SNDFILE', [5, 6], 'SNDBRKS', 'SNDSTRM', [5, 6]]);
+    const parts = new SndDecoder().pushParts(
+      concat([ascii('SNDFILE\n'), c2, ascii('SNDBRKS\r\n'), ascii('SNDSTRM'), c2]),
+    );
+    expect(parts.map((p) => (typeof p === 'string' ? p : Array.from(p)))).to.deep.equal([
+      'SNDFILE',
+      [5, 6],
+      'SNDBRKS',
+      'SNDSTRM',
+      [5, 6],
+    ]);
   });
 
   it('refuses the newline of a control word that arrives in a later push (it crashes MMDAgent-EX, wire.md §7.2)', () => {
@@ -144,7 +158,11 @@ describe('SndDecoder (wire.md §7.1 step 2, §8.1)', () => {
   });
 
   it('refuses headers that are not "SND" + 4 digits, naming the stream offset (wire.md §8.4, hazards h/h2)', () => {
-    throwsCode(() => new SndDecoder().push(concat([c4, ascii('SNDX|1\n')])), 'ERR_SND_HEADER', /"SNDX\|1\\x0a" at stream offset 11/);
+    throwsCode(
+      () => new SndDecoder().push(concat([c4, ascii('SNDX|1\n')])),
+      'ERR_SND_HEADER',
+      /"SNDX\|1\\x0a" at stream offset 11/,
+    );
     throwsCode(() => new SndDecoder().push(ascii('SND_TEST|hello\n')), 'ERR_SND_HEADER', /4 ASCII digits/);
     throwsCode(() => new SndDecoder().push(ascii('SNDXYZ1\n')), 'ERR_SND_HEADER');
     throwsCode(() => new SndDecoder().push(ascii('SND 960')), 'ERR_SND_HEADER');
@@ -198,14 +216,19 @@ describe('SndDecoder (wire.md §7.1 step 2, §8.1)', () => {
   it('property: garbage never throws anything but MmdError', () => {
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
-      fc.array(fc.constantFrom(...['SND', 'SND0', '0002', 'STRM', 'FILE', 'BRKS', '\n', '\r', 'xy', '9']), { maxLength: 12 }).map((a) => ascii(a.join(''))),
+      fc
+        .array(fc.constantFrom(...['SND', 'SND0', '0002', 'STRM', 'FILE', 'BRKS', '\n', '\r', 'xy', '9']), {
+          maxLength: 12,
+        })
+        .map((a) => ascii(a.join(''))),
     );
     fc.assert(
       fc.property(fc.array(bytes, { maxLength: 6 }), fc.boolean(), (pushes, parts) => {
         const decoder = new SndDecoder();
         try {
-          for (const b of pushes) if (parts) decoder.pushParts(b);
-          else decoder.push(b);
+          for (const b of pushes)
+            if (parts) decoder.pushParts(b);
+            else decoder.push(b);
           decoder.end();
         } catch (err) {
           expect(err).to.be.instanceOf(MmdError);
@@ -227,7 +250,9 @@ describe('PCM helpers', () => {
   });
 
   it('int16ToBytes writes little-endian', () => {
-    expect(Array.from(int16ToBytes(new Int16Array([1, -2, 0x1234, -32768])))).to.deep.equal([1, 0, 0xfe, 0xff, 0x34, 0x12, 0x00, 0x80]);
+    expect(Array.from(int16ToBytes(new Int16Array([1, -2, 0x1234, -32768])))).to.deep.equal([
+      1, 0, 0xfe, 0xff, 0x34, 0x12, 0x00, 0x80,
+    ]);
     expect(int16ToBytes(new Int16Array(0)).length).to.equal(0);
   });
 });
@@ -255,7 +280,14 @@ describe('toPcm16k / Pcm16kResampler', () => {
   });
 
   it('gives ceil(n · 16000 / rate) samples', () => {
-    for (const [rate, n, want] of [[48000, 48000, 16000], [44100, 44100, 16000], [48000, 3, 1], [8000, 5, 10], [44100, 1000, 363], [22050, 0, 0]]) {
+    for (const [rate, n, want] of [
+      [48000, 48000, 16000],
+      [44100, 44100, 16000],
+      [48000, 3, 1],
+      [8000, 5, 10],
+      [44100, 1000, 363],
+      [22050, 0, 0],
+    ]) {
       expect(toPcm16k(new Float32Array(n), rate).length, `${rate}/${n}`).to.equal(want);
     }
   });

@@ -53,7 +53,8 @@ describe('avatar builders (avatar.md §2)', () => {
   });
 
   it('refuses aliases the comma tokenizer would split or drop (avatar.md §1)', () => {
-    for (const alias of ['', 'a,b', 'a|b', 'a\nb', 'a\rb', 'a\0b', ',']) throwsCode(() => avatar.setModel(alias), 'ERR_AVATAR_FIELD');
+    for (const alias of ['', 'a,b', 'a|b', 'a\nb', 'a\rb', 'a\0b', ','])
+      throwsCode(() => avatar.setModel(alias), 'ERR_AVATAR_FIELD');
     throwsCode(() => avatar.setModel('a,b'), 'ERR_AVATAR_FIELD', /"," at index 1/);
     throwsCode(() => avatar.setModel('\ud800'), 'ERR_LONE_SURROGATE');
     throwsCode(() => avatar.setModel('x'.repeat(2040)), 'ERR_LINE_TOO_LONG');
@@ -62,23 +63,28 @@ describe('avatar builders (avatar.md §2)', () => {
 
   it('__AVCONF_DISABLEAUTOLIP,<mode> for the six modes, exact case', () => {
     for (const mode of MODES) expect(avatar.disableAutoLip(mode)).to.equal(`__AVCONF_DISABLEAUTOLIP,${mode}`);
-    for (const mode of ['always', 'YES', '', 'NO,ALWAYS']) throwsCode(() => avatar.disableAutoLip(mode as AutoLipMode), 'ERR_AVATAR_FIELD', /ARKIT\+AU/);
+    for (const mode of ['always', 'YES', '', 'NO,ALWAYS'])
+      throwsCode(() => avatar.disableAutoLip(mode as AutoLipMode), 'ERR_AVATAR_FIELD', /ARKIT\+AU/);
   });
 
   it('__AV_EXMORPH,name=value,... with shortest decimals (avatar.md §2 example)', () => {
     expect(avatar.exMorph({ smile: 0.8, blink: 0.0 })).to.equal('__AV_EXMORPH,smile=0.8,blink=0');
     expect(avatar.exMorph({ smile: 1 })).to.equal('__AV_EXMORPH,smile=1');
-    expect(avatar.exMorph({ a: 1e-7, b: -0, c: 0.1 + 0.2 })).to.equal('__AV_EXMORPH,a=0.0000001,b=0,c=0.30000000000000004');
-    expect(avatar.exMorph({ 'あ': 0.5 })).to.equal('__AV_EXMORPH,あ=0.5');
+    expect(avatar.exMorph({ a: 1e-7, b: -0, c: 0.1 + 0.2 })).to.equal(
+      '__AV_EXMORPH,a=0.0000001,b=0,c=0.30000000000000004',
+    );
+    expect(avatar.exMorph({ あ: 0.5 })).to.equal('__AV_EXMORPH,あ=0.5');
   });
 
   it('refuses morph weights outside 0..1 instead of clamping', () => {
-    for (const v of [-0.01, 1.0000001, 2, Number.NaN, Infinity, -Infinity]) throwsCode(() => avatar.exMorph({ smile: v }), 'ERR_AVATAR_RANGE', /smile/);
+    for (const v of [-0.01, 1.0000001, 2, Number.NaN, Infinity, -Infinity])
+      throwsCode(() => avatar.exMorph({ smile: v }), 'ERR_AVATAR_RANGE', /smile/);
     throwsCode(() => avatar.exMorph({ smile: '0.5' as unknown as number }), 'ERR_AVATAR_RANGE');
   });
 
   it('refuses bad morph names and an empty set', () => {
-    for (const name of ['', 'a,b', 'a=b', 'a|b', 'a\nb', 'a\rb', 'a\0b']) throwsCode(() => avatar.exMorph({ [name]: 0.5 }), 'ERR_AVATAR_FIELD');
+    for (const name of ['', 'a,b', 'a=b', 'a|b', 'a\nb', 'a\rb', 'a\0b'])
+      throwsCode(() => avatar.exMorph({ [name]: 0.5 }), 'ERR_AVATAR_FIELD');
     throwsCode(() => avatar.exMorph({}), 'ERR_AVATAR_FIELD', /at least one/);
     throwsCode(() => avatar.exMorph(null as unknown as Record<string, number>), 'ERR_BAD_INPUT');
     const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, 0.5]));
@@ -119,7 +125,10 @@ describe('parseAvatarLine (avatar.md §1–2)', () => {
     expect(parseAvatarLine('__AV_END')).to.deep.equal({ kind: 'end' });
     expect(parseAvatarLine('__AV_SETMODEL,0')).to.deep.equal({ kind: 'setModel', alias: '0' });
     expect(parseAvatarLine('__AVCONF_DISABLEAUTOLIP,ALWAYS')).to.deep.equal({ kind: 'disableAutoLip', mode: 'ALWAYS' });
-    expect(parseAvatarLine('__AV_EXMORPH,smile=0.8,blink=0.0')).to.deep.equal({ kind: 'exMorph', values: { smile: 0.8, blink: 0 } });
+    expect(parseAvatarLine('__AV_EXMORPH,smile=0.8,blink=0.0')).to.deep.equal({
+      kind: 'exMorph',
+      values: { smile: 0.8, blink: 0 },
+    });
     expect(parseAvatarLine('__AV_ACTION,3')).to.deep.equal({ kind: 'action', n: 3 });
     expect(parseAvatarLine('__AV_MESSAGE,MOTION_ADD|0|action|motion/greet.vmd|PART|ONCE')).to.deep.equal({
       kind: 'message',
@@ -141,13 +150,16 @@ describe('parseAvatarLine (avatar.md §1–2)', () => {
     expect(parseAvatarLine('__AV_SETMODEL,')).to.have.property('kind', 'ignored');
     const two = parseAvatarLine('__AV_SETMODEL,0,1');
     expect(two.kind).to.equal('ignored');
-    expect(two).to.have.property('reason').that.matches(/exactly one alias field, got 2/);
+    expect(two)
+      .to.have.property('reason')
+      .that.matches(/exactly one alias field, got 2/);
   });
 
   it('an unknown or lower-case auto-lip mode leaves the setting unchanged', () => {
     expect(parseAvatarLine('__AVCONF_DISABLEAUTOLIP,always')).to.deep.include({ kind: 'ignored' });
     expect(parseAvatarLine('__AVCONF_DISABLEAUTOLIP')).to.deep.include({ kind: 'ignored' });
-    for (const mode of MODES) expect(parseAvatarLine(`__AVCONF_DISABLEAUTOLIP,${mode}`)).to.deep.equal({ kind: 'disableAutoLip', mode });
+    for (const mode of MODES)
+      expect(parseAvatarLine(`__AVCONF_DISABLEAUTOLIP,${mode}`)).to.deep.equal({ kind: 'disableAutoLip', mode });
   });
 
   it('__AV_EXMORPH splits fields at "=", skips halves, reads values with atof', () => {
@@ -181,14 +193,26 @@ describe('parseAvatarLine (avatar.md §1–2)', () => {
       expect(parseAvatarLine(line)).to.deep.include({ kind: 'ignored' });
     }
     const removed = parseAvatarLine('__AV_TRACK,1,2,3');
-    expect(removed).to.have.property('reason').that.matches(/removed/);
-    expect(parseAvatarLine('__AVCONF_ALLOWFARCLOSEMOVE,true')).to.have.property('reason').that.matches(/removed/);
-    expect(parseAvatarLine('__AV_FOO')).to.have.property('reason').that.matches(/unknown avatar command "__AV_FOO"/);
+    expect(removed)
+      .to.have.property('reason')
+      .that.matches(/removed/);
+    expect(parseAvatarLine('__AVCONF_ALLOWFARCLOSEMOVE,true'))
+      .to.have.property('reason')
+      .that.matches(/removed/);
+    expect(parseAvatarLine('__AV_FOO'))
+      .to.have.property('reason')
+      .that.matches(/unknown avatar command "__AV_FOO"/);
   });
 
   it('unwraps __AV_MESSAGE, as the stream parser does (real-client/notes.md run E)', () => {
-    expect(parseAvatarLine('__AV_MESSAGE,AV_TEST|x|y')).to.deep.equal({ kind: 'message', message: { type: 'AV_TEST', args: ['x', 'y'] } });
-    expect(parseAvatarLine('__AV_MESSAGE,SND_TEST|a,b')).to.deep.equal({ kind: 'message', message: { type: 'SND_TEST', args: ['a,b'] } });
+    expect(parseAvatarLine('__AV_MESSAGE,AV_TEST|x|y')).to.deep.equal({
+      kind: 'message',
+      message: { type: 'AV_TEST', args: ['x', 'y'] },
+    });
+    expect(parseAvatarLine('__AV_MESSAGE,SND_TEST|a,b')).to.deep.equal({
+      kind: 'message',
+      message: { type: 'SND_TEST', args: ['a,b'] },
+    });
     expect(parseAvatarLine('__AV_MESSAGE,|||')).to.deep.include({ kind: 'ignored' });
     expect(parseAvatarLine('__AV_MESSAGE,')).to.deep.include({ kind: 'ignored' });
   });
@@ -214,23 +238,29 @@ describe('parseAvatarLine (avatar.md §1–2)', () => {
     const name = fc.array(fieldChar, { minLength: 1, maxLength: 12 }).map((a) => a.join(''));
     const weight = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 1, 0.5, 1e-7, 5e-324));
     fc.assert(
-      fc.property(name, fc.dictionary(name, weight, { minKeys: 1, maxKeys: 8 }), fc.nat(), fc.constantFrom(...MODES), (alias, morphs, n, mode) => {
-        expect(parseAvatarLine(avatar.setModel(alias))).to.deep.equal({ kind: 'setModel', alias });
-        expect(parseAvatarLine(avatar.action(n))).to.deep.equal({ kind: 'action', n });
-        expect(parseAvatarLine(avatar.disableAutoLip(mode))).to.deep.equal({ kind: 'disableAutoLip', mode });
-        const msg = { type: `SND${alias}`, args: [alias, 'x'] };
-        expect(parseAvatarLine(avatar.message(msg))).to.deep.equal({ kind: 'message', message: msg });
-        const values = Object.fromEntries(Object.entries(morphs).map(([k, v]) => [k, v + 0]));
-        let line: string;
-        try {
-          line = avatar.exMorph(morphs);
-        } catch (err) {
-          // Tiny weights such as 5e-324 take hundreds of digits without exponent notation.
-          expect(err).to.have.property('code', 'ERR_LINE_TOO_LONG');
-          return;
-        }
-        expect(parseAvatarLine(line)).to.deep.equal({ kind: 'exMorph', values });
-      }),
+      fc.property(
+        name,
+        fc.dictionary(name, weight, { minKeys: 1, maxKeys: 8 }),
+        fc.nat(),
+        fc.constantFrom(...MODES),
+        (alias, morphs, n, mode) => {
+          expect(parseAvatarLine(avatar.setModel(alias))).to.deep.equal({ kind: 'setModel', alias });
+          expect(parseAvatarLine(avatar.action(n))).to.deep.equal({ kind: 'action', n });
+          expect(parseAvatarLine(avatar.disableAutoLip(mode))).to.deep.equal({ kind: 'disableAutoLip', mode });
+          const msg = { type: `SND${alias}`, args: [alias, 'x'] };
+          expect(parseAvatarLine(avatar.message(msg))).to.deep.equal({ kind: 'message', message: msg });
+          const values = Object.fromEntries(Object.entries(morphs).map(([k, v]) => [k, v + 0]));
+          let line: string;
+          try {
+            line = avatar.exMorph(morphs);
+          } catch (err) {
+            // Tiny weights such as 5e-324 take hundreds of digits without exponent notation.
+            expect(err).to.have.property('code', 'ERR_LINE_TOO_LONG');
+            return;
+          }
+          expect(parseAvatarLine(line)).to.deep.equal({ kind: 'exMorph', values });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -238,13 +268,32 @@ describe('parseAvatarLine (avatar.md §1–2)', () => {
   it('property: any string gives a command or an MmdError, nothing else', () => {
     const piece = fc.oneof(
       fc.string({ maxLength: 8 }),
-      fc.constantFrom('__AV', '__AV_', '__AV_EXMORPH', '__AV_SETMODEL', '__AV_ACTION', '__AV_MESSAGE,', '__AVCONF_DISABLEAUTOLIP', ',', '=', '|', '\n', '\0', '\ud800', 'nan', 'inf', '1e400'),
+      fc.constantFrom(
+        '__AV',
+        '__AV_',
+        '__AV_EXMORPH',
+        '__AV_SETMODEL',
+        '__AV_ACTION',
+        '__AV_MESSAGE,',
+        '__AVCONF_DISABLEAUTOLIP',
+        ',',
+        '=',
+        '|',
+        '\n',
+        '\0',
+        '\ud800',
+        'nan',
+        'inf',
+        '1e400',
+      ),
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 10 }), (pieces) => {
         try {
           const cmd = parseAvatarLine(pieces.join(''));
-          expect(['start', 'end', 'setModel', 'disableAutoLip', 'exMorph', 'action', 'message', 'ignored']).to.include(cmd.kind);
+          expect(['start', 'end', 'setModel', 'disableAutoLip', 'exMorph', 'action', 'message', 'ignored']).to.include(
+            cmd.kind,
+          );
         } catch (err) {
           expect(err).to.be.instanceOf(MmdError);
         }
@@ -258,11 +307,13 @@ describe('avatar: found in review (each test failed before its fix)', () => {
   it('disableAutoLip with a value JSON cannot show (BigInt, a cycle) is ERR_AVATAR_FIELD, not a TypeError', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
-    for (const bad of [10n, cycle]) throwsCode(() => avDisableAutoLip(bad as unknown as AutoLipMode), 'ERR_AVATAR_FIELD');
+    for (const bad of [10n, cycle])
+      throwsCode(() => avDisableAutoLip(bad as unknown as AutoLipMode), 'ERR_AVATAR_FIELD');
   });
 
   it("parseAvatarLine reads hex floats as C99's atof does (0x1p-1 is 0.5, not 0)", () => {
-    const read = (v: string) => (parseAvatarLine(`__AV_EXMORPH,smile=${v}`) as { values: Record<string, number> }).values.smile;
+    const read = (v: string) =>
+      (parseAvatarLine(`__AV_EXMORPH,smile=${v}`) as { values: Record<string, number> }).values.smile;
     expect(['0x1p-1', '0x.8', '0X10', '-0x1.8p1', '0x', '0xg'].map(read)).to.deep.equal([0.5, 0.5, 16, -3, 0, 0]);
   });
 });

@@ -37,7 +37,8 @@ describe('benchmarks run (smoke sizes)', () => {
         for (const row of table.rows) {
           expect(row.ours, row.name).to.not.equal('');
           if (row.target) expect(row.ratio, `${row.name} has a target but no ratio`).to.be.a('number');
-          if (row.ratio !== undefined) expect(Number.isFinite(row.ratio) && row.ratio >= 0, `${row.name}: ratio ${row.ratio}`).to.equal(true);
+          if (row.ratio !== undefined)
+            expect(Number.isFinite(row.ratio) && row.ratio >= 0, `${row.name}: ratio ${row.ratio}`).to.equal(true);
         }
         expect(textTable(table)).to.contain(table.rows[0].name);
         expect(markdownTable(table)).to.match(/^### /);

@@ -31,7 +31,10 @@ describe('Built.lineOf', () => {
   it('type and args are plain, enumerable own properties (spread and JSON see them)', () => {
     const m = fresh();
     expect(Object.keys(m).sort()).to.deep.equal(['args', 'type']);
-    expect(JSON.parse(JSON.stringify(m))).to.deep.equal({ type: 'SYNTH_START', args: ['mei', 'mei_voice_normal', 'Hello.'] });
+    expect(JSON.parse(JSON.stringify(m))).to.deep.equal({
+      type: 'SYNTH_START',
+      args: ['mei', 'mei_voice_normal', 'Hello.'],
+    });
   });
 
   it('is undefined after the type changes, and the line again once it is changed back', () => {

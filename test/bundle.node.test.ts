@@ -14,7 +14,6 @@ import { bundleEntry as bundle, gzipSize as gzip } from './support/bundle-size.j
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (p: string) => `${root}dist/${p}`;
 
-
 const report = (what: string, size: { bytes: number; gzip: number }, budget: number) =>
   console.log(`  ${what}: ${size.bytes} B min, ${size.gzip} B gzip (budget ${budget} B gzip)`);
 

@@ -10,7 +10,6 @@ import { parseMessage } from '../src/message.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-
 describe('catalog generation', () => {
   it('src/catalog/*.ts and docs/messages.md match messages.json (run node scripts/gen-catalog.mjs)', () => {
     const run = spawnSync(process.execPath, ['scripts/gen-catalog.mjs', '--check'], { cwd: root, encoding: 'utf8' });
@@ -23,9 +22,12 @@ describe('catalog tree-shaking', () => {
   it('one builder does not pull in the other builders, the parse table or parseEvent', async () => {
     const one = await bundle("export { synthStart } from './src/index.ts'");
     const message = await bundle("export { formatMessage, formatNumber } from './src/message.ts'");
-    console.log(`  synthStart alone: ${one.bytes} B min, ${one.gzip} B gzip (formatMessage+formatNumber alone: ${message.bytes} B, ${message.gzip} B gzip)`);
+    console.log(
+      `  synthStart alone: ${one.bytes} B min, ${one.gzip} B gzip (formatMessage+formatNumber alone: ${message.bytes} B, ${message.gzip} B gzip)`,
+    );
     expect(one.code).to.contain('SYNTH_START');
-    for (const other of ['MODEL_ADD', 'MOTION_EVENT_DELETE', 'modelAlias', 'PLUGIN_EVENT_ENABLE']) expect(one.code).not.to.contain(other);
+    for (const other of ['MODEL_ADD', 'MOTION_EVENT_DELETE', 'modelAlias', 'PLUGIN_EVENT_ENABLE'])
+      expect(one.code).not.to.contain(other);
     // what the builder adds on top of the wire codec it needs: the shared helper (with its fast
     // path for all-string commands, ~200 B for ~30 % more builder speed) and itself
     expect(one.bytes - message.bytes).to.be.below(2100);
@@ -35,7 +37,9 @@ describe('catalog tree-shaking', () => {
     const parse = await bundle("export { parseEvent } from './src/index.ts'");
     const all = await bundle("export * from './src/catalog/index.ts'");
     const builders = await bundle("export { commands } from './src/index.ts'");
-    console.log(`  parseEvent: ${parse.bytes} B min, ${parse.gzip} B gzip; all builders: ${builders.bytes} B, ${builders.gzip} B gzip; whole catalog: ${all.bytes} B, ${all.gzip} B gzip`);
+    console.log(
+      `  parseEvent: ${parse.bytes} B min, ${parse.gzip} B gzip; all builders: ${builders.bytes} B, ${builders.gzip} B gzip; whole catalog: ${all.bytes} B, ${all.gzip} B gzip`,
+    );
     expect(parse.code).not.to.contain('MmdError');
     expect(parse.code).not.to.contain('ERR_BAD_ARGUMENT');
     expect(parse.gzip).to.be.below(3500);
@@ -47,7 +51,9 @@ describe('catalog against the real app', () => {
   it('every frame MMDAgent-EX sent in the recordings parses as known (real-client/transcripts.md)', () => {
     const md = readFileSync(`${root}src/catalog/transcripts.md`, 'utf8');
     // table rows: | # | t | ← c2s | `FRAME\n` |, with "|" escaped as "\|"
-    const frames = [...md.matchAll(/^\| \d+ \| [^|]+ \| ← c2s \| `(.*)\\n` \|$/gm)].map((m) => m[1].replace(/\\\|/g, '|'));
+    const frames = [...md.matchAll(/^\| \d+ \| [^|]+ \| ← c2s \| `(.*)\\n` \|$/gm)].map((m) =>
+      m[1].replace(/\\\|/g, '|'),
+    );
     expect(frames.length).to.be.above(200);
     const unknown = new Set<string>();
     for (const frame of frames) {

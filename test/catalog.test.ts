@@ -25,7 +25,14 @@ import {
   transparentStart,
   valueSet,
 } from '../src/catalog/index.js';
-import type { AgentEvent, CommandType, EventType, KnownMessageType, MessageArgsMap, UnknownEvent } from '../src/catalog/index.js';
+import type {
+  AgentEvent,
+  CommandType,
+  EventType,
+  KnownMessageType,
+  MessageArgsMap,
+  UnknownEvent,
+} from '../src/catalog/index.js';
 import { CATALOG } from '../src/catalog/spec.js';
 import { AgentLink } from '../src/link.js';
 import { memoryPair } from './support/memory-socket.js';
@@ -56,10 +63,23 @@ describe('catalog data', () => {
 
   it('SND* and __AV* entries are wire lines with no builder and no bus parse (wire.md §8, avatar.md)', () => {
     const wire = CATALOG.filter((e) => e.kind === 'wire-line').map((e) => e.name);
-    expect(wire).to.have.members(['__AV_START', '__AV_END', '__AV_SETMODEL', '__AVCONF_DISABLEAUTOLIP', '__AV_EXMORPH', '__AV_ACTION', '__AV_MESSAGE', 'SNDSTRM', 'SNDFILE', 'SNDBRKS', 'SND']);
+    expect(wire).to.have.members([
+      '__AV_START',
+      '__AV_END',
+      '__AV_SETMODEL',
+      '__AVCONF_DISABLEAUTOLIP',
+      '__AV_EXMORPH',
+      '__AV_ACTION',
+      '__AV_MESSAGE',
+      'SNDSTRM',
+      'SNDFILE',
+      'SNDBRKS',
+      'SND',
+    ]);
     for (const e of CATALOG.filter((x) => x.kind === 'wire-line')) {
       expect(e.builder, e.name).to.equal(undefined);
-      if (e.name.startsWith('__AV_') && !e.name.startsWith('__AV_MESSAGE')) expect(parse(e.example).known, e.example).to.equal(false);
+      if (e.name.startsWith('__AV_') && !e.name.startsWith('__AV_MESSAGE'))
+        expect(parse(e.example).known, e.example).to.equal(false);
     }
   });
 
@@ -74,12 +94,15 @@ describe('catalog data', () => {
   });
 
   it('every other command form has exactly one builder, and every builder belongs to one entry', () => {
-    const forms = CATALOG.filter((e) => e.kind === 'message' && e.direction === 'command' && !e.name.startsWith('RECOG_RECORD'));
+    const forms = CATALOG.filter(
+      (e) => e.kind === 'message' && e.direction === 'command' && !e.name.startsWith('RECOG_RECORD'),
+    );
     const names = forms.map((e) => e.builder);
     expect(names.every((n) => typeof n === 'string')).to.equal(true);
     expect(new Set(names).size).to.equal(names.length);
     expect(Object.keys(commands).sort()).to.deep.equal([...names].sort());
-    for (const n of names) expect(typeof (entry as Record<string, unknown>)[n!], `${n} exported from the entry`).to.equal('function');
+    for (const n of names)
+      expect(typeof (entry as Record<string, unknown>)[n!], `${n} exported from the entry`).to.equal('function');
   });
 
   it("every example parses back as known, with the entry's form (messages.md §1: commands arrive as echoes too)", () => {
@@ -103,7 +126,9 @@ describe('catalog data', () => {
         else params.push(ev[a.name]);
       }
       while (params.length && params[params.length - 1] === undefined) params.pop();
-      const build = (commands as unknown as Record<string, (...a: unknown[]) => { type: string; args: string[] }>)[e.builder!];
+      const build = (commands as unknown as Record<string, (...a: unknown[]) => { type: string; args: string[] }>)[
+        e.builder!
+      ];
       expect(line(build(...params)), e.example).to.equal(canonical(e.example));
       checked++;
     }
@@ -113,17 +138,25 @@ describe('catalog data', () => {
 
 describe('command builders', () => {
   it('write typed values in the wire forms of messages.md §2', () => {
-    expect(line(modelAdd('mei', 'model/mei/mei.pmd', [0, 0, 0], [0, 30, 0], 'ON'))).to.equal('MODEL_ADD|mei|model/mei/mei.pmd|0,0,0|0,30,0|ON');
-    expect(line(synthStart('mei', 'mei_voice_normal', 'こんにちは'))).to.equal('SYNTH_START|mei|mei_voice_normal|こんにちは');
-    expect(line(camera([0, 15.25, 0], [4.5, 0, 0], 22.4, 27, 1e-7))).to.equal('CAMERA|0,15.25,0|4.5,0,0|22.4|27|0.0000001');
-    expect(line(textareaAdd('board', [10, 5], [1, 1, 1], [0, 0, 0, 0.5], [1, 1, 1, 1], [0, 20, 0]))).to.equal('TEXTAREA_ADD|board|10,5|1,1,1|0,0,0,0.5|1,1,1,1|0,20,0');
+    expect(line(modelAdd('mei', 'model/mei/mei.pmd', [0, 0, 0], [0, 30, 0], 'ON'))).to.equal(
+      'MODEL_ADD|mei|model/mei/mei.pmd|0,0,0|0,30,0|ON',
+    );
+    expect(line(synthStart('mei', 'mei_voice_normal', 'こんにちは'))).to.equal(
+      'SYNTH_START|mei|mei_voice_normal|こんにちは',
+    );
+    expect(line(camera([0, 15.25, 0], [4.5, 0, 0], 22.4, 27, 1e-7))).to.equal(
+      'CAMERA|0,15.25,0|4.5,0,0|22.4|27|0.0000001',
+    );
+    expect(line(textareaAdd('board', [10, 5], [1, 1, 1], [0, 0, 0, 0.5], [1, 1, 1, 1], [0, 20, 0]))).to.equal(
+      'TEXTAREA_ADD|board|10,5|1,1,1|0,0,0,0.5|1,1,1,1|0,20,0',
+    );
     expect(line(lipsyncStart('mei', ['sil', 187, 'k', 75]))).to.equal('LIPSYNC_START|mei|sil,187,k,75');
     expect(line(stage(['images/floor.png', 'images/back.png']))).to.equal('STAGE|images/floor.png,images/back.png');
     expect(line(transparentStart())).to.equal('TRANSPARENT_START');
     expect(line(valueSet('count', '3'))).to.equal('VALUE_SET|count|3');
-    expect(line(captionSetstyleFull('t', 'default', [1, 0.5, 0, 1], [1, 1, 1, 1, 4], [0, 0, 0, 0.6, 6], [0, 0, 0, 0]))).to.equal(
-      'CAPTION_SETSTYLE|t|default|1,0.5,0,1|1,1,1,1,4|0,0,0,0.6,6|0,0,0,0',
-    );
+    expect(
+      line(captionSetstyleFull('t', 'default', [1, 0.5, 0, 1], [1, 1, 1, 1, 4], [0, 0, 0, 0.6, 6], [0, 0, 0, 0])),
+    ).to.equal('CAPTION_SETSTYLE|t|default|1,0.5,0,1|1,1,1,1,4|0,0,0,0.6,6|0,0,0,0');
   });
 
   it('forms chosen by a first word take it from the name (messages.md MENU, RECOG_MODIFY)', () => {
@@ -162,15 +195,28 @@ describe('command builders', () => {
   });
 
   it('refuse vectors of the wrong length and colours outside 0..1 (messages.md §2)', () => {
-    throws(() => modelAdd('mei', 'a.pmd', [0, 0] as unknown as [number, number, number]), 'ERR_BAD_ARGUMENT', '3 values');
+    throws(
+      () => modelAdd('mei', 'a.pmd', [0, 0] as unknown as [number, number, number]),
+      'ERR_BAD_ARGUMENT',
+      '3 values',
+    );
     throws(() => transparentStart([0, 1.5, 0]), 'ERR_BAD_ARGUMENT', 'from 0 to 1');
     throws(() => transparentStart([-0.1, 0, 0]), 'ERR_BAD_ARGUMENT');
     // the fifth edge5 value is a thickness, not a colour
-    expect(captionSetstyleFull('t', 'f', [1, 1, 1, 1], [1, 1, 1, 1, 4], [1, 1, 1, 1, 0], [0, 0, 0, 0]).args[3]).to.equal('1,1,1,1,4');
+    expect(
+      captionSetstyleFull('t', 'f', [1, 1, 1, 1], [1, 1, 1, 1, 4], [1, 1, 1, 1, 0], [0, 0, 0, 0]).args[3],
+    ).to.equal('1,1,1,1,4');
   });
 
   it('refuse a hexcolor that is not RRGGBB or RRGGBBAA', () => {
-    expect(infotextString('t', 'T', ['OK'], 1, 'ff0000', '00FF00AA').args).to.deep.equal(['t', 'T', 'OK', '1', 'ff0000', '00FF00AA']);
+    expect(infotextString('t', 'T', ['OK'], 1, 'ff0000', '00FF00AA').args).to.deep.equal([
+      't',
+      'T',
+      'OK',
+      '1',
+      'ff0000',
+      '00FF00AA',
+    ]);
     throws(() => infotextString('t', 'T', ['OK'], 1, '#ff0000'), 'ERR_BAD_ARGUMENT', 'RRGGBB');
     throws(() => infotextString('t', 'T', ['OK'], 1, 'fff'), 'ERR_BAD_ARGUMENT');
   });
@@ -187,7 +233,11 @@ describe('command builders', () => {
     throws(() => untyped('mei'), 'ERR_BAD_ARGUMENT', '2 arguments');
     throws(() => untyped('mei', undefined), 'ERR_BAD_ARGUMENT', 'argument 2');
     throws(() => untyped('mei', 'a.pmd', undefined, [0, 0, 0]), 'ERR_BAD_ARGUMENT', 'later optional');
-    throws(() => untyped('mei', 'a.pmd', [0, 0, 0], [0, 0, 0], 'ON', 'p', 'b', 'extra'), 'ERR_BAD_ARGUMENT', 'at most 7');
+    throws(
+      () => untyped('mei', 'a.pmd', [0, 0, 0], [0, 0, 0], 'ON', 'p', 'b', 'extra'),
+      'ERR_BAD_ARGUMENT',
+      'at most 7',
+    );
     expect(line(untyped('mei', 'a.pmd', undefined, undefined) as never)).to.equal('MODEL_ADD|mei|a.pmd');
   });
 
@@ -213,13 +263,23 @@ describe('command builders', () => {
   });
 
   it('any accepted input is read back by parseEvent as the same values (property)', () => {
-    const alias = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => /^[^|,\r\n\0]+$/.test(s) && !/[\uD800-\uDFFF]/.test(s));
+    const alias = fc
+      .string({ minLength: 1, maxLength: 12 })
+      .filter((s) => /^[^|,\r\n\0]+$/.test(s) && !/[\uD800-\uDFFF]/.test(s));
     const num = fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => (Object.is(x, -0) ? 0 : x));
     const vec = fc.tuple(num, num, num);
-    const opt = fc.option(fc.tuple(vec, fc.option(fc.tuple(vec, fc.constantFrom<'ON' | 'OFF'>('ON', 'OFF')), { nil: undefined })), { nil: undefined });
+    const opt = fc.option(
+      fc.tuple(vec, fc.option(fc.tuple(vec, fc.constantFrom<'ON' | 'OFF'>('ON', 'OFF')), { nil: undefined })),
+      { nil: undefined },
+    );
     fc.assert(
       fc.property(alias, alias, opt, (model, file, rest) => {
-        const built = rest === undefined ? modelAdd(model, file) : rest[1] === undefined ? modelAdd(model, file, rest[0]) : modelAdd(model, file, rest[0], ...rest[1]);
+        const built =
+          rest === undefined
+            ? modelAdd(model, file)
+            : rest[1] === undefined
+              ? modelAdd(model, file, rest[0])
+              : modelAdd(model, file, rest[0], ...rest[1]);
         const ev = parse(line(built));
         if (!ev.known || ev.type !== 'MODEL_ADD') throw new Error(`not read back: ${line(built)}`);
         expect(ev.modelAlias).to.equal(model);
@@ -247,7 +307,11 @@ describe('built messages carry their checked line (issue 7)', () => {
     new AgentLink(socket).send(m);
     return socket.sent[0];
   };
-  const texts = fc.oneof(fc.string({ minLength: 1 }), fc.string({ unit: 'binary', minLength: 1 }), fc.constantFrom('a|b', 'a,b', 'x\ny', '\ud800', '😀', 'あ'.repeat(700)));
+  const texts = fc.oneof(
+    fc.string({ minLength: 1 }),
+    fc.string({ unit: 'binary', minLength: 1 }),
+    fc.constantFrom('a|b', 'a,b', 'x\ny', '\ud800', '😀', 'あ'.repeat(700)),
+  );
 
   it('a builder sends through AgentLink exactly the frame a plain copy of its message gives, or fails the same way (wire.md §12.3)', () => {
     fc.assert(
@@ -255,7 +319,10 @@ describe('built messages carry their checked line (issue 7)', () => {
         const plain = () => ({ type: 'SYNTH_START', args: [model, voice, text] });
         const code = codeOf(() => synthStart(model, voice, text));
         if (code === 'ERR_BAD_ARGUMENT') {
-          expect(model.includes(',') || voice.includes(','), 'only an alias with "," is refused by the builder alone').to.equal(true);
+          expect(
+            model.includes(',') || voice.includes(','),
+            'only an alias with "," is refused by the builder alone',
+          ).to.equal(true);
           return;
         }
         expect(code).to.equal(codeOf(() => formatMessage(plain())));
@@ -264,7 +331,9 @@ describe('built messages carry their checked line (issue 7)', () => {
         expect(sent(synthStart(model, voice, text))).to.equal(`SYNTH_START|${model}|${voice}|${text}\n`);
       }),
     );
-    expect(sent(modelAdd('mei', 'm.pmd', [0, 1e-7, -0], [1e21, 2.5, 3], 'ON'))).to.equal('MODEL_ADD|mei|m.pmd|0,0.0000001,0|1000000000000000000000,2.5,3|ON\n');
+    expect(sent(modelAdd('mei', 'm.pmd', [0, 1e-7, -0], [1e21, 2.5, 3], 'ON'))).to.equal(
+      'MODEL_ADD|mei|m.pmd|0,0.0000001,0|1000000000000000000000,2.5,3|ON\n',
+    );
   });
 
   it('a built message changed after building is checked again, never sent with its old line', () => {
@@ -288,18 +357,50 @@ describe('built messages carry their checked line (issue 7)', () => {
 
 describe('parseEvent', () => {
   it('names and types the fields of recorded frames (real-client/transcripts.md)', () => {
-    expect(parse('MOTION_EVENT_DELETE|0|act')).to.deep.equal({ type: 'MOTION_EVENT_DELETE', known: true, args: ['0', 'act'], modelAlias: '0', motionAlias: 'act' });
+    expect(parse('MOTION_EVENT_DELETE|0|act')).to.deep.equal({
+      type: 'MOTION_EVENT_DELETE',
+      known: true,
+      args: ['0', 'act'],
+      modelAlias: '0',
+      motionAlias: 'act',
+    });
     expect(parse('CURRENT_TIME|11|40')).to.deep.include({ known: true, hour: 11, minute: 40 });
     expect(parse('AVATAR_EVENT_IDLE|START')).to.deep.include({ known: true, state: 'START' });
-    expect(parse('CAMERA|0,15.25,0|4.5,0,0|22.4|27.0')).to.deep.include({ form: 'parameters', position: [0, 15.25, 0], rotation: [4.5, 0, 0], distance: 22.4, fovy: 27 });
-    expect(parse('MOTION_ADD|0|base|motions/wait/01_Wait.vmd|FULL|LOOP|ON|OFF')).to.deep.include({ range: 'FULL', repeat: 'LOOP', smooth: 'ON', reposition: 'OFF' });
-    expect(parse('MENU|SETITEM|Gene|0|頬なし|MODEL_BINDFACE|0|頬全消し|1')).to.deep.include({ form: 'SETITEM', sub: 'SETITEM', menuAlias: 'Gene', id: 0, label: '頬なし', messageType: 'MODEL_BINDFACE', messageArgs: '0|頬全消し|1' });
+    expect(parse('CAMERA|0,15.25,0|4.5,0,0|22.4|27.0')).to.deep.include({
+      form: 'parameters',
+      position: [0, 15.25, 0],
+      rotation: [4.5, 0, 0],
+      distance: 22.4,
+      fovy: 27,
+    });
+    expect(parse('MOTION_ADD|0|base|motions/wait/01_Wait.vmd|FULL|LOOP|ON|OFF')).to.deep.include({
+      range: 'FULL',
+      repeat: 'LOOP',
+      smooth: 'ON',
+      reposition: 'OFF',
+    });
+    expect(parse('MENU|SETITEM|Gene|0|頬なし|MODEL_BINDFACE|0|頬全消し|1')).to.deep.include({
+      form: 'SETITEM',
+      sub: 'SETITEM',
+      menuAlias: 'Gene',
+      id: 0,
+      label: '頬なし',
+      messageType: 'MODEL_BINDFACE',
+      messageArgs: '0|頬全消し|1',
+    });
     expect(parse('MENU_EVENT|SETITEM|Gene|5')).to.deep.include({ form: 'SETITEM/DELETEITEM', id: 5 });
     expect(parse('MENU_EVENT|ADD|Gene')).to.deep.include({ form: 'ADD/DELETE', menuAlias: 'Gene' });
-    expect(parse('STAGE|images/floor_green.png,images/back_white.png')).to.deep.include({ form: 'images', floorAndBackImages: ['images/floor_green.png', 'images/back_white.png'] });
+    expect(parse('STAGE|images/floor_green.png,images/back_white.png')).to.deep.include({
+      form: 'images',
+      floorAndBackImages: ['images/floor_green.png', 'images/back_white.png'],
+    });
     expect(parse('LIPSYNC_START|0|a,200,i,200')).to.deep.include({ sequence: ['a', '200', 'i', '200'] });
     expect(parse('PLUGIN_EVENT_ENABLE|Remote')).to.deep.include({ known: true, pluginName: 'Remote' });
-    expect(parse('SYNTH_START|0|mei_voice_normal|はい。')).to.deep.include({ modelAlias: '0', voiceAlias: 'mei_voice_normal', text: 'はい。' });
+    expect(parse('SYNTH_START|0|mei_voice_normal|はい。')).to.deep.include({
+      modelAlias: '0',
+      voiceAlias: 'mei_voice_normal',
+      text: 'はい。',
+    });
   });
 
   it('tells forms apart by count, first word and shape', () => {
@@ -319,7 +420,12 @@ describe('parseEvent', () => {
   });
 
   it('reports unknown types and malformed messages with a reason instead of throwing', () => {
-    expect(parse('FOO_BAR|1|2')).to.deep.equal({ type: 'FOO_BAR', known: false, args: ['1', '2'], reason: 'unknown message type "FOO_BAR"' });
+    expect(parse('FOO_BAR|1|2')).to.deep.equal({
+      type: 'FOO_BAR',
+      known: false,
+      args: ['1', '2'],
+      reason: 'unknown message type "FOO_BAR"',
+    });
     const cases: [string, string][] = [
       ['MOTION_ADD|0|a|b.vmd|SOMETIMES', 'FULL or PART'],
       ['MODEL_ADD|mei', 'at least 2'],
@@ -342,12 +448,18 @@ describe('parseEvent', () => {
   it('never throws, whatever the message (property)', () => {
     const types = fc.oneof(fc.constantFrom(...CATALOG.map((e) => e.name)), fc.string({ minLength: 1 }));
     fc.assert(
-      fc.property(types, fc.array(fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('0', '1,2,3', 'ON', 'FULL', '-1.5', 'ff00ff')), { maxLength: 12 }), (type, args) => {
-        const ev = parseEvent({ type, args });
-        expect(ev.type).to.equal(type);
-        expect(ev.args).to.equal(args);
-        if (!ev.known) expect(ev.reason).to.be.a('string');
-      }),
+      fc.property(
+        types,
+        fc.array(fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('0', '1,2,3', 'ON', 'FULL', '-1.5', 'ff00ff')), {
+          maxLength: 12,
+        }),
+        (type, args) => {
+          const ev = parseEvent({ type, args });
+          expect(ev.type).to.equal(type);
+          expect(ev.args).to.equal(args);
+          if (!ev.known) expect(ev.reason).to.be.a('string');
+        },
+      ),
     );
   });
 });

@@ -13,7 +13,13 @@ import { FakeAgent } from './support/fake-agent.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cleanup: (() => unknown)[] = [];
 
-function captureIo(signal?: AbortSignal): CliIo & { outText: () => string; errText: () => string; waitOut: (re: RegExp, ms?: number) => Promise<RegExpMatchArray> } {
+function captureIo(
+  signal?: AbortSignal,
+): CliIo & {
+  outText: () => string;
+  errText: () => string;
+  waitOut: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>;
+} {
   const out: string[] = [];
   const err: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
@@ -38,8 +44,17 @@ function captureIo(signal?: AbortSignal): CliIo & { outText: () => string; errTe
     errText: () => err.join('\n'),
     waitOut: (re, ms = 5000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no output matching ${re} within ${ms} ms:\n${out.join('\n')}`)), ms);
-        waiters.push({ re, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+        const timer = setTimeout(
+          () => reject(new Error(`no output matching ${re} within ${ms} ms:\n${out.join('\n')}`)),
+          ms,
+        );
+        waiters.push({
+          re,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        });
         check();
       }),
   };
@@ -57,7 +72,10 @@ describe('cli: dispatch', () => {
   it('--help prints the usage with every command, exit 0', async () => {
     const io = captureIo();
     expect(await main(['--help'], io)).to.equal(0);
-    expect(io.outText()).to.match(/serve/).and.match(/sim --url/).and.match(/mdf lint/);
+    expect(io.outText())
+      .to.match(/serve/)
+      .and.match(/sim --url/)
+      .and.match(/mdf lint/);
   });
 
   it('--version prints the package version', async () => {
@@ -70,7 +88,9 @@ describe('cli: dispatch', () => {
   it('an unknown command prints the usage on stderr, exit 2 (ERR_USAGE); so does no command', async () => {
     const io = captureIo();
     expect(await main(['bogus'], io)).to.equal(2);
-    expect(io.errText()).to.match(/unknown command "bogus"/).and.match(/usage:/);
+    expect(io.errText())
+      .to.match(/unknown command "bogus"/)
+      .and.match(/usage:/);
     expect(io.outText()).to.equal('');
     const none = captureIo();
     expect(await main([], none)).to.equal(2);
@@ -158,7 +178,9 @@ describe('cli: serve', () => {
     });
     const refused = new WebSocket(url, { headers: { Origin: 'http://elsewhere.example' } });
     refused.on('error', () => undefined);
-    const status = await new Promise((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)));
+    const status = await new Promise((resolve) =>
+      refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)),
+    );
     refused.terminate();
     expect(status).to.equal(403);
     stop.abort();
@@ -176,10 +198,14 @@ describe('cli: serve', () => {
   });
 
   it('as a real process: Ctrl-C (SIGINT) closes the server and exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/node/cli.ts'), 'serve', '--port', '0', '--no-playground'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src/node/cli.ts'), 'serve', '--port', '0', '--no-playground'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     cleanup.push(() => child.kill('SIGKILL'));
     let out = '';
     child.stdout.setEncoding('utf8');

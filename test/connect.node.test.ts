@@ -45,10 +45,13 @@ describe('connect() for Node (real sockets)', () => {
     expect(server.frames).to.deep.equal(['__AV_START\n', 'MOTION_ADD|mei|base|wait.vmd\n']);
   });
 
-  skipIf(!noGlobalWebSocket, 'this Node has a global WebSocket')('without it the core connect() finds no WebSocket class here (ERR_CONNECT)', async () => {
-    const server = await startServer('HELLO|1\n');
-    await rejectsWith(coreConnect(server.url), 'ERR_CONNECT');
-  });
+  skipIf(!noGlobalWebSocket, 'this Node has a global WebSocket')(
+    'without it the core connect() finds no WebSocket class here (ERR_CONNECT)',
+    async () => {
+      const server = await startServer('HELLO|1\n');
+      await rejectsWith(coreConnect(server.url), 'ERR_CONNECT');
+    },
+  );
 
   it('an explicit { WebSocket } class is the one used', async () => {
     const server = await startServer('HELLO|1\n');

@@ -28,14 +28,17 @@ function recorder() {
     lines,
     log(line: string) {
       lines.push(line);
-      for (const w of [...waiters]) if (w.test(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
+      for (const w of [...waiters]) if (w.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
     },
     waitFor(match: string | RegExp, timeoutMs = 5000): Promise<string> {
       const test = (l: string) => (typeof match === 'string' ? l === match : match.test(l));
       const seen = lines.find(test);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line ${match} within ${timeoutMs} ms; got:\n${lines.join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no line ${match} within ${timeoutMs} ms; got:\n${lines.join('\n')}`)),
+          timeoutMs,
+        );
         waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       });
     },
@@ -186,7 +189,11 @@ describe('example 4: stream-wav', () => {
     v.setUint16(34, 24, true);
     ascii(36, 'data');
     v.setUint32(40, frames * 6, true);
-    const put24 = (at: number, x: number) => ((bytes[at] = x & 0xff), (bytes[at + 1] = (x >> 8) & 0xff), (bytes[at + 2] = (x >> 16) & 0xff));
+    const put24 = (at: number, x: number) => (
+      (bytes[at] = x & 0xff),
+      (bytes[at + 1] = (x >> 8) & 0xff),
+      (bytes[at + 2] = (x >> 16) & 0xff)
+    );
     put24(44, 0x400000); // left +0.5
     put24(47, 0x400000); // right +0.5
     put24(50, 0xc00000); // left -0.5
@@ -213,7 +220,10 @@ describe('example 5: operator-console through the relay', () => {
       const shop2 = await sim(`${base}/shop2`);
       const app = await runConsole({ url: server.httpUrl, input, log: out.log });
       await out.waitFor(/^pick a channel/);
-      expect(out.lines.some((l) => /\d\) \/shop1 +MMDAgent-EX since/.test(l)), out.lines.join('\n')).to.equal(true);
+      expect(
+        out.lines.some((l) => /\d\) \/shop1 +MMDAgent-EX since/.test(l)),
+        out.lines.join('\n'),
+      ).to.equal(true);
       expect(out.lines.some((l) => /\d\) \/shop2 +MMDAgent-EX since/.test(l))).to.equal(true);
       input.write('/shop2\n');
       await out.waitFor('* MMDAgent-EX is on /shop2');
@@ -284,7 +294,9 @@ describe('examples run as one-command programs (npx tsx examples/<file>.ts)', ()
       const child = tsx(['examples/wav.ts', file, '0.5', '22050']);
       expect(await new Promise((resolve) => child.on('exit', resolve))).to.equal(0);
       const wav = parseWav(new Uint8Array(readFileSync(file)));
-      expect([wav.sampleRate, wav.channels, wav.bitsPerSample, wav.samples.length]).to.deep.equal([22050, 1, 16, 11025]);
+      expect([wav.sampleRate, wav.channels, wav.bitsPerSample, wav.samples.length]).to.deep.equal([
+        22050, 1, 16, 11025,
+      ]);
       expect(Math.max(...wav.samples)).to.be.greaterThan(0.3); // not silence: the avatar has something to lip-sync
     } finally {
       rmSync(dir, { recursive: true, force: true });

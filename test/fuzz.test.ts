@@ -9,7 +9,17 @@ import { MmdError } from '../src/errors.js';
 import { StreamParser } from '../src/stream-parser.js';
 import { agentLineFrame, checkSndFrame, controllerLines } from '../src/node/relay.js';
 import { expandEnv, parseMdf, setWebsocketSettings } from '../src/mdf/index.js';
-import { FUZZ_TARGETS, fuzzProperty, mutatedText, nastyText, refusedOr, timed, wireBytes, wireLine, wireText } from './support/fuzz-gen.js';
+import {
+  FUZZ_TARGETS,
+  fuzzProperty,
+  mutatedText,
+  nastyText,
+  refusedOr,
+  timed,
+  wireBytes,
+  wireLine,
+  wireText,
+} from './support/fuzz-gen.js';
 
 const RUNS = 250;
 
@@ -22,7 +32,17 @@ describe('fuzz: every parser under mutated wire input (wire.md §12–13)', () =
 
   it('has a target for every parser the issue names', () => {
     expect([...new Set(FUZZ_TARGETS.map((t) => t.parser))].sort()).to.deep.equal(
-      ['LineDecoder', 'SndDecoder', 'StreamParser', 'parseAvatarLine', 'parseEvent', 'parseMdf', 'parseMessage', 'relay checks', 'AgentLink'].sort(),
+      [
+        'LineDecoder',
+        'SndDecoder',
+        'StreamParser',
+        'parseAvatarLine',
+        'parseEvent',
+        'parseMdf',
+        'parseMessage',
+        'relay checks',
+        'AgentLink',
+      ].sort(),
     );
     expect(new Set(FUZZ_TARGETS.map((t) => t.name)).size).to.equal(FUZZ_TARGETS.length);
   });
@@ -71,8 +91,16 @@ describe('fuzz: findings in .mdf writing', () => {
 
 describe('fuzz: the harness itself fails when it should', () => {
   it('an error other than MmdError escapes refusedOr', () => {
-    expect(refusedOr(() => { throw new MmdError('ERR_BAD_INPUT', 'x'); })).to.equal(undefined);
-    expect(() => refusedOr(() => { throw new TypeError('boom'); })).to.throw(TypeError);
+    expect(
+      refusedOr(() => {
+        throw new MmdError('ERR_BAD_INPUT', 'x');
+      }),
+    ).to.equal(undefined);
+    expect(() =>
+      refusedOr(() => {
+        throw new TypeError('boom');
+      }),
+    ).to.throw(TypeError);
   });
 
   it('an input over the time bound fails, naming its time', () => {
@@ -105,7 +133,10 @@ describe('fuzz: the generators reach the hazards of wire.md §13', () => {
 
   it('wire bytes hold invalid UTF-8 leads, NUL, CR/LF at the start, garbage SND headers and long data', () => {
     const snd = (b: Uint8Array, i: number) => b[i] === 0x53 && b[i + 1] === 0x4e && b[i + 2] === 0x44;
-    const garbageSnd = (b: Uint8Array) => b.some((_, i) => snd(b, i) && !/^[0-9]{4}$|^(STRM|FILE|BRKS)$/.test(String.fromCharCode(...b.subarray(i + 3, i + 7))));
+    const garbageSnd = (b: Uint8Array) =>
+      b.some(
+        (_, i) => snd(b, i) && !/^[0-9]{4}$|^(STRM|FILE|BRKS)$/.test(String.fromCharCode(...b.subarray(i + 3, i + 7))),
+      );
     expect(fraction(wireBytes, (b) => has(b, (x) => (x >= 0x80 && x <= 0xc1) || x >= 0xfe))).to.be.above(0.2);
     expect(fraction(wireBytes, (b) => has(b, (x) => x === 0))).to.be.above(0.03);
     expect(fraction(wireBytes, (b) => b[0] === 0x0a || b[0] === 0x0d)).to.be.above(0.01);
@@ -114,7 +145,9 @@ describe('fuzz: the generators reach the hazards of wire.md §13', () => {
   });
 
   it('wire text holds lone surrogates, BOMs, __AV_MESSAGE, prefixes and %ENV{ references', () => {
-    expect(fraction(wireText, (s) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s))).to.be.above(0.05);
+    expect(
+      fraction(wireText, (s) => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)),
+    ).to.be.above(0.05);
     expect(fraction(wireText, (s) => s.includes('\ufeff'))).to.be.above(0.02);
     expect(fraction(wireLine, (s) => s.startsWith('__AV_MESSAGE,'))).to.be.above(0.02);
     expect(fraction(mutatedText(nastyText), (s) => s.includes('%ENV{'))).to.be.above(0.02);

@@ -115,14 +115,23 @@ describe('core entry (src/index.ts)', () => {
 
   it('MdfDocument and AgentLink carry the documented methods (DESIGN.md Core API)', () => {
     for (const name of ['get', 'set', 'delete', 'keys', 'toString']) {
-      expect(typeof (core.MdfDocument.prototype as unknown as Record<string, unknown>)[name], `MdfDocument#${name}`).to.equal('function');
+      expect(
+        typeof (core.MdfDocument.prototype as unknown as Record<string, unknown>)[name],
+        `MdfDocument#${name}`,
+      ).to.equal('function');
     }
     for (const name of ['send', 'sendAudio', 'on', 'waitFor', 'close']) {
-      expect(typeof (core.AgentLink.prototype as unknown as Record<string, unknown>)[name], `AgentLink#${name}`).to.equal('function');
+      expect(
+        typeof (core.AgentLink.prototype as unknown as Record<string, unknown>)[name],
+        `AgentLink#${name}`,
+      ).to.equal('function');
     }
     expect(typeof core.AgentLink.prototype[Symbol.asyncIterator]).to.equal('function');
     for (const name of ['push', 'end']) {
-      expect(typeof (core.LineDecoder.prototype as unknown as Record<string, unknown>)[name], `LineDecoder#${name}`).to.equal('function');
+      expect(
+        typeof (core.LineDecoder.prototype as unknown as Record<string, unknown>)[name],
+        `LineDecoder#${name}`,
+      ).to.equal('function');
     }
   });
 
@@ -130,7 +139,10 @@ describe('core entry (src/index.ts)', () => {
     const line = core.encodeLine(core.formatMessage(core.synthStart('mei', 'mei_voice_normal', 'Hello.')));
     expect(line).to.equal('SYNTH_START|mei|mei_voice_normal|Hello.\n'); // wire.md §5.1, messages.md
     const [decoded] = new core.LineDecoder().push(line);
-    expect(core.parseMessage(decoded)).to.deep.equal({ type: 'SYNTH_START', args: ['mei', 'mei_voice_normal', 'Hello.'] });
+    expect(core.parseMessage(decoded)).to.deep.equal({
+      type: 'SYNTH_START',
+      args: ['mei', 'mei_voice_normal', 'Hello.'],
+    });
   });
 
   it('DEFAULTS is frozen (no caller can change it for everyone); ERROR_CODES lists the wire-text codes', () => {

@@ -76,7 +76,8 @@ describe('limits: SND audio (wire.md §8.1–§8.3)', () => {
   it('chunk sizes are even (an odd byte misaligns every later sample) and ≤ 4 KB as the docs advise (wire.md §8.1)', () => {
     expect(SND_MIN_CHUNK_BYTES).to.equal(2);
     expect(SND_MAX_CHUNK_BYTES).to.equal(4096);
-    for (const n of [SND_MIN_CHUNK_BYTES, SND_MAX_CHUNK_BYTES, SND_DEFAULT_CHUNK_BYTES]) expect(n % 2, String(n)).to.equal(0);
+    for (const n of [SND_MIN_CHUNK_BYTES, SND_MAX_CHUNK_BYTES, SND_DEFAULT_CHUNK_BYTES])
+      expect(n % 2, String(n)).to.equal(0);
     expect(SND_MIN_CHUNK_BYTES).to.be.at.most(SND_DEFAULT_CHUNK_BYTES);
     expect(SND_DEFAULT_CHUNK_BYTES).to.be.at.most(SND_MAX_CHUNK_BYTES);
     expect(SND_MAX_CHUNK_BYTES).to.be.at.most(SND_MAX_PAYLOAD_BYTES);

@@ -10,7 +10,6 @@ import { MAX_FRAME_BYTES, MAX_LINE_BYTES } from '../src/limits.js';
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const bytes = (...b: number[]) => new Uint8Array(b);
 
-
 function thrown(fn: () => unknown): MmdError {
   try {
     fn();
@@ -46,7 +45,9 @@ function cut<T extends string | Uint8Array>(whole: T, at: number[]): T[] {
 }
 
 const offsets = (length: number) =>
-  fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 }).map((a) => a.filter((x) => x < length).sort((x, y) => x - y));
+  fc
+    .uniqueArray(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 12 })
+    .map((a) => a.filter((x) => x < length).sort((x, y) => x - y));
 
 describe('utf8ByteLength', () => {
   it('counts ASCII, 2-, 3- and 4-byte characters like TextEncoder', () => {
@@ -73,8 +74,20 @@ describe('utf8ByteLength', () => {
 
 describe('validateLine / encodeLine', () => {
   it('accepts ordinary lines, avatar lines and the three SND control words', () => {
-    for (const line of ['TEST_MESSAGE', 'SYNTH_START|0|mei_voice_normal|こんにちは', '__AV_START', '__AV_SETMODEL,0', 'SNDSTRM', 'SNDFILE', 'SNDBRKS', '__peer_disconnected__']) {
-      expect(codeOf(() => validateLine(line)), line).to.equal('no error');
+    for (const line of [
+      'TEST_MESSAGE',
+      'SYNTH_START|0|mei_voice_normal|こんにちは',
+      '__AV_START',
+      '__AV_SETMODEL,0',
+      'SNDSTRM',
+      'SNDFILE',
+      'SNDBRKS',
+      '__peer_disconnected__',
+    ]) {
+      expect(
+        codeOf(() => validateLine(line)),
+        line,
+      ).to.equal('no error');
     }
   });
 
@@ -212,7 +225,10 @@ describe('LineDecoder', () => {
     const backing = utf8('xxA\nB\nyy');
     expect(new LineDecoder().push(backing.buffer.slice(2, 6) as ArrayBuffer)).to.deep.equal(['A', 'B']);
     expect(new LineDecoder().push(backing.subarray(2, 6))).to.deep.equal(['A', 'B']);
-    expect(new LineDecoder().push(new DataView(backing.buffer, 2, 4) as unknown as Uint8Array)).to.deep.equal(['A', 'B']);
+    expect(new LineDecoder().push(new DataView(backing.buffer, 2, 4) as unknown as Uint8Array)).to.deep.equal([
+      'A',
+      'B',
+    ]);
   });
 
   it('mixes string and byte chunks; an open UTF-8 sequence before a string becomes U+FFFD', () => {
@@ -263,13 +279,20 @@ describe('LineDecoder', () => {
 
     it('counts invalid UTF-8 as the 3-byte U+FFFD it becomes, whether the line comes whole or in pieces (wire.md §5.1)', () => {
       // 0xff 0xff: 2 bytes on the wire, 2 × U+FFFD = 6 bytes decoded; "A" + 0xe3 0x81 (cut): 1 + 3
-      for (const [max, ok] of [[6, true], [5, false]] as const) {
+      for (const [max, ok] of [
+        [6, true],
+        [5, false],
+      ] as const) {
         const whole = codeOf(() => decodeAll([bytes(0xff, 0xff, 0x0a)], { maxLineBytes: max }));
         const split = codeOf(() => decodeAll([bytes(0xff), bytes(0xff), bytes(0x0a)], { maxLineBytes: max }));
-        expect([whole, split], `maxLineBytes ${max}`).to.deep.equal(ok ? ['no error', 'no error'] : ['ERR_LINE_TOO_LONG', 'ERR_LINE_TOO_LONG']);
+        expect([whole, split], `maxLineBytes ${max}`).to.deep.equal(
+          ok ? ['no error', 'no error'] : ['ERR_LINE_TOO_LONG', 'ERR_LINE_TOO_LONG'],
+        );
       }
       expect(decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 4 })).to.deep.equal(['A\ufffd']);
-      expect(codeOf(() => decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 3 }))).to.equal('ERR_LINE_TOO_LONG');
+      expect(codeOf(() => decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 3 }))).to.equal(
+        'ERR_LINE_TOO_LONG',
+      );
     });
 
     it('after ERR_LINE_TOO_LONG drops only that line and hands the other lines of the chunk to the next call', () => {
@@ -295,7 +318,14 @@ describe('LineDecoder', () => {
 
   describe('properties', () => {
     const lineText = fc
-      .string({ unit: fc.oneof(fc.constantFrom('こ', 'ん', '🧨', 'é', '|', '\ufeff'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 12 })
+      .string({
+        unit: fc.oneof(
+          fc.constantFrom('こ', 'ん', '🧨', 'é', '|', '\ufeff'),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        ),
+        minLength: 1,
+        maxLength: 12,
+      })
       .filter((s) => !/[\r\n]/.test(s) && wellFormed(s));
     const terminator = fc.constantFrom('\n', '\r\n', '\n\n', '\r\n\r\n', '\r');
     const stream = fc.array(fc.tuple(lineText, terminator), { minLength: 1, maxLength: 8 });
@@ -331,7 +361,11 @@ describe('LineDecoder', () => {
     });
 
     it('random strings and bytes never throw anything but MmdError, from any function', () => {
-      const input = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), fc.anything());
+      const input = fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 40 }),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.anything(),
+      );
       fc.assert(
         fc.property(fc.array(input, { maxLength: 6 }), fc.integer({ min: 1, max: 20 }), (chunks, max) => {
           const d = new LineDecoder({ maxLineBytes: max });
@@ -372,7 +406,10 @@ describe('LineDecoder', () => {
         large = Math.min(large, once(200_000, asBytes));
       }
       const ratio = large / Math.max(small, 0.1);
-      expect(ratio, `${asBytes ? 'bytes' : 'strings'}: 10× input took ${ratio.toFixed(1)}× the time (${small.toFixed(2)} → ${large.toFixed(2)} ms)`).to.be.below(30);
+      expect(
+        ratio,
+        `${asBytes ? 'bytes' : 'strings'}: 10× input took ${ratio.toFixed(1)}× the time (${small.toFixed(2)} → ${large.toFixed(2)} ms)`,
+      ).to.be.below(30);
     }
   });
 });

@@ -16,7 +16,8 @@ import { FLUSH_GAP_MS, MAX_AGENT_MESSAGE_BYTES, SND_BYTES_PER_SECOND, SND_HEADER
 // Compile-time: the socket classes users hold fit the injected surface without casts.
 const wsClass: WebSocketConstructor = WebSocket;
 const isoClass: WebSocketConstructor = IsoWebSocket;
-const domClass: WebSocketConstructor | undefined = (globalThis as { WebSocket?: typeof globalThis.WebSocket }).WebSocket;
+const domClass: WebSocketConstructor | undefined = (globalThis as { WebSocket?: typeof globalThis.WebSocket })
+  .WebSocket;
 void [wsClass, isoClass, domClass];
 
 const cleanups: (() => unknown)[] = [];
@@ -24,8 +25,11 @@ after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });
 
-
-interface Accepted { socket: WebSocket; request: HttpRequest; frames: string[] }
+interface Accepted {
+  socket: WebSocket;
+  request: HttpRequest;
+  frames: string[];
+}
 
 /** A ws server on a free port; `next()` resolves with the next accepted connection. */
 async function startServer(options: ConstructorParameters<typeof WebSocketServer>[0] = {}) {
@@ -74,7 +78,8 @@ async function fakeAgent(url: string) {
   return { socket, binary, texts, closed };
 }
 
-const cut = (payload: Buffer) => (payload.length > MAX_AGENT_MESSAGE_BYTES ? payload.subarray(0, MAX_AGENT_MESSAGE_BYTES) : payload);
+const cut = (payload: Buffer) =>
+  payload.length > MAX_AGENT_MESSAGE_BYTES ? payload.subarray(0, MAX_AGENT_MESSAGE_BYTES) : payload;
 
 /** An AgentLink on the server side of a fake MMDAgent-EX connection. */
 async function agentSession() {
@@ -148,7 +153,10 @@ describe('AgentLink on a server, facing MMDAgent-EX (real sockets)', () => {
     // The last chunk leaves once the others have played: ≥ 80 % of their duration.
     expect(sendMs).to.be.at.least(0.8 * (ms - 40));
     expect(chunks.at(-1)!.at - chunks[0].at).to.be.at.least(0.8 * (ms - 40));
-    const gaps = chunks.slice(1).map((c, i) => c.at - chunks[i].at).sort((a, b) => a - b);
+    const gaps = chunks
+      .slice(1)
+      .map((c, i) => c.at - chunks[i].at)
+      .sort((a, b) => a - b);
     expect(gaps[gaps.length >> 1]).to.be.at.least(FLUSH_GAP_MS);
   });
 
@@ -342,7 +350,10 @@ async function stallingServer(upgradeDelayMs = 0) {
   let upgrades = 0;
   http.on('upgrade', (request, socket: Socket, head) => {
     if (upgrades++ === 0) {
-      setTimeout(() => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)), upgradeDelayMs);
+      setTimeout(
+        () => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)),
+        upgradeDelayMs,
+      );
       return;
     }
     stalled.push(socket);
@@ -357,7 +368,12 @@ async function stallingServer(upgradeDelayMs = 0) {
     for (const c of wss.clients) c.terminate();
     return new Promise((resolve) => http.close(resolve));
   });
-  return { url: `ws://127.0.0.1:${(http.address() as { port: number }).port}/chat`, connections, stalled, stalledClosed };
+  return {
+    url: `ws://127.0.0.1:${(http.address() as { port: number }).port}/chat`,
+    connections,
+    stalled,
+    stalledClosed,
+  };
 }
 
 describe('connect() and reconnection: found in review (each test failed before its fix)', () => {

@@ -5,15 +5,28 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { describe, it } from './harness.js';
 import { rejectsWith } from './support/codes.js';
-import { AgentLink, DEFAULTS, connect, reconnectDelay, type IncomingMessage, type LinkCloseEvent } from '../src/link.js';
+import {
+  AgentLink,
+  DEFAULTS,
+  connect,
+  reconnectDelay,
+  type IncomingMessage,
+  type LinkCloseEvent,
+} from '../src/link.js';
 import { MmdError } from '../src/errors.js';
-import { FLUSH_GAP_MS, MAX_FRAME_BYTES, PEER_DISCONNECTED, RETRY_INTERVAL_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND } from '../src/limits.js';
+import {
+  FLUSH_GAP_MS,
+  MAX_FRAME_BYTES,
+  PEER_DISCONNECTED,
+  RETRY_INTERVAL_MS,
+  SND_BUFFER_SECONDS,
+  SND_BYTES_PER_SECOND,
+} from '../src/limits.js';
 import { StreamParser } from '../src/stream-parser.js';
 import { validateLine } from '../src/line.js';
 import { MemorySocket, memoryPair, memoryWebSocketClass, type Answer } from './support/memory-socket.js';
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
-
 
 function throwsWith(fn: () => unknown, code: string): MmdError {
   try {
@@ -42,9 +55,17 @@ describe('DEFAULTS', () => {
   it('holds every lifecycle default in one frozen object', () => {
     expect(Object.isFrozen(DEFAULTS)).to.equal(true);
     expect(Object.keys(DEFAULTS).sort()).to.deep.equal([
-      'audioGapMs', 'audioLeadMs', 'connectTimeoutMs', 'iteratorBufferSize', 'maxBufferedBytes',
-      'reconnectFactor', 'reconnectJitter', 'reconnectMaxDelayMs', 'reconnectMaxRetries',
-      'reconnectMinDelayMs', 'waitTimeoutMs',
+      'audioGapMs',
+      'audioLeadMs',
+      'connectTimeoutMs',
+      'iteratorBufferSize',
+      'maxBufferedBytes',
+      'reconnectFactor',
+      'reconnectJitter',
+      'reconnectMaxDelayMs',
+      'reconnectMaxRetries',
+      'reconnectMinDelayMs',
+      'waitTimeoutMs',
     ]);
   });
 
@@ -77,11 +98,19 @@ describe('reconnectDelay', () => {
 
   it('always stays within [cap·(1−jitter), cap]', () => {
     fc.assert(
-      fc.property(fc.nat(60), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.999, noNaN: true }), (attempt, jitter, r) => {
-        const cap = Math.min(DEFAULTS.reconnectMaxDelayMs, DEFAULTS.reconnectMinDelayMs * DEFAULTS.reconnectFactor ** attempt);
-        const d = reconnectDelay(attempt, { jitter }, () => r);
-        return d <= cap && d >= cap * (1 - jitter) - 1e-9;
-      }),
+      fc.property(
+        fc.nat(60),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (attempt, jitter, r) => {
+          const cap = Math.min(
+            DEFAULTS.reconnectMaxDelayMs,
+            DEFAULTS.reconnectMinDelayMs * DEFAULTS.reconnectFactor ** attempt,
+          );
+          const d = reconnectDelay(attempt, { jitter }, () => r);
+          return d <= cap && d >= cap * (1 - jitter) - 1e-9;
+        },
+      ),
     );
   });
 });
@@ -127,7 +156,11 @@ describe('AgentLink: send', () => {
 
   it('every frame it sends for a short line starting with S is dispatched at once, so __peer_disconnected__ still starts a frame (wire.md §8.4, §10.4, hazards.md (i))', () => {
     const lines = ['S', 'SX', 'STOP', 'SABCD', 'S\u00e9', 'S|1', 'SABCDE', '\u00c9'];
-    const messages = [{ type: 'STOP', args: [] }, { type: 'S', args: ['1'] }, { type: 'SAB', args: ['c'] }];
+    const messages = [
+      { type: 'STOP', args: [] },
+      { type: 'S', args: ['1'] },
+      { type: 'SAB', args: ['c'] },
+    ];
     const { link, socket } = linked({ setup: ['STOP', { type: 'SX', args: [] }] });
     for (const line of lines) link.send(line);
     for (const msg of messages) link.send(msg);
@@ -209,7 +242,10 @@ describe('AgentLink: incoming frames', () => {
     peer.send(new Uint8Array([0x48, 0x49, 0xa0, 0x7c, 0x78, 0x0a])); // "HI\xA0|x\n" (wire.md §7.5)
     peer.send(new TextEncoder().encode('OK|ü\n'));
     await tick();
-    expect(got.map((m) => [m.type, m.args])).to.deep.equal([['HI\uFFFD', ['x']], ['OK', ['ü']]]);
+    expect(got.map((m) => [m.type, m.args])).to.deep.equal([
+      ['HI\uFFFD', ['x']],
+      ['OK', ['ü']],
+    ]);
     expect(errors).to.deep.equal([]);
   });
 
@@ -219,7 +255,10 @@ describe('AgentLink: incoming frames', () => {
     peer.send('||\n');
     peer.send('[log] x\n\n');
     await tick();
-    expect(got.map((m) => [m.type, m.line])).to.deep.equal([['', '||'], ['[log] x', '[log] x']]);
+    expect(got.map((m) => [m.type, m.line])).to.deep.equal([
+      ['', '||'],
+      ['[log] x', '[log] x'],
+    ]);
   });
 
   it('dispatches synchronously and in frame order to type listeners, then message listeners', async () => {
@@ -432,7 +471,7 @@ describe('AgentLink: waitFor', () => {
     expect(link.closed).to.equal(true);
   });
 
-  it('rejects with the predicate\'s own error when it throws', async () => {
+  it("rejects with the predicate's own error when it throws", async () => {
     const { link, peer } = linked();
     const bug = new Error('predicate bug');
     const wait = link.waitFor(() => {
@@ -688,7 +727,14 @@ describe('connect (injected WebSocket class)', () => {
     const { WebSocket, servers } = fakeServer(['accept']);
     let opened: AgentLink | undefined;
     const started = performance.now();
-    const err = await rejectsWith(connect('ws://agent/chat', { WebSocket, connectTimeoutMs: 50, onOpen: (l) => new Promise<void>(() => void (opened = l)) }), 'ERR_TIMEOUT');
+    const err = await rejectsWith(
+      connect('ws://agent/chat', {
+        WebSocket,
+        connectTimeoutMs: 50,
+        onOpen: (l) => new Promise<void>(() => void (opened = l)),
+      }),
+      'ERR_TIMEOUT',
+    );
     expect(performance.now() - started).to.be.at.least(40);
     expect(err.message).to.contain('onOpen');
     expect(opened!.closed).to.equal(true);
@@ -765,7 +811,11 @@ describe('connect (injected WebSocket class)', () => {
 
   it('throws ERR_CLOSED from send while reconnecting, instead of queueing', async () => {
     const { WebSocket, servers } = fakeServer(['accept', 'silent']);
-    const link = await connect('ws://agent/chat', { WebSocket, connectTimeoutMs: 1000, reconnect: { minDelayMs: 5, jitter: 0 } });
+    const link = await connect('ws://agent/chat', {
+      WebSocket,
+      connectTimeoutMs: 1000,
+      reconnect: { minDelayMs: 5, jitter: 0 },
+    });
     servers[0].drop();
     await tick();
     const err = throwsWith(() => link.send('A'), 'ERR_CLOSED');
@@ -775,7 +825,10 @@ describe('connect (injected WebSocket class)', () => {
 
   it('gives up after maxRetries and closes for good', async () => {
     const { WebSocket, servers } = fakeServer(['accept', 'refuse', 'refuse']);
-    const link = await connect('ws://agent/chat', { WebSocket, reconnect: { minDelayMs: 1, jitter: 0, maxRetries: 2 } });
+    const link = await connect('ws://agent/chat', {
+      WebSocket,
+      reconnect: { minDelayMs: 1, jitter: 0, maxRetries: 2 },
+    });
     const wait = link.waitFor('X' as 'MODEL_EVENT_ADD', { timeoutMs: 5000 });
     const closed = new Promise<LinkCloseEvent>((resolve) => link.on('close', (e) => !e.reconnecting && resolve(e)));
     servers[0].drop();
@@ -846,7 +899,13 @@ describe('AgentLink: found in review (each test failed before its fix)', () => {
 
   it('reconnect settings that make no delay are refused at once (the loop would stop or spin)', () => {
     const redial = () => new Promise<never>(() => {});
-    for (const reconnect of [{ minDelayMs: NaN }, { factor: 0.5 }, { jitter: 2 }, { maxRetries: -1 }, { maxDelayMs: -5 }]) {
+    for (const reconnect of [
+      { minDelayMs: NaN },
+      { factor: 0.5 },
+      { jitter: 2 },
+      { maxRetries: -1 },
+      { maxDelayMs: -5 },
+    ]) {
       const [mine] = memoryPair();
       const err = throwsWith(() => new AgentLink(mine, { redial, reconnect }), 'ERR_BAD_INPUT');
       expect(err.message).to.contain('reconnect needs');

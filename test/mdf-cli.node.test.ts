@@ -33,8 +33,14 @@ describe('mdf CLI', () => {
     const r = await run('lint', path);
     expect(r.code).to.equal(1);
     const lines = r.out.trimEnd().split('\n');
-    expect(lines[0]).to.match(new RegExp(`^${path.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}:1:28 error MDF_BOOLEAN_TRAP .+ \\(fix: Plugin_Remote_EnableServer=false\\)$`));
-    expect(lines[1]).to.match(/:2:1 warning MDF_UNKNOWN_KEY .*Did you mean "lipsync_priority"\? \(fix: lipsync_priority=1\)$/);
+    expect(lines[0]).to.match(
+      new RegExp(
+        `^${path.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}:1:28 error MDF_BOOLEAN_TRAP .+ \\(fix: Plugin_Remote_EnableServer=false\\)$`,
+      ),
+    );
+    expect(lines[1]).to.match(
+      /:2:1 warning MDF_UNKNOWN_KEY .*Did you mean "lipsync_priority"\? \(fix: lipsync_priority=1\)$/,
+    );
     expect(lines[2]).to.equal('1 file: 1 error, 1 warning');
   });
 
@@ -66,7 +72,8 @@ describe('mdf CLI', () => {
   });
 
   it('set: edits in place and keeps every other byte (BOM, CRLF, no final newline)', async () => {
-    const original = '\ufeff# settings\r\nPlugin_Remote_Websocket_Host=localhost\r\nPlugin_Remote_Websocket_Port=9001\r\n\r\n#end';
+    const original =
+      '\ufeff# settings\r\nPlugin_Remote_Websocket_Host=localhost\r\nPlugin_Remote_Websocket_Port=9001\r\n\r\n#end';
     const path = file('set.mdf', original);
     expect((await run('set', path, 'Plugin_Remote_Websocket_Port', '9002')).code).to.equal(0);
     expect(readFileSync(path, 'utf8')).to.equal(original.replace('9001', '9002'));
@@ -85,7 +92,9 @@ describe('mdf CLI', () => {
   it('set and get on a latin1 file take and give UTF-8 text', async () => {
     const path = file('latin1.mdf', Buffer.from([0x23, 0xff, 0x0a]));
     expect((await run('set', path, 'greeting', 'こんにちは')).code).to.equal(0);
-    expect(readFileSync(path)).to.deep.equal(Buffer.concat([Buffer.from([0x23, 0xff, 0x0a]), Buffer.from('greeting=こんにちは\n')]));
+    expect(readFileSync(path)).to.deep.equal(
+      Buffer.concat([Buffer.from([0x23, 0xff, 0x0a]), Buffer.from('greeting=こんにちは\n')]),
+    );
     expect((await run('get', path, 'greeting')).out).to.equal('こんにちは\n');
   });
 
@@ -110,7 +119,9 @@ describe('mdf CLI', () => {
     expect(code.code).to.equal(0);
     expect(code.out).to.match(/^MDF_BOOLEAN_TRAP: .*EnableServer=no is ON/);
     const key = await run('explain', 'camera_rotation');
-    expect(key.out).to.equal('camera_rotation: float3, default "0.0,0.0,0.0", range 0.001…1000 (clamped)\n  Clamped to 0.001–1000 per component, so negative angles cannot be set here.\n');
+    expect(key.out).to.equal(
+      'camera_rotation: float3, default "0.0,0.0,0.0", range 0.001…1000 (clamped)\n  Clamped to 0.001–1000 per component, so negative angles cannot be set here.\n',
+    );
     expect((await run('explain', 'Plugin_Remote_RetryCount')).out).to.contain('default "0"');
     const unknown = await run('explain', 'my_var');
     expect(unknown.code).to.equal(1);

@@ -34,10 +34,15 @@ const expected: Record<string, Expected[]> = {
 
 describe('mdf corpus (../shared/corpus/mdf/)', () => {
   if (!present) {
-    skip('the real .mdf corpus', `not found at ${corpus}; check out ../shared next to this repository to run these tests`);
+    skip(
+      'the real .mdf corpus',
+      `not found at ${corpus}; check out ../shared next to this repository to run these tests`,
+    );
     return;
   }
-  const files = readdirSync(corpus).filter((f) => f.endsWith('.mdf')).sort();
+  const files = readdirSync(corpus)
+    .filter((f) => f.endsWith('.mdf'))
+    .sort();
 
   it('has exactly the files this test knows', () => {
     expect(files).to.deep.equal(Object.keys(expected).sort());
@@ -55,7 +60,9 @@ describe('mdf corpus (../shared/corpus/mdf/)', () => {
     });
 
     it(`${file}: lints as expected`, () => {
-      expect(lintMdf(parseMdf(bytes)).map((d): Expected => [d.code, d.severity, d.line, d.column])).to.deep.equal(expected[file] ?? []);
+      expect(lintMdf(parseMdf(bytes)).map((d): Expected => [d.code, d.severity, d.line, d.column])).to.deep.equal(
+        expected[file] ?? [],
+      );
     });
   }
 
@@ -68,7 +75,14 @@ describe('mdf corpus (../shared/corpus/mdf/)', () => {
 
   it('example_websocket.mdf points at ws://localhost:9001/chat', () => {
     const doc = parseMdf(readFileSync(`${corpus}example__example_websocket_example_websocket.mdf`));
-    expect(websocketSettings(doc)).to.deep.equal({ url: 'ws://localhost:9001/chat', host: 'localhost', port: 9001, directory: '/chat', tls: false, retryCount: 0 });
+    expect(websocketSettings(doc)).to.deep.equal({
+      url: 'ws://localhost:9001/chat',
+      host: 'localhost',
+      port: 9001,
+      directory: '/chat',
+      tls: false,
+      retryCount: 0,
+    });
   });
 
   it('editing a CRLF file without final newline keeps its style (mdf.md §4.2)', () => {

@@ -5,8 +5,15 @@ import { describe, it } from './harness.js';
 import { codeOf } from './support/codes.js';
 import { MmdError } from '../src/errors.js';
 import { MDF_MAX_LINE_BYTES } from '../src/limits.js';
-import { MdfDocument, expandEnv, mdfSetting, mergeMdf, parseMdf, setWebsocketSettings, websocketSettings } from '../src/mdf/index.js';
-
+import {
+  MdfDocument,
+  expandEnv,
+  mdfSetting,
+  mergeMdf,
+  parseMdf,
+  setWebsocketSettings,
+  websocketSettings,
+} from '../src/mdf/index.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const entries = (text: string) => parseMdf(text).entries();
@@ -149,8 +156,13 @@ describe('mdf: lossless round trip', () => {
 
   it('property: parseMdf(x).toString() === x for random documents', () => {
     const eol = fc.constantFrom('\n', '\r\n', '\r', '');
-    const piece = fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom('#', '=', ' ', '\t', '%ENV{', '}', '\ufeff', '\0'));
-    const line = fc.tuple(fc.array(piece, { maxLength: 6 }), eol).map(([parts, end]) => parts.join('').replace(/\n/g, '') + end);
+    const piece = fc.oneof(
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom('#', '=', ' ', '\t', '%ENV{', '}', '\ufeff', '\0'),
+    );
+    const line = fc
+      .tuple(fc.array(piece, { maxLength: 6 }), eol)
+      .map(([parts, end]) => parts.join('').replace(/\n/g, '') + end);
     fc.assert(
       fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
         const text = lines.join('');
@@ -164,18 +176,23 @@ describe('mdf: lossless round trip', () => {
 
   it('property: any string or bytes parse, read and edit without anything but MmdError', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.uint8Array()), fc.string(), fc.string(), (input, key, value) => {
-        const doc = parseMdf(input);
-        doc.keys();
-        doc.get(key);
-        try {
-          doc.set(key, value);
-          expect(doc.get(key)).to.equal(value);
-          doc.delete(key);
-        } catch (err) {
-          if (!(err instanceof MmdError)) throw err;
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary' }), fc.uint8Array()),
+        fc.string(),
+        fc.string(),
+        (input, key, value) => {
+          const doc = parseMdf(input);
+          doc.keys();
+          doc.get(key);
+          try {
+            doc.set(key, value);
+            expect(doc.get(key)).to.equal(value);
+            doc.delete(key);
+          } catch (err) {
+            if (!(err instanceof MmdError)) throw err;
+          }
+        },
+      ),
     );
   });
 });
@@ -229,13 +246,19 @@ describe('mdf: editing', () => {
 
   it('refuses keys MMDAgent-EX would read differently (ERR_MDF_KEY)', () => {
     for (const key of ['', 'a=b', 'a\nb', 'a\rb', 'a\0b', '#a', ' a', 'a ', 'a\t']) {
-      expect(codeOf(() => parseMdf('').set(key, 'v')), JSON.stringify(key)).to.equal('ERR_MDF_KEY');
+      expect(
+        codeOf(() => parseMdf('').set(key, 'v')),
+        JSON.stringify(key),
+      ).to.equal('ERR_MDF_KEY');
     }
   });
 
   it('refuses values that would break or lose part of the line (ERR_MDF_VALUE)', () => {
     for (const value of ['a\nb', 'a\r', 'a\0', 'trailing ', 'tab\t']) {
-      expect(codeOf(() => parseMdf('').set('k', value)), JSON.stringify(value)).to.equal('ERR_MDF_VALUE');
+      expect(
+        codeOf(() => parseMdf('').set('k', value)),
+        JSON.stringify(value),
+      ).to.equal('ERR_MDF_VALUE');
     }
     expect(codeOf(() => parseMdf('').set('k', 'x'.repeat(MDF_MAX_LINE_BYTES)))).to.equal('ERR_MDF_VALUE');
     expect(codeOf(() => parseMdf('').set('k', 'x'.repeat(MDF_MAX_LINE_BYTES - 3)))).to.equal('no error'); // k= + 2044 + \n
@@ -251,31 +274,45 @@ describe('mdf: editing', () => {
       fc.constant(''),
     );
     fc.assert(
-      fc.property(fc.array(line, { maxLength: 15 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), key, value, (lines, eol, finalEol, k, v) => {
-        const text = lines.join(eol) + (finalEol && lines.length ? eol : '');
-        const before = parseMdf(text);
-        const target = before.definitions().filter((d) => d.key === k).pop();
-        const doc = parseMdf(text).set(k, v);
-        expect(doc.get(k)).to.equal(v);
-        const after = doc.rawLines();
-        const old = before.rawLines();
-        if (target) {
-          expect(after).to.have.length(old.length);
-          old.forEach((raw, i) => (i === target.line - 1 ? expect(raw).to.not.equal(undefined) : expect(after[i]).to.equal(raw)));
-        } else {
-          expect(after).to.have.length(old.length + 1);
-          old.forEach((raw, i) => expect(after[i].startsWith(raw)).to.equal(true));
-          expect(after.slice(0, -2)).to.deep.equal(old.slice(0, -1));
-        }
-        for (const [other, val] of before.entries()) if (other !== k) expect(doc.get(other)).to.equal(val);
-      }),
+      fc.property(
+        fc.array(line, { maxLength: 15 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        key,
+        value,
+        (lines, eol, finalEol, k, v) => {
+          const text = lines.join(eol) + (finalEol && lines.length ? eol : '');
+          const before = parseMdf(text);
+          const target = before
+            .definitions()
+            .filter((d) => d.key === k)
+            .pop();
+          const doc = parseMdf(text).set(k, v);
+          expect(doc.get(k)).to.equal(v);
+          const after = doc.rawLines();
+          const old = before.rawLines();
+          if (target) {
+            expect(after).to.have.length(old.length);
+            old.forEach((raw, i) =>
+              i === target.line - 1 ? expect(raw).to.not.equal(undefined) : expect(after[i]).to.equal(raw),
+            );
+          } else {
+            expect(after).to.have.length(old.length + 1);
+            old.forEach((raw, i) => expect(after[i].startsWith(raw)).to.equal(true));
+            expect(after.slice(0, -2)).to.deep.equal(old.slice(0, -1));
+          }
+          for (const [other, val] of before.entries()) if (other !== k) expect(doc.get(other)).to.equal(val);
+        },
+      ),
     );
   });
 });
 
 describe('mdf: typed accessors follow each key’s convention (mdf.md §3.6)', () => {
   it('Remote mode switches are ON unless exactly "false": no, 0 and empty turn them on', () => {
-    const doc = parseMdf('Plugin_Remote_EnableServer=no\nPlugin_Remote_EnableClient=0\nPlugin_Remote_AllLog=\nPlugin_Remote_ServerMode=false\nPlugin_AnyScript_AllLog=off\n');
+    const doc = parseMdf(
+      'Plugin_Remote_EnableServer=no\nPlugin_Remote_EnableClient=0\nPlugin_Remote_AllLog=\nPlugin_Remote_ServerMode=false\nPlugin_AnyScript_AllLog=off\n',
+    );
     expect(doc.getBoolean('Plugin_Remote_EnableServer')).to.equal(true);
     expect(doc.getBoolean('Plugin_Remote_EnableClient')).to.equal(true);
     expect(doc.getBoolean('Plugin_Remote_AllLog')).to.equal(true);
@@ -293,7 +330,9 @@ describe('mdf: typed accessors follow each key’s convention (mdf.md §3.6)', (
   });
 
   it('local lip-sync takes true/True/yes/Yes; exclude_Plugin_ takes yes/true', () => {
-    const doc = parseMdf('Plugin_Remote_EnableLocalLipsync=Yes\nPlugin_Remote_EnableLocalPassthrough=YES\nexclude_Plugin_Audio=True\nexclude_Plugin_Julius=yes\n');
+    const doc = parseMdf(
+      'Plugin_Remote_EnableLocalLipsync=Yes\nPlugin_Remote_EnableLocalPassthrough=YES\nexclude_Plugin_Audio=True\nexclude_Plugin_Julius=yes\n',
+    );
     expect(doc.getBoolean('Plugin_Remote_EnableLocalLipsync')).to.equal(true);
     expect(doc.getBoolean('Plugin_Remote_EnableLocalPassthrough')).to.equal(false);
     expect(doc.getBoolean('exclude_Plugin_Audio')).to.equal(false);
@@ -312,7 +351,9 @@ describe('mdf: typed accessors follow each key’s convention (mdf.md §3.6)', (
   });
 
   it('mdfSetting gives what MMDAgent-EX uses: defaults, clamping, vector fallback', () => {
-    const doc = parseMdf('camera_rotation=-30,0,0\nwindow_size=600\nlight_intensity=2\nbullet_fps=60\nPlugin_Remote_Port=50001\nmotion_capture_max_minutes=0\n');
+    const doc = parseMdf(
+      'camera_rotation=-30,0,0\nwindow_size=600\nlight_intensity=2\nbullet_fps=60\nPlugin_Remote_Port=50001\nmotion_capture_max_minutes=0\n',
+    );
     expect(mdfSetting(doc, 'camera_rotation')).to.deep.equal([0.001, 0.001, 0.001]);
     expect(mdfSetting(doc, 'window_size')).to.deep.equal([1024, 900]);
     expect(mdfSetting(doc, 'light_intensity')).to.equal(1);
@@ -411,7 +452,9 @@ describe('mdf: WebSocket settings (wire.md §2, §4.1)', () => {
   });
 
   it('reads the port with atoi, TLS iff 443, brackets IPv6', () => {
-    const doc = parseMdf('Plugin_Remote_Websocket_Host=::1\r\nPlugin_Remote_Websocket_Port=443x\r\nPlugin_Remote_Websocket_Directory=/chat?room=1\r\nPlugin_Remote_RetryCount=60\r\n');
+    const doc = parseMdf(
+      'Plugin_Remote_Websocket_Host=::1\r\nPlugin_Remote_Websocket_Port=443x\r\nPlugin_Remote_Websocket_Directory=/chat?room=1\r\nPlugin_Remote_RetryCount=60\r\n',
+    );
     expect(websocketSettings(doc)).to.deep.equal({
       url: 'wss://[::1]:443/chat?room=1',
       host: '::1',
@@ -454,10 +497,23 @@ describe('mdf: WebSocket settings (wire.md §2, §4.1)', () => {
 
   it('refuses what MMDAgent-EX cannot express (ERR_MDF_VALUE)', () => {
     for (const target of ['wss://h:8443/', 'ws://h:443/', 'http://h/', 'ws://u:p@h/', 'ws://h/#x', 'not a url']) {
-      expect(codeOf(() => setWebsocketSettings(parseMdf(''), target)), target).to.equal('ERR_MDF_VALUE');
+      expect(
+        codeOf(() => setWebsocketSettings(parseMdf(''), target)),
+        target,
+      ).to.equal('ERR_MDF_VALUE');
     }
-    for (const parts of [{ host: '' }, { host: 'h:9001' }, { host: 'cafe:80' }, { host: 'h', port: 0 }, { host: 'h', directory: 'chat' }, { host: 'h', port: 8443, tls: true }]) {
-      expect(codeOf(() => setWebsocketSettings(parseMdf(''), parts)), JSON.stringify(parts)).to.equal('ERR_MDF_VALUE');
+    for (const parts of [
+      { host: '' },
+      { host: 'h:9001' },
+      { host: 'cafe:80' },
+      { host: 'h', port: 0 },
+      { host: 'h', directory: 'chat' },
+      { host: 'h', port: 8443, tls: true },
+    ]) {
+      expect(
+        codeOf(() => setWebsocketSettings(parseMdf(''), parts)),
+        JSON.stringify(parts),
+      ).to.equal('ERR_MDF_VALUE');
     }
     expect(codeOf(() => setWebsocketSettings(parseMdf(''), 'ws://h/', { retryCount: -1 }))).to.equal('ERR_MDF_VALUE');
   });

@@ -25,7 +25,10 @@ describe('parseMessage', () => {
     ['TEST_MESSAGE', { type: 'TEST_MESSAGE', args: [] }],
     ['NOARGS\n', { type: 'NOARGS', args: [] }],
     ['CRLF_TEST|1\r\n', { type: 'CRLF_TEST', args: ['1'] }],
-    ['SYNTH_START|0|mei_voice_normal|こんにちは', { type: 'SYNTH_START', args: ['0', 'mei_voice_normal', 'こんにちは'] }],
+    [
+      'SYNTH_START|0|mei_voice_normal|こんにちは',
+      { type: 'SYNTH_START', args: ['0', 'mei_voice_normal', 'こんにちは'] },
+    ],
     ['A||B|C', { type: 'A', args: ['B', 'C'] }], // empty field collapses (hazards.md (j))
     ['VALUE_SET|vv||7', { type: 'VALUE_SET', args: ['vv', '7'] }], // the plugin stored 7 (hazards.md (j2))
     ['||LEAD|x', { type: 'LEAD', args: ['x'] }], // echoed as LEAD|x (hazards.md (j2))
@@ -55,7 +58,10 @@ describe('parseMessage', () => {
 
   it('refuses a line without any type with ERR_EMPTY_TYPE', () => {
     for (const line of ['', '\n', '|', '|||\r\n', '__AV_MESSAGE,', '__AV_MESSAGE,||']) {
-      expect(codeOf(() => parseMessage(line)), JSON.stringify(line)).to.equal('ERR_EMPTY_TYPE');
+      expect(
+        codeOf(() => parseMessage(line)),
+        JSON.stringify(line),
+      ).to.equal('ERR_EMPTY_TYPE');
     }
   });
 
@@ -75,27 +81,57 @@ describe('parseMessage', () => {
 describe('formatMessage', () => {
   it('builds TYPE or TYPE|a|b without a terminator', () => {
     expect(formatMessage({ type: 'TEST_MESSAGE', args: [] })).to.equal('TEST_MESSAGE');
-    expect(formatMessage({ type: 'MOTION_ADD', args: ['0', 'action', 'Motion/action/ok.vmd', 'PART', 'ONCE'] })).to.equal(
-      'MOTION_ADD|0|action|Motion/action/ok.vmd|PART|ONCE',
-    );
+    expect(
+      formatMessage({ type: 'MOTION_ADD', args: ['0', 'action', 'Motion/action/ok.vmd', 'PART', 'ONCE'] }),
+    ).to.equal('MOTION_ADD|0|action|Motion/action/ok.vmd|PART|ONCE');
     expect(formatMessage({ type: '__peer_disconnected__', args: [] })).to.equal('__peer_disconnected__'); // a legal relay signal (wire.md §10.4)
   });
 
   // One code per refusal; the message names the field (wire.md §7.4, §7.7, §8.4, §12).
   const refused: Array<[string, Message, MmdErrorCode, string]> = [
     ['empty type', { type: '', args: ['a'] }, 'ERR_EMPTY_TYPE', 'type'],
-    ['empty argument: the later ones would shift left (hazards.md (j))', { type: 'VALUE_SET', args: ['vv', '', '7'] }, 'ERR_EMPTY_ARGUMENT', 'argument 1'],
+    [
+      'empty argument: the later ones would shift left (hazards.md (j))',
+      { type: 'VALUE_SET', args: ['vv', '', '7'] },
+      'ERR_EMPTY_ARGUMENT',
+      'argument 1',
+    ],
     ['"|" in the type', { type: 'A|B', args: [] }, 'ERR_PIPE_IN_FIELD', 'type'],
     ['"|" in an argument', { type: 'A', args: ['x', 'y', 'p|q'] }, 'ERR_PIPE_IN_FIELD', 'argument 2'],
     ['LF in an argument', { type: 'A', args: ['x\ny'] }, 'ERR_FORBIDDEN_CHAR', 'argument 0'],
     ['CR in the type', { type: 'A\r', args: [] }, 'ERR_FORBIDDEN_CHAR', 'type'],
-    ['NUL in an argument: stall (hazards.md (l))', { type: 'NUL', args: ['a\u0000b'] }, 'ERR_FORBIDDEN_CHAR', 'argument 0'],
+    [
+      'NUL in an argument: stall (hazards.md (l))',
+      { type: 'NUL', args: ['a\u0000b'] },
+      'ERR_FORBIDDEN_CHAR',
+      'argument 0',
+    ],
     ['lone surrogate', { type: 'A', args: ['ok', 'x\udc00'] }, 'ERR_LONE_SURROGATE', 'argument 1'],
-    ['11 arguments (wire.md §7.7, hazards.md (k))', { type: 'MANY', args: '1 2 3 4 5 6 7 8 9 10 11'.split(' ') }, 'ERR_TOO_MANY_ARGS', '10'],
-    ['2047-byte line (wire.md §7.7)', { type: 'LONG', args: ['x'.repeat(MAX_LINE_BYTES - 4)] }, 'ERR_LINE_TOO_LONG', '2047'],
-    ['type starting with SND: read as audio (hazards.md (h))', { type: 'SND_TEST', args: ['hello'] }, 'ERR_SND_PREFIX', 'avatar.message'],
+    [
+      '11 arguments (wire.md §7.7, hazards.md (k))',
+      { type: 'MANY', args: '1 2 3 4 5 6 7 8 9 10 11'.split(' ') },
+      'ERR_TOO_MANY_ARGS',
+      '10',
+    ],
+    [
+      '2047-byte line (wire.md §7.7)',
+      { type: 'LONG', args: ['x'.repeat(MAX_LINE_BYTES - 4)] },
+      'ERR_LINE_TOO_LONG',
+      '2047',
+    ],
+    [
+      'type starting with SND: read as audio (hazards.md (h))',
+      { type: 'SND_TEST', args: ['hello'] },
+      'ERR_SND_PREFIX',
+      'avatar.message',
+    ],
     ['a control word as a message type', { type: 'SNDBRKS', args: [] }, 'ERR_SND_PREFIX', 'avatar.message'],
-    ['type starting with __AV: read as an avatar command', { type: '__AVX', args: ['1'] }, 'ERR_AV_PREFIX', 'avatar.message'],
+    [
+      'type starting with __AV: read as an avatar command',
+      { type: '__AVX', args: ['1'] },
+      'ERR_AV_PREFIX',
+      'avatar.message',
+    ],
     ['number argument', { type: 'A', args: [1 as unknown as string] }, 'ERR_BAD_INPUT', 'formatNumber'],
     ['null argument', { type: 'A', args: [null as unknown as string] }, 'ERR_BAD_INPUT', 'argument 0'],
     ['args not an array', { type: 'A', args: 'x' as unknown as string[] }, 'ERR_BAD_INPUT', 'args'],
@@ -129,12 +165,21 @@ describe('formatMessage', () => {
     expect(formatMessage({ type: 'SND_TEST', args: ['a'] }, { allowReservedType: true })).to.equal('SND_TEST|a');
     expect(formatMessage({ type: '__AVX', args: [] }, { allowReservedType: true })).to.equal('__AVX');
     // every other rule still holds
-    expect(codeOf(() => formatMessage({ type: 'SND', args: ['a|b'] }, { allowReservedType: true }))).to.equal('ERR_PIPE_IN_FIELD');
+    expect(codeOf(() => formatMessage({ type: 'SND', args: ['a|b'] }, { allowReservedType: true }))).to.equal(
+      'ERR_PIPE_IN_FIELD',
+    );
   });
 
   it('parseMessage(formatMessage(m)) gives m back for every valid message (property)', () => {
     const field = fc
-      .string({ unit: fc.oneof(fc.constantFrom('こ', '🧨', ' ', '_', ',', '"'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 10 })
+      .string({
+        unit: fc.oneof(
+          fc.constantFrom('こ', '🧨', ' ', '_', ',', '"'),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        ),
+        minLength: 1,
+        maxLength: 10,
+      })
       .filter((s) => !/[|\r\n\u0000]/.test(s) && new TextDecoder().decode(new TextEncoder().encode(s)) === s);
     const type = field.filter((s) => !s.startsWith('SND') && !s.startsWith('__AV'));
     fc.assert(
@@ -150,15 +195,28 @@ describe('formatMessage', () => {
   it('random input never throws anything but MmdError (property)', () => {
     const msgLike = fc.oneof(
       fc.anything(),
-      fc.record({ type: fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.anything()), args: fc.oneof(fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { maxLength: 12 }), fc.array(fc.anything(), { maxLength: 3 }), fc.anything()) }),
+      fc.record({
+        type: fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.anything()),
+        args: fc.oneof(
+          fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { maxLength: 12 }),
+          fc.array(fc.anything(), { maxLength: 3 }),
+          fc.anything(),
+        ),
+      }),
     );
     fc.assert(
-      fc.property(msgLike, fc.boolean(), fc.string({ unit: 'binary', maxLength: 30 }), fc.anything(), (msg, allow, line, n) => {
-        codeOf(() => formatMessage(msg as Message, { allowReservedType: allow }));
-        codeOf(() => parseMessage(line));
-        codeOf(() => parseMessage(msg as string));
-        codeOf(() => formatNumber(n as number));
-      }),
+      fc.property(
+        msgLike,
+        fc.boolean(),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+        fc.anything(),
+        (msg, allow, line, n) => {
+          codeOf(() => formatMessage(msg as Message, { allowReservedType: allow }));
+          codeOf(() => parseMessage(line));
+          codeOf(() => parseMessage(msg as string));
+          codeOf(() => formatNumber(n as number));
+        },
+      ),
     );
   });
 });

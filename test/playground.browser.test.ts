@@ -75,7 +75,9 @@ describe('playground page', () => {
 
   before(async () => {
     expect(info.url, 'the test server did not start: build first (npx tsc && npx rollup -c)').to.be.a('string');
-    page = await openPlayground(`server=${encodeURIComponent(serverBase())}&channel=${encodeURIComponent(info.path)}&connect=1`);
+    page = await openPlayground(
+      `server=${encodeURIComponent(serverBase())}&channel=${encodeURIComponent(info.path)}&connect=1`,
+    );
   });
   after(() => page?.frame.remove());
 
@@ -110,7 +112,9 @@ describe('playground page', () => {
     await until(() => hasRow(page, 'in', 'SYNTH_EVENT_START|0'), 'SYNTH_EVENT_START');
     await until(() => hasRow(page, 'in', 'SYNTH_EVENT_STOP|0'), 'SYNTH_EVENT_STOP', 15000);
     const texts = rows(page).map((r) => `${r.dir} ${r.text}`);
-    expect(texts.indexOf('in SYNTH_START|0|mei_voice_normal|Hi.')).to.be.lessThan(texts.indexOf('in SYNTH_EVENT_START|0'));
+    expect(texts.indexOf('in SYNTH_START|0|mei_voice_normal|Hi.')).to.be.lessThan(
+      texts.indexOf('in SYNTH_EVENT_START|0'),
+    );
   });
 
   it('sends a raw line and logs its echo and event', async () => {
@@ -121,7 +125,12 @@ describe('playground page', () => {
     await until(() => hasRow(page, 'in', 'VALUE_SET|pg|1'), 'the echo');
     await until(() => hasRow(page, 'in', 'VALUE_EVENT_SET|pg'), 'VALUE_EVENT_SET');
     // Screen readers get one polite summary every few seconds, not every row.
-    const summary = await until(() => /^\d+ new messages?, last /.test(page.$('log-announcer').textContent!) && page.$('log-announcer').textContent, 'the summary', 6000);
+    const summary = await until(
+      () =>
+        /^\d+ new messages?, last /.test(page.$('log-announcer').textContent!) && page.$('log-announcer').textContent,
+      'the summary',
+      6000,
+    );
     expect(summary).to.match(/, last \S+/);
   });
 
@@ -198,7 +207,10 @@ describe('playground page', () => {
     // Copy as text: capture what the page hands to the clipboard (headless Chromium has no
     // clipboard to read back).
     let copied = '';
-    Object.defineProperty(page.win.navigator.clipboard, 'writeText', { configurable: true, value: async (t: string) => void (copied = t) });
+    Object.defineProperty(page.win.navigator.clipboard, 'writeText', {
+      configurable: true,
+      value: async (t: string) => void (copied = t),
+    });
     page.$('log-copy').click();
     await until(() => page.$('log-note').textContent === 'Log copied as text.', 'the copy');
     const lines = copied.split('\n');
@@ -223,7 +235,12 @@ describe('playground page', () => {
 
   it('lists the channels from GET /channels, or says why it cannot', async () => {
     page.$('channels-refresh').click();
-    const status = await until(() => /Updated|Could not/.test(page.$('channel-list-status').textContent!) && page.$('channel-list-status').textContent, 'the channel list');
+    const status = await until(
+      () =>
+        /Updated|Could not/.test(page.$('channel-list-status').textContent!) &&
+        page.$('channel-list-status').textContent,
+      'the channel list',
+    );
     const res = await fetch(new URL('/channels', info.httpUrl!)).catch(() => undefined);
     if (res?.ok) {
       // The server allows this origin to read the list: the picker must show the agent.
@@ -232,7 +249,9 @@ describe('playground page', () => {
       expect(labels.some((l) => l!.startsWith(`${info.path} — agent connected`))).to.equal(true);
     } else {
       // Cross-origin without CORS: the page says so in words instead of failing silently.
-      expect(status).to.match(/^Could not list channels: .*Check the server address\. This page's origin .* may be refused/);
+      expect(status).to.match(
+        /^Could not list channels: .*Check the server address\. This page's origin .* may be refused/,
+      );
     }
   });
 
@@ -240,12 +259,17 @@ describe('playground page', () => {
     page.$('mic-start').click();
     // The avatar is prepared first: audio is dropped until a model is set (wire.md §8.3).
     expect(hasRow(page, 'out', 'SNDSTRM')).to.equal(true);
-    const state = await until(() => /^(streaming|error|unsupported)/.test(page.$('mic-state').textContent!) && page.$('mic-state').textContent, 'the microphone state');
+    const state = await until(
+      () => /^(streaming|error|unsupported)/.test(page.$('mic-state').textContent!) && page.$('mic-state').textContent,
+      'the microphone state',
+    );
     if (state.startsWith('streaming')) {
       page.$('mic-stop').click();
       expect(page.$('mic-state').textContent).to.equal('stopped');
     } else {
-      expect(page.$('mic-error').textContent).to.match(/permission was denied|No microphone was found|could not be opened|secure pages/);
+      expect(page.$('mic-error').textContent).to.match(
+        /permission was denied|No microphone was found|could not be opened|secure pages/,
+      );
     }
   });
 
@@ -270,7 +294,7 @@ describe('playground page: accessibility and layout', () => {
     const unlabelled = controls.filter((el) => {
       if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return false;
       if (el.tagName === 'BUTTON') return !el.textContent!.trim();
-      return !((el as HTMLInputElement).labels?.length);
+      return !(el as HTMLInputElement).labels?.length;
     });
     expect(unlabelled.map((el) => el.id || el.outerHTML.slice(0, 60))).to.deep.equal([]);
   });
@@ -292,22 +316,31 @@ describe('playground page: accessibility and layout', () => {
     page.$('connect-btn').click();
     await until(() => page.$('conn-status').dataset.state === 'bad', 'the failure');
     expect(page.$('server-url-error').hidden).to.equal(false);
-    expect(page.$('server-url-error').textContent).to.match(/^ERR_(CONNECT|TIMEOUT) .*ws:\/\/127\.0\.0\.1:9\/chat.*This page's origin http:\/\/\S+ may be refused by the server: open the playground at http:\/\/127\.0\.0\.1:9\/playground\//);
+    expect(page.$('server-url-error').textContent).to.match(
+      /^ERR_(CONNECT|TIMEOUT) .*ws:\/\/127\.0\.0\.1:9\/chat.*This page's origin http:\/\/\S+ may be refused by the server: open the playground at http:\/\/127\.0\.0\.1:9\/playground\//,
+    );
   });
-
 });
 
 describe('playground catalog data', () => {
   it('matches the SDK catalog: every command form with a builder, same arguments (gen-catalog.mjs)', async () => {
     const page = await openPlayground('');
     try {
-      const data = page.win.MmdPlaygroundCatalog as { name: string; form?: string; builder: string; args: { name: string; type: string; optional: boolean; enum?: string[] }[] }[];
+      const data = page.win.MmdPlaygroundCatalog as {
+        name: string;
+        form?: string;
+        builder: string;
+        args: { name: string; type: string; optional: boolean; enum?: string[] }[];
+      }[];
       const expected = CATALOG.filter((e) => e.direction === 'command' && e.builder);
-      expect(data.map((d) => `${d.name}:${d.form ?? ''}:${d.builder}`)).to.deep.equal(expected.map((e) => `${e.name}:${e.form ?? ''}:${e.builder}`));
+      expect(data.map((d) => `${d.name}:${d.form ?? ''}:${d.builder}`)).to.deep.equal(
+        expected.map((e) => `${e.name}:${e.form ?? ''}:${e.builder}`),
+      );
       data.forEach((d, i) => {
-        expect(d.args.map((a) => [a.name, a.type, a.optional, a.enum ?? null]), d.name).to.deep.equal(
-          expected[i].args.map((a) => [a.name, a.type, a.optional, a.enum ?? null]),
-        );
+        expect(
+          d.args.map((a) => [a.name, a.type, a.optional, a.enum ?? null]),
+          d.name,
+        ).to.deep.equal(expected[i].args.map((a) => [a.name, a.type, a.optional, a.enum ?? null]));
       });
       const commands = page.win.MmdRemote!.commands as Record<string, unknown>;
       expect(data.filter((d) => typeof commands[d.builder] !== 'function').map((d) => d.builder)).to.deep.equal([]);

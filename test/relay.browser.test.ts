@@ -19,7 +19,9 @@ function serverUrl(): string {
 }
 
 /** A native browser WebSocket with its text frames collected. */
-async function openController(url: string): Promise<{ ws: WebSocket; texts: string[]; waitText(test: (t: string) => boolean, what: string): Promise<string> }> {
+async function openController(
+  url: string,
+): Promise<{ ws: WebSocket; texts: string[]; waitText(test: (t: string) => boolean, what: string): Promise<string> }> {
   const ws = new WebSocket(url);
   const texts: string[] = [];
   ws.addEventListener('message', (e) => texts.push(typeof e.data === 'string' ? e.data : '<binary>'));

@@ -58,7 +58,10 @@ interface Controller {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-function controller(url: string, opts: { protocols?: string[]; headers?: Record<string, string>; autoPong?: boolean } = {}): Promise<Controller> {
+function controller(
+  url: string,
+  opts: { protocols?: string[]; headers?: Record<string, string>; autoPong?: boolean } = {},
+): Promise<Controller> {
   const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers, autoPong: opts.autoPong ?? true });
   open.push({ close: () => ws.terminate() });
   const texts: string[] = [];
@@ -72,19 +75,32 @@ function controller(url: string, opts: { protocols?: string[]; headers?: Record<
       w.resolve(text);
     }
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   const waitText = (match: string | RegExp, timeoutMs = 3000) => {
     const test = (t: string) => (typeof match === 'string' ? t === match : match.test(t));
     const found = texts.find(test);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no text ${match} within ${timeoutMs} ms; got ${JSON.stringify(texts.slice(-5))}`)), timeoutMs);
-      waiters.push({ test, resolve: (t) => { clearTimeout(timer); resolve(t); } });
+      const timer = setTimeout(
+        () => reject(new Error(`no text ${match} within ${timeoutMs} ms; got ${JSON.stringify(texts.slice(-5))}`)),
+        timeoutMs,
+      );
+      waiters.push({
+        test,
+        resolve: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+      });
     });
   };
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, texts, waitText, closed }));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })),
+    );
     ws.once('error', reject);
   });
 }
@@ -115,7 +131,14 @@ describe('SERVER_DEFAULTS', () => {
     expect(SERVER_DEFAULTS.controllerMaxPayloadBytes).to.be.greaterThan(MAX_FRAME_BYTES);
     expect(SERVER_DEFAULTS.syncTimeoutMs).to.be.within(100, 5000);
     expect(SERVER_DEFAULTS.heartbeatMs).to.be.within(1000, 60_000);
-    for (const key of ['controllerMaxBufferedBytes', 'agentMaxBufferedBytes', 'controllerFramesPerSecond', 'maxControllersPerChannel', 'maxChannels', 'closeTimeoutMs'] as const) {
+    for (const key of [
+      'controllerMaxBufferedBytes',
+      'agentMaxBufferedBytes',
+      'controllerFramesPerSecond',
+      'maxControllersPerChannel',
+      'maxChannels',
+      'closeTimeoutMs',
+    ] as const) {
       expect(SERVER_DEFAULTS[key], key).to.be.a('number').and.greaterThan(0);
     }
   });
@@ -133,20 +156,35 @@ describe('listening', () => {
 
   it('a taken port rejects with ERR_LISTEN and says what to do', async () => {
     const first = await start();
-    const err = await createServer({ port: first.address().port }).then(() => undefined, (e: unknown) => e);
+    const err = await createServer({ port: first.address().port }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isMmdError(err, 'ERR_LISTEN'), String(err)).to.equal(true);
     expect((err as Error).message).to.match(/EADDRINUSE.*another port/);
   });
 
   it('refuses a non-loopback bind without a token (ERR_INSECURE_BIND), before binding anything', async () => {
-    const err = await createServer({ host: '0.0.0.0', port: 0 }).then(() => undefined, (e: unknown) => e);
+    const err = await createServer({ host: '0.0.0.0', port: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isMmdError(err, 'ERR_INSECURE_BIND'), String(err)).to.equal(true);
     expect((err as Error).message).to.match(/token/);
   });
 
   it('refuses bad options with ERR_SERVER_OPTION', async () => {
-    for (const opts of [{ path: 'chat' }, { path: '/a|b' }, { token: 'short' }, { agentSecret: 'has-a-dash-in-it' }, { port: 70000 }]) {
-      const err = await createServer({ port: 0, ...opts }).then((s) => s.close(), (e: unknown) => e);
+    for (const opts of [
+      { path: 'chat' },
+      { path: '/a|b' },
+      { token: 'short' },
+      { agentSecret: 'has-a-dash-in-it' },
+      { port: 70000 },
+    ]) {
+      const err = await createServer({ port: 0, ...opts }).then(
+        (s) => s.close(),
+        (e: unknown) => e,
+      );
       expect(isMmdError(err, 'ERR_SERVER_OPTION'), JSON.stringify(opts)).to.equal(true);
     }
   });
@@ -266,7 +304,14 @@ describe('relay', () => {
     channel.agent!.send({ type: 'SX', args: [] });
     await agent.waitFrame((f) => f.payload.toString().startsWith('SX') && agent.frames.length > 6);
     const payloads = agent.frames.map((f) => f.payload.toString());
-    expect(payloads.slice(1)).to.deep.equal(['STOP\n\n\n', 'SX\n\n\n\n\n', 'STOP\n\n\n', 'S|1\n\n\n\n', 'SABCD\n\n', 'SX\n\n\n\n\n']);
+    expect(payloads.slice(1)).to.deep.equal([
+      'STOP\n\n\n',
+      'SX\n\n\n\n\n',
+      'STOP\n\n\n',
+      'S|1\n\n\n\n',
+      'SABCD\n\n',
+      'SX\n\n\n\n\n',
+    ]);
   });
 
   it('binary frames stay 6 bytes under 8191, in case a short S line is still pending (§6.5, §8.4)', async () => {
@@ -311,7 +356,12 @@ describe('controller mistakes are refused with an error line and never reach the
     ['a line starting with SND (§8.4)', 'SNDX|1', false, 'ERR_SND_PREFIX'],
     ['a line with no message type (§7.3)', '||', false, 'ERR_EMPTY_TYPE'],
     ['__AV_MESSAGE, with no message type (§7.3)', '__AV_MESSAGE,|', false, 'ERR_EMPTY_TYPE'],
-    ['binary that is not SND (§7.5)', Buffer.from([0x00, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60]), true, 'ERR_BINARY_FRAME'],
+    [
+      'binary that is not SND (§7.5)',
+      Buffer.from([0x00, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60]),
+      true,
+      'ERR_BINARY_FRAME',
+    ],
     ['an SND header without 4 digits (§8.1)', Buffer.from('SND96xx'), true, 'ERR_SND_HEADER'],
     ['an odd SND length (§8.1)', Buffer.concat([Buffer.from('SND0003'), Buffer.alloc(3)]), true, 'ERR_SND_CHUNK_SIZE'],
     ['a partial SND chunk', Buffer.concat([Buffer.from('SND0960'), Buffer.alloc(100)]), true, 'ERR_SND_CHUNK_SIZE'],
@@ -353,8 +403,12 @@ describe('controller mistakes are refused with an error line and never reach the
     const c = await controller(server.url);
     await c.waitText('RELAY_AGENT_DISCONNECTED|/chat\n');
     c.ws.send('HELLO|1');
-    expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_NO_AGENT\|no MMDAgent-EX is connected on \/chat/);
-    expect(() => server.channel('/chat').send('HELLO|1')).to.throw().with.property('code', 'ERR_NO_AGENT');
+    expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(
+      /^RELAY_ERROR\|ERR_NO_AGENT\|no MMDAgent-EX is connected on \/chat/,
+    );
+    expect(() => server.channel('/chat').send('HELLO|1'))
+      .to.throw()
+      .with.property('code', 'ERR_NO_AGENT');
   });
 
   it('a flood beyond controllerFramesPerSecond is refused with one ERR_RATE_LIMIT line per second', async () => {
@@ -382,11 +436,19 @@ describe('agents', () => {
     expect(head.startsWith('HTTP/1.1 429 Too Many Requests\r\n'), head).to.equal(true);
     await readyAgent(server, '/chat-1');
     await readyAgent(server, '/chat-1-2');
-    expect(server.channels().filter((c) => c.agent).map((c) => c.path)).to.deep.equal(['/chat', '/chat-1', '/chat-1-2']);
+    expect(
+      server
+        .channels()
+        .filter((c) => c.agent)
+        .map((c) => c.path),
+    ).to.deep.equal(['/chat', '/chat-1', '/chat-1-2']);
   });
 
   it('sends the sync line first, then setup once its echo is back, on every connection (§3.4, §9.1, §12)', async () => {
-    const server = await start({ setup: ['__AV_START', { type: 'KEYVALUE_SET', args: ['mode', 'x'] }, 'SNDFILE'], syncTimeoutMs: 5000 });
+    const server = await start({
+      setup: ['__AV_START', { type: 'KEYVALUE_SET', args: ['mode', 'x'] }, 'SNDFILE'],
+      syncTimeoutMs: 5000,
+    });
     for (let round = 0; round < 2; round++) {
       const agent = await readyAgent(server);
       await agent.waitLine('SNDFILE');
@@ -446,7 +508,10 @@ describe('agents', () => {
 
   it('an agent with an Origin header is refused with 403, never 429 (§3.1)', async () => {
     const server = await start();
-    const { socket, response } = upgradeRequest(server.address().port, '/chat', { agent: true, headers: { Origin: 'http://evil.example' } });
+    const { socket, response } = upgradeRequest(server.address().port, '/chat', {
+      agent: true,
+      headers: { Origin: 'http://evil.example' },
+    });
     open.push({ close: () => socket.destroy() });
     expect((await response).head).to.match(/^HTTP\/1\.1 403 Forbidden\r\n[^]*\r\n\r\nERR_ORIGIN: /);
   });
@@ -498,9 +563,15 @@ describe('security', () => {
   it('with a token, controllers need ?token= or the mmdagent-token.<T> subprotocol (401 otherwise)', async () => {
     const token = 'tok_abcdefgh12345678';
     const server = await start({ token });
-    const missing = await controller(server.url).then(() => 0, (e: { status: number }) => e.status);
+    const missing = await controller(server.url).then(
+      () => 0,
+      (e: { status: number }) => e.status,
+    );
     expect(missing).to.equal(401);
-    const wrong = await controller(`${server.url}?token=nope_nope_nope`).then(() => 0, (e: { status: number }) => e.status);
+    const wrong = await controller(`${server.url}?token=nope_nope_nope`).then(
+      () => 0,
+      (e: { status: number }) => e.status,
+    );
     expect(wrong).to.equal(401);
     const byQuery = await controller(`${server.url}?token=${token}`);
     await byQuery.waitText(/^RELAY_AGENT_/);
@@ -522,7 +593,10 @@ describe('security', () => {
   it('browser controllers must come from an allowed origin (403 otherwise); no Origin = not a browser', async () => {
     const server = await start();
     const port = server.address().port;
-    const evil = await controller(server.url, { headers: { Origin: 'http://evil.example' } }).then(() => 0, (e: { status: number }) => e.status);
+    const evil = await controller(server.url, { headers: { Origin: 'http://evil.example' } }).then(
+      () => 0,
+      (e: { status: number }) => e.status,
+    );
     expect(evil).to.equal(403);
     await controller(server.url, { headers: { Origin: `http://127.0.0.1:${port}` } });
     await controller(server.url, { headers: { Origin: `http://localhost:${port}` } });
@@ -534,7 +608,11 @@ describe('security', () => {
   });
 
   it('default origins: the server under each of its names; a wildcard bind adds every local address', () => {
-    expect(defaultOrigins('127.0.0.1', 9001)).to.deep.equal(['http://127.0.0.1:9001', 'http://localhost:9001', 'http://[::1]:9001']);
+    expect(defaultOrigins('127.0.0.1', 9001)).to.deep.equal([
+      'http://127.0.0.1:9001',
+      'http://localhost:9001',
+      'http://[::1]:9001',
+    ]);
     expect(defaultOrigins('192.168.1.5', 80)).to.deep.equal(['http://192.168.1.5']); // browsers omit the default port
     const wildcard = defaultOrigins('0.0.0.0', 9001);
     expect(wildcard).to.include('http://127.0.0.1:9001').and.include('http://localhost:9001');
@@ -544,7 +622,10 @@ describe('security', () => {
   it('channels: a list limits the paths to those and their -N renames (404 otherwise)', async () => {
     const server = await start({ channels: ['/chat'] });
     await readyAgent(server, '/chat-2');
-    const status = await controller(server.url.replace('/chat', '/other')).then(() => 0, (e: { status: number }) => e.status);
+    const status = await controller(server.url.replace('/chat', '/other')).then(
+      () => 0,
+      (e: { status: number }) => e.status,
+    );
     expect(status).to.equal(404);
   });
 });
@@ -600,7 +681,7 @@ describe('back-pressure', () => {
   });
 });
 
-describe('the agent link handed to server.on(\'agent\')', () => {
+describe("the agent link handed to server.on('agent')", () => {
   async function session(opts: ServerOptions = {}) {
     const server = await start(opts);
     const linked = new Promise<AgentLink>((resolve) => server.on('agent', (l) => resolve(l)));
@@ -655,15 +736,25 @@ describe('the agent link handed to server.on(\'agent\')', () => {
     expect(c.ws.readyState).to.equal(WebSocket.OPEN);
   });
 
-  it('its sends follow the channel\'s agentMaxBufferedBytes and are counted, as channel.send is', async () => {
+  it("its sends follow the channel's agentMaxBufferedBytes and are counted, as channel.send is", async () => {
     const { server, link } = await session({ agentMaxBufferedBytes: 32 });
     const before = server.stats().framesToAgents;
     link.send('SHORT|1');
     server.channel('/chat').send('SHORT|2');
     expect(server.stats().framesToAgents).to.equal(before + 2);
     const long = `LONG|${'x'.repeat(40)}`; // over the bound by itself: refused, not queued
-    expect(isMmdError(catchError(() => link.send(long)), 'ERR_BACKPRESSURE')).to.equal(true);
-    expect(isMmdError(catchError(() => server.channel('/chat').send(long)), 'ERR_BACKPRESSURE')).to.equal(true);
+    expect(
+      isMmdError(
+        catchError(() => link.send(long)),
+        'ERR_BACKPRESSURE',
+      ),
+    ).to.equal(true);
+    expect(
+      isMmdError(
+        catchError(() => server.channel('/chat').send(long)),
+        'ERR_BACKPRESSURE',
+      ),
+    ).to.equal(true);
     expect(server.stats().framesToAgents).to.equal(before + 2);
   });
 
@@ -689,13 +780,20 @@ describe('the agent link handed to server.on(\'agent\')', () => {
 describe('close()', () => {
   it('agents get an EMPTY close frame (88 00, §6.3), controllers 1001; pending waits reject ERR_CLOSED; idempotent', async () => {
     const server = await createServer({ port: 0, syncTimeoutMs: 300 });
-    const ready = new Promise<import('../src/link.js').AgentLink>((resolve) => server.on('agent', (link) => resolve(link)));
+    const ready = new Promise<import('../src/link.js').AgentLink>((resolve) =>
+      server.on('agent', (link) => resolve(link)),
+    );
     const agent = await FakeAgent.connect(server.address().port, '/chat');
     open.push({ close: () => agent.destroy() });
     const link = await ready;
     const c = await controller(server.url);
     await c.waitText(/^RELAY_AGENT_CONNECTED/);
-    const pending = link.waitFor((m) => m.type === 'NEVER_COMES', { timeoutMs: 10_000 }).then(() => undefined, (e: unknown) => e);
+    const pending = link
+      .waitFor((m) => m.type === 'NEVER_COMES', { timeoutMs: 10_000 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     const closing = server.close();
     expect(server.close()).to.equal(closing);
     await closing;
@@ -727,7 +825,11 @@ describe('close()', () => {
 });
 
 describe('HTTP', () => {
-  function get(server: MmdServer, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  function get(
+    server: MmdServer,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: server.address().port, path, headers }, (res) => {
         let body = '';
@@ -748,7 +850,9 @@ describe('HTTP', () => {
     const res = await get(server, '/channels');
     expect(res.status).to.equal(200);
     expect(res.headers['content-type']).to.match(/^application\/json/);
-    const { channels } = JSON.parse(res.body) as { channels: { path: string; agent: boolean; agentSince: string | null; controllers: number }[] };
+    const { channels } = JSON.parse(res.body) as {
+      channels: { path: string; agent: boolean; agentSince: string | null; controllers: number }[];
+    };
     const byPath = Object.fromEntries(channels.map((c) => [c.path, c]));
     expect(byPath['/shop1']).to.include({ agent: true, controllers: 1 });
     expect(Date.parse(byPath['/shop1'].agentSince!)).to.be.closeTo(Date.now(), 10_000);
@@ -766,8 +870,12 @@ describe('HTTP', () => {
     expect(other.headers['access-control-allow-origin']).to.equal(undefined);
     const sameOriginDefault = await start();
     const own = `http://127.0.0.1:${sameOriginDefault.address().port}`;
-    expect((await get(sameOriginDefault, '/channels', { Origin: own })).headers['access-control-allow-origin']).to.equal(own);
-    expect((await get(sameOriginDefault, '/channels', { Origin: 'null' })).headers['access-control-allow-origin']).to.equal(undefined);
+    expect(
+      (await get(sameOriginDefault, '/channels', { Origin: own })).headers['access-control-allow-origin'],
+    ).to.equal(own);
+    expect(
+      (await get(sameOriginDefault, '/channels', { Origin: 'null' })).headers['access-control-allow-origin'],
+    ).to.equal(undefined);
   });
 
   it('GET /channels needs the token when one is set', async () => {
@@ -865,7 +973,12 @@ describe('robustness', () => {
     const agent = await readyAgent(server);
     const port = server.address().port;
     const { connect } = await import('node:net');
-    for (const junk of ['GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n', 'GARBAGE\r\n\r\n', 'GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n', '\x16\x03\x01\x02\x00']) {
+    for (const junk of [
+      'GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GARBAGE\r\n\r\n',
+      'GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n',
+      '\x16\x03\x01\x02\x00',
+    ]) {
       const s = connect({ host: '127.0.0.1', port });
       s.on('error', () => {});
       s.write(junk);
@@ -886,7 +999,10 @@ describe('robustness', () => {
     await new Promise((r) => blocker.once('listening', r));
     try {
       const port = (blocker.address() as { port: number }).port;
-      const err = await createServer({ port }).then((s) => s.close(), (e: unknown) => e);
+      const err = await createServer({ port }).then(
+        (s) => s.close(),
+        (e: unknown) => e,
+      );
       expect(isMmdError(err, 'ERR_LISTEN')).to.equal(true);
     } finally {
       blocker.close();
@@ -903,7 +1019,13 @@ describe('with the simulated MMDAgent-EX (Linux mode: it dies at any lost connec
     const c = await controller(server.url);
     await ready;
     await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
-    const bad: (string | Buffer)[] = ['SNDX|1', '\r\n', Buffer.from([0x41, 0xa0, 0x0a]), '\nLEADING|1', `BIG|${'x'.repeat(3000)}`];
+    const bad: (string | Buffer)[] = [
+      'SNDX|1',
+      '\r\n',
+      Buffer.from([0x41, 0xa0, 0x0a]),
+      '\nLEADING|1',
+      `BIG|${'x'.repeat(3000)}`,
+    ];
     for (const frame of bad) c.ws.send(frame, { binary: false });
     c.ws.send(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), { binary: true });
     c.ws.send('STOP'); // short S line: padded, so nothing stays pending
@@ -925,7 +1047,12 @@ describe('with the simulated MMDAgent-EX (Linux mode: it dies at any lost connec
     const second = await startSim({ url: server.url, platform: 'linux', retryCount: 2, timeScale: 0.1 });
     open.push({ close: () => void second.stop() });
     for (let i = 0; i < 100 && server.channels().filter((ch) => ch.agent).length < 2; i++) await sleep(20);
-    expect(server.channels().filter((ch) => ch.agent).map((ch) => ch.path)).to.deep.equal(['/chat', '/chat-1']);
+    expect(
+      server
+        .channels()
+        .filter((ch) => ch.agent)
+        .map((ch) => ch.path),
+    ).to.deep.equal(['/chat', '/chat-1']);
     expect(first.violations.concat(second.violations)).to.deep.equal([]);
   });
 
@@ -969,7 +1096,10 @@ describe('server: found in review (each test failed before its fix)', () => {
     const server = await start({ maxChannels: 3 });
     const port = server.address().port;
     for (let i = 0; i < 4; i++) {
-      const { response } = upgradeRequest(port, `/junk${i}`, { agent: true, headers: { 'Sec-WebSocket-Key': 'not-a-key' } });
+      const { response } = upgradeRequest(port, `/junk${i}`, {
+        agent: true,
+        headers: { 'Sec-WebSocket-Key': 'not-a-key' },
+      });
       expect((await response).head).to.match(/^HTTP\/1.1 400 /);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -985,8 +1115,12 @@ describe('server: found in review (each test failed before its fix)', () => {
     const socket = connectTcp({ host: '127.0.0.1', port, allowHalfOpen: true });
     open.push({ close: () => socket.destroy() });
     socket.on('error', () => {});
-    socket.write(`GET /chat HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-App-Type: MMDAgent\r\n\r\n`);
-    await new Promise<void>((resolve) => socket.on('data', (d: Buffer) => d.toString('latin1').startsWith('HTTP/1.1 429 ') && resolve()));
+    socket.write(
+      `GET /chat HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-App-Type: MMDAgent\r\n\r\n`,
+    );
+    await new Promise<void>((resolve) =>
+      socket.on('data', (d: Buffer) => d.toString('latin1').startsWith('HTTP/1.1 429 ') && resolve()),
+    );
     const started = performance.now();
     await server.close();
     expect(performance.now() - started).to.be.below(2000);
@@ -1029,7 +1163,12 @@ describe('server: found in review (each test failed before its fix)', () => {
 
 describe('server: policy numbers', () => {
   it('NaN, zero or negative policy numbers are ERR_SERVER_OPTION (a NaN heartbeat fired every 1 ms)', async () => {
-    for (const bad of [{ heartbeatMs: NaN }, { syncTimeoutMs: -1 }, { maxChannels: 0 }, { controllerFramesPerSecond: '5' }]) {
+    for (const bad of [
+      { heartbeatMs: NaN },
+      { syncTimeoutMs: -1 },
+      { maxChannels: 0 },
+      { controllerFramesPerSecond: '5' },
+    ]) {
       const err = await createServer({ port: 0, ...(bad as unknown as ServerOptions) }).then(
         (s) => (servers.push(s), undefined),
         (e: unknown) => e,

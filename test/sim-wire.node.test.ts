@@ -54,7 +54,9 @@ describe('encodeClientFrame: masked client frames (RFC 6455 §5.2, real-client/n
   });
 
   it('lengths: 125 in 7 bits, 126 and 65535 in 16 bits, 65536 in 64 bits', () => {
-    const header = (len: number) => [...encodeClientFrame(OPCODE_TEXT, Buffer.alloc(len, 0x61)).subarray(0, len < 126 ? 2 : len < 65536 ? 4 : 10)];
+    const header = (len: number) => [
+      ...encodeClientFrame(OPCODE_TEXT, Buffer.alloc(len, 0x61)).subarray(0, len < 126 ? 2 : len < 65536 ? 4 : 10),
+    ];
     expect(header(125)).to.deep.equal([0x81, 0x80 | 125]);
     expect(header(126)).to.deep.equal([0x81, 0xfe, 0x00, 0x7e]);
     expect(header(MAX_FRAME_BYTES)).to.deep.equal([0x81, 0xfe, 0x1f, 0xff]);
@@ -65,7 +67,7 @@ describe('encodeClientFrame: masked client frames (RFC 6455 §5.2, real-client/n
     expect(unmask(big, 14).equals(Buffer.alloc(65536, 0x61))).to.equal(true);
   });
 
-  it("the pong to an empty ping carries one byte, as real-client/E-ping recorded: 8A 81 mask 1 byte (wire.md §6.2)", () => {
+  it('the pong to an empty ping carries one byte, as real-client/E-ping recorded: 8A 81 mask 1 byte (wire.md §6.2)', () => {
     // What the simulator writes for an empty ping (sim.ts): the recorded frame had header_bytes 6, len 1, payload 00.
     const pong = encodeClientFrame(OPCODE_PONG, Buffer.of(0));
     expect([pong[0], pong[1], pong.length]).to.deep.equal([0x8a, 0x81, 7]);
@@ -106,7 +108,10 @@ describe('FrameReader: server frames (RFC 6455 §5.7 examples)', () => {
   it('a fragmented "Hel" + "lo" in one chunk: each fragment is a frame of its own opcode (wire.md §6.1)', () => {
     const { r, frames } = reader();
     r.push(bytes(0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f));
-    expect(frames).to.deep.equal([{ opcode: OPCODE_TEXT, payload: 'Hel' }, { opcode: 0, payload: 'lo' }]);
+    expect(frames).to.deep.equal([
+      { opcode: OPCODE_TEXT, payload: 'Hel' },
+      { opcode: 0, payload: 'lo' },
+    ]);
   });
 
   it('ping, empty ping, empty close, close with a status code', () => {
@@ -133,12 +138,18 @@ describe('FrameReader: server frames (RFC 6455 §5.7 examples)', () => {
     r.push(bytes(0x42, 0x43, 0x44, 0x81));
     expect(frames).to.deep.equal([{ opcode: OPCODE_TEXT, payload: 'ABCD' }]);
     r.push(bytes(0x01, 0x45));
-    expect(frames).to.deep.equal([{ opcode: OPCODE_TEXT, payload: 'ABCD' }, { opcode: OPCODE_TEXT, payload: 'E' }]);
+    expect(frames).to.deep.equal([
+      { opcode: OPCODE_TEXT, payload: 'ABCD' },
+      { opcode: OPCODE_TEXT, payload: 'E' },
+    ]);
   });
 
   it('stops when onFrame says so: the rest of the chunk is dropped', () => {
     const seen: string[] = [];
-    const r = new FrameReader((_op, payload) => (seen.push(payload.toString()), false), () => true);
+    const r = new FrameReader(
+      (_op, payload) => (seen.push(payload.toString()), false),
+      () => true,
+    );
     expect(r.push(bytes(0x81, 0x01, 0x41, 0x81, 0x01, 0x42))).to.equal(false);
     expect(seen).to.deep.equal(['A']);
   });
@@ -175,7 +186,13 @@ describe('encoder and reader against a real ws server (127.0.0.1)', () => {
     await new Promise<void>((done) => wss.once('listening', () => done()));
     cleanups.push(() => new Promise<void>((done) => wss.close(() => done())));
     const port = (wss.address() as AddressInfo).port;
-    const serverSide = new Promise<{ appType: unknown; texts: string[]; pongs: Buffer[]; send(d: string): void; ping(): void }>((done) =>
+    const serverSide = new Promise<{
+      appType: unknown;
+      texts: string[];
+      pongs: Buffer[];
+      send(d: string): void;
+      ping(): void;
+    }>((done) =>
       wss.on('connection', (ws, req) => {
         const texts: string[] = [];
         const pongs: Buffer[] = [];
@@ -192,7 +209,10 @@ describe('encoder and reader against a real ws server (127.0.0.1)', () => {
 
     const got: { opcode: number; payload: Buffer }[] = [];
     let wake = () => {};
-    const r = new FrameReader((opcode, payload) => (got.push({ opcode, payload: Buffer.from(payload) }), wake(), true), (h) => h.length <= MAX_FRAME_BYTES);
+    const r = new FrameReader(
+      (opcode, payload) => (got.push({ opcode, payload: Buffer.from(payload) }), wake(), true),
+      (h) => h.length <= MAX_FRAME_BYTES,
+    );
     if (head.length) r.push(head);
     socket.on('data', (c: Buffer) => r.push(c));
     const next = (n: number) => new Promise<void>((done) => ((wake = () => got.length >= n && done()), wake()));
@@ -208,7 +228,8 @@ describe('encoder and reader against a real ws server (127.0.0.1)', () => {
     socket.write(encodeClientFrame(OPCODE_PONG, Buffer.of(0)));
     socket.write(encodeClientFrame(OPCODE_TEXT, Buffer.from(long)));
     const deadline = Date.now() + 2000;
-    while ((server.texts.length < 1 || server.pongs.length < 1) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+    while ((server.texts.length < 1 || server.pongs.length < 1) && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 5));
     expect(server.texts).to.deep.equal([long]);
     expect(server.pongs.map((p) => [...p])).to.deep.equal([[0x00]]);
   });
@@ -236,12 +257,18 @@ describe('handshake failures in POCO words (wire.md §3.3)', () => {
 
   it(`429 "${TOO_MANY_REQUESTS}" is a renaming failure (wire.md §4.3)`, async () => {
     const err = await failure(await httpServer((s) => refuseUpgrade(s, 429, '')));
-    expect([err.message, err.tooManyRequests]).to.deep.equal([`Cannot upgrade to WebSocket connection: ${TOO_MANY_REQUESTS}`, true]);
+    expect([err.message, err.tooManyRequests]).to.deep.equal([
+      `Cannot upgrade to WebSocket connection: ${TOO_MANY_REQUESTS}`,
+      true,
+    ]);
   });
 
   it('403 is a plain failure with its reason phrase; 401 is "Not authorized"', async () => {
     const forbidden = await failure(await httpServer((s) => refuseUpgrade(s, 403, 'no')));
-    expect([forbidden.message, forbidden.tooManyRequests]).to.deep.equal(['Cannot upgrade to WebSocket connection: Forbidden', false]);
+    expect([forbidden.message, forbidden.tooManyRequests]).to.deep.equal([
+      'Cannot upgrade to WebSocket connection: Forbidden',
+      false,
+    ]);
     const unauthorized = await failure(await httpServer((s) => refuseUpgrade(s, 401, 'token')));
     expect(unauthorized.message).to.equal('Not authorized');
   });
@@ -258,12 +285,18 @@ describe('handshake failures in POCO words (wire.md §3.3)', () => {
   it('a 101 with a combined Connection value or a wrong accept is refused', async () => {
     const combined = await failure(
       await httpServer((s) =>
-        s.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n'),
+        s.end(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n',
+        ),
       ),
     );
     expect(combined.message).to.equal('No Connection: Upgrade header in handshake response');
     const badAccept = await failure(
-      await httpServer((s) => s.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IGl0\r\n\r\n')),
+      await httpServer((s) =>
+        s.end(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IGl0\r\n\r\n',
+        ),
+      ),
     );
     expect(badAccept.message).to.equal('Invalid or missing Sec-WebSocket-Accept header in handshake response');
   });

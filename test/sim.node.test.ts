@@ -31,7 +31,10 @@ async function withSim(opts: Partial<SimOptions>, body: (ctx: Ctx) => Promise<vo
       peer.send(line);
       await peer.frame(last, { from });
       await delay(quietMs);
-      return peer.texts().slice(from).filter((t) => !PERIODIC.test(t));
+      return peer
+        .texts()
+        .slice(from)
+        .filter((t) => !PERIODIC.test(t));
     };
     await body({ peer, sim, exchange });
   } finally {
@@ -110,8 +113,14 @@ describe('sim: echo rules (wire.md §10.1, real-client/hazards.md (j), notes.md)
     await withSim({}, async ({ exchange }) => {
       expect(await exchange('A||B|C\n', 'A||B|C\n')).to.deep.equal(['A||B|C\n']);
       expect(await exchange('||LEAD|x\n', 'LEAD|x\n')).to.deep.equal(['LEAD|x\n']);
-      expect(await exchange('VALUE_SET|vv||7\n', 'VALUE_EVENT_SET|vv\n')).to.deep.equal(['VALUE_SET|vv||7\n', 'VALUE_EVENT_SET|vv\n']);
-      expect(await exchange('VALUE_GET|vv\n', 'VALUE_EVENT_GET|vv|7\n')).to.deep.equal(['VALUE_GET|vv\n', 'VALUE_EVENT_GET|vv|7\n']);
+      expect(await exchange('VALUE_SET|vv||7\n', 'VALUE_EVENT_SET|vv\n')).to.deep.equal([
+        'VALUE_SET|vv||7\n',
+        'VALUE_EVENT_SET|vv\n',
+      ]);
+      expect(await exchange('VALUE_GET|vv\n', 'VALUE_EVENT_GET|vv|7\n')).to.deep.equal([
+        'VALUE_GET|vv\n',
+        'VALUE_EVENT_GET|vv|7\n',
+      ]);
     });
   });
 
@@ -164,10 +173,9 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'MODEL_ADD|m2|glasses/glasses.pmd|8,0,0\n',
         'MODEL_EVENT_ADD|m2\n',
       ]);
-      expect(await exchange('MOTION_ADD|m2|base|motions/wait/01_Wait.vmd|FULL|LOOP\n', 'MOTION_EVENT_ADD|m2|base\n')).to.deep.equal([
-        'MOTION_ADD|m2|base|motions/wait/01_Wait.vmd|FULL|LOOP\n',
-        'MOTION_EVENT_ADD|m2|base\n',
-      ]);
+      expect(
+        await exchange('MOTION_ADD|m2|base|motions/wait/01_Wait.vmd|FULL|LOOP\n', 'MOTION_EVENT_ADD|m2|base\n'),
+      ).to.deep.equal(['MOTION_ADD|m2|base|motions/wait/01_Wait.vmd|FULL|LOOP\n', 'MOTION_EVENT_ADD|m2|base\n']);
       expect(await exchange('MODEL_CHANGE|m2|gene/Gene_light.pmd\n', 'MODEL_EVENT_CHANGE|m2\n')).to.deep.equal([
         'MODEL_CHANGE|m2|gene/Gene_light.pmd\n',
         'MODEL_EVENT_CHANGE|m2\n',
@@ -177,32 +185,55 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'MOTION_EVENT_DELETE|m2|base\n',
         'MODEL_EVENT_DELETE|m2\n',
       ]);
-      expect(await exchange('MODEL_CHANGE|m2|glasses/glasses.pmd\n', 'MODEL_CHANGE|m2|glasses/glasses.pmd\n', 60)).to.have.length(1);
-      expect(await exchange('MODEL_ADD|0|glasses/glasses.pmd\n', 'MODEL_ADD|0|glasses/glasses.pmd\n', 60)).to.have.length(1);
+      expect(
+        await exchange('MODEL_CHANGE|m2|glasses/glasses.pmd\n', 'MODEL_CHANGE|m2|glasses/glasses.pmd\n', 60),
+      ).to.have.length(1);
+      expect(
+        await exchange('MODEL_ADD|0|glasses/glasses.pmd\n', 'MODEL_ADD|0|glasses/glasses.pmd\n', 60),
+      ).to.have.length(1);
       expect(sim.state.models['0'].file).to.equal('gene/Gene_light.pmd');
     });
   });
 
   it('MOTION_ADD ONCE ends with MOTION_EVENT_DELETE after the configured length; LOOP, CHANGE, DELETE, missing file (part1 #4–#8)', async () => {
-    await withSim({ motions: { 'motions/action/ojigi.vmd': 2000, 'nosuchfile.vmd': null } }, async ({ peer, exchange }) => {
-      const from = peer.frames.length;
-      expect(await exchange('MOTION_ADD|0|act|motions/action/ojigi.vmd|PART|ONCE\n', 'MOTION_EVENT_DELETE|0|act\n')).to.deep.equal([
-        'MOTION_ADD|0|act|motions/action/ojigi.vmd|PART|ONCE\n',
-        'MOTION_EVENT_ADD|0|act\n',
-        'MOTION_EVENT_DELETE|0|act\n',
-      ]);
-      const [add, del] = ['MOTION_EVENT_ADD|0|act\n', 'MOTION_EVENT_DELETE|0|act\n'].map((t) => peer.frames.slice(from).find((f) => f.text === t)!);
-      expect(del.at - add.at).to.be.within(2000 * SCALE - 5, 2000 * SCALE + 100);
-      expect(await exchange('MOTION_ADD|0|act2|motions/action/thinking.vmd|PART|LOOP\n', 'MOTION_EVENT_ADD|0|act2\n', 150)).to.have.length(2);
-      expect(await exchange('MOTION_CHANGE|0|act2|motions/action/wavehand.vmd\n', 'MOTION_EVENT_CHANGE|0|act2\n')).to.have.length(2);
-      expect(await exchange('MOTION_ACCELERATE|0|act2|0.5|1.0\n', 'MOTION_EVENT_ACCELERATE|0|act2\n')).to.have.length(2);
-      expect(await exchange('MOTION_DELETE|0|act2\n', 'MOTION_EVENT_DELETE|0|act2\n')).to.deep.equal([
-        'MOTION_DELETE|0|act2\n',
-        'MOTION_EVENT_DELETE|0|act2\n',
-      ]);
-      expect(await exchange('MOTION_ADD|0|nf|nosuchfile.vmd|PART|ONCE\n', 'MOTION_ADD|0|nf|nosuchfile.vmd|PART|ONCE\n', 150)).to.have.length(1);
-      expect(await exchange('MOTION_ADD|nobody|x|a.vmd\n', 'MOTION_ADD|nobody|x|a.vmd\n', 60)).to.have.length(1);
-    });
+    await withSim(
+      { motions: { 'motions/action/ojigi.vmd': 2000, 'nosuchfile.vmd': null } },
+      async ({ peer, exchange }) => {
+        const from = peer.frames.length;
+        expect(
+          await exchange('MOTION_ADD|0|act|motions/action/ojigi.vmd|PART|ONCE\n', 'MOTION_EVENT_DELETE|0|act\n'),
+        ).to.deep.equal([
+          'MOTION_ADD|0|act|motions/action/ojigi.vmd|PART|ONCE\n',
+          'MOTION_EVENT_ADD|0|act\n',
+          'MOTION_EVENT_DELETE|0|act\n',
+        ]);
+        const [add, del] = ['MOTION_EVENT_ADD|0|act\n', 'MOTION_EVENT_DELETE|0|act\n'].map((t) =>
+          peer.frames.slice(from).find((f) => f.text === t)!,
+        );
+        expect(del.at - add.at).to.be.within(2000 * SCALE - 5, 2000 * SCALE + 100);
+        expect(
+          await exchange('MOTION_ADD|0|act2|motions/action/thinking.vmd|PART|LOOP\n', 'MOTION_EVENT_ADD|0|act2\n', 150),
+        ).to.have.length(2);
+        expect(
+          await exchange('MOTION_CHANGE|0|act2|motions/action/wavehand.vmd\n', 'MOTION_EVENT_CHANGE|0|act2\n'),
+        ).to.have.length(2);
+        expect(await exchange('MOTION_ACCELERATE|0|act2|0.5|1.0\n', 'MOTION_EVENT_ACCELERATE|0|act2\n')).to.have.length(
+          2,
+        );
+        expect(await exchange('MOTION_DELETE|0|act2\n', 'MOTION_EVENT_DELETE|0|act2\n')).to.deep.equal([
+          'MOTION_DELETE|0|act2\n',
+          'MOTION_EVENT_DELETE|0|act2\n',
+        ]);
+        expect(
+          await exchange(
+            'MOTION_ADD|0|nf|nosuchfile.vmd|PART|ONCE\n',
+            'MOTION_ADD|0|nf|nosuchfile.vmd|PART|ONCE\n',
+            150,
+          ),
+        ).to.have.length(1);
+        expect(await exchange('MOTION_ADD|nobody|x|a.vmd\n', 'MOTION_ADD|nobody|x|a.vmd\n', 60)).to.have.length(1);
+      },
+    );
   });
 
   it('MOVE_START / MOVE_STOP, TURN_START then ROTATE_START ends the turn (part1 #9–#13)', async () => {
@@ -213,7 +244,10 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'MOVE_EVENT_STOP|0\n',
       ]);
       expect(await exchange('MOVE_START|0|0,0,-20|GLOBAL|2.0\n', 'MOVE_EVENT_START|0\n')).to.have.length(2);
-      expect(await exchange('MOVE_STOP|0\n', 'MOVE_EVENT_STOP|0\n')).to.deep.equal(['MOVE_STOP|0\n', 'MOVE_EVENT_STOP|0\n']);
+      expect(await exchange('MOVE_STOP|0\n', 'MOVE_EVENT_STOP|0\n')).to.deep.equal([
+        'MOVE_STOP|0\n',
+        'MOVE_EVENT_STOP|0\n',
+      ]);
       expect(await exchange('TURN_START|0|20,0,0\n', 'TURN_EVENT_START|0\n')).to.have.length(2);
       expect(await exchange('ROTATE_START|0|0,90,0|LOCAL|45\n', 'ROTATE_EVENT_STOP|0\n')).to.deep.equal([
         'ROTATE_START|0|0,90,0|LOCAL|45\n',
@@ -238,10 +272,15 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       await exchange('TURN_START|0|20,0,0\n', 'TURN_EVENT_START|0\n', 9500 * scale);
       expect(peer.texts()).not.to.include('TURN_EVENT_STOP|0\n');
       // #13: 90° at 45°/s ended 1.05 s after ROTATE_EVENT_START; the running turn ends first.
-      expect(await gap('ROTATE_START|0|0,90,0|LOCAL|45\n', 'ROTATE_EVENT_START|0\n', 'ROTATE_EVENT_STOP|0\n')).to.be.within(700, 1800);
+      expect(
+        await gap('ROTATE_START|0|0,90,0|LOCAL|45\n', 'ROTATE_EVENT_START|0\n', 'ROTATE_EVENT_STOP|0\n'),
+      ).to.be.within(700, 1800);
       expect(peer.texts()).to.include('TURN_EVENT_STOP|0\n');
       // #14: a default-speed move over 2 units took 11.1 s.
-      expect(await gap('MOVE_START|0|0,0,2\n', 'MOVE_EVENT_START|0\n', 'MOVE_EVENT_STOP|0\n')).to.be.within(10000, 13000);
+      expect(await gap('MOVE_START|0|0,0,2\n', 'MOVE_EVENT_START|0\n', 'MOVE_EVENT_STOP|0\n')).to.be.within(
+        10000,
+        13000,
+      );
     });
   });
 
@@ -258,7 +297,12 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'SYNTH_EVENT_STOP|0',
       ]);
       // はい。: 325 ms of phonemes; the stops came 821 ms after the command (real) — here about the same × 0.1
-      const durations = seq[2].trim().split('|')[2].split(',').filter((_, i) => i % 2 === 1).map(Number);
+      const durations = seq[2]
+        .trim()
+        .split('|')[2]
+        .split(',')
+        .filter((_, i) => i % 2 === 1)
+        .map(Number);
       expect(durations.reduce((a, b) => a + b, 0)).to.equal(325);
       const stop = peer.frames.find((f) => f.text === 'SYNTH_EVENT_STOP|0\n')!;
       expect(stop.at - sentAt).to.be.within(60, 160);
@@ -270,20 +314,35 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       ['はい。', 325],
       ['こんにちは、今日はいい天気ですね。', 2530],
       ['はい、わかりました。', 1585],
-      ['本日はお越しいただきありがとうございます。私はジーンです。何かお手伝いできることがあれば、いつでも声をかけてくださいね。', 9605],
+      [
+        '本日はお越しいただきありがとうございます。私はジーンです。何かお手伝いできることがあれば、いつでも声をかけてくださいね。',
+        9605,
+      ],
       ['Hello! My name is gene. How can I help you?', 2920],
     ];
     for (const [text, ms] of table) {
       expect(Math.abs(speechMs(text) - ms) / ms, text).to.be.below(0.1);
-      const durations = phonemes(text).split(',').filter((_, i) => i % 2 === 1).map(Number);
-      expect(durations.reduce((a, b) => a + b, 0), text).to.equal(speechMs(text));
+      const durations = phonemes(text)
+        .split(',')
+        .filter((_, i) => i % 2 === 1)
+        .map(Number);
+      expect(
+        durations.reduce((a, b) => a + b, 0),
+        text,
+      ).to.equal(speechMs(text));
     }
   });
 
   it('SYNTH_START with an unknown voice gives only the echo; SYNTH_STOP mid-utterance (part1b #11, part1 #20)', async () => {
     await withSim({}, async ({ exchange }) => {
-      expect(await exchange('SYNTH_START|0|no_such_voice|テスト\n', 'SYNTH_START|0|no_such_voice|テスト\n', 100)).to.have.length(1);
-      await exchange('SYNTH_START|0|mei_voice_normal|本日はお越しいただきありがとうございます。\n', 'LIPSYNC_EVENT_START|0\n', 0);
+      expect(
+        await exchange('SYNTH_START|0|no_such_voice|テスト\n', 'SYNTH_START|0|no_such_voice|テスト\n', 100),
+      ).to.have.length(1);
+      await exchange(
+        'SYNTH_START|0|mei_voice_normal|本日はお越しいただきありがとうございます。\n',
+        'LIPSYNC_EVENT_START|0\n',
+        0,
+      );
       expect(await exchange('SYNTH_STOP|0\n', 'SYNTH_EVENT_STOP|0\n')).to.deep.equal([
         'SYNTH_STOP|0\n',
         'LIPSYNC_STOP|0\n',
@@ -296,32 +355,39 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
 
   it('a new SYNTH_START while speaking ends the old utterance first (part1b #8)', async () => {
     await withSim({}, async ({ exchange }) => {
-      await exchange('SYNTH_START|0|mei_voice_normal|本日はお越しいただきありがとうございます。\n', 'LIPSYNC_EVENT_START|0\n', 0);
+      await exchange(
+        'SYNTH_START|0|mei_voice_normal|本日はお越しいただきありがとうございます。\n',
+        'LIPSYNC_EVENT_START|0\n',
+        0,
+      );
       const seq = await exchange('SYNTH_START|0|mei_voice_normal|はい、わかりました。\n', /^SYNTH_EVENT_STOP/, 0);
       const rest = await exchange('SYNC|1\n', 'SYNTH_EVENT_STOP|0\n');
-      expect([...seq, ...rest].map((t) => t.split('|')[0]).filter((t) => t !== 'SYNC\n' && t !== 'SYNC')).to.deep.equal([
-        'SYNTH_START',
-        'LIPSYNC_STOP',
-        'LIPSYNC_EVENT_STOP',
-        'SYNTH_EVENT_STOP',
-        'SYNTH_EVENT_START',
-        'LIPSYNC_START',
-        'LIPSYNC_EVENT_START',
-        'LIPSYNC_EVENT_STOP',
-        'SYNTH_EVENT_STOP',
-      ]);
+      expect([...seq, ...rest].map((t) => t.split('|')[0]).filter((t) => t !== 'SYNC\n' && t !== 'SYNC')).to.deep.equal(
+        [
+          'SYNTH_START',
+          'LIPSYNC_STOP',
+          'LIPSYNC_EVENT_STOP',
+          'SYNTH_EVENT_STOP',
+          'SYNTH_EVENT_START',
+          'LIPSYNC_START',
+          'LIPSYNC_EVENT_START',
+          'LIPSYNC_EVENT_STOP',
+          'SYNTH_EVENT_STOP',
+        ],
+      );
     });
   });
 
   it('LIPSYNC_START / LIPSYNC_STOP (part1 #21–#23)', async () => {
     await withSim({}, async ({ exchange }) => {
-      expect(await exchange('LIPSYNC_START|0|a,200,i,200,u,200,e,200,o,200\n', 'LIPSYNC_EVENT_STOP|0\n')).to.deep.equal([
-        'LIPSYNC_START|0|a,200,i,200,u,200,e,200,o,200\n',
-        'LIPSYNC_EVENT_START|0\n',
+      expect(await exchange('LIPSYNC_START|0|a,200,i,200,u,200,e,200,o,200\n', 'LIPSYNC_EVENT_STOP|0\n')).to.deep.equal(
+        ['LIPSYNC_START|0|a,200,i,200,u,200,e,200,o,200\n', 'LIPSYNC_EVENT_START|0\n', 'LIPSYNC_EVENT_STOP|0\n'],
+      );
+      await exchange('LIPSYNC_START|0|a,500,i,500,u,500,e,500,o,500\n', 'LIPSYNC_EVENT_START|0\n', 0);
+      expect(await exchange('LIPSYNC_STOP|0\n', 'LIPSYNC_EVENT_STOP|0\n', 150)).to.deep.equal([
+        'LIPSYNC_STOP|0\n',
         'LIPSYNC_EVENT_STOP|0\n',
       ]);
-      await exchange('LIPSYNC_START|0|a,500,i,500,u,500,e,500,o,500\n', 'LIPSYNC_EVENT_START|0\n', 0);
-      expect(await exchange('LIPSYNC_STOP|0\n', 'LIPSYNC_EVENT_STOP|0\n', 150)).to.deep.equal(['LIPSYNC_STOP|0\n', 'LIPSYNC_EVENT_STOP|0\n']);
     });
   });
 
@@ -336,9 +402,15 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'SPEAK_EVENT_STOP|0\n',
         'SOUND_EVENT_STOP|__speak__0\n',
       ]);
-      expect(await exchange('SPEAK_STOP|0\n', 'SPEAK_EVENT_STOP|0\n')).to.deep.equal(['SPEAK_STOP|0\n', 'SPEAK_EVENT_STOP|0\n']);
+      expect(await exchange('SPEAK_STOP|0\n', 'SPEAK_EVENT_STOP|0\n')).to.deep.equal([
+        'SPEAK_STOP|0\n',
+        'SPEAK_EVENT_STOP|0\n',
+      ]);
       expect(await exchange('SOUND_START|snd1|test4s.wav\n', 'SOUND_EVENT_START|snd1\n', 0)).to.have.length(2);
-      expect(await exchange('SOUND_STOP|snd1\n', 'SOUND_EVENT_STOP|snd1\n')).to.deep.equal(['SOUND_STOP|snd1\n', 'SOUND_EVENT_STOP|snd1\n']);
+      expect(await exchange('SOUND_STOP|snd1\n', 'SOUND_EVENT_STOP|snd1\n')).to.deep.equal([
+        'SOUND_STOP|snd1\n',
+        'SOUND_EVENT_STOP|snd1\n',
+      ]);
     });
   });
 
@@ -351,7 +423,10 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'TIMER_EVENT_STOP|t1\n',
       ]);
       // 1.75 s after the command in the real app; echo 170 + 1500 + 80 here
-      expect(peer.frames.find((f) => f.text === 'TIMER_EVENT_STOP|t1\n')!.at - sentAt).to.be.within(1700 * SCALE, 1800 * SCALE + 100);
+      expect(peer.frames.find((f) => f.text === 'TIMER_EVENT_STOP|t1\n')!.at - sentAt).to.be.within(
+        1700 * SCALE,
+        1800 * SCALE + 100,
+      );
       await exchange('TIMER_START|t3|5\n', 'TIMER_EVENT_START|t3\n', 0);
       expect(await exchange('TIMER_START|t3|0.5\n', 'TIMER_EVENT_STOP|t3\n')).to.deep.equal([
         'TIMER_START|t3|0.5\n',
@@ -361,7 +436,10 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       ]);
       await exchange('TIMER_START|t2|10\n', 'TIMER_EVENT_START|t2\n', 0);
       expect(sim.state.timers).to.deep.equal(['t2']);
-      expect(await exchange('TIMER_STOP|t2\n', 'TIMER_EVENT_STOP|t2\n')).to.deep.equal(['TIMER_STOP|t2\n', 'TIMER_EVENT_STOP|t2\n']);
+      expect(await exchange('TIMER_STOP|t2\n', 'TIMER_EVENT_STOP|t2\n')).to.deep.equal([
+        'TIMER_STOP|t2\n',
+        'TIMER_EVENT_STOP|t2\n',
+      ]);
     });
   });
 
@@ -403,7 +481,9 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       for (const [command, event] of pairs) {
         expect(await exchange(`${command}\n`, `${event}\n`, 20), command).to.deep.equal([`${command}\n`, `${event}\n`]);
       }
-      expect(await exchange('CAPTION_START|cap1|cs1|Hello_world|3.0|CENTER|0.5|60\n', 'CAPTION_EVENT_STOP|cap1\n')).to.have.length(3);
+      expect(
+        await exchange('CAPTION_START|cap1|cs1|Hello_world|3.0|CENTER|0.5|60\n', 'CAPTION_EVENT_STOP|cap1\n'),
+      ).to.have.length(3);
     });
   });
 
@@ -420,7 +500,9 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       ]);
       expect(await exchange('__AV_START\n', 'AVATAR|START\n')).to.deep.equal(['AVATAR|START\n']);
       expect(sim.state.keyValues.Avatar_mode).to.equal('1.000000');
-      expect(await exchange('__AV_EXMORPH,mouthSmile_L=0.8\n__AV_END\n', 'AVATAR|END\n')).to.deep.equal(['AVATAR|END\n']);
+      expect(await exchange('__AV_EXMORPH,mouthSmile_L=0.8\n__AV_END\n', 'AVATAR|END\n')).to.deep.equal([
+        'AVATAR|END\n',
+      ]);
       expect(sim.state.avatar?.enabled).to.equal(false);
     });
   });
@@ -432,12 +514,15 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       const from = peer.frames.length;
       sim.emit({ type: 'TIMER_START', args: ['t', '0.1'] });
       await peer.frame('TIMER_EVENT_STOP|t\n', { from });
-      expect(peer.texts().slice(from).filter((t) => !PERIODIC.test(t))).to.deep.equal([
-        'TIMER_START|t|0.1\n',
-        'TIMER_EVENT_START|t\n',
-        'TIMER_EVENT_STOP|t\n',
-      ]);
-      expect(() => sim.emit('|')).to.throw().with.property('code', 'ERR_EMPTY_TYPE');
+      expect(
+        peer
+          .texts()
+          .slice(from)
+          .filter((t) => !PERIODIC.test(t)),
+      ).to.deep.equal(['TIMER_START|t|0.1\n', 'TIMER_EVENT_START|t\n', 'TIMER_EVENT_STOP|t\n']);
+      expect(() => sim.emit('|'))
+        .to.throw()
+        .with.property('code', 'ERR_EMPTY_TYPE');
     });
   });
 
@@ -734,7 +819,11 @@ describe('sim: lost connections (wire.md §4.4, §7.6, §9)', () => {
 
   it('windows: reconnects at once; avatar state resets, global state and pending bytes survive', async () => {
     await withSim({ platform: 'windows' }, async ({ peer, sim, exchange }) => {
-      await exchange('__AV_START\n__AV_SETMODEL,0\nSNDFILE\nKEYVALUE_SET|k|v\nMODEL_ADD|m2|a.pmd\n', 'MODEL_EVENT_ADD|m2\n', 0);
+      await exchange(
+        '__AV_START\n__AV_SETMODEL,0\nSNDFILE\nKEYVALUE_SET|k|v\nMODEL_ADD|m2|a.pmd\n',
+        'MODEL_EVENT_ADD|m2\n',
+        0,
+      );
       expect(sim.state.avatar).to.deep.equal({ enabled: true, model: '0', autoLip: 'NO', audioMode: 'SNDFILE' });
       peer.send('PART');
       await peer.until(() => sim.state.pendingBytes === 4);
@@ -859,7 +948,9 @@ describe('sim: connect series (wire.md §4.1–4.3)', () => {
 
   it('rejects a bad url with ERR_USAGE; pending waitFor() calls reject when the sim ends', async () => {
     for (const url of ['not a url', 'wss://127.0.0.1:9001/chat', 'http://127.0.0.1/']) {
-      expect(() => new Sim({ url }), url).to.throw().with.property('code', 'ERR_USAGE');
+      expect(() => new Sim({ url }), url)
+        .to.throw()
+        .with.property('code', 'ERR_USAGE');
     }
     const peer = await SimPeer.start();
     const sim = await startSim({ url: peer.url(), timeScale: SCALE });
@@ -900,7 +991,10 @@ describe('sim CLI (runSimCli)', () => {
     const out: string[] = [];
     const err: string[] = [];
     try {
-      const run = runSimCli(['--url', peer.url(), '--time-scale', String(SCALE)], { out: (s) => out.push(s), err: (s) => err.push(s) });
+      const run = runSimCli(['--url', peer.url(), '--time-scale', String(SCALE)], {
+        out: (s) => out.push(s),
+        err: (s) => err.push(s),
+      });
       await peer.connection(0);
       peer.send('HELLO|1\n');
       await peer.frame('HELLO|1\n');
@@ -935,7 +1029,9 @@ describe('sim CLI (runSimCli)', () => {
 describe('sim: found in review (each test failed before its fix)', () => {
   const probe = async (scenario: string) => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/sim-exit-probe.ts', scenario], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/sim-exit-probe.ts', scenario], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const started = performance.now();
@@ -961,7 +1057,10 @@ describe('sim: found in review (each test failed before its fix)', () => {
   it('sim --help prints the usage on stdout with status 0, like serve --help and mdf --help', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const status = await runSimCli(['--help'], { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) });
+    const status = await runSimCli(['--help'], {
+      out: (l: string) => void out.push(l),
+      err: (l: string) => void err.push(l),
+    });
     expect(status).to.equal(0);
     expect(out.join('\n')).to.match(/usage: mmdagent-ex-remote sim/);
     expect(err).to.deep.equal([]);
@@ -989,7 +1088,10 @@ describe('sim: output held back by a dense stream (hazards.md (p))', () => {
       for (const t of flushedAt) {
         const i = sentAt.filter((s) => s <= t).length - 1;
         const pause = Math.max(t - (sentAt[i] ?? -Infinity), (sentAt[i] ?? Infinity) - (sentAt[i - 1] ?? -Infinity));
-        expect(pause, `a write at +${(t - sentAt[0]).toFixed(0)} ms with no pause in the stream before it`).to.be.at.least(9.5);
+        expect(
+          pause,
+          `a write at +${(t - sentAt[0]).toFixed(0)} ms with no pause in the stream before it`,
+        ).to.be.at.least(9.5);
       }
       expect(flushedAt.length).to.be.greaterThan(0);
     });

@@ -10,7 +10,9 @@ import { runSoak } from '../bench/soak.js';
 describe('soak: relay server under churn, garbage and stalls (DESIGN.md server; wire.md §4.3, §6, §12)', () => {
   it('delivers every message between live peers exactly once and in order, and leaks nothing', async () => {
     const report = await runSoak({ durationMs: 3000 });
-    expect(report.violations, `seed ${report.seed}: ${JSON.stringify(report.violations).slice(0, 2000)}`).to.deep.equal([]);
+    expect(report.violations, `seed ${report.seed}: ${JSON.stringify(report.violations).slice(0, 2000)}`).to.deep.equal(
+      [],
+    );
     // the run reached every kind of trouble it is meant to survive
     expect(report.agentConnects, 'agents (one replaced mid-run)').to.be.at.least(2);
     expect(report.controllerConnects).to.be.at.least(6);

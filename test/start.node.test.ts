@@ -30,8 +30,12 @@ function newestMtime(dir: string): number {
  */
 function entryPoint(): { args: string[]; via: string } {
   const outputs = [cli, join(root, 'dist', 'browser.js')];
-  const fresh = outputs.every((f) => existsSync(f)) && newestMtime(join(root, 'src')) <= Math.min(...outputs.map((f) => statSync(f).mtimeMs));
-  return fresh ? { args: [startScript], via: 'scripts/start.mjs' } : { args: [cli, 'serve', '--sim'], via: 'dist/node/cli.js serve --sim' };
+  const fresh =
+    outputs.every((f) => existsSync(f)) &&
+    newestMtime(join(root, 'src')) <= Math.min(...outputs.map((f) => statSync(f).mtimeMs));
+  return fresh
+    ? { args: [startScript], via: 'scripts/start.mjs' }
+    : { args: [cli, 'serve', '--sim'], via: 'dist/node/cli.js serve --sim' };
 }
 
 interface Running {
@@ -84,7 +88,9 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
 
 async function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([p, timeout]);
   } finally {
@@ -101,7 +107,11 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
     const app = await start();
     try {
       const out = () => app.output();
-      await until(async () => (/Plugin_Remote_Websocket_Directory=\/chat/.test(out()) ? true : undefined), 'the .mdf lines', 5000);
+      await until(
+        async () => (/Plugin_Remote_Websocket_Directory=\/chat/.test(out()) ? true : undefined),
+        'the .mdf lines',
+        5000,
+      );
       expect(out()).to.match(/Plugin_Remote_Websocket_Host=\S+/);
       expect(out()).to.contain(`Plugin_Remote_Websocket_Port=${app.port}`);
       expect(out()).to.contain('Plugin_Remote_Websocket_Directory=/chat');
@@ -124,7 +134,9 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
       const link = await connect(`ws://127.0.0.1:${app.port}/chat`);
       try {
         const echo = link.waitFor((m) => m.type === 'VALUE_SET' && m.args[0] === 'start_test', { timeoutMs: 5000 });
-        const event = link.waitFor((m) => m.type === 'VALUE_EVENT_SET' && m.args[0] === 'start_test', { timeoutMs: 5000 });
+        const event = link.waitFor((m) => m.type === 'VALUE_EVENT_SET' && m.args[0] === 'start_test', {
+          timeoutMs: 5000,
+        });
         link.send('VALUE_SET|start_test|1');
         expect((await echo).line).to.equal('VALUE_SET|start_test|1');
         expect((await event).line).to.equal('VALUE_EVENT_SET|start_test');
@@ -144,22 +156,33 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
 
   // Windows has no SIGTERM delivery to a child; the CLI's console paths there are Ctrl-C,
   // Ctrl-Break (SIGBREAK) and the end of a console stdin, which need a real console.
-  skipIf(process.platform === 'win32', 'Windows delivers no SIGTERM to a child')('stops cleanly on SIGTERM sent to it alone (service managers, `kill <pid>`), leaving the port free', async () => {
-    const app = await start();
-    try {
-      await until(async () => {
-        const res = await fetch(new URL('/channels', app.httpUrl));
-        const { channels } = (await res.json()) as { channels: { path: string; agent: boolean }[] };
-        return channels.find((c) => c.path === '/chat' && c.agent);
-      }, 'the simulated agent');
-      app.child.kill('SIGTERM'); // the entry process only: npm start's wrapper must pass it on
-      const { code } = await withinMs(app.exit, 8000, 'a clean exit after SIGTERM');
-      expect(code, app.output()).to.equal(0);
-      await until(async () => (await fetch(new URL('/channels', app.httpUrl)).then(() => undefined, () => true)), 'the port to close', 3000);
-    } finally {
-      if (app.child.exitCode === null) app.child.kill('SIGKILL');
-    }
-  });
+  skipIf(process.platform === 'win32', 'Windows delivers no SIGTERM to a child')(
+    'stops cleanly on SIGTERM sent to it alone (service managers, `kill <pid>`), leaving the port free',
+    async () => {
+      const app = await start();
+      try {
+        await until(async () => {
+          const res = await fetch(new URL('/channels', app.httpUrl));
+          const { channels } = (await res.json()) as { channels: { path: string; agent: boolean }[] };
+          return channels.find((c) => c.path === '/chat' && c.agent);
+        }, 'the simulated agent');
+        app.child.kill('SIGTERM'); // the entry process only: npm start's wrapper must pass it on
+        const { code } = await withinMs(app.exit, 8000, 'a clean exit after SIGTERM');
+        expect(code, app.output()).to.equal(0);
+        await until(
+          async () =>
+            await fetch(new URL('/channels', app.httpUrl)).then(
+              () => undefined,
+              () => true,
+            ),
+          'the port to close',
+          3000,
+        );
+      } finally {
+        if (app.child.exitCode === null) app.child.kill('SIGKILL');
+      }
+    },
+  );
 });
 
 describe('npm start: SIGINT sent to the wrapper alone', () => {
@@ -167,15 +190,26 @@ describe('npm start: SIGINT sent to the wrapper alone', () => {
     for (const child of children) child.kill('SIGKILL');
   });
 
-  skipIf(process.platform === 'win32', 'Windows delivers no POSIX signal to a single process')('is passed on after a moment, so `kill -INT <pid>` stops both (bug: the server kept running)', async () => {
-    const app = await start();
-    try {
-      app.child.kill('SIGINT'); // the wrapper only, not the process group
-      const { code } = await withinMs(app.exit, 8000, 'an exit after SIGINT to the wrapper');
-      expect(code, app.output()).to.equal(0);
-      await until(async () => (await fetch(new URL('/channels', app.httpUrl)).then(() => undefined, () => true)), 'the port to close', 3000);
-    } finally {
-      if (app.child.exitCode === null) app.child.kill('SIGKILL');
-    }
-  });
+  skipIf(process.platform === 'win32', 'Windows delivers no POSIX signal to a single process')(
+    'is passed on after a moment, so `kill -INT <pid>` stops both (bug: the server kept running)',
+    async () => {
+      const app = await start();
+      try {
+        app.child.kill('SIGINT'); // the wrapper only, not the process group
+        const { code } = await withinMs(app.exit, 8000, 'an exit after SIGINT to the wrapper');
+        expect(code, app.output()).to.equal(0);
+        await until(
+          async () =>
+            await fetch(new URL('/channels', app.httpUrl)).then(
+              () => undefined,
+              () => true,
+            ),
+          'the port to close',
+          3000,
+        );
+      } finally {
+        if (app.child.exitCode === null) app.child.kill('SIGKILL');
+      }
+    },
+  );
 });

@@ -8,7 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { contentTypeOf, findPackageRoot, resolveInside, sendText, serveStatic, type StaticMount } from '../src/node/static.js';
+import {
+  contentTypeOf,
+  findPackageRoot,
+  resolveInside,
+  sendText,
+  serveStatic,
+  type StaticMount,
+} from '../src/node/static.js';
 import { after, before, describe, it } from './harness.js';
 
 const SECRET = 'TOP SECRET: outside the mount';
@@ -58,7 +65,9 @@ function fetchRaw(path: string, method = 'GET'): Promise<Reply> {
     const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      );
     });
     req.on('error', fail);
     req.end();
@@ -155,7 +164,11 @@ describe('serveStatic over a real http server', () => {
 
   it('a path ending in "/" serves that folder\'s index.html; the query string plays no part', async () => {
     const top = await fetchRaw('/playground/?token=abc');
-    expect([top.status, top.body, top.headers['content-type']]).to.deep.equal([200, INDEX_HTML, 'text/html; charset=utf-8']);
+    expect([top.status, top.body, top.headers['content-type']]).to.deep.equal([
+      200,
+      INDEX_HTML,
+      'text/html; charset=utf-8',
+    ]);
     const sub = await fetchRaw('/playground/sub/');
     expect([sub.status, sub.body]).to.deep.equal([200, '<p>sub</p>']);
   });
@@ -168,7 +181,11 @@ describe('serveStatic over a real http server', () => {
   it('other methods get 405 with Allow: GET, HEAD', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const r = await fetchRaw('/playground/app.js', method);
-      expect([r.status, r.headers.allow, r.body], method).to.deep.equal([405, 'GET, HEAD', 'only GET and HEAD are served here\n']);
+      expect([r.status, r.headers.allow, r.body], method).to.deep.equal([
+        405,
+        'GET, HEAD',
+        'only GET and HEAD are served here\n',
+      ]);
     }
   });
 

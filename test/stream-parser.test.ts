@@ -87,7 +87,12 @@ describe('StreamParser: line framing (wire.md §7.2 table)', () => {
 
   it('a stalled line without terminator still scans appended bytes: invalid UTF-8 then hangs it', () => {
     const p = new StreamParser();
-    expect(frames(p, '\nFOO', 'BAR', bytes([0xff], '\n'), 'X\n')).to.deep.equal([['stall §7.2'], [], ['hang §7.5'], []]);
+    expect(frames(p, '\nFOO', 'BAR', bytes([0xff], '\n'), 'X\n')).to.deep.equal([
+      ['stall §7.2'],
+      [],
+      ['hang §7.5'],
+      [],
+    ]);
     expect(p.state).to.equal('hung');
   });
 
@@ -194,7 +199,12 @@ describe('StreamParser: byte-level hazards (wire.md §7.5)', () => {
     expect(frames(p, 'PROBE_2|x\n')).to.deep.equal([[]]);
   });
 
-  for (const [name, lead] of [['a stray continuation byte', 0x80], ['an overlong lead', 0xc1], ['0xFE', 0xfe], ['Shift_JIS あ', 0x82]] as const) {
+  for (const [name, lead] of [
+    ['a stray continuation byte', 0x80],
+    ['an overlong lead', 0xc1],
+    ['0xFE', 0xfe],
+    ['Shift_JIS あ', 0x82],
+  ] as const) {
     it(`${name} hangs it, even after a good line in the same frame`, () => {
       expect(one(bytes('GOOD\n', [lead, 0xa0], '\n'))).to.deep.equal([['line:GOOD', 'hang §7.5']]);
     });
@@ -211,13 +221,20 @@ describe('StreamParser: byte-level hazards (wire.md §7.5)', () => {
   it('a valid multi-byte lead right before the terminator swallows it (wire.md §7.5 last bullet)', () => {
     // E3 takes the \n and the B as its continuation bytes: one line, ended by the next \n.
     const events = new StreamParser().pushFrame(bytes('A', [0xe3], '\nBC\n'));
-    expect(events).to.deep.equal([{ kind: 'line', line: 'A\ufffd\nBC', route: 'message', bytes: bytes('A', [0xe3], '\nBC') }]);
+    expect(events).to.deep.equal([
+      { kind: 'line', line: 'A\ufffd\nBC', route: 'message', bytes: bytes('A', [0xe3], '\nBC') },
+    ]);
   });
 
   it('an invalid line carries its bytes: the `|` a cut character swallowed is no delimiter (wire.md §7.5)', () => {
     // E3 takes `\n|` as its continuation bytes, so MMDAgent-EX reads the type `A\xE3\n|x` with no arguments.
     const [event] = new StreamParser().pushFrame(bytes('A', [0xe3], '\n|x\n'));
-    expect(event).to.deep.equal({ kind: 'line', line: 'A\ufffd\n|x', route: 'message', bytes: bytes('A', [0xe3], '\n|x') });
+    expect(event).to.deep.equal({
+      kind: 'line',
+      line: 'A\ufffd\n|x',
+      route: 'message',
+      bytes: bytes('A', [0xe3], '\n|x'),
+    });
     // Valid lines, a real U+FFFD included, carry no bytes.
     const valid = new StreamParser().pushFrame('A|\ufffd\nあ|b\n');
     expect(valid).to.deep.equal([
@@ -279,7 +296,12 @@ describe('StreamParser: frames (wire.md §6)', () => {
     expect(p.pendingBytes).to.equal(19);
     expect(p.pushFrame('TEST_MESSAGE\n')).to.deep.equal([
       // the real echo was these bytes, "\x03\xe8server test closeTEST_MESSAGE\n"
-      { kind: 'line', line: '\u0003\ufffdserver test closeTEST_MESSAGE', route: 'message', bytes: bytes([0x03, 0xe8], 'server test closeTEST_MESSAGE') },
+      {
+        kind: 'line',
+        line: '\u0003\ufffdserver test closeTEST_MESSAGE',
+        route: 'message',
+        bytes: bytes([0x03, 0xe8], 'server test closeTEST_MESSAGE'),
+      },
     ]);
   });
 
@@ -290,15 +312,26 @@ describe('StreamParser: frames (wire.md §6)', () => {
   });
 
   it('refuses other payload types and bad options with MmdError', () => {
-    expect(() => new StreamParser().pushFrame(42 as unknown as string)).to.throw(MmdError).with.property('code', 'ERR_BAD_INPUT');
-    expect(() => new StreamParser({ bufferBytes: 7 })).to.throw(MmdError).with.property('code', 'ERR_BAD_ARGUMENT');
+    expect(() => new StreamParser().pushFrame(42 as unknown as string))
+      .to.throw(MmdError)
+      .with.property('code', 'ERR_BAD_INPUT');
+    expect(() => new StreamParser({ bufferBytes: 7 }))
+      .to.throw(MmdError)
+      .with.property('code', 'ERR_BAD_ARGUMENT');
   });
 });
 
 describe('StreamParser: routing and __peer_disconnected__ (wire.md §7.3, §10.4)', () => {
   it('routes __AV lines to the avatar, except __AV_MESSAGE,', () => {
-    expect(one('__AV_START\n__AV_SETMODEL,0\n__AV_MESSAGE,AV_TEST|x|y\n__AVCONF_DISABLEAUTOLIP,ALWAYS\n')).to.deep.equal([
-      ['avatar:__AV_START', 'avatar:__AV_SETMODEL,0', 'line:__AV_MESSAGE,AV_TEST|x|y', 'avatar:__AVCONF_DISABLEAUTOLIP,ALWAYS'],
+    expect(
+      one('__AV_START\n__AV_SETMODEL,0\n__AV_MESSAGE,AV_TEST|x|y\n__AVCONF_DISABLEAUTOLIP,ALWAYS\n'),
+    ).to.deep.equal([
+      [
+        'avatar:__AV_START',
+        'avatar:__AV_SETMODEL,0',
+        'line:__AV_MESSAGE,AV_TEST|x|y',
+        'avatar:__AVCONF_DISABLEAUTOLIP,ALWAYS',
+      ],
     ]);
   });
 
@@ -309,7 +342,10 @@ describe('StreamParser: routing and __peer_disconnected__ (wire.md §7.3, §10.4
   it('without \\n it stays pending and glues to the next data', () => {
     const p = new StreamParser();
     // the buffer still begins with it after the next frame is appended, so it is seen again
-    expect(frames(p, '__peer_disconnected__', 'NEXT\n')).to.deep.equal([['peer'], ['peer', 'line:__peer_disconnected__NEXT']]);
+    expect(frames(p, '__peer_disconnected__', 'NEXT\n')).to.deep.equal([
+      ['peer'],
+      ['peer', 'line:__peer_disconnected__NEXT'],
+    ]);
   });
 
   it('counts the pending bytes in front of the frame, and only the start of the buffer', () => {
@@ -326,14 +362,28 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
     ['leading LF', '\nPROBE|1', 'ERR_FORBIDDEN_CHAR', '\nPROBE|1\n', ['stall §7.2']],
     ['CR inside: two messages', 'X|1\rY|2', 'ERR_FORBIDDEN_CHAR', 'X|1\rY|2\n', ['line:X|1', 'line:Y|2']],
     ['NUL', 'NUL|a\u0000b', 'ERR_FORBIDDEN_CHAR', 'NUL|a\u0000b\n', ['stall §7.5']],
-    ['lone surrogate (the only invalid UTF-8 a string can carry)', 'BAD|A\udfff', 'ERR_LONE_SURROGATE', bytes('BAD|A', [0xff, 0xfe], 'B\n'), ['hang §7.5']],
+    [
+      'lone surrogate (the only invalid UTF-8 a string can carry)',
+      'BAD|A\udfff',
+      'ERR_LONE_SURROGATE',
+      bytes('BAD|A', [0xff, 0xfe], 'B\n'),
+      ['hang §7.5'],
+    ],
     ['SND line ending in a lone LF', 'SNDXYZ1', 'ERR_SND_PREFIX', 'SNDXYZ1\n', ['audio:0', 'crash §7.2']],
     ['SND-prefixed message type', 'SND_TEST|hello', 'ERR_SND_PREFIX', 'SND_TEST|hello\n', ['audio:0', 'line:T|hello']],
-    ['9000-byte line', 'LONG9000|' + 'x'.repeat(8990), 'ERR_LINE_TOO_LONG', 'LONG9000|' + 'x'.repeat(8990) + '\n', ['oversize-frame §6.5']],
+    [
+      '9000-byte line',
+      'LONG9000|' + 'x'.repeat(8990),
+      'ERR_LINE_TOO_LONG',
+      'LONG9000|' + 'x'.repeat(8990) + '\n',
+      ['oversize-frame §6.5'],
+    ],
   ];
   for (const [name, line, code, frame, effect] of hazards) {
     it(`${name}: validateLine refuses it (${code}); the parser shows ${effect.join(', ')}`, () => {
-      expect(() => validateLine(line)).to.throw(MmdError).with.property('code', code);
+      expect(() => validateLine(line))
+        .to.throw(MmdError)
+        .with.property('code', code);
       expect(one(frame)).to.deep.equal([effect]);
     });
   }
@@ -366,10 +416,14 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
         }
         const p = new StreamParser();
         // a sync line after it flushes a short S… line held back (hazards.md (i))
-        const events = [...p.pushFrame(frame), ...p.pushFrame('MMDSDK_SYNC|1\n')].filter((e) => e.kind !== 'peer-disconnected');
+        const events = [...p.pushFrame(frame), ...p.pushFrame('MMDSDK_SYNC|1\n')].filter(
+          (e) => e.kind !== 'peer-disconnected',
+        );
         const first = (['SNDSTRM', 'SNDFILE', 'SNDBRKS'] as const).find((w) => w === line);
         expect(events.map(show)).to.deep.equal([
-          first ? `control:${first}` : `${line.startsWith('__AV') && !line.startsWith('__AV_MESSAGE,') ? 'avatar' : 'line'}:${line}`,
+          first
+            ? `control:${first}`
+            : `${line.startsWith('__AV') && !line.startsWith('__AV_MESSAGE,') ? 'avatar' : 'line'}:${line}`,
           'line:MMDSDK_SYNC|1',
         ]);
         expect(p.state).to.equal('ok');
@@ -381,7 +435,14 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
   it('any split of a valid stream that no frame starts with CR/LF gives the same events as one frame (property)', () => {
     type Piece = { bytes: Uint8Array; noSplitFrom: number };
     const lineText = fc
-      .string({ unit: fc.oneof(fc.constantFrom('こ', '🧨', '|', 'S'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 10 })
+      .string({
+        unit: fc.oneof(
+          fc.constantFrom('こ', '🧨', '|', 'S'),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+        ),
+        minLength: 1,
+        maxLength: 10,
+      })
       .filter((s) => {
         try {
           validateLine(s);
@@ -394,20 +455,28 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
       const body = utf8(t);
       return { bytes: bytes(Array.from(body), end), noSplitFrom: body.length };
     });
-    const control = fc.tuple(fc.constantFrom('SNDSTRM', 'SNDFILE', 'SNDBRKS'), fc.constantFrom('', '\n', '\r\n')).map(([w, end]): Piece => ({ bytes: utf8(w + end), noSplitFrom: 7 }));
-    const audio = fc.uint8Array({ maxLength: 40 }).map((pcm): Piece => ({ bytes: bytes(`SND${String(pcm.length).padStart(4, '0')}`, Array.from(pcm)), noSplitFrom: Infinity }));
+    const control = fc
+      .tuple(fc.constantFrom('SNDSTRM', 'SNDFILE', 'SNDBRKS'), fc.constantFrom('', '\n', '\r\n'))
+      .map(([w, end]): Piece => ({ bytes: utf8(w + end), noSplitFrom: 7 }));
+    const audio = fc
+      .uint8Array({ maxLength: 40 })
+      .map((pcm): Piece => ({
+        bytes: bytes(`SND${String(pcm.length).padStart(4, '0')}`, Array.from(pcm)),
+        noSplitFrom: Infinity,
+      }));
     const stream = fc.array(fc.oneof(line, control, audio), { minLength: 1, maxLength: 10 }).chain((pieces) => {
       // A split may not fall on a line's or control word's terminator bytes: a correct sender
       // never starts a frame with CR/LF (wire.md §12 rules 3, 4, 7).
       const allowed: number[] = [];
       let at = 0;
       for (const piece of pieces) {
-        for (let i = 1; i <= piece.bytes.length; i++) if (i < piece.noSplitFrom || i === piece.bytes.length) allowed.push(at + i);
+        for (let i = 1; i <= piece.bytes.length; i++)
+          if (i < piece.noSplitFrom || i === piece.bytes.length) allowed.push(at + i);
         at += piece.bytes.length;
       }
       const whole = new Uint8Array(at);
       let o = 0;
-      for (const piece of pieces) whole.set(piece.bytes, o), (o += piece.bytes.length);
+      for (const piece of pieces) (whole.set(piece.bytes, o), (o += piece.bytes.length));
       const cuts = allowed.filter((x) => x < at);
       return fc.tuple(fc.constant(whole), cuts.length ? fc.subarray(cuts) : fc.constant([] as number[]));
     });
@@ -430,7 +499,11 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
   });
 
   it('random frames never throw, keep pending within the buffer, and a dead parser stays silent (property)', () => {
-    const frame = fc.oneof(fc.uint8Array({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('\n', 'SND', 'S', '__peer_disconnected__', 'SNDBRKS'));
+    const frame = fc.oneof(
+      fc.uint8Array({ maxLength: 60 }),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.constantFrom('\n', 'SND', 'S', '__peer_disconnected__', 'SNDBRKS'),
+    );
     fc.assert(
       fc.property(fc.array(frame, { maxLength: 12 }), fc.integer({ min: 8, max: 64 }), (payloads, bufferBytes) => {
         const p = new StreamParser({ bufferBytes });
@@ -442,7 +515,8 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
             expect(events).to.deep.equal([]);
             expect(p.state).to.equal(before);
           }
-          if (before === 'stalled') expect(events.every((e) => e.kind === 'hazard' || e.kind === 'peer-disconnected')).to.equal(true);
+          if (before === 'stalled')
+            expect(events.every((e) => e.kind === 'hazard' || e.kind === 'peer-disconnected')).to.equal(true);
         }
         expect(p.framesReceived).to.equal(payloads.length);
       }),

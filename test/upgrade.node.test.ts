@@ -39,7 +39,10 @@ after(async () => {
 });
 
 /** Sends an upgrade request with `headers`; resolves with the server's view and the client's received bytes. */
-async function knock(target: string, headers: string[]): Promise<{ req: IncomingMessage; socket: Duplex; reply: Promise<Buffer>; client: Socket }> {
+async function knock(
+  target: string,
+  headers: string[],
+): Promise<{ req: IncomingMessage; socket: Duplex; reply: Promise<Buffer>; client: Socket }> {
   const arrived = new Promise<{ req: IncomingMessage; socket: Duplex }>((done) => waiting.push(done));
   const client = tcpConnect(port, '127.0.0.1');
   const chunks: Buffer[] = [];
@@ -49,8 +52,17 @@ async function knock(target: string, headers: string[]): Promise<{ req: Incoming
   });
   client.on('error', () => {});
   client.write(
-    [`GET ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13',
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', ...headers, '', ''].join('\r\n'),
+    [
+      `GET ${target} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      ...headers,
+      '',
+      '',
+    ].join('\r\n'),
   );
   const { req, socket } = await arrived;
   return { req, socket, reply, client };
@@ -71,7 +83,12 @@ describe('isAgentRequest (wire.md §3.1)', () => {
   });
 
   it('takes the value as the real client writes it, case and all; anything else is a controller', async () => {
-    for (const header of ['X-App-Type: mmdagent', 'X-App-Type: MMDAGENT', 'X-App-Type: MMDAgent-EX', 'X-App-Type: Browser']) {
+    for (const header of [
+      'X-App-Type: mmdagent',
+      'X-App-Type: MMDAGENT',
+      'X-App-Type: MMDAgent-EX',
+      'X-App-Type: Browser',
+    ]) {
       expect(isAgentRequest(await requestWith([header])), header).to.equal(false);
     }
     expect(isAgentRequest(await requestWith([]))).to.equal(false);
@@ -103,7 +120,16 @@ describe('parseTarget: channel and query (wire.md §2, §4.3)', () => {
   });
 
   it('refuses targets that cannot travel as a relay line argument', () => {
-    for (const bad of ['', 'chat', '/a|b', '/a b', '/caf\u00e9', '/tab\there', `/${'a'.repeat(256)}`, `/${'a'.repeat(255)}?secret=S-1`]) {
+    for (const bad of [
+      '',
+      'chat',
+      '/a|b',
+      '/a b',
+      '/caf\u00e9',
+      '/tab\there',
+      `/${'a'.repeat(256)}`,
+      `/${'a'.repeat(255)}?secret=S-1`,
+    ]) {
       expect(parseTarget(bad, true), JSON.stringify(bad)).to.equal(undefined);
     }
     expect(parseTarget(`/${'a'.repeat(255)}`, true)?.channel).to.have.length(256);
@@ -113,7 +139,11 @@ describe('parseTarget: channel and query (wire.md §2, §4.3)', () => {
 describe('checkChannelPath and checkCredential (ERR_SERVER_OPTION)', () => {
   it('checkChannelPath returns a usable path and refuses others, naming the option', () => {
     expect(checkChannelPath('/chat-1', 'path')).to.equal('/chat-1');
-    for (const bad of ['chat', '/a|b', '/a b', '', '/chat?room=1', '/chat#x']) expect(codeOf(() => checkChannelPath(bad, 'path')), bad).to.equal('ERR_SERVER_OPTION');
+    for (const bad of ['chat', '/a|b', '/a b', '', '/chat?room=1', '/chat#x'])
+      expect(
+        codeOf(() => checkChannelPath(bad, 'path')),
+        bad,
+      ).to.equal('ERR_SERVER_OPTION');
     expect(() => checkChannelPath('chat', 'options.path')).to.throw(/options\.path "chat"/);
   });
 
@@ -123,7 +153,10 @@ describe('checkChannelPath and checkCredential (ERR_SERVER_OPTION)', () => {
 
   it('checkCredential refuses "-" (the rename suffix, wire.md §4.3), short, long and other characters', () => {
     for (const bad of ['abcd-efgh', 'abcdefg', 'x'.repeat(257), 'abcdefg=', 'abc defgh', 'abcdefgh\n', 'abcdéfgh']) {
-      expect(codeOf(() => checkCredential(bad, 'token')), JSON.stringify(bad)).to.equal('ERR_SERVER_OPTION');
+      expect(
+        codeOf(() => checkCredential(bad, 'token')),
+        JSON.stringify(bad),
+      ).to.equal('ERR_SERVER_OPTION');
     }
     expect(() => checkCredential('short', 'secret')).to.throw(/^secret must be 8 to 256 characters/);
   });
@@ -152,19 +185,33 @@ describe('offeredToken', () => {
 
   it(`reads a "${TOKEN_PROTOCOL_PREFIX}<T>" subprotocol among others, and names the protocol to answer with`, async () => {
     const req = await requestWith(['Sec-WebSocket-Protocol: chat, mmdagent-token.Secret_123 , other']);
-    expect(offeredToken(req, new URLSearchParams(''))).to.deep.equal({ token: 'Secret_123', protocol: 'mmdagent-token.Secret_123' });
+    expect(offeredToken(req, new URLSearchParams(''))).to.deep.equal({
+      token: 'Secret_123',
+      protocol: 'mmdagent-token.Secret_123',
+    });
   });
 
   it('no query token and no token subprotocol: nothing offered', async () => {
     expect(offeredToken(await requestWith([]), new URLSearchParams('x=1'))).to.deep.equal({});
-    expect(offeredToken(await requestWith(['Sec-WebSocket-Protocol: chat, token.abc']), new URLSearchParams(''))).to.deep.equal({});
+    expect(
+      offeredToken(await requestWith(['Sec-WebSocket-Protocol: chat, token.abc']), new URLSearchParams('')),
+    ).to.deep.equal({});
   });
 });
 
 describe('origins', () => {
   it('isLoopbackHost knows localhost, ::1 and 127.0.0.0/8 only', () => {
-    for (const host of ['localhost', '::1', '127.0.0.1', '127.1.2.3']) expect(isLoopbackHost(host), host).to.equal(true);
-    for (const host of ['0.0.0.0', '::', '128.0.0.1', '10.0.0.1', 'localhost.example.com', '127.0.0.1.example.com', 'LOCALHOST']) {
+    for (const host of ['localhost', '::1', '127.0.0.1', '127.1.2.3'])
+      expect(isLoopbackHost(host), host).to.equal(true);
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '128.0.0.1',
+      '10.0.0.1',
+      'localhost.example.com',
+      '127.0.0.1.example.com',
+      'LOCALHOST',
+    ]) {
       expect(isLoopbackHost(host), host).to.equal(false);
     }
   });
@@ -178,7 +225,11 @@ describe('origins', () => {
   });
 
   it('defaultOrigins of a loopback bind covers every loopback name, once each', () => {
-    expect(defaultOrigins('127.0.0.1', 9001)).to.deep.equal(['http://127.0.0.1:9001', 'http://localhost:9001', 'http://[::1]:9001']);
+    expect(defaultOrigins('127.0.0.1', 9001)).to.deep.equal([
+      'http://127.0.0.1:9001',
+      'http://localhost:9001',
+      'http://[::1]:9001',
+    ]);
     expect(defaultOrigins('::1', 80)).to.deep.equal(['http://[::1]', 'http://localhost', 'http://127.0.0.1']);
   });
 
@@ -200,7 +251,9 @@ describe('refuseUpgrade: the raw HTTP answer (wire.md §3.3, §4.3)', () => {
   it(`429 is exactly "HTTP/1.1 429 ${TOO_MANY_REQUESTS}" with no body, then the socket closes (real-client/B-429)`, async () => {
     const { socket, reply } = await knock('/chat', ['X-App-Type: MMDAgent']);
     refuseUpgrade(socket, 429, 'ignored for 429');
-    expect((await reply).toString('latin1')).to.equal('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    expect((await reply).toString('latin1')).to.equal(
+      'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+    );
   });
 
   it('other refusals carry their reason phrase and a plain-text body with its exact length', async () => {
@@ -222,7 +275,12 @@ describe('refuseUpgrade: the raw HTTP answer (wire.md §3.3, §4.3)', () => {
   });
 
   it('the listed statuses use their standard phrases', async () => {
-    const phrases: [number, string][] = [[400, 'Bad Request'], [401, 'Unauthorized'], [404, 'Not Found'], [503, 'Service Unavailable']];
+    const phrases: [number, string][] = [
+      [400, 'Bad Request'],
+      [401, 'Unauthorized'],
+      [404, 'Not Found'],
+      [503, 'Service Unavailable'],
+    ];
     for (const [status, phrase] of phrases) {
       const { socket, reply } = await knock('/chat', []);
       refuseUpgrade(socket, status, 'x');

@@ -16,11 +16,27 @@ const hasLoneSurrogate = (s: string) => /[\ud800-\udfff]/u.test(s);
 // with the refused ones and the UTF-8 length boundaries drawn often enough to matter.
 const anyUnit = fc.oneof(
   fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
-  fc.constantFrom('\0', '\n', '\r', '|', 'a', '\u007f', '\u0080', '\u07ff', '\u0800', '\ud83d', '\ude00', '\udbff', '\udc00'),
+  fc.constantFrom(
+    '\0',
+    '\n',
+    '\r',
+    '|',
+    'a',
+    '\u007f',
+    '\u0080',
+    '\u07ff',
+    '\u0800',
+    '\ud83d',
+    '\ude00',
+    '\udbff',
+    '\udc00',
+  ),
 );
 const anyString = fc.string({ unit: anyUnit, maxLength: 40 });
 // Code points a field may hold: no NUL, CR, LF, `|` or lone surrogate half (pairs included).
-const safeUnit = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), anyUnit).filter((c) => !/[\0\n\r|\ud800-\udfff]/u.test(c));
+const safeUnit = fc
+  .oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), anyUnit)
+  .filter((c) => !/[\0\n\r|\ud800-\udfff]/u.test(c));
 
 function refusal(s: string, ref: FieldRef): MmdError {
   try {
@@ -76,7 +92,10 @@ describe('utf8ByteLength', () => {
   });
 
   it('equals TextEncoder for any sequence of code units, lone surrogates included (fast-check)', () => {
-    fc.assert(fc.property(anyString, (s) => utf8ByteLength(s) === encodedLength(s)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(anyString, (s) => utf8ByteLength(s) === encodedLength(s)),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -133,9 +152,13 @@ describe('checkWireText', () => {
 
   it('accepts text without forbidden units and returns its TextEncoder length (fast-check)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: safeUnit, maxLength: 40 }), fc.constantFrom<FieldRef>('line', 'type', 0, 5), (s, ref) => {
-        return checkWireText(s, ref) === encodedLength(s);
-      }),
+      fc.property(
+        fc.string({ unit: safeUnit, maxLength: 40 }),
+        fc.constantFrom<FieldRef>('line', 'type', 0, 5),
+        (s, ref) => {
+          return checkWireText(s, ref) === encodedLength(s);
+        },
+      ),
       { numRuns: 500 },
     );
   });

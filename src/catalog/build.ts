@@ -34,17 +34,27 @@ function field(type: string, at: number, kind: string, v: any, words?: string[])
     return v;
   }
   if (kind === 'i' || kind === 'f' || kind === 'u') {
-    if (!(Number.isFinite(v) && (kind !== 'i' || Number.isInteger(v)))) fail(type, at, kind === 'i' ? 'an integer' : 'a finite number', v);
+    if (!(Number.isFinite(v) && (kind !== 'i' || Number.isInteger(v))))
+      fail(type, at, kind === 'i' ? 'an integer' : 'a finite number', v);
     if (kind === 'u' && !(v >= 0 && v <= 1)) fail(type, at, 'a colour component from 0 to 1', v);
     return formatNumber(v);
   }
   const size = TUPLE[kind];
-  if (!(Array.isArray(v) && (size ? v.length === size : v.length))) fail(type, at, size ? `${size} values` : 'a non-empty list', v);
+  if (!(Array.isArray(v) && (size ? v.length === size : v.length)))
+    fail(type, at, size ? `${size} values` : 'a non-empty list', v);
   let text = '';
   // Tuples of unit colour components (c, C, E) are the letters past the digits (2, 3).
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
-    text += (i ? ',' : '') + field(type, at, size && kind !== 'P' ? (kind > '3' && i < 4 ? 'u' : 'f') : typeof x === 'number' ? 'f' : 'a', x, words);
+    text +=
+      (i ? ',' : '') +
+      field(
+        type,
+        at,
+        size && kind !== 'P' ? (kind > '3' && i < 4 ? 'u' : 'f') : typeof x === 'number' ? 'f' : 'a',
+        x,
+        words,
+      );
   }
   return text;
 }
@@ -88,13 +98,14 @@ export const builder = (id: string, ...enums: string[]) => {
     let e = 0;
     let optional = false;
     for (let i = 0; i < values.length; i++) {
-      if (spec[k] === '?') (optional = true), k++;
+      if (spec[k] === '?') ((optional = true), k++);
       const kind = spec[k];
       const v = values[i];
       if (!kind) fail(type, 0, `at most ${i} arguments`, values);
       if (v === undefined) {
         if (!optional) fail(type, i + 1, 'a value', v);
-        if (values.slice(i).some((x) => x !== v)) fail(type, i + 1, 'a value, since a later optional argument is given', v);
+        if (values.slice(i).some((x) => x !== v))
+          fail(type, i + 1, 'a value, since a later optional argument is given', v);
         break;
       }
       let text: string;

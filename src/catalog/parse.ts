@@ -41,7 +41,7 @@ function match(f: Form, args: string[]): Record<string, unknown> | string {
   let optional = false;
   let i = 0;
   for (; i < args.length; i++) {
-    if (f.spec[k] === '?') (optional = true), k++;
+    if (f.spec[k] === '?') ((optional = true), k++);
     const kind = f.spec[k];
     if (!kind) return `${args.length} arguments, at most ${i} expected`;
     const name = f.names[i];
@@ -77,7 +77,7 @@ function match(f: Form, args: string[]): Record<string, unknown> | string {
     fields[name] = value;
     k++;
   }
-  if (f.spec[k] === '?') (optional = true), k++;
+  if (f.spec[k] === '?') ((optional = true), k++);
   if (f.spec[k] && !optional) return `${args.length} arguments, at least ${f.spec.replace(/\?.*/, '').length} expected`;
   if (f.spec[k + 1] === '+') fields[f.names[i]] = []; // a variadic tail is always an array
   return fields;

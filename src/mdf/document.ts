@@ -53,7 +53,8 @@ export function linePieces(raw: string, latin1: boolean): MdfPiece[] {
   if (raw.length <= ALWAYS_FITS) return [{ start: 0, text: raw }];
   if (latin1) {
     const pieces: MdfPiece[] = [];
-    for (let at = 0; at < raw.length; at += MDF_MAX_LINE_BYTES) pieces.push({ start: at, text: raw.slice(at, at + MDF_MAX_LINE_BYTES) });
+    for (let at = 0; at < raw.length; at += MDF_MAX_LINE_BYTES)
+      pieces.push({ start: at, text: raw.slice(at, at + MDF_MAX_LINE_BYTES) });
     return pieces;
   }
   if (utf8ByteLength(raw) <= MDF_MAX_LINE_BYTES) return [{ start: 0, text: raw }];
@@ -80,7 +81,11 @@ export function pieceDefinition(text: string): [key: string, value: string] | un
   const eq = text.indexOf('=');
   if (eq < 0) return undefined;
   let end = text.length;
-  for (let c = text.charCodeAt(end - 1); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = text.charCodeAt(--end - 1));
+  for (
+    let c = text.charCodeAt(end - 1);
+    c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+    c = text.charCodeAt(--end - 1)
+  );
   return [text.slice(0, eq), text.slice(eq + 1, end)];
 }
 
@@ -173,7 +178,10 @@ export class MdfDocument {
     checkKey(key, this.encoding);
     checkValue(key, value, this.encoding);
     if (brokenEnvAt(`${key}=${value}`) >= 0) {
-      throw new MmdError('ERR_MDF_ENV', `"${key}=..." has a "%ENV{" without "}", which makes MMDAgent-EX ignore the whole file (mdf.md §3.5): close or remove it`);
+      throw new MmdError(
+        'ERR_MDF_ENV',
+        `"${key}=..." has a "%ENV{" without "}", which makes MMDAgent-EX ignore the whole file (mdf.md §3.5): close or remove it`,
+      );
     }
     const index = this.#indexed();
     const lines = this.#lines;
@@ -281,7 +289,8 @@ export function mergeMdf(...docs: MdfDocument[]): MdfDocument {
   docs.forEach((doc, i) => {
     if (i > 0 && hasBrokenEnv(doc)) return;
     const asBytes = latin1 && doc.encoding === 'utf8';
-    for (const [key, value] of doc.entries()) merged.set(asBytes ? byteString(key) : key, asBytes ? byteString(value) : value);
+    for (const [key, value] of doc.entries())
+      merged.set(asBytes ? byteString(key) : key, asBytes ? byteString(value) : value);
   });
   let text = '';
   for (const [key, value] of merged) text += `${key}=${value}\n`;
@@ -291,9 +300,13 @@ export function mergeMdf(...docs: MdfDocument[]): MdfDocument {
 /** True when a non-comment line has a `%ENV{` without `}`: Option::load then fails (mdf.md §2, §3.5). */
 export function hasBrokenEnv(doc: MdfDocument): boolean {
   const latin1 = doc.encoding === 'latin1';
-  return doc.rawLines().some((raw) =>
-    linePieces(raw, latin1).some(({ text }) => text.charCodeAt(0) !== 0x23 && brokenEnvAt(text.split('\0', 1)[0]) >= 0),
-  );
+  return doc
+    .rawLines()
+    .some((raw) =>
+      linePieces(raw, latin1).some(
+        ({ text }) => text.charCodeAt(0) !== 0x23 && brokenEnvAt(text.split('\0', 1)[0]) >= 0,
+      ),
+    );
 }
 
 function byteString(text: string): string {
@@ -331,7 +344,11 @@ function checkKey(key: string, encoding: 'utf8' | 'latin1'): void {
               : encoding === 'latin1' && /[^\0-\xff]/.test(key)
                 ? 'has characters above U+00FF, but this latin1 document holds one byte per character'
                 : undefined;
-  if (problem) throw new MmdError('ERR_MDF_KEY', `key ${JSON.stringify(key)} ${problem}; use a plain key such as "Plugin_Remote_Websocket_Host"`);
+  if (problem)
+    throw new MmdError(
+      'ERR_MDF_KEY',
+      `key ${JSON.stringify(key)} ${problem}; use a plain key such as "Plugin_Remote_Websocket_Host"`,
+    );
 }
 
 function checkValue(key: string, value: string, encoding: 'utf8' | 'latin1'): void {

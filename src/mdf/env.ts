@@ -19,7 +19,7 @@ const ENV_MAX_STEPS = 4096;
  * MMDAgent-EX's Option parser reject the whole file (mdf.md §2, §3.5), whatever the environment.
  */
 export function brokenEnvAt(text: string): number {
-  for (let at = text.indexOf(OPEN); at >= 0; ) {
+  for (let at = text.indexOf(OPEN); at >= 0;) {
     const close = text.indexOf('}', at + OPEN.length);
     if (close < 0) return at;
     at = text.indexOf(OPEN, close + 1);
@@ -72,7 +72,7 @@ export function expandEnv(text: string, env: Readonly<Record<string, string | un
         `%ENV{${name}} refers back to itself (directly or through other variables), so MMDAgent-EX would loop forever expanding it (mdf.md §3.5): break the cycle in the environment`,
       );
     }
-    if (++sinceSaved === power) (saved = text), (power *= 2), (sinceSaved = 0);
+    if (++sinceSaved === power) ((saved = text), (power *= 2), (sinceSaved = 0));
   }
 }
 

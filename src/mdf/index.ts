@@ -6,7 +6,14 @@ export { MdfDocument, mergeMdf, parseMdf } from './document.js';
 export type { MdfDefinition } from './document.js';
 export { expandEnv } from './env.js';
 export { atof, atoi, mdfBoolean } from './values.js';
-export { RETRY_COUNT_KEY, WS_DIRECTORY_KEY, WS_HOST_KEY, WS_PORT_KEY, setWebsocketSettings, websocketSettings } from './websocket.js';
+export {
+  RETRY_COUNT_KEY,
+  WS_DIRECTORY_KEY,
+  WS_HOST_KEY,
+  WS_PORT_KEY,
+  setWebsocketSettings,
+  websocketSettings,
+} from './websocket.js';
 export type { WebsocketParts, WebsocketSettings } from './websocket.js';
 export { MDF_KEYS, mdfKeySpec, mdfSetting } from './schema.js';
 export type { MdfKeySpec, MdfValue, MdfValueType } from './schema.js';

@@ -78,39 +78,102 @@ const q = (text: string) => JSON.stringify(text);
  */
 export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
   const out: MdfDiagnostic[] = [];
-  const report = (code: MdfDiagnosticCode, severity: MdfDiagnostic['severity'], line: number, column: number, message: string, fix?: string) => {
-    out.push(fix === undefined ? { code, severity, line, column, message } : { code, severity, line, column, message, fix });
+  const report = (
+    code: MdfDiagnosticCode,
+    severity: MdfDiagnostic['severity'],
+    line: number,
+    column: number,
+    message: string,
+    fix?: string,
+  ) => {
+    out.push(
+      fix === undefined ? { code, severity, line, column, message } : { code, severity, line, column, message, fix },
+    );
   };
   const latin1 = doc.encoding === 'latin1';
   const defs: Def[] = [];
 
-  if (latin1) report('MDF_NOT_UTF8', 'warning', 1, 1, 'the file is not valid UTF-8; MMDAgent-EX reads .mdf text as UTF-8, so non-ASCII text will be garbled', 'save the file as UTF-8');
+  if (latin1)
+    report(
+      'MDF_NOT_UTF8',
+      'warning',
+      1,
+      1,
+      'the file is not valid UTF-8; MMDAgent-EX reads .mdf text as UTF-8, so non-ASCII text will be garbled',
+      'save the file as UTF-8',
+    );
 
   doc.rawLines().forEach((raw, i) => {
     const line = i + 1;
     const pieces = linePieces(raw, latin1);
     if (pieces.length > 1) {
-      report('MDF_LINE_TOO_LONG', 'error', line, pieces[1].start + 1, `line is longer than ${MDF_MAX_LINE_BYTES} bytes; MMDAgent-EX cuts it there and reads the rest as another line`, 'shorten the line');
+      report(
+        'MDF_LINE_TOO_LONG',
+        'error',
+        line,
+        pieces[1].start + 1,
+        `line is longer than ${MDF_MAX_LINE_BYTES} bytes; MMDAgent-EX cuts it there and reads the rest as another line`,
+        'shorten the line',
+      );
     }
     const bom = i === 0 ? bomLength(raw, latin1) : 0;
     if (bom > 0) {
       const kv = raw.charCodeAt(bom) === 0x23 ? undefined : pieceDefinition(raw.slice(bom));
       const known = kv !== undefined && mdfKeySpec(kv[0]) !== undefined;
-      report('MDF_BOM', known ? 'error' : 'warning', 1, 1, `the file starts with a UTF-8 byte order mark, which MMDAgent-EX keeps as part of the first line${known ? `, so ${q(kv[0])} is not recognised` : ''}`, 'save the file without BOM, or put a blank line first');
+      report(
+        'MDF_BOM',
+        known ? 'error' : 'warning',
+        1,
+        1,
+        `the file starts with a UTF-8 byte order mark, which MMDAgent-EX keeps as part of the first line${known ? `, so ${q(kv[0])} is not recognised` : ''}`,
+        'save the file without BOM, or put a blank line first',
+      );
     }
     for (const { start, text } of pieces) {
       const nul = text.indexOf('\0');
-      if (nul >= 0) report('MDF_NUL', 'warning', line, start + nul + 1, 'NUL byte: MMDAgent-EX ignores the rest of the line', 'remove the NUL byte');
+      if (nul >= 0)
+        report(
+          'MDF_NUL',
+          'warning',
+          line,
+          start + nul + 1,
+          'NUL byte: MMDAgent-EX ignores the rest of the line',
+          'remove the NUL byte',
+        );
       const body = nul >= 0 ? text.slice(0, nul) : text;
       if (body.charCodeAt(start === 0 ? bom : 0) === 0x23) continue;
       const content = body.replace(/[\r\n\t ]+$/, '');
       const cr = content.indexOf('\r');
-      if (cr >= 0) report('MDF_LONE_CR', 'error', line, start + cr + 1, 'a carriage return that is not part of CRLF does not end a line for MMDAgent-EX: the text after it belongs to the same line', 'use LF or CRLF line endings');
+      if (cr >= 0)
+        report(
+          'MDF_LONE_CR',
+          'error',
+          line,
+          start + cr + 1,
+          'a carriage return that is not part of CRLF does not end a line for MMDAgent-EX: the text after it belongs to the same line',
+          'use LF or CRLF line endings',
+        );
       const broken = brokenEnvAt(content);
-      if (broken >= 0) report('MDF_ENV_SYNTAX', 'error', line, start + broken + 1, '"%ENV{" has no closing "}": MMDAgent-EX then ignores this WHOLE file', 'close the reference with "}"');
+      if (broken >= 0)
+        report(
+          'MDF_ENV_SYNTAX',
+          'error',
+          line,
+          start + broken + 1,
+          '"%ENV{" has no closing "}": MMDAgent-EX then ignores this WHOLE file',
+          'close the reference with "}"',
+        );
       const kv = pieceDefinition(text);
       if (!kv) {
-        if (start === 0 && content !== '' && !/^[ \t]*#/.test(content)) report('MDF_NO_EQUALS', 'warning', line, start + 1, 'line has no "=", so MMDAgent-EX ignores it', 'write key=value, or start the line with "#" to make it a comment');
+        if (start === 0 && content !== '' && !/^[ \t]*#/.test(content))
+          report(
+            'MDF_NO_EQUALS',
+            'warning',
+            line,
+            start + 1,
+            'line has no "=", so MMDAgent-EX ignores it',
+            'write key=value, or start the line with "#" to make it a comment',
+          );
         continue;
       }
       if (start === 0 && bom > 0) continue; // reported as MDF_BOM
@@ -122,25 +185,68 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
 
   const last = new Map<string, Def>();
   for (const def of defs) last.set(def.key, def);
-  if (last.size > MAX_KEYS) report('MDF_TOO_MANY_KEYS', 'warning', defs[defs.length - 1].line, 1, `${last.size} distinct keys; MMDAgent-EX keeps at most ${MAX_KEYS} (fewer in practice) and silently drops the rest`);
+  if (last.size > MAX_KEYS)
+    report(
+      'MDF_TOO_MANY_KEYS',
+      'warning',
+      defs[defs.length - 1].line,
+      1,
+      `${last.size} distinct keys; MMDAgent-EX keeps at most ${MAX_KEYS} (fewer in practice) and silently drops the rest`,
+    );
 
   for (const def of defs) {
     const { key, line, column } = def;
     const spec = mdfKeySpec(key);
     const trimmed = key.trim();
     if (last.get(key) !== def) {
-      report('MDF_DUPLICATE_KEY', 'warning', line, column, `${q(key)} is defined again on line ${last.get(key)!.line}, and the later value wins`, 'delete one of the two lines');
+      report(
+        'MDF_DUPLICATE_KEY',
+        'warning',
+        line,
+        column,
+        `${q(key)} is defined again on line ${last.get(key)!.line}, and the later value wins`,
+        'delete one of the two lines',
+      );
     } else if (key === '') {
-      report('MDF_EMPTY_KEY', 'warning', line, column, 'line starts with "=", which defines a key with an empty name', 'put the key name before "="');
+      report(
+        'MDF_EMPTY_KEY',
+        'warning',
+        line,
+        column,
+        'line starts with "=", which defines a key with an empty name',
+        'put the key name before "="',
+      );
     } else if (/^[ \t]+#/.test(key)) {
-      report('MDF_INDENTED_COMMENT', 'warning', line, column, 'only a "#" in column 1 starts a comment; this line defines a key instead', 'move the "#" to column 1');
+      report(
+        'MDF_INDENTED_COMMENT',
+        'warning',
+        line,
+        column,
+        'only a "#" in column 1 starts a comment; this line defines a key instead',
+        'move the "#" to column 1',
+      );
     } else if (trimmed !== key) {
       const known = mdfKeySpec(trimmed) !== undefined;
-      report('MDF_KEY_SPACES', known ? 'error' : 'warning', line, column, `key ${q(key)} has spaces around it, which MMDAgent-EX keeps, so ${q(trimmed)} stays undefined`, `${trimmed}=${def.value.trim()}`);
+      report(
+        'MDF_KEY_SPACES',
+        known ? 'error' : 'warning',
+        line,
+        column,
+        `key ${q(key)} has spaces around it, which MMDAgent-EX keeps, so ${q(trimmed)} stays undefined`,
+        `${trimmed}=${def.value.trim()}`,
+      );
     } else if (!spec) {
       reportUnknown(def, report);
     } else {
-      if (/[ \t]#/.test(def.value)) report('MDF_INLINE_COMMENT', 'warning', line, def.valueColumn, `there are no inline comments: the value of ${key} is ${q(def.value)}`, 'put the comment on its own line starting with "#"');
+      if (/[ \t]#/.test(def.value))
+        report(
+          'MDF_INLINE_COMMENT',
+          'warning',
+          line,
+          def.valueColumn,
+          `there are no inline comments: the value of ${key} is ${q(def.value)}`,
+          'put the comment on its own line starting with "#"',
+        );
       checkValue(spec, def, report);
     }
   }
@@ -149,14 +255,36 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
   return out.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-type Report = (code: MdfDiagnosticCode, severity: MdfDiagnostic['severity'], line: number, column: number, message: string, fix?: string) => void;
+type Report = (
+  code: MdfDiagnosticCode,
+  severity: MdfDiagnostic['severity'],
+  line: number,
+  column: number,
+  message: string,
+  fix?: string,
+) => void;
 
 function reportUnknown(def: Def, report: Report): void {
   const near = closestKey(def.key);
   const remote = def.key.startsWith('Plugin_Remote_');
   const message = `${q(def.key)} is not a key MMDAgent-EX reads; it is only a global variable for FST scripts`;
-  if (near) report('MDF_UNKNOWN_KEY', 'warning', def.line, def.column, `${message}. Did you mean ${q(near)}?`, `${near}=${def.value}`);
-  else report('MDF_UNKNOWN_KEY', remote ? 'warning' : 'info', def.line, def.column, remote ? `${message}; Plugin_Remote has no such setting` : message);
+  if (near)
+    report(
+      'MDF_UNKNOWN_KEY',
+      'warning',
+      def.line,
+      def.column,
+      `${message}. Did you mean ${q(near)}?`,
+      `${near}=${def.value}`,
+    );
+  else
+    report(
+      'MDF_UNKNOWN_KEY',
+      remote ? 'warning' : 'info',
+      def.line,
+      def.column,
+      remote ? `${message}; Plugin_Remote has no such setting` : message,
+    );
 }
 
 function checkValue(spec: MdfKeySpec, def: Def, report: Report): void {
@@ -169,13 +297,26 @@ function checkValue(spec: MdfKeySpec, def: Def, report: Report): void {
     case 'exclude':
       return checkBoolean(key, value, line, column, report);
     case 'ignored':
-      return report('MDF_IGNORED_KEY', 'info', def.line, def.column, `MMDAgent-EX accepts ${key} but no longer reads it`, 'delete the line');
+      return report(
+        'MDF_IGNORED_KEY',
+        'info',
+        def.line,
+        def.column,
+        `MMDAgent-EX accepts ${key} but no longer reads it`,
+        'delete the line',
+      );
     case 'int':
     case 'float':
     case 'port': {
       const n = checkNumber(key, value, spec.type === 'float' ? 'float' : 'int', line, column, report);
       if (n !== undefined && spec.type === 'port' && (n < 1 || n > 65535)) {
-        report('MDF_BAD_PORT', 'error', line, column, `${key}=${value} is port ${n}, which is not a TCP port (1–65535)`);
+        report(
+          'MDF_BAD_PORT',
+          'error',
+          line,
+          column,
+          `${key}=${value} is port ${n}, which is not a TCP port (1–65535)`,
+        );
       } else if (n !== undefined) checkRange(spec, n, value, line, column, report);
       return;
     }
@@ -184,10 +325,25 @@ function checkValue(spec: MdfKeySpec, def: Def, report: Report): void {
     case 'float4':
       return checkVector(spec, value, line, column, report);
     case 'enum':
-      if (spec.values && !spec.values.includes(value)) report('MDF_BAD_VALUE', 'warning', line, column, `${key} understands ${spec.values.join(', ')}; ${q(value)} is not one of them`);
+      if (spec.values && !spec.values.includes(value))
+        report(
+          'MDF_BAD_VALUE',
+          'warning',
+          line,
+          column,
+          `${key} understands ${spec.values.join(', ')}; ${q(value)} is not one of them`,
+        );
       return;
     case 'plugins':
-      if (/(^|,)Plugin_/.test(value)) report('MDF_BAD_VALUE', 'warning', line, column, `${key} takes plugin names without the "Plugin_" prefix (e.g. Remote for Plugin_Remote)`, `${key}=${value.replace(/(^|,)Plugin_/g, '$1')}`);
+      if (/(^|,)Plugin_/.test(value))
+        report(
+          'MDF_BAD_VALUE',
+          'warning',
+          line,
+          column,
+          `${key} takes plugin names without the "Plugin_" prefix (e.g. Remote for Plugin_Remote)`,
+          `${key}=${value.replace(/(^|,)Plugin_/g, '$1')}`,
+        );
       return;
   }
 }
@@ -195,25 +351,70 @@ function checkValue(spec: MdfKeySpec, def: Def, report: Report): void {
 function checkBoolean(key: string, value: string, line: number, column: number, report: Report): void {
   const rule = booleanRule(key);
   const on = mdfBoolean(key, value);
-  const canonical = rule === 'exclude' ? ['yes', 'true', 'no', 'false'] : rule === 'yesOrTrue' ? ['true', 'True', 'yes', 'Yes', 'false', 'False', 'no', 'No'] : ['true', 'false'];
+  const canonical =
+    rule === 'exclude'
+      ? ['yes', 'true', 'no', 'false']
+      : rule === 'yesOrTrue'
+        ? ['true', 'True', 'yes', 'Yes', 'false', 'False', 'no', 'No']
+        : ['true', 'false'];
   if (canonical.includes(value)) return;
   const looks = TRUTHY.test(value) ? true : FALSY.test(value) ? false : undefined;
   const state = on ? 'ON' : 'OFF';
-  const rules = { exactTrue: 'only exactly "true" is on', notFalse: 'anything but exactly "false" is on', yesOrTrue: 'only true, True, yes or Yes are on', exclude: 'only yes or true exclude the plugin' };
+  const rules = {
+    exactTrue: 'only exactly "true" is on',
+    notFalse: 'anything but exactly "false" is on',
+    yesOrTrue: 'only true, True, yes or Yes are on',
+    exclude: 'only yes or true exclude the plugin',
+  };
   if (looks !== undefined && looks !== on) {
-    report('MDF_BOOLEAN_TRAP', 'error', line, column, `${key}=${value} turns it ${state}: for this key ${rules[rule]}`, `${key}=${looks ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`);
+    report(
+      'MDF_BOOLEAN_TRAP',
+      'error',
+      line,
+      column,
+      `${key}=${value} turns it ${state}: for this key ${rules[rule]}`,
+      `${key}=${looks ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`,
+    );
   } else {
-    report('MDF_BAD_BOOLEAN', 'warning', line, column, `${key}=${q(value)} reads as ${state} (${rules[rule]})`, `${key}=${on ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`);
+    report(
+      'MDF_BAD_BOOLEAN',
+      'warning',
+      line,
+      column,
+      `${key}=${q(value)} reads as ${state} (${rules[rule]})`,
+      `${key}=${on ? (rule === 'exclude' ? 'yes' : 'true') : 'false'}`,
+    );
   }
 }
 
-function checkNumber(key: string, text: string, kind: 'int' | 'float', line: number, column: number, report: Report): number | undefined {
+function checkNumber(
+  key: string,
+  text: string,
+  kind: 'int' | 'float',
+  line: number,
+  column: number,
+  report: Report,
+): number | undefined {
   const [n, used] = leadingNumber(text, kind === 'int');
   if (used === 0) {
-    report('MDF_BAD_NUMBER', 'error', line, column, `${key}=${q(text)} is not a number; MMDAgent-EX reads it as 0 (C ${kind === 'int' ? 'atoi' : 'atof'})`);
+    report(
+      'MDF_BAD_NUMBER',
+      'error',
+      line,
+      column,
+      `${key}=${q(text)} is not a number; MMDAgent-EX reads it as 0 (C ${kind === 'int' ? 'atoi' : 'atof'})`,
+    );
     return undefined;
   }
-  if (used < text.length) report('MDF_BAD_NUMBER', 'warning', line, column + used, `${key}: MMDAgent-EX reads only the leading ${kind === 'int' ? 'integer' : 'number'} ${n} and ignores ${q(text.slice(used))}`, `${key}=${n}`);
+  if (used < text.length)
+    report(
+      'MDF_BAD_NUMBER',
+      'warning',
+      line,
+      column + used,
+      `${key}: MMDAgent-EX reads only the leading ${kind === 'int' ? 'integer' : 'number'} ${n} and ignores ${q(text.slice(used))}`,
+      `${key}=${n}`,
+    );
   return n;
 }
 
@@ -222,7 +423,14 @@ function checkRange(spec: MdfKeySpec, n: number, text: string, line: number, col
   if (clamped === n) return;
   // A floor of 0.001 means "positive"; 0 becoming 0.001 changes nothing anyone can see.
   const severity = spec.min === 0.001 && n >= 0 && n < spec.min ? 'info' : 'warning';
-  report('MDF_OUT_OF_RANGE', severity, line, column, `${spec.key} value ${text.trim()} is outside ${spec.min}…${spec.max}; MMDAgent-EX clamps it to ${clamped}`, `use a value from ${spec.min} to ${spec.max}`);
+  report(
+    'MDF_OUT_OF_RANGE',
+    severity,
+    line,
+    column,
+    `${spec.key} value ${text.trim()} is outside ${spec.min}…${spec.max}; MMDAgent-EX clamps it to ${clamped}`,
+    `use a value from ${spec.min} to ${spec.max}`,
+  );
 }
 
 function checkVector(spec: MdfKeySpec, value: string, line: number, column: number, report: Report): void {
@@ -231,22 +439,47 @@ function checkVector(spec: MdfKeySpec, value: string, line: number, column: numb
   const pieces = value.split(',');
   const parts = pieces.filter((p) => p !== '');
   if (parts.length < size) {
-    report('MDF_BAD_VECTOR', 'error', line, column, `${spec.key} needs ${size} comma-separated numbers but has ${parts.length}; MMDAgent-EX then keeps the default ${spec.default}`);
+    report(
+      'MDF_BAD_VECTOR',
+      'error',
+      line,
+      column,
+      `${spec.key} needs ${size} comma-separated numbers but has ${parts.length}; MMDAgent-EX then keeps the default ${spec.default}`,
+    );
     return;
   }
-  if (parts.length > size) report('MDF_BAD_VECTOR', 'warning', line, column, `${spec.key} takes ${size} numbers; the ${parts.length - size} extra are ignored`);
+  if (parts.length > size)
+    report(
+      'MDF_BAD_VECTOR',
+      'warning',
+      line,
+      column,
+      `${spec.key} takes ${size} numbers; the ${parts.length - size} extra are ignored`,
+    );
   let at = column;
   for (const piece of pieces) {
     if (piece !== '') {
       const [n, used] = leadingNumber(piece, integer);
-      if (used < piece.length) report('MDF_BAD_VECTOR', 'warning', line, at, `${spec.key}: component ${q(piece)} is not a plain ${integer ? 'integer' : 'number'}; MMDAgent-EX reads it as ${n}`);
+      if (used < piece.length)
+        report(
+          'MDF_BAD_VECTOR',
+          'warning',
+          line,
+          at,
+          `${spec.key}: component ${q(piece)} is not a plain ${integer ? 'integer' : 'number'}; MMDAgent-EX reads it as ${n}`,
+        );
       else checkRange(spec, n, piece, line, at, report);
     }
     at += piece.length + 1;
   }
 }
 
-const REMOTE_TCP_KEYS = ['Plugin_Remote_EnableClient', 'Plugin_Remote_ClientMode', 'Plugin_Remote_EnableServer', 'Plugin_Remote_ServerMode'];
+const REMOTE_TCP_KEYS = [
+  'Plugin_Remote_EnableClient',
+  'Plugin_Remote_ClientMode',
+  'Plugin_Remote_EnableServer',
+  'Plugin_Remote_ServerMode',
+];
 
 function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): void {
   const host = last.get(WS_HOST_KEY);
@@ -258,25 +491,70 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
   if (!ws) {
     const stray = host ?? port ?? directory;
     if (stray) {
-      report('MDF_WS_NO_HOST', 'warning', stray.line, stray.column, `WebSocket mode is off because ${WS_HOST_KEY} is ${host ? 'empty' : 'missing'}; the other Plugin_Remote_Websocket_ keys do nothing alone`, `${WS_HOST_KEY}=localhost`);
+      report(
+        'MDF_WS_NO_HOST',
+        'warning',
+        stray.line,
+        stray.column,
+        `WebSocket mode is off because ${WS_HOST_KEY} is ${host ? 'empty' : 'missing'}; the other Plugin_Remote_Websocket_ keys do nothing alone`,
+        `${WS_HOST_KEY}=localhost`,
+      );
     }
   } else {
     const h = host.value;
-    if (!h.includes('%ENV{') && (/[\s/]|^\[|\]$/.test(h) || (h.includes(':') && !/^[\da-fA-F.]*:[\da-fA-F:.]*:[\da-fA-F.]*(%\S+)?$/.test(h)))) {
-      report('MDF_WS_HOST', 'error', host.line, host.valueColumn, `${WS_HOST_KEY} must be a bare host name or IP address, without scheme, port, path or brackets; ${q(h)} is used verbatim`, `${WS_HOST_KEY}=${h.replace(/^\w+:\/\//, '').replace(/[/:].*$/, '') || 'localhost'}`);
+    if (
+      !h.includes('%ENV{') &&
+      (/[\s/]|^\[|\]$/.test(h) || (h.includes(':') && !/^[\da-fA-F.]*:[\da-fA-F:.]*:[\da-fA-F.]*(%\S+)?$/.test(h)))
+    ) {
+      report(
+        'MDF_WS_HOST',
+        'error',
+        host.line,
+        host.valueColumn,
+        `${WS_HOST_KEY} must be a bare host name or IP address, without scheme, port, path or brackets; ${q(h)} is used verbatim`,
+        `${WS_HOST_KEY}=${h.replace(/^\w+:\/\//, '').replace(/[/:].*$/, '') || 'localhost'}`,
+      );
     }
     if (directory && !directory.value.startsWith('/') && !directory.value.startsWith('%ENV{')) {
-      report('MDF_WS_DIRECTORY', 'error', directory.line, directory.valueColumn, `${WS_DIRECTORY_KEY} must start with "/": MMDAgent-EX sends ${q(directory.value)} verbatim as the request target, which servers reject`, `${WS_DIRECTORY_KEY}=/${directory.value}`);
+      report(
+        'MDF_WS_DIRECTORY',
+        'error',
+        directory.line,
+        directory.valueColumn,
+        `${WS_DIRECTORY_KEY} must start with "/": MMDAgent-EX sends ${q(directory.value)} verbatim as the request target, which servers reject`,
+        `${WS_DIRECTORY_KEY}=/${directory.value}`,
+      );
     }
     const portNumber = port ? leadingNumber(port.value, true)[0] : 80;
-    if (portNumber === 443) report('MDF_WS_TLS', 'info', port!.line, port!.valueColumn, 'port 443 means TLS: MMDAgent-EX connects with wss:// (and accepts any certificate); every other port is plain ws://');
+    if (portNumber === 443)
+      report(
+        'MDF_WS_TLS',
+        'info',
+        port!.line,
+        port!.valueColumn,
+        'port 443 means TLS: MMDAgent-EX connects with wss:// (and accepts any certificate); every other port is plain ws://',
+      );
     const retries = retry && !retry.value.includes('%ENV{') ? leadingNumber(retry.value, true)[0] : retry ? 1 : 0;
     if (retries <= 0) {
       const at = retry ?? host;
-      report('MDF_RETRY_ZERO', 'warning', at.line, retry ? retry.valueColumn : at.column, `${RETRY_COUNT_KEY} is ${retry ? retries : 'unset (0)'}: MMDAgent-EX tries to connect once and then gives up for good, so the server must already be listening`, `${RETRY_COUNT_KEY}=60`);
+      report(
+        'MDF_RETRY_ZERO',
+        'warning',
+        at.line,
+        retry ? retry.valueColumn : at.column,
+        `${RETRY_COUNT_KEY} is ${retry ? retries : 'unset (0)'}: MMDAgent-EX tries to connect once and then gives up for good, so the server must already be listening`,
+        `${RETRY_COUNT_KEY}=60`,
+      );
     }
     for (const t of tcp) {
-      report('MDF_WS_AND_TCP', 'error', t.line, t.column, `${t.key} turns on a TCP mode while WebSocket mode is on (line ${host.line}); MMDAgent-EX does not support both together`, `${t.key}=false`);
+      report(
+        'MDF_WS_AND_TCP',
+        'error',
+        t.line,
+        t.column,
+        `${t.key} turns on a TCP mode while WebSocket mode is on (line ${host.line}); MMDAgent-EX does not support both together`,
+        `${t.key}=false`,
+      );
     }
   }
   if (ws || tcp.length > 0) checkRemoteEnabled(doc, last, report);
@@ -288,8 +566,21 @@ function checkRemoteEnabled(doc: MdfDocument, last: Map<string, Def>, report: Re
   if (enabled) return;
   const exclude = last.get('exclude_Plugin_Remote');
   const disable = last.get('disablePlugin');
-  const off = exclude && doc.getBoolean('exclude_Plugin_Remote') ? exclude : disable && names('disablePlugin').some((n) => n === 'Remote' || n === 'ALL') ? disable : undefined;
-  if (off) report('MDF_REMOTE_DISABLED', 'error', off.line, off.column, `${off.key}=${off.value} disables Plugin_Remote, which the Remote settings in this file need`, 'add enablePlugin=Remote, or remove Remote from the list');
+  const off =
+    exclude && doc.getBoolean('exclude_Plugin_Remote')
+      ? exclude
+      : disable && names('disablePlugin').some((n) => n === 'Remote' || n === 'ALL')
+        ? disable
+        : undefined;
+  if (off)
+    report(
+      'MDF_REMOTE_DISABLED',
+      'error',
+      off.line,
+      off.column,
+      `${off.key}=${off.value} disables Plugin_Remote, which the Remote settings in this file need`,
+      'add enablePlugin=Remote, or remove Remote from the list',
+    );
 }
 
 function bomLength(raw: string, latin1: boolean): number {
@@ -307,7 +598,7 @@ function closestKey(key: string): string | undefined {
     if (known.toLowerCase() === lower) return known;
     if (Math.abs(known.length - key.length) >= bestDistance) continue;
     const d = editDistance(key, known, bestDistance);
-    if (d < bestDistance) (best = known), (bestDistance = d);
+    if (d < bestDistance) ((best = known), (bestDistance = d));
   }
   return best;
 }

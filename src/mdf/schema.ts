@@ -13,9 +13,22 @@ import { atof, atoi, mdfBoolean, vectorOf } from './values.js';
  * ignored: accepted but never read. runtime: written by MMDAgent-EX itself (mdf.md §5.3).
  */
 export type MdfValueType =
-  | 'bool' | 'flag' | 'yes' | 'exclude'
-  | 'int' | 'float' | 'int2' | 'float3' | 'float4' | 'port'
-  | 'string' | 'path' | 'plugins' | 'enum' | 'ignored' | 'runtime';
+  | 'bool'
+  | 'flag'
+  | 'yes'
+  | 'exclude'
+  | 'int'
+  | 'float'
+  | 'int2'
+  | 'float3'
+  | 'float4'
+  | 'port'
+  | 'string'
+  | 'path'
+  | 'plugins'
+  | 'enum'
+  | 'ignored'
+  | 'runtime';
 
 export interface MdfKeySpec {
   key: string;
@@ -159,7 +172,13 @@ export const MDF_KEYS: readonly string[] = /* @__PURE__ */ Object.keys(OPTION).c
 /** The schema entry of `key`, or undefined for a key MMDAgent-EX does not read (a user variable). */
 export function mdfKeySpec(key: string): MdfKeySpec | undefined {
   const option = Object.hasOwn(OPTION, key);
-  const row = option ? OPTION[key] : Object.hasOwn(KEYVALUE, key) ? KEYVALUE[key] : key.startsWith(EXCLUDE_PREFIX) && key.length > EXCLUDE_PREFIX.length ? (['exclude'] as Row) : undefined;
+  const row = option
+    ? OPTION[key]
+    : Object.hasOwn(KEYVALUE, key)
+      ? KEYVALUE[key]
+      : key.startsWith(EXCLUDE_PREFIX) && key.length > EXCLUDE_PREFIX.length
+        ? (['exclude'] as Row)
+        : undefined;
   if (!row) return undefined;
   const [type, dflt, min, max] = row;
   const spec: MdfKeySpec = { key, type, option };
@@ -171,7 +190,8 @@ export function mdfKeySpec(key: string): MdfKeySpec | undefined {
 }
 
 /** Number of components of a vector type, 0 for scalars. */
-export const vectorSize = (type: MdfValueType): number => (type === 'int2' ? 2 : type === 'float3' ? 3 : type === 'float4' ? 4 : 0);
+export const vectorSize = (type: MdfValueType): number =>
+  type === 'int2' ? 2 : type === 'float3' ? 3 : type === 'float4' ? 4 : 0;
 
 export const clampTo = (value: number, spec: MdfKeySpec): number =>
   Math.min(spec.max ?? Infinity, Math.max(spec.min ?? -Infinity, value));
@@ -186,11 +206,19 @@ export type MdfValue = string | number | boolean | number[];
  * Unknown keys give their raw string. Undefined when absent and without a default. `%ENV{}` is
  * expanded from `env`; a value using it without `env` throws ERR_MDF_ENV.
  */
-export function mdfSetting(doc: MdfDocument, key: string, env?: Readonly<Record<string, string | undefined>>): MdfValue | undefined {
+export function mdfSetting(
+  doc: MdfDocument,
+  key: string,
+  env?: Readonly<Record<string, string | undefined>>,
+): MdfValue | undefined {
   const spec = mdfKeySpec(key);
   let raw = doc.get(key);
   if (raw?.includes('%ENV{')) {
-    if (!env) throw new MmdError('ERR_MDF_ENV', `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as mdfSetting(doc, key, env)`);
+    if (!env)
+      throw new MmdError(
+        'ERR_MDF_ENV',
+        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as mdfSetting(doc, key, env)`,
+      );
     raw = expandEnv(raw, env);
   }
   if (!spec) return raw;

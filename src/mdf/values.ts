@@ -24,13 +24,17 @@ export const atof = (text: string): number => leadingNumber(text, false)[0];
  * Integer vectors (`w,h`) read each component with atoi.
  */
 export function vectorOf(text: string, integer = false): number[] {
-  return text.split(',').filter((piece) => piece !== '').map(integer ? atoi : atof);
+  return text
+    .split(',')
+    .filter((piece) => piece !== '')
+    .map(integer ? atoi : atof);
 }
 
 /** Which of MMDAgent-EX's boolean conventions a key follows (mdf.md §3.6). */
 export type MdfBooleanRule = 'exactTrue' | 'notFalse' | 'yesOrTrue' | 'exclude';
 
-const NOT_FALSE = /^Plugin_(?:Remote_(?:EnableServer|EnableClient|ServerMode|ClientMode|AllLog|Speak_16k)|AnyScript_AllLog)$/;
+const NOT_FALSE =
+  /^Plugin_(?:Remote_(?:EnableServer|EnableClient|ServerMode|ClientMode|AllLog|Speak_16k)|AnyScript_AllLog)$/;
 const YES_OR_TRUE = /^Plugin_Remote_EnableLocal(?:Lipsync|Passthrough)$/;
 
 export function booleanRule(key: string): MdfBooleanRule {

@@ -32,12 +32,18 @@ export interface WebsocketSettings {
  * atoi, defaults 80, `/` and 0, no trimming. Plugins expand `%ENV{}` on every read; pass `env`
  * to do the same (a value with `%ENV{` and no `env` throws ERR_MDF_ENV rather than guess).
  */
-export function websocketSettings(doc: MdfDocument, env?: Readonly<Record<string, string | undefined>>): WebsocketSettings | undefined {
+export function websocketSettings(
+  doc: MdfDocument,
+  env?: Readonly<Record<string, string | undefined>>,
+): WebsocketSettings | undefined {
   const read = (key: string): string | undefined => {
     const raw = doc.get(key);
     if (raw === undefined || !raw.includes('%ENV{')) return raw;
     if (!env) {
-      throw new MmdError('ERR_MDF_ENV', `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as websocketSettings(doc, env)`);
+      throw new MmdError(
+        'ERR_MDF_ENV',
+        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as websocketSettings(doc, env)`,
+      );
     }
     return expandEnv(raw, env);
   };
@@ -75,7 +81,11 @@ export interface WebsocketParts {
  * Takes a `ws://` / `wss://` URL or its parts. Refuses with ERR_MDF_VALUE what MMDAgent-EX cannot
  * express: TLS on a port other than 443, plain ws on 443 (wire.md §2), credentials, a fragment.
  */
-export function setWebsocketSettings(doc: MdfDocument, target: string | WebsocketParts, opts: { retryCount?: number } = {}): MdfDocument {
+export function setWebsocketSettings(
+  doc: MdfDocument,
+  target: string | WebsocketParts,
+  opts: { retryCount?: number } = {},
+): MdfDocument {
   const parts = typeof target === 'string' ? partsOfUrl(target) : target;
   const { host } = parts;
   const port = parts.port ?? (parts.tls ? TLS_PORT : DEFAULT_PORT);
@@ -89,18 +99,31 @@ export function setWebsocketSettings(doc: MdfDocument, target: string | Websocke
         : 'MMDAgent-EX always uses TLS (wss) on port 443 and cannot speak plain ws there (wire.md §2): pick another port for ws, or serve wss on 443',
     );
   }
-  if (!host || /[\s/]|^\[|\]$/.test(host) || (host.includes(':') && !/^[\da-fA-F.]*:[\da-fA-F:.]*:[\da-fA-F.]*(%\S+)?$/.test(host))) {
-    throw new MmdError('ERR_MDF_VALUE', `WebSocket host ${JSON.stringify(host)} must be a bare host name or IP address (no scheme, port, path or brackets; wire.md §2)`);
+  if (
+    !host ||
+    /[\s/]|^\[|\]$/.test(host) ||
+    (host.includes(':') && !/^[\da-fA-F.]*:[\da-fA-F:.]*:[\da-fA-F.]*(%\S+)?$/.test(host))
+  ) {
+    throw new MmdError(
+      'ERR_MDF_VALUE',
+      `WebSocket host ${JSON.stringify(host)} must be a bare host name or IP address (no scheme, port, path or brackets; wire.md §2)`,
+    );
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new MmdError('ERR_MDF_VALUE', `WebSocket port ${port} is not a TCP port: give an integer from 1 to 65535`);
   }
   if (!directory.startsWith('/')) {
-    throw new MmdError('ERR_MDF_VALUE', `WebSocket directory ${JSON.stringify(directory)} must start with "/": MMDAgent-EX sends it verbatim as the request target (wire.md §2)`);
+    throw new MmdError(
+      'ERR_MDF_VALUE',
+      `WebSocket directory ${JSON.stringify(directory)} must start with "/": MMDAgent-EX sends it verbatim as the request target (wire.md §2)`,
+    );
   }
   const { retryCount } = opts;
   if (retryCount !== undefined && (!Number.isInteger(retryCount) || retryCount < 0)) {
-    throw new MmdError('ERR_MDF_VALUE', `retryCount ${retryCount} must be an integer ≥ 0 (extra connection attempts, 0.5 s apart; wire.md §4.1)`);
+    throw new MmdError(
+      'ERR_MDF_VALUE',
+      `retryCount ${retryCount} must be an integer ≥ 0 (extra connection attempts, 0.5 s apart; wire.md §4.1)`,
+    );
   }
   doc.set(WS_HOST_KEY, host).set(WS_PORT_KEY, String(port)).set(WS_DIRECTORY_KEY, directory);
   if (retryCount !== undefined) doc.set(RETRY_COUNT_KEY, String(retryCount));
@@ -112,14 +135,22 @@ function partsOfUrl(url: string): WebsocketParts {
   try {
     parsed = new URL(url);
   } catch (cause) {
-    throw new MmdError('ERR_MDF_VALUE', `${JSON.stringify(url)} is not a URL; write it like ws://127.0.0.1:9001/chat`, { cause });
+    throw new MmdError('ERR_MDF_VALUE', `${JSON.stringify(url)} is not a URL; write it like ws://127.0.0.1:9001/chat`, {
+      cause,
+    });
   }
   const tls = parsed.protocol === 'wss:';
   if (!tls && parsed.protocol !== 'ws:') {
-    throw new MmdError('ERR_MDF_VALUE', `${JSON.stringify(url)} is not a ws:// or wss:// URL; MMDAgent-EX only connects to WebSocket servers`);
+    throw new MmdError(
+      'ERR_MDF_VALUE',
+      `${JSON.stringify(url)} is not a ws:// or wss:// URL; MMDAgent-EX only connects to WebSocket servers`,
+    );
   }
   if (parsed.username || parsed.password || parsed.hash) {
-    throw new MmdError('ERR_MDF_VALUE', `${JSON.stringify(url)} has credentials or a #fragment, which MMDAgent-EX cannot send (wire.md §3.1): remove them`);
+    throw new MmdError(
+      'ERR_MDF_VALUE',
+      `${JSON.stringify(url)} has credentials or a #fragment, which MMDAgent-EX cannot send (wire.md §3.1): remove them`,
+    );
   }
   return {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),

@@ -261,7 +261,12 @@ export class Channel {
   }
 
   info(): ChannelInfo {
-    return { path: this.path, agent: this.agent !== undefined, agentSince: this.agentSince?.toISOString() ?? null, controllers: this.controllers };
+    return {
+      path: this.path,
+      agent: this.agent !== undefined,
+      agentSince: this.agentSince?.toISOString() ?? null,
+      controllers: this.controllers,
+    };
   }
 
   on<K extends keyof ChannelEvents>(event: K, cb: (...args: ChannelEvents[K]) => void): () => void {
@@ -360,7 +365,10 @@ export class Channel {
   private readyAgent(): AgentPeer {
     const peer = this.agentPeer;
     if (!peer?.link || peer.ws.readyState !== OPEN) {
-      throw new MmdError('ERR_NO_AGENT', `no MMDAgent-EX is connected on ${this.path}: start it with Plugin_Remote_Websocket_Directory=${this.path}, or wait for ${RELAY_AGENT_CONNECTED}`);
+      throw new MmdError(
+        'ERR_NO_AGENT',
+        `no MMDAgent-EX is connected on ${this.path}: start it with Plugin_Remote_Websocket_Directory=${this.path}, or wait for ${RELAY_AGENT_CONNECTED}`,
+      );
     }
     return peer;
   }
@@ -391,11 +399,18 @@ export class Channel {
   private checkAgentRoom(peer: AgentPeer, bytes: number): void {
     const limit = this.host.policy.agentMaxBufferedBytes;
     if (peer.ws.bufferedAmount + bytes > limit) {
-      throw new MmdError('ERR_BACKPRESSURE', `MMDAgent-EX on ${this.path} is not reading fast enough (${peer.ws.bufferedAmount} bytes waiting, limit ${limit}): slow down and retry`);
+      throw new MmdError(
+        'ERR_BACKPRESSURE',
+        `MMDAgent-EX on ${this.path} is not reading fast enough (${peer.ws.bufferedAmount} bytes waiting, limit ${limit}): slow down and retry`,
+      );
     }
   }
 
-  private sendRawToAgent(peer: AgentPeer, data: string | Buffer | ArrayBuffer | ArrayBufferView<ArrayBuffer>, binary = false): void {
+  private sendRawToAgent(
+    peer: AgentPeer,
+    data: string | Buffer | ArrayBuffer | ArrayBufferView<ArrayBuffer>,
+    binary = false,
+  ): void {
     corkTick(peer);
     peer.ws.send(data, { binary });
     this.host.counters.framesToAgents++;
@@ -404,14 +419,26 @@ export class Channel {
   // ---- controllers -------------------------------------------------------------------------
 
   acceptController(ws: WebSocket, socket: Duplex, remoteAddress: string | undefined): void {
-    const peer: ControllerPeer = { ws, socket, corked: false, info: { channel: this.path, remoteAddress }, alive: true, leaving: false, windowStart: 0, framesInWindow: 0 };
+    const peer: ControllerPeer = {
+      ws,
+      socket,
+      corked: false,
+      info: { channel: this.path, remoteAddress },
+      alive: true,
+      leaving: false,
+      windowStart: 0,
+      framesInWindow: 0,
+    };
     this.controllerPeers.add(peer);
     this.host.counters.controllers++;
     ws.on('error', () => this.host.counters.socketErrors++);
     ws.on('pong', () => (peer.alive = true));
     ws.on('message', (data, isBinary) => this.onControllerFrame(peer, rawBytes(data), isBinary));
     ws.on('close', (code, reason) => this.onControllerClose(peer, code, reason.toString()));
-    this.sendToController(peer, relayStatusLine(this.agent ? RELAY_AGENT_CONNECTED : RELAY_AGENT_DISCONNECTED, this.path));
+    this.sendToController(
+      peer,
+      relayStatusLine(this.agent ? RELAY_AGENT_CONNECTED : RELAY_AGENT_DISCONNECTED, this.path),
+    );
     this.host.emit('controller', peer.info);
     this.emitter.emit('controller', peer.info);
   }
@@ -448,7 +475,13 @@ export class Channel {
     if (++peer.framesInWindow <= limit) return true;
     this.host.counters.rateLimitedFrames++;
     if (peer.framesInWindow === limit + 1) {
-      this.sendToController(peer, relayErrorLine('ERR_RATE_LIMIT', `more than ${limit} frames in one second: frames are refused until the second is over; a sustained stream also delays MMDAgent-EX's own output (wire.md §5.4)`));
+      this.sendToController(
+        peer,
+        relayErrorLine(
+          'ERR_RATE_LIMIT',
+          `more than ${limit} frames in one second: frames are refused until the second is over; a sustained stream also delays MMDAgent-EX's own output (wire.md §5.4)`,
+        ),
+      );
     }
     return false;
   }
@@ -460,7 +493,12 @@ export class Channel {
     this.host.emit('controllerLeft', info);
     this.emitter.emit('controllerLeft', info);
     const agent = this.agentPeer;
-    if (this.controllerPeers.size === 0 && agent?.link && this.host.policy.peerDisconnected && agent.ws.readyState === OPEN) {
+    if (
+      this.controllerPeers.size === 0 &&
+      agent?.link &&
+      this.host.policy.peerDisconnected &&
+      agent.ws.readyState === OPEN
+    ) {
       // A frame of its own: MMDAgent-EX recognises it only at the start of a frame (wire.md §10.4).
       try {
         this.checkAgentRoom(agent, PEER_DISCONNECTED.length + 1);

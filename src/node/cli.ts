@@ -61,7 +61,10 @@ export async function main(argv: string[], io: CliIo = consoleIo): Promise<numbe
         return await runSimCli(rest, io);
       case 'mdf':
         // runMdfCli ends its writes with "\n" itself; io.out/err write whole lines.
-        return await runMdfCli(rest, { out: (s) => io.out(s.replace(/\n$/, '')), err: (s) => io.err(s.replace(/\n$/, '')) });
+        return await runMdfCli(rest, {
+          out: (s) => io.out(s.replace(/\n$/, '')),
+          err: (s) => io.err(s.replace(/\n$/, '')),
+        });
       default:
         io.err(command === undefined ? USAGE : `unknown command ${JSON.stringify(command)} (ERR_USAGE)\n${USAGE}`);
         return EXIT_USAGE;
@@ -139,7 +142,9 @@ function parseServeArgs(args: string[]): ServeArgs {
 function dialHost(host: string): string {
   if (host === 'localhost') return '127.0.0.1';
   if (host !== '0.0.0.0' && host !== '::') return host;
-  const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
   return external?.address ?? '127.0.0.1';
 }
 
@@ -156,7 +161,9 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   server.on('agent', (_link, info) => log(`agent connected on ${info.channel}`));
   server.on('agentLeft', (info) => log(`agent disconnected from ${info.channel}`));
   server.on('controller', (info) => log(`controller connected on ${info.channel} from ${info.remoteAddress ?? '?'}`));
-  server.on('controllerLeft', (info) => log(`controller left ${info.channel} (${info.code}${info.reason ? ` ${info.reason}` : ''})`));
+  server.on('controllerLeft', (info) =>
+    log(`controller left ${info.channel} (${info.code}${info.reason ? ` ${info.reason}` : ''})`),
+  );
   server.on('refused', (info) => log(`refused ${info.kind} on ${info.path}: ${info.status} (${info.reason})`));
   server.on('error', (err) => log(`error: ${err instanceof Error ? err.message : String(err)}`));
 
@@ -190,13 +197,18 @@ function printBanner(server: MmdServer, options: ServeArgs['options'], io: CliIo
     const token = options.token ? `?token=${encodeURIComponent(options.token)}` : '';
     lines.push(`playground: ${server.httpUrl}playground/${token}`);
   }
-  if (options.token) lines.push(`controllers must present the token: ${server.url}?token=<token> (or the subprotocol mmdagent-token.<token>)`);
+  if (options.token)
+    lines.push(
+      `controllers must present the token: ${server.url}?token=<token> (or the subprotocol mmdagent-token.<token>)`,
+    );
   if (!isLoopbackHost(options.host) && !options.agentSecret) {
-    lines.push('warning: any host that can reach this port may connect as MMDAgent-EX; consider --agent-secret (docs/security.md)');
+    lines.push(
+      'warning: any host that can reach this port may connect as MMDAgent-EX; consider --agent-secret (docs/security.md)',
+    );
   }
   lines.push(
     '',
-    "To point a real MMDAgent-EX at this server, put these lines in its .mdf:",
+    'To point a real MMDAgent-EX at this server, put these lines in its .mdf:',
     `  Plugin_Remote_Websocket_Host=${dialHost(options.host)}`,
     `  Plugin_Remote_Websocket_Port=${port}`,
     `  Plugin_Remote_Websocket_Directory=${directory}`,
@@ -217,7 +229,8 @@ function stopRequested(io: CliIo): Promise<void> {
       else io.signal.addEventListener('abort', () => resolve(), { once: true });
       return;
     }
-    const signals: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
+    const signals: NodeJS.Signals[] =
+      process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
     const done = () => {
       for (const s of signals) process.off(s, done);
       process.stdin.off('end', done);
@@ -235,7 +248,9 @@ function stopRequested(io: CliIo): Promise<void> {
 /** True when this file is the program node was started with (also through npm's bin symlink). */
 function isEntry(): boolean {
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return (
+      process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    );
   } catch {
     return false;
   }

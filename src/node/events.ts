@@ -17,7 +17,11 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
       // Its own registration only: the same function added twice stays on until both are undone.
       const list = this.listeners.get(event)!;
       const at = subscribed ? list.indexOf(cb as Listener) : -1;
-      if (at >= 0) this.listeners.set(event, list.filter((_, i) => i !== at));
+      if (at >= 0)
+        this.listeners.set(
+          event,
+          list.filter((_, i) => i !== at),
+        );
       subscribed = false;
     };
   }

@@ -90,7 +90,9 @@ async function lint(files: string[], io: MdfCliIo): Promise<number> {
       io.out(`${file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}${d.fix ? ` (fix: ${d.fix})` : ''}\n`);
     }
   }
-  io.out(`${files.length} file${files.length === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+  io.out(
+    `${files.length} file${files.length === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`,
+  );
   return errors + unreadable > 0 ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -101,13 +103,17 @@ function explain(topic: string, io: MdfCliIo): number {
   }
   const spec = mdfKeySpec(topic);
   if (!spec) {
-    io.err(`mdf: ${JSON.stringify(topic)} is neither a lint code nor a key MMDAgent-EX reads (unknown keys are FST global variables)\n`);
+    io.err(
+      `mdf: ${JSON.stringify(topic)} is neither a lint code nor a key MMDAgent-EX reads (unknown keys are FST global variables)\n`,
+    );
     return EXIT_FAIL;
   }
   const range = spec.min !== undefined ? `, range ${spec.min}…${spec.max}${spec.option ? ' (clamped)' : ''}` : '';
   const values = spec.values ? `, values ${spec.values.join('|')}` : '';
   const note = Object.hasOwn(MDF_KEY_NOTES, topic) ? `\n  ${MDF_KEY_NOTES[topic]}` : '';
-  io.out(`${topic}: ${spec.type}, default ${spec.default === undefined ? '(unset)' : JSON.stringify(spec.default)}${range}${values}${note}\n`);
+  io.out(
+    `${topic}: ${spec.type}, default ${spec.default === undefined ? '(unset)' : JSON.stringify(spec.default)}${range}${values}${note}\n`,
+  );
   return EXIT_OK;
 }
 
@@ -123,6 +129,10 @@ async function save(file: string, doc: MdfDocument): Promise<void> {
   try {
     await writeFile(file, doc.toBytes());
   } catch (cause) {
-    throw new MmdError('ERR_FILE', `cannot write ${file}: ${(cause as Error).message}; check that the file is writable`, { cause });
+    throw new MmdError(
+      'ERR_FILE',
+      `cannot write ${file}: ${(cause as Error).message}; check that the file is writable`,
+      { cause },
+    );
   }
 }

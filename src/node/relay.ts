@@ -2,7 +2,13 @@
 // here, completely, before a byte is forwarded: MMDAgent-EX has no way to refuse bad input
 // (wire.md §13), so the relay refuses it and says why.
 import { MmdError, isMmdError } from '../errors.js';
-import { MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_HEADER_BYTES, SND_MIN_CHUNK_BYTES } from '../limits.js';
+import {
+  MAX_FRAME_BYTES,
+  MAX_LINE_BYTES,
+  SND_CONTROL_WORDS,
+  SND_HEADER_BYTES,
+  SND_MIN_CHUNK_BYTES,
+} from '../limits.js';
 import { frameLines, lineFrame, validateLine } from '../line.js';
 
 /** Relay status lines sent to controllers, in the wire's own `TYPE|args` form. */
@@ -29,7 +35,9 @@ const lenientUtf8 = new TextDecoder('utf-8');
 export function relayErrorLine(code: string, message: string): string {
   let text = message.slice(0, MAX_LINE_BYTES / 4);
   if (/[\uD800-\uDBFF]$/.test(text) && /^[\uDC00-\uDFFF]/.test(message.slice(text.length))) text = text.slice(0, -1);
-  text = text.replace(/[|\r\n\0]+/g, ' ').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  text = text
+    .replace(/[|\r\n\0]+/g, ' ')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return `${RELAY_ERROR}|${code}|${text}\n`;
 }
 
@@ -51,7 +59,11 @@ export const agentLineFrame = lineFrame;
  * (no BOM, no other CR/LF), and a line that needs padding is excluded.
  */
 export function isAgentLineFrame(bytes: Uint8Array, line: string): boolean {
-  return bytes[bytes.length - 1] === 0x0a && !(line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1) && Buffer.byteLength(line) + 1 === bytes.length;
+  return (
+    bytes[bytes.length - 1] === 0x0a &&
+    !(line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1) &&
+    Buffer.byteLength(line) + 1 === bytes.length
+  );
 }
 
 /** An agent's frame as text: MMDAgent-EX may cut a character in half (wire.md §5.1), so decode with U+FFFD. */
@@ -66,23 +78,33 @@ export function agentText(bytes: Uint8Array): string {
  */
 export function controllerLines(bytes: Uint8Array): string[] {
   if (bytes.length > MAX_FRAME_BYTES) {
-    throw new MmdError('ERR_FRAME_TOO_LARGE', `frame of ${bytes.length} bytes refused: MMDAgent-EX reads at most ${MAX_FRAME_BYTES} bytes per frame (wire.md §6.5); send fewer lines per frame`);
+    throw new MmdError(
+      'ERR_FRAME_TOO_LARGE',
+      `frame of ${bytes.length} bytes refused: MMDAgent-EX reads at most ${MAX_FRAME_BYTES} bytes per frame (wire.md §6.5); send fewer lines per frame`,
+    );
   }
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
   } catch {
-    throw new MmdError('ERR_INVALID_UTF8', 'frame refused: it is not valid UTF-8, which hangs MMDAgent-EX (wire.md §7.5); send text as UTF-8');
+    throw new MmdError(
+      'ERR_INVALID_UTF8',
+      'frame refused: it is not valid UTF-8, which hangs MMDAgent-EX (wire.md §7.5); send text as UTF-8',
+    );
   }
   const { lines } = frameLines(text);
   if (lines.length === 0) {
-    throw new MmdError('ERR_EMPTY_LINE', 'frame refused: it holds no line (empty or only CR/LF), which crashes or disconnects MMDAgent-EX (wire.md §6.4, §7.2)');
+    throw new MmdError(
+      'ERR_EMPTY_LINE',
+      'frame refused: it holds no line (empty or only CR/LF), which crashes or disconnects MMDAgent-EX (wire.md §6.4, §7.2)',
+    );
   }
   lines.forEach((line, i) => {
     try {
       validateLine(line);
     } catch (err) {
-      if (isMmdError(err) && lines.length > 1) throw new MmdError(err.code, `line ${i + 1} of the frame: ${err.message}`);
+      if (isMmdError(err) && lines.length > 1)
+        throw new MmdError(err.code, `line ${i + 1} of the frame: ${err.message}`);
       throw err;
     }
   });
@@ -98,15 +120,29 @@ const CONTROL_WORDS = new Set<string>(SND_CONTROL_WORDS);
  */
 export function checkSndFrame(bytes: Uint8Array): void {
   if (bytes.length === 0) {
-    throw new MmdError('ERR_EMPTY_LINE', 'empty binary frame refused: MMDAgent-EX treats an empty frame as a disconnect (wire.md §6.4)');
+    throw new MmdError(
+      'ERR_EMPTY_LINE',
+      'empty binary frame refused: MMDAgent-EX treats an empty frame as a disconnect (wire.md §6.4)',
+    );
   }
   if (bytes.length > MAX_BINARY_FRAME_BYTES) {
-    throw new MmdError('ERR_FRAME_TOO_LARGE', `binary frame of ${bytes.length} bytes refused: at most ${MAX_BINARY_FRAME_BYTES} bytes per frame (wire.md §6.5, §8.4); send smaller SND chunks (about 1280 bytes is usual)`);
+    throw new MmdError(
+      'ERR_FRAME_TOO_LARGE',
+      `binary frame of ${bytes.length} bytes refused: at most ${MAX_BINARY_FRAME_BYTES} bytes per frame (wire.md §6.5, §8.4); send smaller SND chunks (about 1280 bytes is usual)`,
+    );
   }
   let at = 0;
   while (at < bytes.length) {
-    if (bytes.length - at < SND_HEADER_BYTES || bytes[at] !== 0x53 || bytes[at + 1] !== 0x4e || bytes[at + 2] !== 0x44) {
-      throw new MmdError('ERR_BINARY_FRAME', `binary frame refused at byte ${at}: binary frames must hold only SND chunks ("SND" + 4 digits + PCM) or SNDSTRM/SNDFILE/SNDBRKS (wire.md §8); send text as text frames`);
+    if (
+      bytes.length - at < SND_HEADER_BYTES ||
+      bytes[at] !== 0x53 ||
+      bytes[at + 1] !== 0x4e ||
+      bytes[at + 2] !== 0x44
+    ) {
+      throw new MmdError(
+        'ERR_BINARY_FRAME',
+        `binary frame refused at byte ${at}: binary frames must hold only SND chunks ("SND" + 4 digits + PCM) or SNDSTRM/SNDFILE/SNDBRKS (wire.md §8); send text as text frames`,
+      );
     }
     const field = String.fromCharCode(bytes[at + 3], bytes[at + 4], bytes[at + 5], bytes[at + 6]);
     if (CONTROL_WORDS.has(`SND${field}`)) {
@@ -116,15 +152,24 @@ export function checkSndFrame(bytes: Uint8Array): void {
       continue;
     }
     if (!/^\d{4}$/.test(field)) {
-      throw new MmdError('ERR_SND_HEADER', `binary frame refused at byte ${at}: "SND${field}" is not SND + 4 digits (wire.md §8.1); zero-pad the length, e.g. SND0960`);
+      throw new MmdError(
+        'ERR_SND_HEADER',
+        `binary frame refused at byte ${at}: "SND${field}" is not SND + 4 digits (wire.md §8.1); zero-pad the length, e.g. SND0960`,
+      );
     }
     const length = Number(field);
     if (length < SND_MIN_CHUNK_BYTES || length % 2 !== 0) {
-      throw new MmdError('ERR_SND_CHUNK_SIZE', `binary frame refused at byte ${at}: SND length ${length} must be even and at least ${SND_MIN_CHUNK_BYTES} (16-bit samples, wire.md §8.1)`);
+      throw new MmdError(
+        'ERR_SND_CHUNK_SIZE',
+        `binary frame refused at byte ${at}: SND length ${length} must be even and at least ${SND_MIN_CHUNK_BYTES} (16-bit samples, wire.md §8.1)`,
+      );
     }
     at += SND_HEADER_BYTES + length;
     if (at > bytes.length) {
-      throw new MmdError('ERR_SND_CHUNK_SIZE', `binary frame refused: its last SND chunk announces ${length} bytes but the frame ends ${at - bytes.length} bytes early; put whole chunks in each frame`);
+      throw new MmdError(
+        'ERR_SND_CHUNK_SIZE',
+        `binary frame refused: its last SND chunk announces ${length} bytes but the frame ends ${at - bytes.length} bytes early; put whole chunks in each frame`,
+      );
     }
   }
 }

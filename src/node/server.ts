@@ -42,7 +42,16 @@ import {
 } from './upgrade.js';
 
 export { Channel } from './channel.js';
-export type { AgentInfo, AgentLeftInfo, ChannelEvents, ChannelInfo, ControllerInfo, ControllerLeftInfo, ServerPolicy, ServerStats } from './channel.js';
+export type {
+  AgentInfo,
+  AgentLeftInfo,
+  ChannelEvents,
+  ChannelInfo,
+  ControllerInfo,
+  ControllerLeftInfo,
+  ServerPolicy,
+  ServerStats,
+} from './channel.js';
 export { RELAY_AGENT_CONNECTED, RELAY_AGENT_DISCONNECTED, RELAY_ERROR } from './relay.js';
 export { TOKEN_PROTOCOL_PREFIX } from './upgrade.js';
 
@@ -129,8 +138,17 @@ export async function createServer(options: ServerOptions = {}): Promise<MmdServ
 class RelayServer implements MmdServer, ChannelHost {
   readonly policy: Policy;
   readonly counters: ServerStats = {
-    channels: 0, agents: 0, controllers: 0, refusedUpgrades: 0, slowConsumerDisconnects: 0, deadControllerTerminations: 0,
-    refusedControllerFrames: 0, rateLimitedFrames: 0, framesToAgents: 0, framesToControllers: 0, socketErrors: 0,
+    channels: 0,
+    agents: 0,
+    controllers: 0,
+    refusedUpgrades: 0,
+    slowConsumerDisconnects: 0,
+    deadControllerTerminations: 0,
+    refusedControllerFrames: 0,
+    rateLimitedFrames: 0,
+    framesToAgents: 0,
+    framesToControllers: 0,
+    socketErrors: 0,
   };
   readonly setupFrames: string[];
   readonly events: Emitter<ServerEvents>;
@@ -155,26 +173,47 @@ class RelayServer implements MmdServer, ChannelHost {
     checkChannelPath(this.policy.path, 'path');
     // NaN or a negative limit would switch a protection off (a NaN heartbeat fires every 1 ms).
     for (const [key, value] of Object.entries(this.policy)) {
-      if (typeof SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS] === 'number' && key !== 'port' && !(typeof value === 'number' && value > 0)) {
-        throw new MmdError('ERR_SERVER_OPTION', `${key} must be a number above 0, got ${value}: leave it out for the default ${SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS]}`);
+      if (
+        typeof SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS] === 'number' &&
+        key !== 'port' &&
+        !(typeof value === 'number' && value > 0)
+      ) {
+        throw new MmdError(
+          'ERR_SERVER_OPTION',
+          `${key} must be a number above 0, got ${value}: leave it out for the default ${SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS]}`,
+        );
       }
     }
     if (!Number.isInteger(this.policy.port) || this.policy.port < 0 || this.policy.port > 65535) {
-      throw new MmdError('ERR_SERVER_OPTION', `port ${this.policy.port} is not a TCP port: use 0 (any free port) to 65535`);
+      throw new MmdError(
+        'ERR_SERVER_OPTION',
+        `port ${this.policy.port} is not a TCP port: use 0 (any free port) to 65535`,
+      );
     }
     if (options.token !== undefined) checkCredential(options.token, 'token');
     if (options.agentSecret !== undefined) checkCredential(options.agentSecret, 'agentSecret');
     if (!isLoopbackHost(this.policy.host) && options.token === undefined) {
-      throw new MmdError('ERR_INSECURE_BIND', `listening on ${this.policy.host} exposes the relay to the network: pass a controller token (token option, --token) or bind 127.0.0.1 (see docs/security.md)`);
+      throw new MmdError(
+        'ERR_INSECURE_BIND',
+        `listening on ${this.policy.host} exposes the relay to the network: pass a controller token (token option, --token) or bind 127.0.0.1 (see docs/security.md)`,
+      );
     }
     checkList(options.channels, 'channels', 'any');
     checkList(options.allowedOrigins, 'allowedOrigins', '*');
-    this.allowedPaths = options.channels === undefined || options.channels === 'any'
-      ? undefined
-      : options.channels.map((p) => new RegExp(`^${escapeRegExp(checkChannelPath(p, 'channel'))}(?:-\\d+)*$`));
-    this.setupFrames = (options.setup ?? []).map((m) => (typeof m === 'string' ? encodeLine(m) : lineFrame(formatMessage(m))));
+    this.allowedPaths =
+      options.channels === undefined || options.channels === 'any'
+        ? undefined
+        : options.channels.map((p) => new RegExp(`^${escapeRegExp(checkChannelPath(p, 'channel'))}(?:-\\d+)*$`));
+    this.setupFrames = (options.setup ?? []).map((m) =>
+      typeof m === 'string' ? encodeLine(m) : lineFrame(formatMessage(m)),
+    );
     this.events = new Emitter<ServerEvents>((err) => this.report(err));
-    const common = { noServer: true, skipUTF8Validation: true, perMessageDeflate: false, clientTracking: false } as const;
+    const common = {
+      noServer: true,
+      skipUTF8Validation: true,
+      perMessageDeflate: false,
+      clientTracking: false,
+    } as const;
     this.agentWss = new WebSocketServer({ ...common, maxPayload: this.policy.agentMaxPayloadBytes });
     this.controllerWss = new WebSocketServer({
       ...common,
@@ -187,7 +226,10 @@ class RelayServer implements MmdServer, ChannelHost {
     if (options.playground) {
       const root = findPackageRoot(import.meta.url);
       if (root) {
-        this.mounts.push({ prefix: '/playground/', root: join(root, 'playground') }, { prefix: '/dist/', root: join(root, 'dist') });
+        this.mounts.push(
+          { prefix: '/playground/', root: join(root, 'playground') },
+          { prefix: '/dist/', root: join(root, 'dist') },
+        );
       }
     }
   }
@@ -207,12 +249,15 @@ class RelayServer implements MmdServer, ChannelHost {
   }
 
   addresses(): AddressInfo[] {
-    return this.httpServers.map((s) => s.address()).filter((a): a is AddressInfo => typeof a === 'object' && a !== null);
+    return this.httpServers
+      .map((s) => s.address())
+      .filter((a): a is AddressInfo => typeof a === 'object' && a !== null);
   }
 
   channel(path: string): Channel {
     const channel = this.channelFor(checkChannelPath(path, 'channel path'));
-    if (!channel) throw new MmdError('ERR_SERVER_OPTION', `more than ${this.policy.maxChannels} channels: raise maxChannels`);
+    if (!channel)
+      throw new MmdError('ERR_SERVER_OPTION', `more than ${this.policy.maxChannels} channels: raise maxChannels`);
     channel.pinned = true;
     return channel;
   }
@@ -241,7 +286,8 @@ class RelayServer implements MmdServer, ChannelHost {
   }
 
   release(channel: Channel): void {
-    if (channel.empty && !channel.pinned && this.channelMap.get(channel.path) === channel) this.channelMap.delete(channel.path);
+    if (channel.empty && !channel.pinned && this.channelMap.get(channel.path) === channel)
+      this.channelMap.delete(channel.path);
   }
 
   readonly report = (err: unknown): void => {
@@ -323,16 +369,29 @@ class RelayServer implements MmdServer, ChannelHost {
     }
     const path = url.pathname;
     if (path === '/channels') {
-      if (this.options.token !== undefined && !sameSecret(url.searchParams.get('token') ?? bearer(req), this.options.token)) {
-        sendText(res, 401, 'ERR_UNAUTHORIZED: GET /channels needs the controller token: ?token=<token> or Authorization: Bearer <token>');
+      if (
+        this.options.token !== undefined &&
+        !sameSecret(url.searchParams.get('token') ?? bearer(req), this.options.token)
+      ) {
+        sendText(
+          res,
+          401,
+          'ERR_UNAUTHORIZED: GET /channels needs the controller token: ?token=<token> or Authorization: Bearer <token>',
+        );
         return;
       }
       const body = `${JSON.stringify({ channels: this.channels() })}\n`;
-      const headers: Record<string, string | number> = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Vary: 'Origin' };
+      const headers: Record<string, string | number> = {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        'Cache-Control': 'no-store',
+        Vary: 'Origin',
+      };
       // Pages this server accepts as controllers may read the list from another origin too (the
       // playground opened from disk has the origin `null`); other origins still cannot.
       const origin = req.headers.origin;
-      if (origin !== undefined && (this.origins === '*' || this.origins.has(origin.toLowerCase()))) headers['Access-Control-Allow-Origin'] = origin;
+      if (origin !== undefined && (this.origins === '*' || this.origins.has(origin.toLowerCase())))
+        headers['Access-Control-Allow-Origin'] = origin;
       res.writeHead(200, headers);
       res.end(body);
       return;
@@ -345,7 +404,11 @@ class RelayServer implements MmdServer, ChannelHost {
       }
       if (serveStatic(req, res, path, this.mounts)) return;
     }
-    sendText(res, 404, `not found: ${path}. This is an mmdagent-ex-remote server: WebSocket channels at ws://<host>:<port>/<channel>, GET /channels lists them${this.options.playground ? ', the playground is at /playground/' : ''}`);
+    sendText(
+      res,
+      404,
+      `not found: ${path}. This is an mmdagent-ex-remote server: WebSocket channels at ws://<host>:<port>/<channel>, GET /channels lists them${this.options.playground ? ', the playground is at /playground/' : ''}`,
+    );
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -359,7 +422,8 @@ class RelayServer implements MmdServer, ChannelHost {
       refuseUpgrade(socket, status, reason);
       this.events.emit('refused', { status, reason, path, kind, remoteAddress: req.socket.remoteAddress });
     };
-    if (this.closing) return refuse(503, 'ERR_SERVER_CLOSED: the server is shutting down; connect again once it is back');
+    if (this.closing)
+      return refuse(503, 'ERR_SERVER_CLOSED: the server is shutting down; connect again once it is back');
     const target = parseTarget(req.url ?? '/', isAgent);
     if (!target) return refuse(404, 'not a channel path: use "/" followed by printable ASCII without "|" (e.g. /chat)');
     const { channel: path, query } = target;
@@ -368,15 +432,29 @@ class RelayServer implements MmdServer, ChannelHost {
     }
     if (isAgent) {
       // Real MMDAgent-EX sends no Origin (wire.md §3.1); a request with one comes from a browser page.
-      if (req.headers.origin !== undefined) return refuse(403, 'ERR_ORIGIN: an MMDAgent-EX connection carries no Origin header; browsers connect as controllers (without X-App-Type)', path);
+      if (req.headers.origin !== undefined)
+        return refuse(
+          403,
+          'ERR_ORIGIN: an MMDAgent-EX connection carries no Origin header; browsers connect as controllers (without X-App-Type)',
+          path,
+        );
       if (this.options.agentSecret !== undefined && !sameSecret(query.get('secret'), this.options.agentSecret)) {
-        return refuse(401, `ERR_UNAUTHORIZED: agent secret missing or wrong: set Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`, path);
+        return refuse(
+          401,
+          `ERR_UNAUTHORIZED: agent secret missing or wrong: set Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`,
+          path,
+        );
       }
       // MMDAgent-EX redials at once after a drop, often before `ws` reports the old socket closed;
       // a 429 then would move it to `<path>-1` (wire.md §4.3), away from its app and controllers.
       this.channelMap.get(path)?.dropClosingAgent();
       const channel = this.channelFor(path);
-      if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels}): close unused ones or raise maxChannels`, path);
+      if (!channel)
+        return refuse(
+          503,
+          `too many channels (${this.policy.maxChannels}): close unused ones or raise maxChannels`,
+          path,
+        );
       // "Too Many Requests" makes MMDAgent-EX retry on `<path>-N` (wire.md §4.3).
       if (channel.busy) return refuse(429, `${path} already has an MMDAgent-EX`, path);
       releaseOnFailure(socket, channel, this);
@@ -387,16 +465,33 @@ class RelayServer implements MmdServer, ChannelHost {
       return;
     }
     if (this.options.token !== undefined && !sameSecret(offeredToken(req, query).token, this.options.token)) {
-      return refuse(401, 'ERR_UNAUTHORIZED: controller token missing or wrong: connect with ?token=<token> or the subprotocol mmdagent-token.<token>', path);
+      return refuse(
+        401,
+        'ERR_UNAUTHORIZED: controller token missing or wrong: connect with ?token=<token> or the subprotocol mmdagent-token.<token>',
+        path,
+      );
     }
     const origin = req.headers.origin;
     if (origin !== undefined && this.origins !== '*' && !this.origins.has(origin.toLowerCase())) {
-      return refuse(403, `ERR_ORIGIN: origin ${origin} is not allowed: open the page from this server, or start it with allowedOrigins including ${origin}`, path);
+      return refuse(
+        403,
+        `ERR_ORIGIN: origin ${origin} is not allowed: open the page from this server, or start it with allowedOrigins including ${origin}`,
+        path,
+      );
     }
     const channel = this.channelFor(path);
-    if (!channel) return refuse(503, `too many channels (${this.policy.maxChannels}): close unused ones or raise maxChannels`, path);
+    if (!channel)
+      return refuse(
+        503,
+        `too many channels (${this.policy.maxChannels}): close unused ones or raise maxChannels`,
+        path,
+      );
     if (channel.controllers >= this.policy.maxControllersPerChannel) {
-      return refuse(503, `${path} already has ${this.policy.maxControllersPerChannel} controllers: close one or raise maxControllersPerChannel`, path);
+      return refuse(
+        503,
+        `${path} already has ${this.policy.maxControllersPerChannel} controllers: close one or raise maxControllersPerChannel`,
+        path,
+      );
     }
     releaseOnFailure(socket, channel, this);
     this.controllerWss.handleUpgrade(req, socket, head, (ws) => {
@@ -462,10 +557,13 @@ function listenError(err: unknown, hosts: string[], port: number): MmdError {
   const code = (err as NodeJS.ErrnoException).code;
   const where = `${hosts.join(' and ')} port ${port}`;
   const advice =
-    code === 'EADDRINUSE' ? 'another program already listens there: stop it, or pick another port (--port N, or 0 for any free port)'
-    : code === 'EACCES' ? 'this user may not listen there: use a port above 1023'
-    : code === 'EADDRNOTAVAIL' ? 'that host is not an address of this machine: use 127.0.0.1'
-    : 'check the host and port';
+    code === 'EADDRINUSE'
+      ? 'another program already listens there: stop it, or pick another port (--port N, or 0 for any free port)'
+      : code === 'EACCES'
+        ? 'this user may not listen there: use a port above 1023'
+        : code === 'EADDRNOTAVAIL'
+          ? 'that host is not an address of this machine: use 127.0.0.1'
+          : 'check the host and port';
   return new MmdError('ERR_LISTEN', `cannot listen on ${where} (${code ?? String(err)}): ${advice}`, { cause: err });
 }
 

@@ -44,7 +44,15 @@ export const DEFAULT_MODELS: Record<string, string> = { '0': 'gene/Gene_light.pm
 export const DEFAULT_VOICES = ['normal', 'angry', 'bashful', 'happy', 'sad', 'fast', 'slow', 'high', 'low']
   .map((v) => `mei_voice_${v}`)
   .concat(['normal', 'fast', 'slow', 'high', 'low'].map((v) => `slt_voice_${v}`));
-const DEFAULT_PLUGINS = ['Variables', 'Open_JTalk', 'TextArea', 'VIManager', 'Flite_plus_hts_engine', 'Audio', 'Remote'];
+const DEFAULT_PLUGINS = [
+  'Variables',
+  'Open_JTalk',
+  'TextArea',
+  'VIManager',
+  'Flite_plus_hts_engine',
+  'Audio',
+  'Remote',
+];
 const MAX_MODELS = 10; // max_num_model default (messages.md MODEL_ADD)
 
 /** Delays in ms after the echo, from transcripts.md (the part1/part1b entry is named). */
@@ -613,7 +621,8 @@ export class Behaviour {
     const range = stored.split('|');
     const value =
       range.length === 2
-        ? (Number.parseFloat(range[0]) || 0) + Math.random() * ((Number.parseFloat(range[1]) || 0) - (Number.parseFloat(range[0]) || 0))
+        ? (Number.parseFloat(range[0]) || 0) +
+          Math.random() * ((Number.parseFloat(range[1]) || 0) - (Number.parseFloat(range[0]) || 0))
         : Number.parseFloat(stored) || 0;
     const other = Number.parseFloat(a[2]) || 0;
     const results: Record<string, boolean> = {

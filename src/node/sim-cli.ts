@@ -27,7 +27,8 @@ function parseArgs(args: string[]): SimOptions {
         break;
       case '--platform': {
         const p = value();
-        if (p !== 'linux' && p !== 'windows') throw new MmdError('ERR_USAGE', `--platform must be linux or windows, got ${p}`);
+        if (p !== 'linux' && p !== 'windows')
+          throw new MmdError('ERR_USAGE', `--platform must be linux or windows, got ${p}`);
         opts.platform = p as SimPlatform;
         break;
       }
@@ -39,7 +40,8 @@ function parseArgs(args: string[]): SimOptions {
         break;
       case '--content': {
         const c = value();
-        if (c !== 'example' && c !== 'none') throw new MmdError('ERR_USAGE', `--content must be example or none, got ${c}`);
+        if (c !== 'example' && c !== 'none')
+          throw new MmdError('ERR_USAGE', `--content must be example or none, got ${c}`);
         opts.content = c;
         break;
       }
@@ -78,7 +80,9 @@ export async function runSimCli(args: string[], io: CliIo): Promise<number> {
   const started = Date.now();
   const stamp = () => `[${((Date.now() - started) / 1000).toFixed(3)}]`;
   sim.on('attempt', (a) =>
-    io.out(`${stamp()} connect ${a.path} (attempt ${a.attempt + 1}/${sim.retryCount + 1})${a.error ? `: failed: ${a.error}` : ': ok'}`),
+    io.out(
+      `${stamp()} connect ${a.path} (attempt ${a.attempt + 1}/${sim.retryCount + 1})${a.error ? `: failed: ${a.error}` : ': ok'}`,
+    ),
   );
   sim.on('connect', (c) => io.out(`${stamp()} connected to ${c.path} (connection ${c.connection}, ${sim.platform})`));
   sim.on('disconnect', (d) => io.out(`${stamp()} disconnected: ${d.reason}`));

@@ -19,7 +19,9 @@ export const EXAMPLE_STARTUP: ReadonlyArray<readonly [number, string]> = [
   [226, 'PLUGIN_EVENT_ENABLE|Audio'],
   [226, 'MODEL_EVENT_ADD|0'],
   [226, 'MENU|ADD|Gene'],
-  ...MENU.map(([label, morph, on], i) => [226, `MENU|SETITEM|Gene|${i}|${label}|MODEL_BINDFACE|0|${morph}|${on}`] as const),
+  ...MENU.map(
+    ([label, morph, on], i) => [226, `MENU|SETITEM|Gene|${i}|${label}|MODEL_BINDFACE|0|${morph}|${on}`] as const,
+  ),
   [227, 'MENU_EVENT|ADD|Gene'],
   ...MENU.map((_, i) => [227, `MENU_EVENT|SETITEM|Gene|${i}`] as const),
   [228, 'MOTION_ADD|0|base|motions/wait/01_Wait.vmd|FULL|LOOP|ON|OFF'],

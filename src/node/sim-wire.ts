@@ -37,7 +37,11 @@ export interface Target {
  * Origin, no subprotocol, no extensions, `X-App-Type: MMDAgent`. Resolves with the upgraded socket
  * and any bytes that came with the 101; rejects with AttemptFailure.
  */
-export function handshake(target: Target, timeoutMs: number, signal?: AbortSignal): Promise<{ socket: Socket; head: Buffer }> {
+export function handshake(
+  target: Target,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ socket: Socket; head: Buffer }> {
   const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
     const req = request({
@@ -71,7 +75,9 @@ export function handshake(target: Target, timeoutMs: number, signal?: AbortSigna
     req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
       req.setTimeout(0);
       // POCO's checks (wire.md §3.3): whole-value `Connection: Upgrade`, `Upgrade: websocket`, accept.
-      const expected = createHash('sha1').update(key + ACCEPT_GUID).digest('base64');
+      const expected = createHash('sha1')
+        .update(key + ACCEPT_GUID)
+        .digest('base64');
       const problem =
         res.statusCode !== 101
           ? `Cannot upgrade to WebSocket connection: ${res.statusMessage ?? ''}`

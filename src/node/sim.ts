@@ -24,7 +24,16 @@ import type { HazardKind, StreamEvent, StreamParserState } from '../stream-parse
 import { Behaviour, DEFAULT_MODELS } from './sim-behaviour.js';
 import type { BehaviourOptions, LinkState, SimHost } from './sim-behaviour.js';
 import { EXAMPLE_STARTUP } from './sim-content.js';
-import { AttemptFailure, FrameReader, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT, encodeClientFrame, handshake } from './sim-wire.js';
+import {
+  AttemptFailure,
+  FrameReader,
+  OPCODE_CLOSE,
+  OPCODE_PING,
+  OPCODE_PONG,
+  OPCODE_TEXT,
+  encodeClientFrame,
+  handshake,
+} from './sim-wire.js';
 import type { FrameHeader } from './sim-wire.js';
 import type { Socket } from 'node:net';
 
@@ -37,24 +46,10 @@ export type SimPlatform = 'linux' | 'windows';
  * `gave-up` (a connect series failed).
  */
 export type SimStatus =
-  | 'connecting'
-  | 'connected'
-  | 'stalled'
-  | 'hung'
-  | 'reconnecting'
-  | 'stopped'
-  | 'killed'
-  | 'crashed'
-  | 'gave-up';
+  'connecting' | 'connected' | 'stalled' | 'hung' | 'reconnecting' | 'stopped' | 'killed' | 'crashed' | 'gave-up';
 
 export type SimViolationKind =
-  | HazardKind
-  | 'close-code'
-  | 'invalid-utf8'
-  | 'long-line'
-  | 'odd-snd'
-  | 'killed'
-  | 'remote-disabled';
+  HazardKind | 'close-code' | 'invalid-utf8' | 'long-line' | 'odd-snd' | 'killed' | 'remote-disabled';
 
 /** Something the real MMDAgent-EX would not survive (or not handle as the sender meant). */
 export interface SimViolation {
@@ -144,7 +139,8 @@ export interface SimOutcome {
 
 const PIPE = 0x7c;
 /** MMDFiles_getcharsize for the lead bytes that reach dispatch (the parser hangs on the others). */
-const charBytes = (lead: number) => (lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf8 ? 4 : lead < 0xfc ? 5 : 6);
+const charBytes = (lead: number) =>
+  lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf8 ? 4 : lead < 0xfc ? 5 : 6;
 
 /**
  * `|`-separated fields of a line's bytes as MMDAgent-EX's UTF-8 aware tokenizer finds them:
@@ -230,7 +226,10 @@ export class Sim {
   constructor(opts: SimOptions) {
     const url = URL.canParse(String(opts?.url)) ? new URL(opts.url) : undefined;
     if (url?.protocol !== 'ws:') {
-      throw new MmdError('ERR_USAGE', `sim url must be ws://host:port/path (MMDAgent-EX uses TLS only on port 443), got ${String(opts?.url)}`);
+      throw new MmdError(
+        'ERR_USAGE',
+        `sim url must be ws://host:port/path (MMDAgent-EX uses TLS only on port 443), got ${String(opts?.url)}`,
+      );
     }
     const retryCount = opts.retryCount ?? 3;
     const timeScale = opts.timeScale ?? 1;
@@ -303,7 +302,11 @@ export class Sim {
   on<K extends keyof SimEvents>(event: K, cb: (...args: SimEvents[K]) => void): () => void {
     const list = this.listeners.get(event) ?? [];
     this.listeners.set(event, [...list, cb as AnyListener]);
-    return () => this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== cb));
+    return () =>
+      this.listeners.set(
+        event,
+        (this.listeners.get(event) ?? []).filter((l) => l !== cb),
+      );
   }
 
   /**
@@ -311,7 +314,10 @@ export class Sim {
    * ERR_TIMEOUT after `timeoutMs` (wall clock, default 5000) and with the sim's terminal error
    * (or ERR_CLOSED after stop()) when the sim ends first.
    */
-  waitFor(match: string | ((m: Message) => boolean), opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Message> {
+  waitFor(
+    match: string | ((m: Message) => boolean),
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Message> {
     const test = typeof match === 'string' ? (m: Message) => m.type === match : match;
     const what = typeof match === 'string' ? match : 'a matching message';
     return new Promise((resolve, reject) => {
@@ -328,7 +334,11 @@ export class Sim {
       const onAbort = () => fail('ERR_ABORTED', `waitFor(${what}) was aborted`);
       const timeoutMs = opts.timeoutMs ?? 5000;
       const timer = setTimeout(
-        () => fail('ERR_TIMEOUT', `no ${what} from the server within ${timeoutMs} ms; check that the server sends it, or raise timeoutMs`),
+        () =>
+          fail(
+            'ERR_TIMEOUT',
+            `no ${what} from the server within ${timeoutMs} ms; check that the server sends it, or raise timeoutMs`,
+          ),
         timeoutMs,
       );
       const offMessage = this.on('message', (m) => {
@@ -338,7 +348,12 @@ export class Sim {
       });
       const onEnd = () => {
         if (!this.ended) return;
-        const code = this.currentStatus === 'gave-up' ? 'ERR_SIM_GAVE_UP' : this.currentStatus === 'stopped' ? 'ERR_CLOSED' : 'ERR_SIM_KILLED';
+        const code =
+          this.currentStatus === 'gave-up'
+            ? 'ERR_SIM_GAVE_UP'
+            : this.currentStatus === 'stopped'
+              ? 'ERR_CLOSED'
+              : 'ERR_SIM_KILLED';
         fail(code, `the simulated MMDAgent-EX ended (${this.currentStatus}) while waiting for ${what}`);
       };
       const offStatus = this.on('status', onEnd);
@@ -355,19 +370,24 @@ export class Sim {
   emit(message: string | Message): void {
     const m = typeof message === 'string' ? parseMessage(message) : message;
     if (typeof m !== 'object' || m === null || typeof m.type !== 'string' || m.type === '' || !Array.isArray(m.args)) {
-      throw new MmdError('ERR_BAD_INPUT', 'sim.emit takes a line such as "RECOG_EVENT_STOP|hello" or a { type, args } message');
+      throw new MmdError(
+        'ERR_BAD_INPUT',
+        'sim.emit takes a line such as "RECOG_EVENT_STOP|hello" or a { type, args } message',
+      );
     }
     this.post({ type: m.type, args: m.args.map(String) });
   }
 
   /** Connects (the first series of wire.md §4.1). Rejects with ERR_SIM_GAVE_UP when it fails. */
   async start(): Promise<void> {
-    if (this.started) throw new MmdError('ERR_USAGE', 'sim.start() was already called; create a new Sim to connect again');
+    if (this.started)
+      throw new MmdError('ERR_USAGE', 'sim.start() was already called; create a new Sim to connect again');
     this.started = true;
     this.tick(FIRST_CURRENT_TIME_MS);
     const ok = await this.series();
     if (ok && !this.ended) return;
-    if (this.currentStatus === 'stopped') throw new MmdError('ERR_CLOSED', 'sim.stop() was called before the first connection was up');
+    if (this.currentStatus === 'stopped')
+      throw new MmdError('ERR_CLOSED', 'sim.stop() was called before the first connection was up');
     const outcome = await this.done;
     throw outcome.error ?? new MmdError('ERR_SIM_GAVE_UP', 'the simulated MMDAgent-EX did not connect');
   }
@@ -412,7 +432,11 @@ export class Sim {
     for (let attempt = 0; attempt <= this.retryCount; attempt++) {
       if (this.ended) return false;
       try {
-        const { socket, head } = await handshake({ host, port, path }, this.opts.handshakeTimeoutMs ?? 10_000, this.abort.signal);
+        const { socket, head } = await handshake(
+          { host, port, path },
+          this.opts.handshakeTimeoutMs ?? 10_000,
+          this.abort.signal,
+        );
         if (this.ended) {
           socket.destroy();
           return false;
@@ -502,12 +526,23 @@ export class Sim {
         'real-client/notes.md "Disconnect on the real Linux build"',
         `connection lost (${reason}): the real Linux build is SIGKILLed at every lost connection; keep the agent's connection up`,
       );
-      this.finish('killed', new MmdError('ERR_SIM_KILLED', `the simulated MMDAgent-EX (linux) was killed: connection lost (${reason}); the real Linux build dies at every lost connection`));
+      this.finish(
+        'killed',
+        new MmdError(
+          'ERR_SIM_KILLED',
+          `the simulated MMDAgent-EX (linux) was killed: connection lost (${reason}); the real Linux build dies at every lost connection`,
+        ),
+      );
       return;
     }
     this.setStatus('reconnecting');
     this.series().catch((err: unknown) =>
-      this.finish('gave-up', new MmdError('ERR_SIM_GAVE_UP', `the simulated MMDAgent-EX could not reconnect: ${String(err)}`, { cause: err })),
+      this.finish(
+        'gave-up',
+        new MmdError('ERR_SIM_GAVE_UP', `the simulated MMDAgent-EX could not reconnect: ${String(err)}`, {
+          cause: err,
+        }),
+      ),
     );
   }
 
@@ -537,11 +572,21 @@ export class Sim {
 
   private remoteDisabled(): void {
     const conn = this.conn;
-    this.violate('remote-disabled', 'wire.md §12', 'PLUGIN_DISABLE|Remote ends the network thread for good; the real app cannot be reconnected remotely');
+    this.violate(
+      'remote-disabled',
+      'wire.md §12',
+      'PLUGIN_DISABLE|Remote ends the network thread for good; the real app cannot be reconnected remotely',
+    );
     if (!conn) return;
     if (this.platform === 'linux') return this.lost(conn, 'PLUGIN_DISABLE|Remote');
     // The process lives on, but no connection will ever come again: a failure, not a stop().
-    this.finish('gave-up', new MmdError('ERR_SIM_GAVE_UP', 'PLUGIN_DISABLE|Remote ended the network thread for good: MMDAgent-EX stays up but never reconnects; restart it, and never send PLUGIN_DISABLE|Remote (wire.md §12)'));
+    this.finish(
+      'gave-up',
+      new MmdError(
+        'ERR_SIM_GAVE_UP',
+        'PLUGIN_DISABLE|Remote ended the network thread for good: MMDAgent-EX stays up but never reconnects; restart it, and never send PLUGIN_DISABLE|Remote (wire.md §12)',
+      ),
+    );
   }
 
   // ---- receiving (wire.md §6, §7) ----
@@ -650,13 +695,25 @@ export class Sim {
       );
     }
     if (bytes > MAX_LINE_BYTES) {
-      this.violate('long-line', 'wire.md §7.7', `${bytes}-byte line is over ${MAX_LINE_BYTES} bytes: it overflows MMDAgent-EX's 2048-byte buffers (its echo comes back cut); split the text`);
+      this.violate(
+        'long-line',
+        'wire.md §7.7',
+        `${bytes}-byte line is over ${MAX_LINE_BYTES} bytes: it overflows MMDAgent-EX's 2048-byte buffers (its echo comes back cut); split the text`,
+      );
       const bar = line.indexOf('|');
-      const longest = bar < 0 ? bytes : Math.max(Buffer.byteLength(line.slice(0, bar)), Buffer.byteLength(line.slice(bar + 1)));
+      const longest =
+        bar < 0 ? bytes : Math.max(Buffer.byteLength(line.slice(0, bar)), Buffer.byteLength(line.slice(bar + 1)));
       if (longest >= CRASH_FIELD_BYTES) {
-        this.violate('crash', 'wire.md §7.7', `a ${longest}-byte field overflows a 2048-byte stack buffer: the real app crashed (real-client/hazards.md (g2))`);
+        this.violate(
+          'crash',
+          'wire.md §7.7',
+          `a ${longest}-byte field overflows a 2048-byte stack buffer: the real app crashed (real-client/hazards.md (g2))`,
+        );
         this.dropSocket(conn);
-        this.finish('crashed', new MmdError('ERR_SIM_KILLED', 'the simulated MMDAgent-EX crashed on an over-long line'));
+        this.finish(
+          'crashed',
+          new MmdError('ERR_SIM_KILLED', 'the simulated MMDAgent-EX crashed on an over-long line'),
+        );
         return false;
       }
     }
@@ -692,7 +749,11 @@ export class Sim {
   private onAudio(bytes: Uint8Array): void {
     this.audio.chunks++;
     if (bytes.length % 2 === 1) {
-      this.violate('odd-snd', 'wire.md §8.1', `SND chunk of ${bytes.length} bytes: an odd length misaligns every later sample; send whole 16-bit samples`);
+      this.violate(
+        'odd-snd',
+        'wire.md §8.1',
+        `SND chunk of ${bytes.length} bytes: an odd length misaligns every later sample; send whole 16-bit samples`,
+      );
     }
     const accepted = this.behaviour.audioAttached;
     if (accepted) {
@@ -745,9 +806,14 @@ export class Sim {
     const conn = this.conn;
     // Nothing is queued while no connection exists (wire.md §3.4); a hung thread sends nothing.
     if (!conn || conn.gone || this.currentStatus === 'hung') return;
-    const body = typeof message === 'string' ? Buffer.from(message) : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    const body =
+      typeof message === 'string'
+        ? Buffer.from(message)
+        : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
     const payload =
-      body.length >= MAX_AGENT_MESSAGE_BYTES ? body.subarray(0, MAX_AGENT_MESSAGE_BYTES) : Buffer.concat([body, Buffer.of(0x0a)]);
+      body.length >= MAX_AGENT_MESSAGE_BYTES
+        ? body.subarray(0, MAX_AGENT_MESSAGE_BYTES)
+        : Buffer.concat([body, Buffer.of(0x0a)]);
     conn.queue.push(payload);
     if (conn.flushTimer === undefined) this.scheduleFlush(conn);
   }
@@ -761,23 +827,26 @@ export class Sim {
     const now = performance.now();
     const gap = FLUSH_GAP_MS * this.timeScale;
     const due = conn.lastFrameAt + gap;
-    conn.flushTimer = setTimeout(() => {
-      conn.flushTimer = undefined;
-      if (conn.gone || this.currentStatus === 'hung') return;
-      const t = performance.now();
-      if (t - conn.lastFrameAt < gap) {
-        this.scheduleFlush(conn);
-        return;
-      }
-      const frames = conn.queue;
-      conn.queue = [];
-      for (const payload of frames) {
-        conn.socket.write(encodeClientFrame(OPCODE_TEXT, payload));
-        const text = payload.toString('utf8');
-        this.sent.push(text);
-        this.fire('sent', text);
-      }
-    }, Math.max(0, due - now));
+    conn.flushTimer = setTimeout(
+      () => {
+        conn.flushTimer = undefined;
+        if (conn.gone || this.currentStatus === 'hung') return;
+        const t = performance.now();
+        if (t - conn.lastFrameAt < gap) {
+          this.scheduleFlush(conn);
+          return;
+        }
+        const frames = conn.queue;
+        conn.queue = [];
+        for (const payload of frames) {
+          conn.socket.write(encodeClientFrame(OPCODE_TEXT, payload));
+          const text = payload.toString('utf8');
+          this.sent.push(text);
+          this.fire('sent', text);
+        }
+      },
+      Math.max(0, due - now),
+    );
   }
 
   // ---- time ----

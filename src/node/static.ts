@@ -72,7 +72,12 @@ export interface StaticMount {
 }
 
 /** Serves one file, or answers 404/405. Returns false when no mount matches the path (the caller answers). */
-export function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string, mounts: StaticMount[]): boolean {
+export function serveStatic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  mounts: StaticMount[],
+): boolean {
   const mount = mounts.find((m) => pathname.startsWith(m.prefix));
   if (!mount) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -102,7 +107,12 @@ export function serveStatic(req: IncomingMessage, res: ServerResponse, pathname:
   return true;
 }
 
-export function sendText(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   const text = `${body}\n`;
   res.writeHead(status, {
     'Content-Type': 'text/plain; charset=utf-8',

@@ -56,7 +56,10 @@ export function parseTarget(rawTarget: string, isAgent: boolean): UpgradeTarget 
 export function checkChannelPath(path: string, what: string): string {
   // `?` and `#` would start a query or fragment: no request could ever reach such a channel.
   if (!CHANNEL_PATH.test(path) || /[|?#]/.test(path)) {
-    throw new MmdError('ERR_SERVER_OPTION', `${what} "${path}" is not a usable channel path: start it with "/" and use printable ASCII without "|", "?", "#" or spaces (at most 256 characters)`);
+    throw new MmdError(
+      'ERR_SERVER_OPTION',
+      `${what} "${path}" is not a usable channel path: start it with "/" and use printable ASCII without "|", "?", "#" or spaces (at most 256 characters)`,
+    );
   }
   return path;
 }
@@ -65,14 +68,20 @@ export function checkChannelPath(path: string, what: string): string {
 export function checkList(value: unknown, what: string, keyword: string): void {
   if (value === undefined || value === keyword) return;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new MmdError('ERR_SERVER_OPTION', `${what} must be an array of strings or '${keyword}', got ${JSON.stringify(value)}: write [${JSON.stringify(String(value))}] for one entry`);
+    throw new MmdError(
+      'ERR_SERVER_OPTION',
+      `${what} must be an array of strings or '${keyword}', got ${JSON.stringify(value)}: write [${JSON.stringify(String(value))}] for one entry`,
+    );
   }
 }
 
 /** Validates a token or agent secret given as an option. */
 export function checkCredential(value: string, what: string): string {
   if (!CREDENTIAL.test(value)) {
-    throw new MmdError('ERR_SERVER_OPTION', `${what} must be 8 to 256 characters from A-Z a-z 0-9 _ . ~ (no "-", which MMDAgent-EX's retry renaming appends): generate one with \`node -e "console.log(require('crypto').randomBytes(24).toString('base64url').replace(/-/g, '_'))"\``);
+    throw new MmdError(
+      'ERR_SERVER_OPTION',
+      `${what} must be 8 to 256 characters from A-Z a-z 0-9 _ . ~ (no "-", which MMDAgent-EX's retry renaming appends): generate one with \`node -e "console.log(require('crypto').randomBytes(24).toString('base64url').replace(/-/g, '_'))"\``,
+    );
   }
   return value;
 }
@@ -93,7 +102,8 @@ export function offeredToken(req: IncomingMessage, query: URLSearchParams): { to
   if (typeof header !== 'string') return {};
   for (const part of header.split(',')) {
     const protocol = part.trim();
-    if (protocol.startsWith(TOKEN_PROTOCOL_PREFIX)) return { token: protocol.slice(TOKEN_PROTOCOL_PREFIX.length), protocol };
+    if (protocol.startsWith(TOKEN_PROTOCOL_PREFIX))
+      return { token: protocol.slice(TOKEN_PROTOCOL_PREFIX.length), protocol };
   }
   return {};
 }
@@ -111,8 +121,15 @@ export function originOf(host: string, port: number): string {
 export function defaultOrigins(host: string, port: number): string[] {
   const wildcard = host === '0.0.0.0' || host === '::';
   const names = wildcard
-    ? ['localhost', ...Object.values(networkInterfaces()).flat().map((a) => a?.address ?? '127.0.0.1')]
-    : isLoopbackHost(host) ? [host, 'localhost', '127.0.0.1', '::1'] : [host];
+    ? [
+        'localhost',
+        ...Object.values(networkInterfaces())
+          .flat()
+          .map((a) => a?.address ?? '127.0.0.1'),
+      ]
+    : isLoopbackHost(host)
+      ? [host, 'localhost', '127.0.0.1', '::1']
+      : [host];
   return [...new Set(names.map((h) => originOf(h, port)))];
 }
 

@@ -27,7 +27,11 @@ export interface RawConnectOptions {
 }
 
 /** Sends an upgrade request and returns the raw HTTP response head (and body, for refusals). */
-export function upgradeRequest(port: number, path: string, opts: RawConnectOptions = {}): { socket: Socket; response: Promise<{ head: string; rest: Buffer }> } {
+export function upgradeRequest(
+  port: number,
+  path: string,
+  opts: RawConnectOptions = {},
+): { socket: Socket; response: Promise<{ head: string; rest: Buffer }> } {
   const host = opts.host ?? '127.0.0.1';
   const socket = tcpConnect({ host, port });
   socket.on('error', () => {});
@@ -40,7 +44,11 @@ export function upgradeRequest(port: number, path: string, opts: RawConnectOptio
     Host: `${host.includes(':') ? `[${host}]` : host}:${port}`,
     ...opts.headers,
   };
-  socket.write(`GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  socket.write(
+    `GET ${path} HTTP/1.1\r\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n`,
+  );
   const response = new Promise<{ head: string; rest: Buffer }>((resolve, reject) => {
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
@@ -71,8 +79,17 @@ export class RawWsClient {
   private pending: Buffer = Buffer.alloc(0);
   private waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
 
-  protected constructor(readonly socket: Socket, readonly responseHead: string, rest: Buffer) {
-    this.closed = new Promise((resolve) => socket.once('close', () => { this.isClosed = true; resolve(); }));
+  protected constructor(
+    readonly socket: Socket,
+    readonly responseHead: string,
+    rest: Buffer,
+  ) {
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        resolve();
+      }),
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // After the subclass's fields exist: the first frame often shares a TCP read with the 101.
     if (rest.length) queueMicrotask(() => this.onData(rest));
@@ -93,7 +110,13 @@ export class RawWsClient {
     const found = this.frames.find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (f: Frame) => { clearTimeout(timer); resolve(f); } };
+      const waiter = {
+        match,
+        resolve: (f: Frame) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.texts.slice(-5))}`));
@@ -103,17 +126,27 @@ export class RawWsClient {
   }
 
   waitText(match: string | RegExp | ((t: string) => boolean), timeoutMs = 3000): Promise<string> {
-    const test = typeof match === 'string' ? (t: string) => t === match : match instanceof RegExp ? (t: string) => match.test(t) : match;
-    return this.waitFrame((f) => f.opcode === OP_TEXT && test(f.payload.toString('utf8')), timeoutMs).then((f) => f.payload.toString('utf8'));
+    const test =
+      typeof match === 'string'
+        ? (t: string) => t === match
+        : match instanceof RegExp
+          ? (t: string) => match.test(t)
+          : match;
+    return this.waitFrame((f) => f.opcode === OP_TEXT && test(f.payload.toString('utf8')), timeoutMs).then((f) =>
+      f.payload.toString('utf8'),
+    );
   }
 
   sendFrame(opcode: number, payload: Buffer | string): void {
     const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
     const mask = randomBytes(4);
     const len = data.length;
-    const header = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len])
-      : len < 65536 ? Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff])
-      : Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | 127]), bigLength(len)]);
+    const header =
+      len < 126
+        ? Buffer.from([0x80 | opcode, 0x80 | len])
+        : len < 65536
+          ? Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff])
+          : Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | 127]), bigLength(len)]);
     const masked = Buffer.allocUnsafe(len);
     for (let i = 0; i < len; i++) masked[i] = data[i] ^ mask[i & 3];
     if (!this.socket.destroyed) this.socket.write(Buffer.concat([header, mask, masked]));
@@ -181,8 +214,10 @@ export class FakeAgent extends RawWsClient {
   /** Waits for a received line. */
   waitLine(match: string | RegExp, timeoutMs = 3000): Promise<string> {
     const test = (l: string) => (typeof match === 'string' ? l === match : match.test(l));
-    return this.waitFrame((f) => (f.opcode === OP_TEXT || f.opcode === OP_BINARY) && splitLines(f.payload.toString('utf8')).some(test), timeoutMs)
-      .then(() => this.lines.find(test)!);
+    return this.waitFrame(
+      (f) => (f.opcode === OP_TEXT || f.opcode === OP_BINARY) && splitLines(f.payload.toString('utf8')).some(test),
+      timeoutMs,
+    ).then(() => this.lines.find(test)!);
   }
 
   /** Sends one message frame as MMDAgent-EX does: `TYPE|ARGS\n`. */
@@ -203,7 +238,11 @@ export class FakeAgent extends RawWsClient {
       else this.lines.push(payload.toString('latin1')); // a payload is appended to the text stream (§6.3)
       return;
     }
-    if (opcode === OP_BINARY && payload.subarray(0, 3).toString('latin1') === 'SND' && /^\d{4}$/.test(payload.subarray(3, 7).toString('latin1'))) {
+    if (
+      opcode === OP_BINARY &&
+      payload.subarray(0, 3).toString('latin1') === 'SND' &&
+      /^\d{4}$/.test(payload.subarray(3, 7).toString('latin1'))
+    ) {
       this.audio.push(payload);
       return;
     }
@@ -221,7 +260,11 @@ function splitLines(text: string): string[] {
   return text.split(/[\r\n]+/).filter((l) => l.length > 0);
 }
 
-async function openRaw(port: number, path: string, opts: RawConnectOptions): Promise<{ socket: Socket; head: string; rest: Buffer }> {
+async function openRaw(
+  port: number,
+  path: string,
+  opts: RawConnectOptions,
+): Promise<{ socket: Socket; head: string; rest: Buffer }> {
   const { socket, response } = upgradeRequest(port, path, opts);
   const { head, rest } = await response;
   if (!head.startsWith('HTTP/1.1 101 ')) {

@@ -6,7 +6,14 @@
 // huge lengths). A check throws to fail; only MmdError may escape a parser.
 import fc from 'fast-check';
 import { MmdError } from '../../src/errors.js';
-import { MAX_ARGS, MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_MAX_CHUNK_BYTES, SND_MAX_PAYLOAD_BYTES } from '../../src/limits.js';
+import {
+  MAX_ARGS,
+  MAX_FRAME_BYTES,
+  MAX_LINE_BYTES,
+  SND_CONTROL_WORDS,
+  SND_MAX_CHUNK_BYTES,
+  SND_MAX_PAYLOAD_BYTES,
+} from '../../src/limits.js';
 import type { SndControlWord } from '../../src/limits.js';
 import { LineDecoder, encodeLine, frameLines, utf8ByteLength, validateLine } from '../../src/line.js';
 import { AgentLink } from '../../src/link.js';
@@ -17,10 +24,26 @@ import { StreamParser } from '../../src/stream-parser.js';
 import type { StreamEvent } from '../../src/stream-parser.js';
 import { parseEvent } from '../../src/catalog/index.js';
 import { TABLE } from '../../src/catalog/table.js';
-import { avAction, avDisableAutoLip, avEnd, avExMorph, avMessage, avSetModel, avStart, parseAvatarLine } from '../../src/avatar.js';
+import {
+  avAction,
+  avDisableAutoLip,
+  avEnd,
+  avExMorph,
+  avMessage,
+  avSetModel,
+  avStart,
+  parseAvatarLine,
+} from '../../src/avatar.js';
 import type { AutoLipMode, AvatarCommand } from '../../src/avatar.js';
 import { SndDecoder, decodeSndChunks, sndChunks } from '../../src/audio.js';
-import { expandEnv, lintMdf, mdfSetting, parseMdf, setWebsocketSettings, websocketSettings } from '../../src/mdf/index.js';
+import {
+  expandEnv,
+  lintMdf,
+  mdfSetting,
+  parseMdf,
+  setWebsocketSettings,
+  websocketSettings,
+} from '../../src/mdf/index.js';
 import type { WebsocketParts } from '../../src/mdf/index.js';
 // pure (no node:* imports), so it runs in the browser too: what the relay lets through to an agent
 import { agentLineFrame, checkSndFrame, controllerLines } from '../../src/node/relay.js';
@@ -98,12 +121,69 @@ const ENV_NAMES = ['HOST', 'PORT', 'X', 'A', 'B', ''] as const;
 
 /** Text that is dangerous somewhere in the stack (wire.md §7, §8, §13; avatar.md §1; mdf.md §3). */
 const NASTY_TEXT = [
-  '\r', '\n', '\r\n', '\n\r', '\r\n\r\n', '\0', '|', '||', ',', ',,', '=', '==', '#', ' ', '\t', '}', '{',
-  '\ufeff', '\ud800', '\udfff', '\ud83d', '\ude00', '🧨', 'é', 'こ', '\u0085', '\u2028',
-  'S', 'SN', 'SND', 'SND0004', 'SND9999', 'SND-002', 'SND 12 ', 'SNDx9!2', 'SNDSTRM', 'SNDBRKS\r\n', 'SNDFILE\n',
-  '__AV', '__AV_', '__AV_MESSAGE,', '__AV_MESSAGE,__AV_MESSAGE,', '__AV_EXMORPH,', '__AV_SETMODEL,', '__peer_disconnected__',
-  '%ENV{', '%ENV{%ENV{', '%ENV{HOST}', '%ENV{A}', '%ENV{}', '%ENV', 'ENV{',
-  '0', '-0', '1e400', 'NaN', 'inf', '0x10', '.5', '+3', '9'.repeat(30), '1,2,3', ',1,,2,3,',
+  '\r',
+  '\n',
+  '\r\n',
+  '\n\r',
+  '\r\n\r\n',
+  '\0',
+  '|',
+  '||',
+  ',',
+  ',,',
+  '=',
+  '==',
+  '#',
+  ' ',
+  '\t',
+  '}',
+  '{',
+  '\ufeff',
+  '\ud800',
+  '\udfff',
+  '\ud83d',
+  '\ude00',
+  '🧨',
+  'é',
+  'こ',
+  '\u0085',
+  '\u2028',
+  'S',
+  'SN',
+  'SND',
+  'SND0004',
+  'SND9999',
+  'SND-002',
+  'SND 12 ',
+  'SNDx9!2',
+  'SNDSTRM',
+  'SNDBRKS\r\n',
+  'SNDFILE\n',
+  '__AV',
+  '__AV_',
+  '__AV_MESSAGE,',
+  '__AV_MESSAGE,__AV_MESSAGE,',
+  '__AV_EXMORPH,',
+  '__AV_SETMODEL,',
+  '__peer_disconnected__',
+  '%ENV{',
+  '%ENV{%ENV{',
+  '%ENV{HOST}',
+  '%ENV{A}',
+  '%ENV{}',
+  '%ENV',
+  'ENV{',
+  '0',
+  '-0',
+  '1e400',
+  'NaN',
+  'inf',
+  '0x10',
+  '.5',
+  '+3',
+  '9'.repeat(30),
+  '1,2,3',
+  ',1,,2,3,',
 ];
 
 export const nastyText: fc.Arbitrary<string> = fc.oneof(
@@ -121,7 +201,15 @@ type TextOp =
 const textOp: fc.Arbitrary<TextOp> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: nastyText }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat(), len: fc.nat(8) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 6 }), times: fc.integer({ min: 2, max: 3000 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('repeat' as const),
+      at: fc.nat(),
+      len: fc.integer({ min: 1, max: 6 }),
+      times: fc.integer({ min: 2, max: 3000 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
 );
 
@@ -149,17 +237,37 @@ const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
 /** Byte sequences that break UTF-8 or the SND framing (wire.md §7.5, §8.1). */
 const nastyBytes: fc.Arbitrary<number[]> = fc.oneof(
   fc.integer({ min: 0x80, max: 0xc1 }).map((b) => [b]),
-  fc.constantFrom<number[]>([0xfe], [0xff], [0x00], [0x0d], [0x0a], [0x0d, 0x0a], [0xe3, 0x81], [0xf0, 0x9f, 0x92], [0xef, 0xbb, 0xbf], [0xc3], [0xed, 0xa0, 0x80]),
+  fc.constantFrom<number[]>(
+    [0xfe],
+    [0xff],
+    [0x00],
+    [0x0d],
+    [0x0a],
+    [0x0d, 0x0a],
+    [0xe3, 0x81],
+    [0xf0, 0x9f, 0x92],
+    [0xef, 0xbb, 0xbf],
+    [0xc3],
+    [0xed, 0xa0, 0x80],
+  ),
   // SND + four garbage "digits": signs, spaces, letters, high bytes
-  fc.array(fc.constantFrom(...ascii('0123456789 +-x\t'), 0xff, 0x80), { minLength: 4, maxLength: 4 }).map((d) => [...ascii('SND'), ...d]),
-  fc.constantFrom(...['SND9999', 'SND8184', 'SND8185', 'SND0001', 'SND-002', 'SND0000', 'SNDSTRM', 'SNDBRKS\n', 'S', 'SN'].map(ascii)),
+  fc
+    .array(fc.constantFrom(...ascii('0123456789 +-x\t'), 0xff, 0x80), { minLength: 4, maxLength: 4 })
+    .map((d) => [...ascii('SND'), ...d]),
+  fc.constantFrom(
+    ...['SND9999', 'SND8184', 'SND8185', 'SND0001', 'SND-002', 'SND0000', 'SNDSTRM', 'SNDBRKS\n', 'S', 'SN'].map(ascii),
+  ),
 );
 
-type ByteOp = { op: 'insert'; at: number; bytes: number[] } | { op: 'set'; at: number; byte: number } | { op: 'cut'; at: number };
+type ByteOp =
+  { op: 'insert'; at: number; bytes: number[] } | { op: 'set'; at: number; byte: number } | { op: 'cut'; at: number };
 
 const byteOp: fc.Arbitrary<ByteOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: nastyBytes }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('cut' as const), at: fc.nat() }) },
 );
 
@@ -173,7 +281,7 @@ function applyByteOps(b: Uint8Array, ops: readonly ByteOp[]): Uint8Array {
       next.set(b.subarray(at), at + o.bytes.length);
       b = next;
     } else if (o.op === 'set') {
-      if (at < b.length) (b = b.slice()), (b[at] = o.byte);
+      if (at < b.length) ((b = b.slice()), (b[at] = o.byte));
     } else b = b.slice(0, at);
   }
   return b;
@@ -186,7 +294,7 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
   let at = 0;
-  for (const p of parts) out.set(p, at), (at += p.length);
+  for (const p of parts) (out.set(p, at), (at += p.length));
   return out;
 }
 
@@ -195,13 +303,21 @@ const terminator = fc.constantFrom('\n', '\n', '\r\n', '\r', '\n\n', '\r\n\r\n',
 /** A valid SND chunk (even payload, 4-digit header) of random PCM. */
 const sndChunkBytes: fc.Arbitrary<Uint8Array> = fc
   .uint8Array({ maxLength: 64 })
-  .map((pcm) => sndChunks(pcm.length % 2 ? pcm.subarray(1) : pcm, { chunkBytes: SND_MAX_CHUNK_BYTES })[0] ?? utf8('SND0000'));
+  .map(
+    (pcm) =>
+      sndChunks(pcm.length % 2 ? pcm.subarray(1) : pcm, { chunkBytes: SND_MAX_CHUNK_BYTES })[0] ?? utf8('SND0000'),
+  );
 
 /** One piece of an MMDAgent-EX input stream: a line, an SND chunk, a control word, or noise. */
 const streamPiece: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(wireLine, terminator).map(([l, t]) => utf8(l + t)) },
   { weight: 2, arbitrary: sndChunkBytes },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...SND_CONTROL_WORDS), fc.constantFrom('', '\n', '\r\n')).map(([w, t]) => utf8(w + t)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...SND_CONTROL_WORDS), fc.constantFrom('', '\n', '\r\n'))
+      .map(([w, t]) => utf8(w + t)),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 16 }) },
 );
 
@@ -222,7 +338,7 @@ export function splitAt<T extends string | Uint8Array>(whole: T, offsets: readon
   const at = offsets.map((o) => o % (whole.length + 1)).sort((a, b) => a - b);
   const parts: T[] = [];
   let from = 0;
-  for (const to of at) parts.push(whole.slice(from, to) as T), (from = to);
+  for (const to of at) (parts.push(whole.slice(from, to) as T), (from = to));
   parts.push(whole.slice(from) as T);
   return parts;
 }
@@ -252,7 +368,8 @@ export function timed<T>(check: (input: T) => void, boundMs = TIME_BOUND_MS): (i
       check(input);
       best = Math.min(best, performance.now() - t0);
     }
-    if (best > boundMs) throw new Error(`input took ${best.toFixed(1)} ms (fastest of 3 runs), over the ${boundMs} ms bound`);
+    if (best > boundMs)
+      throw new Error(`input took ${best.toFixed(1)} ms (fastest of 3 runs), over the ${boundMs} ms bound`);
   };
 }
 
@@ -263,7 +380,9 @@ export function fail(what: string, detail?: unknown): never {
 /** A short printable form of an input or value, for failure messages. */
 export function show(value: unknown): string {
   const seen = (v: unknown): unknown =>
-    v instanceof Uint8Array ? `bytes[${Array.from(v.subarray(0, 64), (b) => b.toString(16).padStart(2, '0')).join(' ')}${v.length > 64 ? ` …+${v.length - 64}` : ''}]` : v;
+    v instanceof Uint8Array
+      ? `bytes[${Array.from(v.subarray(0, 64), (b) => b.toString(16).padStart(2, '0')).join(' ')}${v.length > 64 ? ` …+${v.length - 64}` : ''}]`
+      : v;
   const text = JSON.stringify(value, (_k, v) => seen(v));
   return text === undefined ? String(value) : text.length > 600 ? `${text.slice(0, 600)}…(${text.length} chars)` : text;
 }
@@ -281,7 +400,10 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (a && b && typeof a === 'object' && typeof b === 'object') {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as any)[k], (b as any)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as any)[k], (b as any)[k]))
+    );
   }
   return false;
 }
@@ -347,7 +469,11 @@ function runDecoder(chunks: readonly (string | Uint8Array)[], max: number): Deco
   return out;
 }
 
-const maxLineBytes = fc.oneof(fc.constant(MAX_FRAME_BYTES), fc.constant(MAX_LINE_BYTES), fc.integer({ min: 1, max: 40 }));
+const maxLineBytes = fc.oneof(
+  fc.constant(MAX_FRAME_BYTES),
+  fc.constant(MAX_LINE_BYTES),
+  fc.integer({ min: 1, max: 40 }),
+);
 
 const lineDecoder: FuzzTarget<{ input: string | Uint8Array; offsets: number[]; max: number }> = {
   name: 'line-decoder',
@@ -363,17 +489,25 @@ const lineDecoder: FuzzTarget<{ input: string | Uint8Array; offsets: number[]; m
 };
 
 /** `s` with every lone surrogate replaced by U+FFFD, as TextEncoder would write it. */
-const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+const wellFormed = (s: string) =>
+  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 const lineDecoderMixed: FuzzTarget<{ text: string; offsets: number[]; kinds: boolean[]; max: number }> = {
   name: 'line-decoder-mixed',
   parser: 'LineDecoder',
-  arbitrary: fc.record({ text: wireText.map(wellFormed), offsets: cuts, kinds: fc.array(fc.boolean(), { maxLength: 9 }), max: maxLineBytes }),
+  arbitrary: fc.record({
+    text: wireText.map(wellFormed),
+    offsets: cuts,
+    kinds: fc.array(fc.boolean(), { maxLength: 9 }),
+    max: maxLineBytes,
+  }),
   check({ text, offsets, kinds, max }) {
     // LineDecoder docs: string and byte chunks mix freely when no UTF-8 sequence is left open,
     // so a text cut between code points, each piece pushed as text or as its UTF-8 bytes, reads
     // as the whole text does
-    const between = offsets.map((o) => o % (text.length + 1)).map((o) => (o > 0 && o < text.length && (text.charCodeAt(o) & 0xfc00) === 0xdc00 ? o - 1 : o));
+    const between = offsets
+      .map((o) => o % (text.length + 1))
+      .map((o) => (o > 0 && o < text.length && (text.charCodeAt(o) & 0xfc00) === 0xdc00 ? o - 1 : o));
     const chunks = splitAt(text, between).map((piece, i) => (kinds[i] ? utf8(piece) : piece));
     const { ambiguous: _, ...reference } = referenceLines(text, max);
     same(runDecoder(chunks, max), reference, 'mixed-chunk lines and reference lines');
@@ -385,7 +519,16 @@ const lineDecoderMixed: FuzzTarget<{ text: string; offsets: number[]; kinds: boo
 const frame: fc.Arbitrary<Uint8Array | string> = fc.oneof(
   { weight: 8, arbitrary: wireBytes },
   { weight: 1, arbitrary: wireText },
-  { weight: 1, arbitrary: fc.constantFrom(new Uint8Array(0), new Uint8Array(MAX_FRAME_BYTES + 1).fill(0x41), utf8('\n'), utf8('\r\nX\n'), utf8('__peer_disconnected__')) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      new Uint8Array(0),
+      new Uint8Array(MAX_FRAME_BYTES + 1).fill(0x41),
+      utf8('\n'),
+      utf8('\r\nX\n'),
+      utf8('__peer_disconnected__'),
+    ),
+  },
 );
 
 function checkEvent(e: StreamEvent): void {
@@ -393,9 +536,11 @@ function checkEvent(e: StreamEvent): void {
     if (e.line === '') fail('line event with an empty line', e);
     // a CR, LF or NUL inside a line only comes swallowed by a cut UTF-8 lead byte before it (wire.md §7.5)
     if (/[\r\n\0]/.test(e.line) && !e.line.includes('\ufffd')) fail('line event with CR, LF or NUL', e);
-    if ((e.route === 'avatar') !== (e.line.startsWith('__AV') && !e.line.startsWith('__AV_MESSAGE,'))) fail('line routed wrongly', e);
+    if ((e.route === 'avatar') !== (e.line.startsWith('__AV') && !e.line.startsWith('__AV_MESSAGE,')))
+      fail('line routed wrongly', e);
   } else if (e.kind === 'audio') {
-    if (e.bytes.length > SND_MAX_PAYLOAD_BYTES) fail('audio payload larger than the read window allows', e.bytes.length);
+    if (e.bytes.length > SND_MAX_PAYLOAD_BYTES)
+      fail('audio payload larger than the read window allows', e.bytes.length);
   } else if (e.kind === 'control') {
     if (!(SND_CONTROL_WORDS as readonly string[]).includes(e.word)) fail('unknown control word', e);
   }
@@ -411,26 +556,42 @@ const streamParserGarbage: FuzzTarget<Array<Uint8Array | string>> = {
     frames.forEach((f, i) => {
       const before = p.state;
       const events = p.pushFrame(f);
-      if (p.framesReceived !== i + 1) fail('framesReceived does not count frames', { framesReceived: p.framesReceived, expected: i + 1 });
+      if (p.framesReceived !== i + 1)
+        fail('framesReceived does not count frames', { framesReceived: p.framesReceived, expected: i + 1 });
       if (p.pendingBytes < 0 || p.pendingBytes > MAX_FRAME_BYTES) fail('pendingBytes out of range', p.pendingBytes);
       if (final && events.length > 0) fail('a crashed or hung parser produced events', events);
       if (final && p.state !== before) fail('a crashed or hung parser changed state', p.state);
       for (const e of events) {
         checkEvent(e);
-        if (e.kind === 'hazard' && e.hazard.kind === 'crash' && p.state !== 'crashed') fail('crash hazard without crashed state', e);
-        if (e.kind === 'hazard' && e.hazard.kind === 'hang' && p.state !== 'hung') fail('hang hazard without hung state', e);
+        if (e.kind === 'hazard' && e.hazard.kind === 'crash' && p.state !== 'crashed')
+          fail('crash hazard without crashed state', e);
+        if (e.kind === 'hazard' && e.hazard.kind === 'hang' && p.state !== 'hung')
+          fail('hang hazard without hung state', e);
       }
       final = p.state === 'crashed' || p.state === 'hung';
     });
   },
 };
 
-type Sent = { kind: 'line'; line: string } | { kind: 'audio'; bytes: Uint8Array } | { kind: 'control'; word: SndControlWord };
+type Sent =
+  { kind: 'line'; line: string } | { kind: 'audio'; bytes: Uint8Array } | { kind: 'control'; word: SndControlWord };
 
 /** What the SDK itself may send: lines encodeLine accepts, SND chunks, control words with their `\n`. */
 const sdkItem: fc.Arbitrary<Sent | undefined> = fc.oneof(
-  { weight: 6, arbitrary: wireLine.map((line) => (refusedOr(() => encodeLine(line)) === undefined || line.startsWith('__peer') ? undefined : { kind: 'line' as const, line })) },
-  { weight: 2, arbitrary: fc.uint8Array({ minLength: 2, maxLength: 200 }).map((b) => ({ kind: 'audio' as const, bytes: b.length % 2 ? b.subarray(1) : b })) },
+  {
+    weight: 6,
+    arbitrary: wireLine.map((line) =>
+      refusedOr(() => encodeLine(line)) === undefined || line.startsWith('__peer')
+        ? undefined
+        : { kind: 'line' as const, line },
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .uint8Array({ minLength: 2, maxLength: 200 })
+      .map((b) => ({ kind: 'audio' as const, bytes: b.length % 2 ? b.subarray(1) : b })),
+  },
   { weight: 1, arbitrary: fc.constantFrom(...SND_CONTROL_WORDS).map((word) => ({ kind: 'control' as const, word })) },
 );
 
@@ -444,7 +605,12 @@ const streamParserSdk: FuzzTarget<Array<Sent | undefined>> = {
     const got: StreamEvent[] = [];
     const sent = items.filter((x): x is Sent => x !== undefined);
     for (const item of sent) {
-      const payload = item.kind === 'line' ? encodeLine(item.line) : item.kind === 'control' ? `${item.word}\n` : sndChunks(item.bytes, { chunkBytes: SND_MAX_CHUNK_BYTES })[0];
+      const payload =
+        item.kind === 'line'
+          ? encodeLine(item.line)
+          : item.kind === 'control'
+            ? `${item.word}\n`
+            : sndChunks(item.bytes, { chunkBytes: SND_MAX_CHUNK_BYTES })[0];
       got.push(...p.pushFrame(payload));
     }
     // a sync line flushes a short `S…` line held back for want of 7 bytes (wire.md §7.1 step 2.1)
@@ -454,9 +620,12 @@ const streamParserSdk: FuzzTarget<Array<Sent | undefined>> = {
     const expected = [...sent, { kind: 'line', line: 'MMDSDK_SYNC|end' } as Sent].map((s) =>
       word(s) ? { kind: 'control', word: word(s) } : s.kind === 'line' ? { kind: 'line', line: s.line } : s,
     );
-    const seen = got.filter((e) => e.kind !== 'peer-disconnected').map((e) => (e.kind === 'line' ? { kind: 'line', line: e.line } : e));
+    const seen = got
+      .filter((e) => e.kind !== 'peer-disconnected')
+      .map((e) => (e.kind === 'line' ? { kind: 'line', line: e.line } : e));
     same(seen, expected, 'received and sent items');
-    if (p.state !== 'ok' || p.pendingBytes !== 0) fail('parser not clean after SDK output', { state: p.state, pending: p.pendingBytes });
+    if (p.state !== 'ok' || p.pendingBytes !== 0)
+      fail('parser not clean after SDK output', { state: p.state, pending: p.pendingBytes });
   },
 };
 
@@ -483,9 +652,15 @@ const messageParse: FuzzTarget<string> = {
   },
 };
 
-const field = mutatedText(fc.oneof(fc.constantFrom('0', 'mei', 'こんにちは', 'a,b', 'x'), fc.string({ unit: 'grapheme', maxLength: 6 })), 2);
+const field = mutatedText(
+  fc.oneof(fc.constantFrom('0', 'mei', 'こんにちは', 'a,b', 'x'), fc.string({ unit: 'grapheme', maxLength: 6 })),
+  2,
+);
 const messageArb: fc.Arbitrary<Message> = fc.record({
-  type: fc.oneof(fc.constantFrom('MODEL_ADD', 'SYNTH_START', 'SNDX', '__AV_START', '__AV_MESSAGE,X', 'MMDSDK_SYNC'), field),
+  type: fc.oneof(
+    fc.constantFrom('MODEL_ADD', 'SYNTH_START', 'SNDX', '__AV_START', '__AV_MESSAGE,X', 'MMDSDK_SYNC'),
+    field,
+  ),
   args: fc.array(field, { maxLength: MAX_ARGS + 2 }),
 });
 
@@ -513,11 +688,19 @@ interface TableForm {
 
 const FORMS: TableForm[] = TABLE.split('\n').map((line) => {
   const [id, spec, ...args] = line.split(' ');
-  return { type: id.split(':')[0], spec: spec === '-' ? '' : spec.replace(/[?+]/g, ''), words: args.map((a) => a.split('=')[1]?.split(',')) };
+  return {
+    type: id.split(':')[0],
+    spec: spec === '-' ? '' : spec.replace(/[?+]/g, ''),
+    words: args.map((a) => a.split('=')[1]?.split(',')),
+  };
 });
 const KNOWN_TYPES = [...new Set(FORMS.map((f) => f.type))];
 
-const number = fc.oneof(fc.integer().map(String), fc.double({ noNaN: true }).map(String), fc.constantFrom('1e400', '-0', '.5', '5.', '+1', '0x1F', 'NaN', ''));
+const number = fc.oneof(
+  fc.integer().map(String),
+  fc.double({ noNaN: true }).map(String),
+  fc.constantFrom('1e400', '-0', '.5', '5.', '+1', '0x1F', 'NaN', ''),
+);
 /** Arguments shaped by a catalog form's spec letters (messages.md), so that known forms match often. */
 function specArgs(f: TableForm): fc.Arbitrary<string[]> {
   const items = Array.from(f.spec, (letter, i): fc.Arbitrary<string> => {
@@ -527,13 +710,21 @@ function specArgs(f: TableForm): fc.Arbitrary<string[]> {
     if ('23cCEP'.includes(letter)) return fc.array(number, { maxLength: 6 }).map((a) => a.join(','));
     return field;
   });
-  return fc.tuple(fc.tuple(...items), fc.array(field, { maxLength: 2 }), fc.nat(f.spec.length)).map(([a, extra, keep]) => [...a.slice(0, keep), ...extra]);
+  return fc
+    .tuple(fc.tuple(...items), fc.array(field, { maxLength: 2 }), fc.nat(f.spec.length))
+    .map(([a, extra, keep]) => [...a.slice(0, keep), ...extra]);
 }
 
 const eventMessage: fc.Arbitrary<Message> = fc.oneof(
   fc.constantFrom(...FORMS).chain((f) => specArgs(f).map((args) => ({ type: f.type, args }))),
   wireLine.map((l) => refusedOr(() => parseMessage(l)) ?? { type: l, args: [] }),
-  fc.record({ type: fc.oneof(fc.constantFrom(...KNOWN_TYPES, '__proto__', 'constructor', 'toString', 'hasOwnProperty', ''), field), args: fc.array(field, { maxLength: 12 }) }),
+  fc.record({
+    type: fc.oneof(
+      fc.constantFrom(...KNOWN_TYPES, '__proto__', 'constructor', 'toString', 'hasOwnProperty', ''),
+      field,
+    ),
+    args: fc.array(field, { maxLength: 12 }),
+  }),
 );
 
 const event: FuzzTarget<Message> = {
@@ -543,7 +734,13 @@ const event: FuzzTarget<Message> = {
   check(msg) {
     // catalog/parse.ts: never throws on content, keeps type and args untouched
     const args = msg.args.slice();
-    const e = parseEvent(msg) as { type: string; known: boolean; args: string[]; reason?: string; [k: string]: unknown };
+    const e = parseEvent(msg) as {
+      type: string;
+      known: boolean;
+      args: string[];
+      reason?: string;
+      [k: string]: unknown;
+    };
     if (e.type !== msg.type) fail('type changed', { got: e.type, expected: msg.type });
     same(e.args, args, 'event args and message args');
     same(msg.args, args, 'message args after parseEvent and before');
@@ -572,9 +769,12 @@ const avatarParse: FuzzTarget<string> = {
       return;
     }
     if (!AVATAR_KINDS.includes(cmd.kind)) fail('unknown command kind', cmd);
-    if (cmd.kind === 'setModel' && (cmd.alias === '' || /[,\r\n\0]/.test(cmd.alias))) fail('alias holds a separator', cmd);
-    if (cmd.kind === 'action' && !(Number.isInteger(cmd.n) && cmd.n >= -0x80000000 && cmd.n <= 0x7fffffff)) fail('action is not a C int', cmd);
-    if (cmd.kind === 'exMorph') for (const v of Object.values(cmd.values)) if (typeof v !== 'number') fail('morph weight not a number', cmd);
+    if (cmd.kind === 'setModel' && (cmd.alias === '' || /[,\r\n\0]/.test(cmd.alias)))
+      fail('alias holds a separator', cmd);
+    if (cmd.kind === 'action' && !(Number.isInteger(cmd.n) && cmd.n >= -0x80000000 && cmd.n <= 0x7fffffff))
+      fail('action is not a C int', cmd);
+    if (cmd.kind === 'exMorph')
+      for (const v of Object.values(cmd.values)) if (typeof v !== 'number') fail('morph weight not a number', cmd);
     if (cmd.kind === 'message') checkParsed(cmd.message);
   },
 };
@@ -590,10 +790,19 @@ type AvatarCall =
 const avatarCall: fc.Arbitrary<AvatarCall> = fc.oneof(
   fc.record({ call: fc.constantFrom('start' as const, 'end' as const) }),
   fc.record({ call: fc.constant('setModel' as const), alias: field }),
-  fc.record({ call: fc.constant('disableAutoLip' as const), mode: fc.constantFrom('NO', 'ARKIT', 'AU', 'ARKIT+AU', 'AU+ARKIT', 'ALWAYS', 'always', '') }),
+  fc.record({
+    call: fc.constant('disableAutoLip' as const),
+    mode: fc.constantFrom('NO', 'ARKIT', 'AU', 'ARKIT+AU', 'AU+ARKIT', 'ALWAYS', 'always', ''),
+  }),
   fc.record({
     call: fc.constant('exMorph' as const),
-    values: fc.array(fc.tuple(fc.oneof(field, fc.constantFrom('__proto__', 'constructor', 'eye_close')), fc.oneof(fc.double({ min: 0, max: 1 }), fc.double())), { maxLength: 5 }),
+    values: fc.array(
+      fc.tuple(
+        fc.oneof(field, fc.constantFrom('__proto__', 'constructor', 'eye_close')),
+        fc.oneof(fc.double({ min: 0, max: 1 }), fc.double()),
+      ),
+      { maxLength: 5 },
+    ),
   }),
   fc.record({ call: fc.constant('action' as const), n: fc.oneof(fc.nat(), fc.integer(), fc.double()) }),
   fc.record({ call: fc.constant('message' as const), msg: messageArb }),
@@ -635,7 +844,9 @@ const avatarBuild: FuzzTarget<AvatarCall> = {
       // compared with === so that -0 sent as "0" still counts as the same weight
       const keys = Object.keys(expected.values);
       same(Object.keys(got.values), keys, 'morph names');
-      for (const k of keys) if (got.values[k] !== expected.values[k]) fail(`morph ${k} read back as ${got.values[k]}, sent ${expected.values[k]}`, line);
+      for (const k of keys)
+        if (got.values[k] !== expected.values[k])
+          fail(`morph ${k} read back as ${got.values[k]}, sent ${expected.values[k]}`, line);
     } else same(got, expected, 'parsed avatar command and built one');
   },
 };
@@ -643,7 +854,10 @@ const avatarBuild: FuzzTarget<AvatarCall> = {
 // ---------------------------------------------------------------- SND
 
 const sndStream: fc.Arbitrary<Uint8Array> = fc
-  .tuple(fc.array(fc.oneof(sndChunkBytes, sndChunkBytes, fc.constantFrom(...SND_CONTROL_WORDS).map(utf8)), { maxLength: 6 }), fc.array(byteOp, { maxLength: 3 }))
+  .tuple(
+    fc.array(fc.oneof(sndChunkBytes, sndChunkBytes, fc.constantFrom(...SND_CONTROL_WORDS).map(utf8)), { maxLength: 6 }),
+    fc.array(byteOp, { maxLength: 3 }),
+  )
   .map(([pieces, ops]) => applyByteOps(concat(pieces), ops));
 
 const sndGarbage: FuzzTarget<{ bytes: Uint8Array; offsets: number[]; parts: boolean }> = {
@@ -657,14 +871,21 @@ const sndGarbage: FuzzTarget<{ bytes: Uint8Array; offsets: number[]; parts: bool
         for (const part of parts ? d.pushParts(chunk) : d.push(chunk)) {
           if (typeof part === 'string') {
             if (!(SND_CONTROL_WORDS as readonly string[]).includes(part)) fail('unknown control word', part);
-          } else if (!(part instanceof Uint8Array) || part.length % 2 !== 0 || part.length === 0 || part.length > SND_MAX_PAYLOAD_BYTES) fail('bad audio payload', part);
+          } else if (
+            !(part instanceof Uint8Array) ||
+            part.length % 2 !== 0 ||
+            part.length === 0 ||
+            part.length > SND_MAX_PAYLOAD_BYTES
+          )
+            fail('bad audio payload', part);
         }
       }
       d.end();
       return true;
     });
     // one-shot decode agrees with the streaming one on whether the stream is acceptable
-    if (!parts && (ok === true) !== (refusedOr(() => decodeSndChunks(bytes)) !== undefined)) fail('decodeSndChunks and a split SndDecoder disagree');
+    if (!parts && (ok === true) !== (refusedOr(() => decodeSndChunks(bytes)) !== undefined))
+      fail('decodeSndChunks and a split SndDecoder disagree');
   },
 };
 
@@ -680,7 +901,11 @@ const sndRoundTrip: FuzzTarget<{ pcm: Uint8Array; chunk: number; words: number[]
   check({ pcm, chunk, words, offsets }) {
     // wire.md §8.1–8.2: sndChunks → any split → SndDecoder gives the PCM back; control words keep their place
     const chunks = sndChunks(pcm, { chunkBytes: chunk });
-    same(decodeSndChunks(concat(chunks)), chunks.map((c) => c.subarray(7)), 'decodeSndChunks(sndChunks) payloads');
+    same(
+      decodeSndChunks(concat(chunks)),
+      chunks.map((c) => c.subarray(7)),
+      'decodeSndChunks(sndChunks) payloads',
+    );
     const stream: Uint8Array[] = chunks.slice();
     const expected: (Uint8Array | string)[] = chunks.map((c) => c.subarray(7));
     for (const w of words) {
@@ -695,7 +920,9 @@ const sndRoundTrip: FuzzTarget<{ pcm: Uint8Array; chunk: number; words: number[]
     same(got, expected, 'decoded parts and sent parts');
     // the same stream, one frame per piece, through MMDAgent-EX's own parser
     const p = new StreamParser();
-    const parsed = stream.flatMap((f) => p.pushFrame(f)).map((e) => (e.kind === 'audio' ? e.bytes : e.kind === 'control' ? e.word : e));
+    const parsed = stream
+      .flatMap((f) => p.pushFrame(f))
+      .map((e) => (e.kind === 'audio' ? e.bytes : e.kind === 'control' ? e.word : e));
     same(parsed, expected, 'StreamParser parts and sent parts');
   },
 };
@@ -706,20 +933,32 @@ type ControllerFrame = { binary: boolean; bytes: Uint8Array };
 
 /** A whole SND chunk of `n` (even) payload bytes, up to the largest the 4-digit field allows. */
 const maxHalf = SND_MAX_PAYLOAD_BYTES / 2;
-const bigSndChunk: fc.Arbitrary<Uint8Array> = fc.oneof(fc.integer({ min: 1, max: maxHalf }), fc.integer({ min: maxHalf - 4, max: maxHalf })).map((half) => {
-  const chunk = new Uint8Array(7 + half * 2).fill(0x80);
-  chunk.set(utf8(`SND${String(half * 2).padStart(4, '0')}`));
-  return chunk;
-});
+const bigSndChunk: fc.Arbitrary<Uint8Array> = fc
+  .oneof(fc.integer({ min: 1, max: maxHalf }), fc.integer({ min: maxHalf - 4, max: maxHalf }))
+  .map((half) => {
+    const chunk = new Uint8Array(7 + half * 2).fill(0x80);
+    chunk.set(utf8(`SND${String(half * 2).padStart(4, '0')}`));
+    return chunk;
+  });
 
 const controllerFrame: fc.Arbitrary<ControllerFrame> = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.array(fc.tuple(wireLine, terminator), { minLength: 1, maxLength: 4 })).map(([ls]) => ({ binary: false, bytes: utf8(ls.map(([l, t]) => l + t).join('')) })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(fc.array(fc.tuple(wireLine, terminator), { minLength: 1, maxLength: 4 }))
+      .map(([ls]) => ({ binary: false, bytes: utf8(ls.map(([l, t]) => l + t).join('')) })),
+  },
   { weight: 2, arbitrary: wireBytes.map((bytes) => ({ binary: false, bytes })) },
   { weight: 2, arbitrary: sndStream.map((bytes) => ({ binary: true, bytes })) },
   { weight: 1, arbitrary: bigSndChunk.map((bytes) => ({ binary: true, bytes })) },
   { weight: 1, arbitrary: wireBytes.map((bytes) => ({ binary: true, bytes })) },
   // short lines starting with S wait for 7 bytes in MMDAgent-EX (real-client/hazards.md (i))
-  { weight: 1, arbitrary: fc.constantFrom('S\n', 'S|1\n', 'SN\n', 'Sx\r\n', 'S\nS\n').map((t) => ({ binary: false, bytes: utf8(t) })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('S\n', 'S|1\n', 'SN\n', 'Sx\r\n', 'S\nS\n')
+      .map((t) => ({ binary: false, bytes: utf8(t) })),
+  },
 );
 
 const relay: FuzzTarget<ControllerFrame[]> = {
@@ -734,14 +973,17 @@ const relay: FuzzTarget<ControllerFrame[]> = {
     const events: StreamEvent[] = [...p.pushFrame('MMDSDK_SYNC|0\n')];
     const forwarded: (string | Uint8Array)[] = [];
     for (const { binary, bytes } of frames) {
-      const out = refusedOr(() => (binary ? (checkSndFrame(bytes), [bytes]) : controllerLines(bytes).map(agentLineFrame)));
+      const out = refusedOr(() =>
+        binary ? (checkSndFrame(bytes), [bytes]) : controllerLines(bytes).map(agentLineFrame),
+      );
       if (!out) continue;
-      for (const f of out) forwarded.push(f), events.push(...p.pushFrame(f));
+      for (const f of out) (forwarded.push(f), events.push(...p.pushFrame(f)));
     }
     events.push(...p.pushFrame('MMDSDK_SYNC|1\n'));
     const hazards = events.filter((e) => e.kind === 'hazard');
     if (hazards.length) fail('forwarded frames trip MMDAgent-EX', { hazards, forwarded });
-    if (p.state !== 'ok' || p.pendingBytes !== 0) fail('parser not clean after forwarded frames', { state: p.state, pending: p.pendingBytes, forwarded });
+    if (p.state !== 'ok' || p.pendingBytes !== 0)
+      fail('parser not clean after forwarded frames', { state: p.state, pending: p.pendingBytes, forwarded });
   },
 };
 
@@ -764,7 +1006,10 @@ class FrameSocket implements WebSocketLike {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
   }
   removeEventListener(type: string, listener: (event: any) => void): void {
-    this.listeners.set(type, (this.listeners.get(type) ?? []).filter((l) => l !== listener));
+    this.listeners.set(
+      type,
+      (this.listeners.get(type) ?? []).filter((l) => l !== listener),
+    );
   }
   receive(data: string | ArrayBuffer): void {
     for (const l of this.listeners.get('message') ?? []) l({ data });
@@ -794,24 +1039,36 @@ const link: FuzzTarget<LinkInput> = {
       const data = typeof f === 'string' ? f : f.slice().buffer;
       socket.receive(data);
       // a BOM is text like any other, in binary frames as in text ones
-      expected.push(...frameLines(typeof f === 'string' ? f : new TextDecoder('utf-8', { ignoreBOM: true }).decode(f)).lines);
+      expected.push(
+        ...frameLines(typeof f === 'string' ? f : new TextDecoder('utf-8', { ignoreBOM: true }).decode(f)).lines,
+      );
     }
     // every line of every frame arrives once, in order, parsed as parseMessage parses it (wire.md §5.1)
-    same(got.map((m) => m.line), expected, 'lines delivered and lines framed');
+    same(
+      got.map((m) => m.line),
+      expected,
+      'lines delivered and lines framed',
+    );
     for (const m of got) {
       const parsed = refusedOr(() => parseMessage(m.line)) ?? { type: '', args: [] };
       same({ type: m.type, args: m.args }, parsed, 'delivered message and parseMessage(line)');
     }
-    same(typed.map((m) => m.line), got.filter((m) => m.type === 'SYNTH_EVENT_START').map((m) => m.line), 'typed subscription and messages of its type');
+    same(
+      typed.map((m) => m.line),
+      got.filter((m) => m.type === 'SYNTH_EVENT_START').map((m) => m.line),
+      'typed subscription and messages of its type',
+    );
     // what send() accepts goes out as exactly one valid line
     for (const out of outgoing) {
       const before = socket.sent.length;
       if (refusedOr(() => agentLink.send(out)) === undefined && socket.sent.length === before) continue;
       const frame = socket.sent[socket.sent.length - 1];
-      if (socket.sent.length !== before + 1 || typeof frame !== 'string') fail('send() did not send one text frame', socket.sent.slice(before));
+      if (socket.sent.length !== before + 1 || typeof frame !== 'string')
+        fail('send() did not send one text frame', socket.sent.slice(before));
       const text = frame as string;
       const sentLines = frameLines(text).lines; // a short S line comes padded with LFs (wire.md §8.4)
-      if (sentLines.length !== 1 || encodeLine(sentLines[0]) !== text) fail('send() sent a frame that is not one valid line', text);
+      if (sentLines.length !== 1 || encodeLine(sentLines[0]) !== text)
+        fail('send() sent a frame that is not one valid line', text);
     }
     agentLink.close();
   },
@@ -820,7 +1077,11 @@ const link: FuzzTarget<LinkInput> = {
 // ---------------------------------------------------------------- .mdf
 
 const mdfText: fc.Arbitrary<string> = mutatedText(fc.constantFrom(...MDF_TEXTS), 6);
-const env = fc.dictionary(fc.constantFrom(...ENV_NAMES), mutatedText(fc.constantFrom('', 'x', '%ENV{A}', '%ENV{B}x', 'ws://h', '%ENV{HOST}%ENV{HOST}'), 2), { maxKeys: 4 });
+const env = fc.dictionary(
+  fc.constantFrom(...ENV_NAMES),
+  mutatedText(fc.constantFrom('', 'x', '%ENV{A}', '%ENV{B}x', 'ws://h', '%ENV{HOST}%ENV{HOST}'), 2),
+  { maxKeys: 4 },
+);
 
 function exerciseDoc(text: string, vars: Record<string, string>): void {
   const doc = parseMdf(text);
@@ -869,15 +1130,23 @@ const mdfSet: FuzzTarget<{ text: string; key: string; value: string }> = {
     if (!refusedOr(() => doc.set(key, value))) return;
     // a set value reads back after a round trip through text, and no other key changes
     const again = parseMdf(doc.toString());
-    if (again.get(key) !== value) fail('value set is not read back', { got: again.get(key), expected: value, text: doc.toString() });
-    same(again.entries().filter(([k]) => k !== key), others, 'other entries after set');
+    if (again.get(key) !== value)
+      fail('value set is not read back', { got: again.get(key), expected: value, text: doc.toString() });
+    same(
+      again.entries().filter(([k]) => k !== key),
+      others,
+      'other entries after set',
+    );
   },
 };
 
 const mdfEnv: FuzzTarget<{ text: string; vars: Record<string, string> }> = {
   name: 'mdf-env',
   parser: 'parseMdf',
-  arbitrary: fc.record({ text: mutatedText(fc.constantFrom('%ENV{HOST}', 'ws://%ENV{A}:%ENV{B}/x', '%ENV{%ENV{A}}', 'plain'), 4), vars: env }),
+  arbitrary: fc.record({
+    text: mutatedText(fc.constantFrom('%ENV{HOST}', 'ws://%ENV{A}:%ENV{B}/x', '%ENV{%ENV{A}}', 'plain'), 4),
+    vars: env,
+  }),
   check({ text, vars }) {
     // mdf.md §3.5: expansion ends (cycles and growth refused) and leaves no reference behind
     const out = refusedOr(() => expandEnv(text, vars));
@@ -903,7 +1172,11 @@ const wsTarget: fc.Arbitrary<string | WebsocketParts> = fc.oneof(
 const mdfWebsocket: FuzzTarget<{ text: string; target: string | WebsocketParts; retry: number | undefined }> = {
   name: 'mdf-websocket',
   parser: 'parseMdf',
-  arbitrary: fc.record({ text: mdfText, target: wsTarget, retry: fc.option(fc.integer({ min: -2, max: 5 }), { nil: undefined }) }),
+  arbitrary: fc.record({
+    text: mdfText,
+    target: wsTarget,
+    retry: fc.option(fc.integer({ min: -2, max: 5 }), { nil: undefined }),
+  }),
   check({ text, target, retry }) {
     const doc = parseMdf(text);
     if (!refusedOr(() => setWebsocketSettings(doc, target, { retryCount: retry }))) return;
@@ -915,13 +1188,18 @@ const mdfWebsocket: FuzzTarget<{ text: string; target: string | WebsocketParts; 
     if (!read) fail('settings written by setWebsocketSettings cannot be read back', { text: doc.toString() });
     if (typeof target !== 'string') {
       const port = target.port ?? (target.tls ? 443 : 80);
-      same({ host: read.host, port: read.port, directory: read.directory }, { host: target.host, port, directory: target.directory ?? '/' }, 'settings read back and written');
+      same(
+        { host: read.host, port: read.port, directory: read.directory },
+        { host: target.host, port, directory: target.directory ?? '/' },
+        'settings read back and written',
+      );
     } else {
       // the same request target up to URL normalisation (an empty "?" is no query, :443 is wss's default)
       const parts = (u: URL) => ({ protocol: u.protocol, host: u.host, path: u.pathname + u.search });
       same(parts(new URL(read.url)), parts(new URL(target)), 'URL read back and URL written');
     }
-    if (retry !== undefined && read.retryCount !== retry) fail('retry count read back differs', { read: read.retryCount, written: retry });
+    if (retry !== undefined && read.retryCount !== retry)
+      fail('retry count read back differs', { read: read.retryCount, written: retry });
   },
 };
 

@@ -70,7 +70,8 @@ export class MemorySocket extends EventTarget {
 }
 
 function copyBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  const view = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const view =
+    data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return view.slice();
 }
 
@@ -91,7 +92,10 @@ export type Answer = 'accept' | 'refuse' | 'silent';
  * A WebSocket class for connect(): each `new` asks `answer` what the "server" does, then opens
  * (handing the server side to `onServerSide`), fails like a refused TCP connection, or never answers.
  */
-export function memoryWebSocketClass(answer: (url: string) => Answer, onServerSide: (socket: MemorySocket, url: string) => void = () => {}) {
+export function memoryWebSocketClass(
+  answer: (url: string) => Answer,
+  onServerSide: (socket: MemorySocket, url: string) => void = () => {},
+) {
   return class extends MemorySocket {
     constructor(url: string) {
       super();

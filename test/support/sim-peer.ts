@@ -16,7 +16,8 @@ export interface Received {
 }
 
 export class SimPeer {
-  readonly requests: Array<{ path: string; headers: IncomingMessage['headers']; rawHeaders: string[]; at: number }> = [];
+  readonly requests: Array<{ path: string; headers: IncomingMessage['headers']; rawHeaders: string[]; at: number }> =
+    [];
   readonly frames: Received[] = [];
   readonly sockets: WebSocket[] = [];
   /** Answer for each upgrade request: undefined → accept, else the status line to refuse with. */

@@ -16,7 +16,13 @@ export function browserTestServerPlugin() {
       if (!existsSync(serverEntry)) return;
       const mod = await import(pathToFileURL(serverEntry).href);
       if (typeof mod.createServer !== 'function') return;
-      server = await mod.createServer({ host: '127.0.0.1', port: 0, path: '/chat', playground: true, allowedOrigins: '*' });
+      server = await mod.createServer({
+        host: '127.0.0.1',
+        port: 0,
+        path: '/chat',
+        playground: true,
+        allowedOrigins: '*',
+      });
       const { port } = server.address();
       info = { url: `ws://127.0.0.1:${port}/chat`, httpUrl: `http://127.0.0.1:${port}/`, path: '/chat' };
       if (typeof mod.startSim === 'function') {
