@@ -59,7 +59,8 @@ export async function joinFleet(source: ChannelSource, opts: FleetOptions): Prom
   }
   const prefix = opts.prefix ?? FLEET_DEFAULTS.prefix;
   const id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  if (!/^[\w.:-]{1,100}$/.test(id)) throw new MmdError('ERR_FLEET', `fleet id ${JSON.stringify(id)}: use letters, digits, . : _ -`);
+  if (!/^[\w.:-]{1,100}$/.test(id))
+    throw new MmdError('ERR_FLEET', `fleet id ${JSON.stringify(id)}: use letters, digits, . : _ -`);
   const key = `${prefix}:${id}`;
   const client = new RespClient(opts.redis);
   await client.ready;

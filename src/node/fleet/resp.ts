@@ -90,6 +90,7 @@ export class RespClient {
   private readonly pending: Pending[] = [];
   private buffered = Buffer.alloc(0);
   private failure: Error | undefined;
+  private connected = false;
   readonly ready: Promise<void>;
 
   constructor(url: string, timeoutMs = 5_000) {
@@ -99,12 +100,14 @@ export class RespClient {
     this.socket.setTimeout(timeoutMs);
     this.ready = new Promise<void>((resolve, reject) => {
       this.socket.once('connect', () => {
+        this.connected = true;
         this.socket.setTimeout(0);
         resolve();
       });
       this.socket.once('error', reject);
       this.socket.once('timeout', () => reject(new Error(`no answer within ${timeoutMs} ms`)));
     }).catch((err: Error) => {
+      this.socket.destroy();
       this.fail(
         new MmdError(
           'ERR_FLEET',
@@ -115,8 +118,13 @@ export class RespClient {
       throw this.failure;
     });
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('error', (err) => this.fail(new MmdError('ERR_FLEET', `Redis connection failed: ${err.message}`)));
-    this.socket.on('close', () => this.fail(new MmdError('ERR_FLEET', 'the Redis connection closed')));
+    // Before 'connect', `ready` reports the failure with what to do; after it, this does.
+    this.socket.on('error', (err) => {
+      if (this.connected) this.fail(new MmdError('ERR_FLEET', `Redis connection failed: ${err.message}`));
+    });
+    this.socket.on('close', () => {
+      if (this.connected) this.fail(new MmdError('ERR_FLEET', 'the Redis connection closed'));
+    });
     if (db !== 0) void this.command(['SELECT', db]).catch(() => {});
   }
 
