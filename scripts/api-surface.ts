@@ -212,7 +212,7 @@ class Program {
       if (r.from === null) t = this.local(file, r.imported, r.typeOnly);
       else {
         const target = this.resolveModule(file, r.from);
-        if (target === null) t = { kind: 'external', module: r.from, name: r.imported, typeOnly: r.typeOnly };
+        if (!target) t = { kind: 'external', module: r.from, name: r.imported, typeOnly: r.typeOnly };
         else {
           const found = this.exports(target).get(r.imported);
           t = found ? { ...found, typeOnly: found.typeOnly || r.typeOnly } : null;
@@ -227,7 +227,7 @@ class Program {
         out.set(s.as, target ? { kind: 'namespace', file: target, typeOnly: s.typeOnly } : externalNs(s));
         continue;
       }
-      if (target === null) continue; // `export *` of a package: not ours to describe
+      if (!target) continue; // `export *` of a package: not ours to describe
       for (const [name, t] of this.exports(target)) {
         if (name !== 'default' && !out.has(name)) out.set(name, { ...t, typeOnly: t.typeOnly || s.typeOnly });
       }
