@@ -6,8 +6,8 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { createServer } from '../src/node/server.js';
-import type { ServerOptions } from '../src/node/server.js';
+import { createServer } from '../src/node/server/server.js';
+import type { ServerOptions } from '../src/node/server/server.js';
 
 export type HostKind = 'ours' | 'forwarder';
 

@@ -1,6 +1,6 @@
 // The `./server` entry (Node only): the WebSocket server with its relay and playground, and the
 // Node-side helpers that use `ws`. Browsers import the core entry (`mmdagent-ex-remote`) instead.
-export * from './node/server.js';
+export * from './node/server/server.js';
 // Named, so it wins over the core's connect() should this entry ever re-export the core.
 export { connect } from './node/connect.js';
-export * from './node/sim.js';
+export * from './node/sim/sim.js';

@@ -7,7 +7,7 @@ import { describe, it } from './harness.js';
 import { codeOf } from './support/codes.js';
 import { MmdError } from '../src/errors.js';
 import { StreamParser } from '../src/stream-parser.js';
-import { agentLineFrame, checkSndFrame, controllerLines } from '../src/node/relay.js';
+import { agentLineFrame, checkSndFrame, controllerLines } from '../src/node/server/frames.js';
 import { expandEnv, parseMdf, setWebsocketSettings } from '../src/mdf/index.js';
 import {
   FUZZ_TARGETS,

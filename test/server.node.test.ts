@@ -12,9 +12,9 @@ import { MAX_FRAME_BYTES, MAX_LINE_BYTES, PEER_DISCONNECTED } from '../src/limit
 import { SERVER_DEFAULTS, createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
 import type { AgentLink } from '../src/link.js';
 import { validateLine } from '../src/line.js';
-import { relayErrorLine } from '../src/node/relay.js';
-import { resolveInside } from '../src/node/static.js';
-import { defaultOrigins, parseTarget } from '../src/node/upgrade.js';
+import { relayErrorLine } from '../src/node/server/frames.js';
+import { resolveInside } from '../src/node/server/static.js';
+import { defaultOrigins, parseTarget } from '../src/node/server/upgrade.js';
 import { after, afterEach, describe, it } from './harness.js';
 import { FakeAgent, OP_BINARY, OP_CLOSE, OP_TEXT, RawWsClient, upgradeRequest } from './support/fake-agent.js';
 

@@ -17,7 +17,7 @@ import {
   handshake,
   type FrameHeader,
 } from '../src/node/sim-wire.js';
-import { refuseUpgrade } from '../src/node/upgrade.js';
+import { refuseUpgrade } from '../src/node/server/upgrade.js';
 import { after, describe, it } from './harness.js';
 
 const cleanups: (() => unknown)[] = [];

@@ -1,4 +1,4 @@
-// The playground's static files (src/node/static.ts) served by a real http server on 127.0.0.1
+// The playground's static files (src/node/server/static.ts) served by a real http server on 127.0.0.1
 // (port 0) over a temporary folder. The test server hands serveStatic the raw request path (no URL
 // normalisation), so every traversal attempt reaches resolveInside exactly as a client wrote it.
 import { expect } from 'chai';
@@ -15,7 +15,7 @@ import {
   sendText,
   serveStatic,
   type StaticMount,
-} from '../src/node/static.js';
+} from '../src/node/server/static.js';
 import { after, before, describe, it } from './harness.js';
 
 const SECRET = 'TOP SECRET: outside the mount';
@@ -96,7 +96,7 @@ describe('contentTypeOf', () => {
 describe('findPackageRoot', () => {
   it('finds this package from a module inside it (src/node/ under tsx)', () => {
     const expected = resolve(fileURLToPath(new URL('..', import.meta.url)));
-    expect(findPackageRoot(new URL('../src/node/static.ts', import.meta.url).href)).to.equal(expected);
+    expect(findPackageRoot(new URL('../src/node/server/static.ts', import.meta.url).href)).to.equal(expected);
   });
 
   it("walks past other packages' package.json (node_modules/ws) to ours", () => {

@@ -1,4 +1,4 @@
-// The upgrade gate (src/node/upgrade.ts): who is knocking (wire.md §3.1), on which channel
+// The upgrade gate (src/node/server/upgrade.ts): who is knocking (wire.md §3.1), on which channel
 // (§2, §4.3 renaming), with which credentials, and the raw refusal bytes (§3.3, real-client/B-429).
 // Requests are real: raw bytes written to a real http server on 127.0.0.1 (port 0), so headers
 // reach the functions exactly as Node parses them.
@@ -19,7 +19,7 @@ import {
   parseTarget,
   refuseUpgrade,
   sameSecret,
-} from '../src/node/upgrade.js';
+} from '../src/node/server/upgrade.js';
 import { after, before, describe, it } from './harness.js';
 import { codeOf } from './support/codes.js';
 

@@ -46,7 +46,7 @@ import {
 } from '../../src/mdf/index.js';
 import type { WebsocketParts } from '../../src/mdf/index.js';
 // pure (no node:* imports), so it runs in the browser too: what the relay lets through to an agent
-import { agentLineFrame, checkSndFrame, controllerLines } from '../../src/node/relay.js';
+import { agentLineFrame, checkSndFrame, controllerLines } from '../../src/node/server/frames.js';
 
 /** Any single input slower than this fails (the parsers are linear; this only catches hangs). */
 export const TIME_BOUND_MS = 250;

@@ -4,12 +4,12 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import { MmdError, isMmdError } from '../errors.js';
-import { PEER_DISCONNECTED } from '../limits.js';
-import { AgentLink } from '../link.js';
-import type { WebSocketLike } from '../link.js';
-import type { Message } from '../message.js';
-import { Emitter } from './events.js';
+import { MmdError, isMmdError } from '../../errors.js';
+import { PEER_DISCONNECTED } from '../../limits.js';
+import { AgentLink } from '../../link.js';
+import type { WebSocketLike } from '../../link.js';
+import type { Message } from '../../message.js';
+import { Emitter } from '../../emitter.js';
 import {
   RELAY_AGENT_CONNECTED,
   RELAY_AGENT_DISCONNECTED,
@@ -20,31 +20,8 @@ import {
   isAgentLineFrame,
   relayErrorLine,
   relayStatusLine,
-} from './relay.js';
-
-/** The numbers behind every server policy; see SERVER_DEFAULTS in server.ts. */
-export interface ServerPolicy {
-  /** Time to wait for the echo of the sync line before sending `setup` anyway (wire.md §3.4, §12). */
-  syncTimeoutMs: number;
-  /** Ping period: controllers that missed the previous pong are terminated; agents are only pinged (wire.md §5.3). */
-  heartbeatMs: number;
-  /** Largest frame `ws` accepts from an agent; far above MMDAgent-EX's 2047 bytes, so it never closes one with 1009. */
-  agentMaxPayloadBytes: number;
-  /** Largest frame `ws` accepts from a controller (1009 beyond); frames over 8191 bytes get an error line first. */
-  controllerMaxPayloadBytes: number;
-  /** A controller whose unsent data exceeds this is a slow consumer: closed with 1008. */
-  controllerMaxBufferedBytes: number;
-  /** Lines toward an agent whose unsent data exceeds this are refused to their sender; the agent stays. */
-  agentMaxBufferedBytes: number;
-  /** Frames a controller may send per second; the rest of that second is refused with one error line. */
-  controllerFramesPerSecond: number;
-  maxControllersPerChannel: number;
-  maxChannels: number;
-  /** close(): time allowed for sockets to finish their close handshake before they are terminated. */
-  closeTimeoutMs: number;
-  /** Send `__peer_disconnected__` to the agent when its last controller leaves (wire.md §10.4). */
-  peerDisconnected: boolean;
-}
+} from './frames.js';
+import { RateWindow, checkAgentRoom, isSlowConsumer, type ServerPolicy } from './policy.js';
 
 export interface ServerStats {
   channels: number;
@@ -126,8 +103,7 @@ interface ControllerPeer extends Corkable {
   info: ControllerInfo;
   alive: boolean;
   leaving: boolean;
-  windowStart: number;
-  framesInWindow: number;
+  rate: RateWindow;
 }
 
 const OPEN = 1;
@@ -234,7 +210,7 @@ export class Channel {
   constructor(path: string, host: ChannelHost) {
     this.path = path;
     this.host = host;
-    this.emitter = new Emitter<ChannelEvents>(host.report);
+    this.emitter = new Emitter<ChannelEvents>({ unhandled: host.report });
   }
 
   /** The connected MMDAgent-EX, once its setup was sent; undefined otherwise. */
@@ -307,7 +283,8 @@ export class Channel {
     // Per-connection state is lost on every reconnect (wire.md §9.1), so setup goes to every connection.
     for (const frame of this.host.setupFrames) this.sendRawToAgent(peer, frame);
     peer.linkSocket = new LinkSocket(peer.ws, (data) => this.sendFromLink(peer, data));
-    peer.link = new AgentLink(peer.linkSocket, { maxBufferedBytes: this.host.policy.agentMaxBufferedBytes });
+    // No bound of the link's own: every send reaches sendFromLink, where the policy's one rule applies.
+    peer.link = new AgentLink(peer.linkSocket, { maxBufferedBytes: Infinity });
     // A user's listener that throws must not reach the process: that would end every Linux agent.
     peer.link.on('error', this.host.report);
     peer.since = new Date();
@@ -397,13 +374,7 @@ export class Channel {
   }
 
   private checkAgentRoom(peer: AgentPeer, bytes: number): void {
-    const limit = this.host.policy.agentMaxBufferedBytes;
-    if (peer.ws.bufferedAmount + bytes > limit) {
-      throw new MmdError(
-        'ERR_BACKPRESSURE',
-        `MMDAgent-EX on ${this.path} is not reading fast enough (${peer.ws.bufferedAmount} bytes waiting, limit ${limit}): slow down and retry`,
-      );
-    }
+    checkAgentRoom(this.host.policy, this.path, peer.ws.bufferedAmount, bytes);
   }
 
   private sendRawToAgent(
@@ -426,8 +397,7 @@ export class Channel {
       info: { channel: this.path, remoteAddress },
       alive: true,
       leaving: false,
-      windowStart: 0,
-      framesInWindow: 0,
+      rate: new RateWindow(this.host.policy.controllerFramesPerSecond),
     };
     this.controllerPeers.add(peer);
     this.host.counters.controllers++;
@@ -464,22 +434,17 @@ export class Channel {
     }
   }
 
-  /** A fixed one-second window; the first refused frame of a window is answered, the rest counted. */
+  /** The first refused frame of a window is answered, the rest counted. */
   private withinRate(peer: ControllerPeer): boolean {
-    const now = performance.now();
-    if (now - peer.windowStart >= 1000) {
-      peer.windowStart = now;
-      peer.framesInWindow = 0;
-    }
-    const limit = this.host.policy.controllerFramesPerSecond;
-    if (++peer.framesInWindow <= limit) return true;
+    const verdict = peer.rate.take(1, performance.now());
+    if (verdict === 'ok') return true;
     this.host.counters.rateLimitedFrames++;
-    if (peer.framesInWindow === limit + 1) {
+    if (verdict === 'first-refusal') {
       this.sendToController(
         peer,
         relayErrorLine(
           'ERR_RATE_LIMIT',
-          `more than ${limit} frames in one second: frames are refused until the second is over; a sustained stream also delays MMDAgent-EX's own output (wire.md §5.4)`,
+          `more than ${peer.rate.perSecond} frames in one second: frames are refused until the second is over; a sustained stream also delays MMDAgent-EX's own output (wire.md §5.4)`,
         ),
       );
     }
@@ -516,9 +481,8 @@ export class Channel {
 
   private sendToController(peer: ControllerPeer, data: string | Buffer): void {
     if (peer.leaving || peer.ws.readyState !== OPEN) return;
-    const limit = this.host.policy.controllerMaxBufferedBytes;
-    if (peer.ws.bufferedAmount > limit) {
-      this.dropSlowController(peer, limit);
+    if (isSlowConsumer(this.host.policy, peer.ws.bufferedAmount)) {
+      this.dropSlowController(peer, this.host.policy.controllerMaxBufferedBytes);
       return;
     }
     corkTick(peer);

@@ -19,13 +19,14 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { MmdError } from '../errors.js';
-import { encodeLine, lineFrame } from '../line.js';
-import type { AgentLink } from '../link.js';
-import { formatMessage, type Message } from '../message.js';
+import { MmdError } from '../../errors.js';
+import { encodeLine, lineFrame } from '../../line.js';
+import type { AgentLink } from '../../link.js';
+import { formatMessage, type Message } from '../../message.js';
+import { Emitter } from '../../emitter.js';
 import { Channel } from './channel.js';
-import type { ChannelEvents, ChannelHost, ChannelInfo, ServerPolicy, ServerStats } from './channel.js';
-import { Emitter } from './events.js';
+import type { ChannelEvents, ChannelHost, ChannelInfo, ServerStats } from './channel.js';
+import { resolvePolicy, type Policy, type ServerPolicy } from './policy.js';
 import { findPackageRoot, sendText, serveStatic, type StaticMount } from './static.js';
 import {
   TOKEN_PROTOCOL_PREFIX,
@@ -49,29 +50,12 @@ export type {
   ChannelInfo,
   ControllerInfo,
   ControllerLeftInfo,
-  ServerPolicy,
   ServerStats,
 } from './channel.js';
-export { RELAY_AGENT_CONNECTED, RELAY_AGENT_DISCONNECTED, RELAY_ERROR } from './relay.js';
+export type { ServerPolicy } from './policy.js';
+export { RELAY_AGENT_CONNECTED, RELAY_AGENT_DISCONNECTED, RELAY_ERROR } from './frames.js';
+export { SERVER_DEFAULTS } from './policy.js';
 export { TOKEN_PROTOCOL_PREFIX } from './upgrade.js';
-
-/** Every default and policy number of the server, in one place. */
-export const SERVER_DEFAULTS = Object.freeze({
-  host: '127.0.0.1',
-  port: 9001,
-  path: '/chat',
-  syncTimeoutMs: 1500,
-  heartbeatMs: 30_000,
-  agentMaxPayloadBytes: 16 * 1024 * 1024,
-  controllerMaxPayloadBytes: 64 * 1024,
-  controllerMaxBufferedBytes: 1024 * 1024,
-  agentMaxBufferedBytes: 256 * 1024,
-  controllerFramesPerSecond: 200,
-  maxControllersPerChannel: 64,
-  maxChannels: 1024,
-  closeTimeoutMs: 2000,
-  peerDisconnected: true,
-} satisfies ServerPolicy & { host: string; port: number; path: string });
 
 export interface ServerOptions extends Partial<ServerPolicy> {
   /** Default 127.0.0.1. `localhost` listens on both 127.0.0.1 and ::1. A non-loopback host needs `token`. */
@@ -127,8 +111,6 @@ export interface MmdServer {
   close(): Promise<void>;
 }
 
-type Policy = typeof SERVER_DEFAULTS;
-
 export async function createServer(options: ServerOptions = {}): Promise<MmdServer> {
   const server = new RelayServer(options);
   await server.listen();
@@ -166,30 +148,8 @@ class RelayServer implements MmdServer, ChannelHost {
 
   constructor(options: ServerOptions) {
     this.options = options;
-    const picked = Object.fromEntries(
-      Object.entries(options).filter(([k, v]) => k in SERVER_DEFAULTS && v !== undefined),
-    );
-    this.policy = { ...SERVER_DEFAULTS, ...picked } as Policy;
+    this.policy = resolvePolicy(options);
     checkChannelPath(this.policy.path, 'path');
-    // NaN or a negative limit would switch a protection off (a NaN heartbeat fires every 1 ms).
-    for (const [key, value] of Object.entries(this.policy)) {
-      if (
-        typeof SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS] === 'number' &&
-        key !== 'port' &&
-        !(typeof value === 'number' && value > 0)
-      ) {
-        throw new MmdError(
-          'ERR_SERVER_OPTION',
-          `${key} must be a number above 0, got ${value}: leave it out for the default ${SERVER_DEFAULTS[key as keyof typeof SERVER_DEFAULTS]}`,
-        );
-      }
-    }
-    if (!Number.isInteger(this.policy.port) || this.policy.port < 0 || this.policy.port > 65535) {
-      throw new MmdError(
-        'ERR_SERVER_OPTION',
-        `port ${this.policy.port} is not a TCP port: use 0 (any free port) to 65535`,
-      );
-    }
     if (options.token !== undefined) checkCredential(options.token, 'token');
     if (options.agentSecret !== undefined) checkCredential(options.agentSecret, 'agentSecret');
     if (!isLoopbackHost(this.policy.host) && options.token === undefined) {
@@ -207,7 +167,9 @@ class RelayServer implements MmdServer, ChannelHost {
     this.setupFrames = (options.setup ?? []).map((m) =>
       typeof m === 'string' ? encodeLine(m) : lineFrame(formatMessage(m)),
     );
-    this.events = new Emitter<ServerEvents>((err) => this.report(err));
+    // The emitter already hands a listener's error to 'error' listeners; what is left (no 'error'
+    // listener, or one that threw) is logged: an exception here would end every Linux agent.
+    this.events = new Emitter<ServerEvents>({ unhandled: logError });
     const common = {
       noServer: true,
       skipUTF8Validation: true,
@@ -292,7 +254,7 @@ class RelayServer implements MmdServer, ChannelHost {
 
   readonly report = (err: unknown): void => {
     if (this.events.has('error')) this.events.emit('error', err);
-    else console.error('[mmdagent-ex-remote] error:', err);
+    else logError(err);
   };
 
   // ---- listening -----------------------------------------------------------------------------
@@ -537,6 +499,10 @@ class RelayServer implements MmdServer, ChannelHost {
  */
 function releaseOnFailure(socket: Duplex, channel: Channel, host: { release(channel: Channel): void }): void {
   socket.once('close', () => host.release(channel)); // a no-op while the channel is in use
+}
+
+function logError(err: unknown): void {
+  console.error('[mmdagent-ex-remote] error:', err);
 }
 
 function bearer(req: IncomingMessage): string | null {

@@ -1,15 +1,15 @@
 // What the relay accepts from controllers and what it tells them. Controller frames are checked
 // here, completely, before a byte is forwarded: MMDAgent-EX has no way to refuse bad input
 // (wire.md §13), so the relay refuses it and says why.
-import { MmdError, isMmdError } from '../errors.js';
+import { MmdError, isMmdError } from '../../errors.js';
 import {
   MAX_FRAME_BYTES,
   MAX_LINE_BYTES,
   SND_CONTROL_WORDS,
   SND_HEADER_BYTES,
   SND_MIN_CHUNK_BYTES,
-} from '../limits.js';
-import { frameLines, lineFrame, validateLine } from '../line.js';
+} from '../../limits.js';
+import { frameLines, lineFrame, validateLine } from '../../line.js';
 
 /** Relay status lines sent to controllers, in the wire's own `TYPE|args` form. */
 export const RELAY_AGENT_CONNECTED = 'RELAY_AGENT_CONNECTED';
@@ -54,16 +54,14 @@ export const agentLineFrame = lineFrame;
 
 /**
  * True when a controller's one-line frame is byte for byte the frame agentLineFrame builds for
- * that line, so it can be forwarded as it came instead of re-encoded. It is when it ends in LF
- * and is exactly one byte longer than the line: then controllerLines removed nothing but that LF
- * (no BOM, no other CR/LF), and a line that needs padding is excluded.
+ * that line, so it can be forwarded as it came instead of re-encoded. The padding rule is
+ * lineFrame's alone: a padded frame is a few bytes and compared whole; otherwise the frame must
+ * end in LF and be one byte longer than the line, so controllerLines removed nothing but that LF.
  */
 export function isAgentLineFrame(bytes: Uint8Array, line: string): boolean {
-  return (
-    bytes[bytes.length - 1] === 0x0a &&
-    !(line.charCodeAt(0) === 0x53 && line.length < SND_HEADER_BYTES - 1) &&
-    Buffer.byteLength(line) + 1 === bytes.length
-  );
+  const frame = lineFrame(line);
+  if (frame.length !== line.length + 1) return lenientUtf8.decode(bytes) === frame;
+  return bytes[bytes.length - 1] === 0x0a && Buffer.byteLength(line) + 1 === bytes.length;
 }
 
 /** An agent's frame as text: MMDAgent-EX may cut a character in half (wire.md §5.1), so decode with U+FFFD. */

@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { MmdError } from '../errors.js';
+import { MmdError } from '../../errors.js';
 
 /** The subprotocol prefix a browser controller may use to carry its token (query strings end up in logs). */
 export const TOKEN_PROTOCOL_PREFIX = 'mmdagent-token.';
