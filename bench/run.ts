@@ -14,6 +14,7 @@ export const BENCHES: Record<string, () => Promise<Bench>> = {
   audio: async () => (await import('./audio.js')).run,
   relay: async () => (await import('./relay.js')).run,
   scale: async () => (await import('./scale.js')).run,
+  fleet: async () => (await import('./fleet.js')).run,
   bundle: async () => (await import('./bundle.js')).run,
 };
 

@@ -20,7 +20,7 @@ const P99_LIMIT_MS = 20;
 const BYTES_PER_CONNECTION = 64 * 1024;
 const LOAD_SCRIPT = fileURLToPath(new URL('./scale-load.ts', import.meta.url));
 
-interface ScaleResult {
+export interface ScaleResult {
   connected: number;
   connectMs: number;
   before: NodeJS.MemoryUsage;
@@ -37,7 +37,26 @@ interface ScaleResult {
 /** One full scale run against a fresh server of `kind`. */
 async function scaleRun(kind: HostKind, agents: number, seconds: number, warmup: number): Promise<ScaleResult> {
   const host = await startHost(kind, { maxChannels: agents + 16 });
-  const load = fork(LOAD_SCRIPT, [host.url(''), kind, String(agents), String(seconds), String(RATE), String(warmup)], {
+  try {
+    return await driveLoad(host.url(''), kind, agents, seconds, warmup, () => host.memory());
+  } finally {
+    await host.stop();
+  }
+}
+
+/**
+ * Drives the scale load (bench/scale-load.ts, in its own process) against `base`, which may be
+ * one server or a proxy in front of several (bench/fleet.ts); `memory` reads the servers' memory.
+ */
+export async function driveLoad(
+  base: string,
+  kind: HostKind,
+  agents: number,
+  seconds: number,
+  warmup: number,
+  memory: () => Promise<NodeJS.MemoryUsage>,
+): Promise<ScaleResult> {
+  const load = fork(LOAD_SCRIPT, [base, kind, String(agents), String(seconds), String(RATE), String(warmup)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -63,18 +82,17 @@ async function scaleRun(kind: HostKind, agents: number, seconds: number, warmup:
   };
   const ask = (r: LoadRequest) => load.send(r);
   try {
-    const before = await host.memory();
+    const before = await memory();
     const { connected, connectMs } = await next('connected');
-    const idle = await host.memory();
+    const idle = await memory();
     ask('go');
     const result = await next('sent');
-    const busy = await host.memory();
+    const busy = await memory();
     ask('close');
     await next('closed');
     return { connected, connectMs, before, idle, busy, ...result };
   } finally {
     if (!exited) load.kill();
-    await host.stop();
   }
 }
 

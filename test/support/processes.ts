@@ -1,7 +1,9 @@
 // Real processes for the fleet tests: redis-server, HAProxy and our own CLI, each on a free
 // port of 127.0.0.1, each stopped by the test (and killed if the test process dies first).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
 
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -88,4 +90,37 @@ export async function startRedis(): Promise<Child & { url: string }> {
   ]);
   await waitForPort(port);
   return { ...child, url: `redis://127.0.0.1:${port}` };
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 and localhost made with the openssl CLI in `dir`.
+ * Returns the path of one PEM holding certificate and key (what HAProxy's `crt` takes);
+ * `cert.pem` and `key.pem` are written beside it.
+ */
+export function makeCert(dir: string): string {
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl could not make a certificate: ${r.error?.message ?? r.stderr}`);
+  const both = join(dir, 'both.pem');
+  writeFileSync(both, readFileSync(join(dir, 'cert.pem'), 'utf8') + readFileSync(join(dir, 'key.pem'), 'utf8'));
+  return both;
 }
