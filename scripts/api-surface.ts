@@ -85,8 +85,10 @@ export function statements(text: string): string[] {
   return out;
 }
 
-const DECL =
-  /^(?:export\s+)?(?:declare\s+)?(?:default\s+)?(?:abstract\s+)?(function|const\s+enum|const|let|var|class|interface|type|enum|namespace|module)\s+([\w$]+)/;
+const KEYWORDS = 'function|const\\s+enum|const|let|var|class|interface|type|enum|namespace|module';
+const DECL = new RegExp(
+  String.raw`^(?:export\s+)?(?:declare\s+)?(?:default\s+)?(?:abstract\s+)?(${KEYWORDS})\s+([\w$]+)`,
+);
 
 function isBlock(stmt: string): boolean {
   const m = DECL.exec(stmt.trim());
