@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { CATALOG } = await import(new URL('../src/catalog/spec.ts', import.meta.url).href);
-const source = JSON.parse(readFileSync(root + 'src/catalog/messages.json', 'utf8'));
+const source = JSON.parse(readFileSync(root + 'protocol/messages.json', 'utf8'));
 
 /** The form entries the composer offers: commands that have a builder (not RECOG_RECORD*, __AV*, SND*). */
 export function playgroundCatalog(catalog, messages) {

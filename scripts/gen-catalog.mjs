@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (file) => readFileSync(root + file, 'utf8').replace(/\r\n/g, '\n');
-const entries = JSON.parse(read('src/catalog/messages.json'));
+const entries = JSON.parse(read('protocol/messages.json'));
 
 // ---------------------------------------------------------------------------------------------
 // Which entries are `TYPE|ARGS` bus messages, and how each argument is encoded
@@ -345,7 +345,7 @@ function notesFromMessagesMd() {
   const notes = new Map();
   let key;
   let after = false;
-  for (const line of read('src/catalog/messages.md').split('\n')) {
+  for (const line of read('protocol/messages.md').split('\n')) {
     const h = /^### `([^`]+)`(?: — form \*([^*]+)\*)?/.exec(line);
     if (h) {
       key = `${h[1]}:${h[2] ?? ''}`;
@@ -363,7 +363,7 @@ function notesFromMessagesMd() {
 function recordings() {
   const byType = new Map();
   let cur;
-  for (const line of read('src/catalog/transcripts.md').split('\n')) {
+  for (const line of read('protocol/real-client/transcripts.md').split('\n')) {
     const h = /^### (part\w+ #\d+): (.*)$/.exec(line);
     if (h) {
       cur = { id: h[1], title: h[2], sent: [], rows: [], note: '' };

@@ -49,7 +49,7 @@ describe('catalog tree-shaking', () => {
 
 describe('catalog against the real app', () => {
   it('every frame MMDAgent-EX sent in the recordings parses as known (real-client/transcripts.md)', () => {
-    const md = readFileSync(`${root}src/catalog/transcripts.md`, 'utf8');
+    const md = readFileSync(`${root}protocol/real-client/transcripts.md`, 'utf8');
     // table rows: | # | t | ← c2s | `FRAME\n` |, with "|" escaped as "\|"
     const frames = [...md.matchAll(/^\| \d+ \| [^|]+ \| ← c2s \| `(.*)\\n` \|$/gm)].map((m) =>
       m[1].replace(/\\\|/g, '|'),
