@@ -59,6 +59,8 @@ export const ERROR_CODES = [
   'ERR_SIM_GAVE_UP',
   'ERR_USAGE',
   'ERR_FILE',
+  'ERR_FILE_REFUSED',
+  'ERR_FILE_LOCKED',
 ] as const;
 
 export type MmdErrorCode = (typeof ERROR_CODES)[number];

@@ -6,16 +6,14 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main, type CliIo } from '../src/node/cli.js';
+import { main, type CliIo } from '../src/node/cli/main.js';
 import { after, describe, it } from './harness.js';
 import { FakeAgent } from './support/fake-agent.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cleanup: (() => unknown)[] = [];
 
-function captureIo(
-  signal?: AbortSignal,
-): CliIo & {
+function captureIo(signal?: AbortSignal): CliIo & {
   outText: () => string;
   errText: () => string;
   waitOut: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>;
@@ -200,7 +198,7 @@ describe('cli: serve', () => {
   it('as a real process: Ctrl-C (SIGINT) closes the server and exits 0', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'src/node/cli.ts'), 'serve', '--port', '0', '--no-playground'],
+      ['--import', 'tsx', join(root, 'src/node/cli/main.ts'), 'serve', '--port', '0', '--no-playground'],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from './harness.js';
-import { runMdfCli } from '../src/node/mdf-cli.js';
+import { runMdfCli } from '../src/node/cli/mdf.js';
 
 let dir = '';
 const file = (name: string, content: string | Uint8Array) => {
@@ -16,7 +16,7 @@ const file = (name: string, content: string | Uint8Array) => {
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runMdfCli(args, { out: (s) => (out += s), err: (s) => (err += s) });
+  const code = await runMdfCli(args, { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`) });
   return { code, out, err };
 }
 

@@ -6,8 +6,8 @@ import { describe, it } from './harness.js';
 import { isMmdError } from '../src/errors.js';
 import { Sim, startSim } from '../src/node/sim.js';
 import type { SimOptions } from '../src/node/sim.js';
-import { runSimCli } from '../src/node/sim-cli.js';
-import { phonemes, speechMs } from '../src/node/sim-behaviour.js';
+import { runSimCli } from '../src/node/cli/sim.js';
+import { phonemes, speechMs } from '../src/node/sim/behaviours/index.js';
 import { SimPeer, delay, freePort } from './support/sim-peer.js';
 
 const SCALE = 0.05;

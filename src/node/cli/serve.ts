@@ -1,0 +1,160 @@
+// `mmdagent-ex-remote serve`: the server MMDAgent-EX connects to, with the relay for controllers,
+// the playground and (--sim) a simulated MMDAgent-EX; prints the .mdf lines for a real one.
+import { networkInterfaces } from 'node:os';
+import { createServer, startSim, type MmdServer, type ServerOptions, type Sim } from '../../server.js';
+import { isLoopbackHost } from '../server/upgrade.js';
+import { EXIT_OK, parseCommand, stopRequested, usageError, type CliIo } from './io.js';
+
+export const SERVE_USAGE = `usage: mmdagent-ex-remote serve [options]
+  run the server MMDAgent-EX connects to, with the relay for controllers and the playground
+  --host H               address to listen on (default 127.0.0.1; anything but loopback needs --token)
+  --port N               0 to 65535, 0 picks a free port (default 9001)
+  --path /P              the channel MMDAgent-EX is told to use (default /chat)
+  --token T              controllers must present it (?token= or the subprotocol mmdagent-token.T)
+  --agent-secret S       MMDAgent-EX must connect with ?secret=S in its Directory
+  --allow-origin O       let browser pages from origin O connect (repeatable; null for a page opened from disk; *)
+  --sim                  also run a simulated MMDAgent-EX on the channel
+  --no-playground        do not serve the playground
+  -h, --help             this text
+Stops on Ctrl-C, SIGTERM and (Windows) Ctrl-Break.`;
+
+const SPEC = {
+  name: 'serve',
+  usage: SERVE_USAGE,
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    path: { type: 'string' },
+    token: { type: 'string' },
+    'agent-secret': { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true },
+    sim: { type: 'boolean' },
+    'no-playground': { type: 'boolean' },
+  },
+} as const;
+
+export interface ServeArgs {
+  options: ServerOptions & { host: string; port: number; path: string; playground: boolean };
+  sim: boolean;
+}
+
+export function parseServeArgs(args: string[]): ServeArgs | 'help' {
+  const parsed = parseCommand(args, SPEC);
+  if (parsed.help) return 'help';
+  const v = parsed.values;
+  let port = 9001;
+  if (v.port !== undefined) {
+    port = /^\d{1,5}$/.test(v.port) ? Number(v.port) : NaN;
+    if (!(port <= 65535)) throw usageError(SPEC, `--port must be 0 to 65535, got ${JSON.stringify(v.port)}`);
+  }
+  const origins = v['allow-origin'];
+  return {
+    options: {
+      host: v.host ?? '127.0.0.1',
+      port,
+      path: v.path ?? '/chat',
+      playground: !v['no-playground'],
+      ...(v.token !== undefined && { token: v.token }),
+      ...(v['agent-secret'] !== undefined && { agentSecret: v['agent-secret'] }),
+      ...(origins && { allowedOrigins: origins.includes('*') ? '*' : origins }),
+    },
+    sim: v.sim === true,
+  };
+}
+
+/**
+ * The address MMDAgent-EX should dial: the bound one, or for a wildcard bind some address of this
+ * machine. Never `localhost`: where it resolves to ::1 first, the app cannot reach 127.0.0.1.
+ */
+export function dialHost(host: string): string {
+  if (host === 'localhost') return '127.0.0.1';
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
+  return external?.address ?? '127.0.0.1';
+}
+
+const stamp = () => new Date().toTimeString().slice(0, 8);
+
+export async function serve(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseServeArgs(args);
+  if (parsed === 'help') {
+    io.out(SERVE_USAGE);
+    return EXIT_OK;
+  }
+  const { options, sim: withSim } = parsed;
+  const stop = stopRequested(io); // before the first await: a stop during start-up is not lost
+  try {
+    const server = await createServer(options);
+    const log = (s: string) => io.out(`[${stamp()}] ${s}`);
+    server.on('agent', (_link, info) => log(`agent connected on ${info.channel}`));
+    server.on('agentLeft', (info) => log(`agent disconnected from ${info.channel}`));
+    server.on('controller', (info) => log(`controller connected on ${info.channel} from ${info.remoteAddress ?? '?'}`));
+    server.on('controllerLeft', (info) =>
+      log(`controller left ${info.channel} (${info.code}${info.reason ? ` ${info.reason}` : ''})`),
+    );
+    server.on('refused', (info) => log(`refused ${info.kind} on ${info.path}: ${info.status} (${info.reason})`));
+    server.on('error', (err) => log(`error: ${err instanceof Error ? err.message : String(err)}`));
+
+    io.out(banner(server, options).join('\n'));
+    let sim: Sim | undefined;
+    if (withSim) {
+      const secret = options.agentSecret ? `?secret=${options.agentSecret}` : '';
+      try {
+        // `windows` so that the simulated agent reconnects instead of "dying" like the Linux build.
+        sim = await startSim({ url: `${server.url}${secret}`, platform: 'windows', retryCount: 20 });
+        log('simulated MMDAgent-EX started (--sim)');
+      } catch (err) {
+        log(`the simulated MMDAgent-EX did not start: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    await stop.stopped;
+    // npm start's wrapper (scripts/start.mjs) passes a SIGINT on unless it hears this.
+    process.send?.('stopping');
+    log('stopping...');
+    await sim?.stop();
+    await server.close();
+    log('stopped');
+    return EXIT_OK;
+  } finally {
+    stop.dispose();
+  }
+}
+
+export function banner(server: MmdServer, options: ServeArgs['options']): string[] {
+  const port = server.address().port;
+  const directory = `${options.path}${options.agentSecret ? `?secret=${options.agentSecret}` : ''}`;
+  const lines = [`mmdagent-ex-remote serving ${server.url}`];
+  if (options.playground) lines.push(`playground: ${playgroundUrl(server, options)}`);
+  if (options.token)
+    lines.push(
+      `controllers must present the token: ${server.url}?token=<token> (or the subprotocol mmdagent-token.<token>)`,
+    );
+  if (!isLoopbackHost(options.host) && !options.agentSecret) {
+    lines.push(
+      'warning: any host that can reach this port may connect as MMDAgent-EX; consider --agent-secret (docs/security.md)',
+    );
+  }
+  lines.push(
+    '',
+    'To point a real MMDAgent-EX at this server, put these lines in its .mdf:',
+    `  Plugin_Remote_Websocket_Host=${dialHost(options.host)}`,
+    `  Plugin_Remote_Websocket_Port=${port}`,
+    `  Plugin_Remote_Websocket_Directory=${directory}`,
+    '  Plugin_Remote_RetryCount=60',
+    '(RetryCount=60 gives it about 30 s to find the server; with 0 it tries only once.)',
+    'Note: stopping this server ends a Linux MMDAgent-EX, which exits when its connection drops.',
+    'Press Ctrl-C to stop.',
+    '',
+  );
+  return lines;
+}
+
+/** The playground opened on the served channel (`?channel=`), with the token when there is one. */
+export function playgroundUrl(server: MmdServer, options: ServeArgs['options']): string {
+  const query = new URLSearchParams();
+  if (options.token) query.set('token', options.token);
+  query.set('channel', options.path);
+  return `${server.httpUrl}playground/?${query.toString().replace(/%2F/g, '/')}`;
+}
