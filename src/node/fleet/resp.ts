@@ -88,7 +88,7 @@ export function decodeReply(buf: Buffer, at = 0): { value: RespValue | MmdError;
 export class RespClient {
   private readonly socket: Socket;
   private readonly pending: Pending[] = [];
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private failure: Error | undefined;
   private connected = false;
   readonly ready: Promise<void>;
