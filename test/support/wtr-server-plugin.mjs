@@ -1,10 +1,10 @@
 // A @web/test-runner plugin that gives browser tests a live server on 127.0.0.1: it starts the
-// built Node server (dist/node/server.js) with a simulated MMDAgent-EX when the run begins and
+// built Node server (dist/server.js) with a simulated MMDAgent-EX when the run begins and
 // hands its address to the page through the virtual module `virtual:test-server`.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const serverEntry = fileURLToPath(new URL('../../dist/node/server.js', import.meta.url));
+const serverEntry = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 
 export function browserTestServerPlugin() {
   let server;
