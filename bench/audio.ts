@@ -70,7 +70,8 @@ export async function run(mode: Mode): Promise<Table[]> {
   const bytes = new Uint8Array(pcm.buffer);
   const chunkMs = timeContenders(
     {
-      sndChunks: () => sndChunks(pcm).length * 0 + bytes.length,
+      // Both report the input size, so the check that contenders agree holds; the chunks are still made.
+      sndChunks: () => (sndChunks(pcm).length > 0 ? bytes.length : 0),
       copy: () => bytes.slice().length,
     },
     throughputOptions[mode],
