@@ -1,6 +1,8 @@
 // `mmdagent-ex-remote serve`: the server MMDAgent-EX connects to, with the relay for controllers,
 // the playground and (--sim) a simulated MMDAgent-EX; prints the .mdf lines for a real one.
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { MmdError } from '../../errors.js';
 import { createServer, startSim, type MmdServer, type ServerOptions, type Sim } from '../../server.js';
 import { isLoopbackHost } from '../server/upgrade.js';
 import { EXIT_OK, parseCommand, stopRequested, usageError, type CliIo } from './io.js';
@@ -15,6 +17,9 @@ export const SERVE_USAGE = `usage: mmdagent-ex-remote serve [options]
   --allow-origin O       let browser pages from origin O connect (repeatable; null for a page opened from disk; *)
   --sim                  also run a simulated MMDAgent-EX on the channel
   --no-playground        do not serve the playground
+  --cert FILE --key FILE serve wss:// and https:// (PEM files); MMDAgent-EX uses TLS only on port 443
+  --fleet-redis URL      join a fleet behind a proxy: list every process's channels via Redis (docs/deploy.md)
+  --fleet-id ID          this process's name in the fleet (default: host name and pid)
   -h, --help             this text
 Stops on Ctrl-C, SIGTERM and (Windows) Ctrl-Break.`;
 
@@ -30,6 +35,10 @@ const SPEC = {
     'allow-origin': { type: 'string', multiple: true },
     sim: { type: 'boolean' },
     'no-playground': { type: 'boolean' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    'fleet-redis': { type: 'string' },
+    'fleet-id': { type: 'string' },
   },
 } as const;
 
@@ -48,6 +57,12 @@ export function parseServeArgs(args: string[]): ServeArgs | 'help' {
     if (!(port <= 65535)) throw usageError(SPEC, `--port must be 0 to 65535, got ${JSON.stringify(v.port)}`);
   }
   const origins = v['allow-origin'];
+  if ((v.cert === undefined) !== (v.key === undefined)) {
+    throw usageError(SPEC, '--cert and --key go together: the PEM files of a certificate and of its private key');
+  }
+  if (v['fleet-id'] !== undefined && v['fleet-redis'] === undefined) {
+    throw usageError(SPEC, '--fleet-id goes with --fleet-redis redis://HOST:PORT');
+  }
   return {
     options: {
       host: v.host ?? '127.0.0.1',
@@ -57,6 +72,10 @@ export function parseServeArgs(args: string[]): ServeArgs | 'help' {
       ...(v.token !== undefined && { token: v.token }),
       ...(v['agent-secret'] !== undefined && { agentSecret: v['agent-secret'] }),
       ...(origins && { allowedOrigins: origins.includes('*') ? '*' : origins }),
+      ...(v.cert !== undefined && v.key !== undefined && { tls: { cert: readPem(v.cert), key: readPem(v.key) } }),
+      ...(v['fleet-redis'] !== undefined && {
+        fleet: { redis: v['fleet-redis'], ...(v['fleet-id'] !== undefined && { id: v['fleet-id'] }) },
+      }),
     },
     sim: v.sim === true,
   };
@@ -73,6 +92,14 @@ export function dialHost(host: string): string {
     .flat()
     .find((a) => a && a.family === 'IPv4' && !a.internal);
   return external?.address ?? '127.0.0.1';
+}
+
+function readPem(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new MmdError('ERR_FILE', `cannot read ${file}: ${(err as Error).message}`);
+  }
 }
 
 const stamp = () => new Date().toTimeString().slice(0, 8);
@@ -134,6 +161,11 @@ export function banner(server: MmdServer, options: ServeArgs['options']): string
   if (!isLoopbackHost(options.host) && !options.agentSecret) {
     lines.push(
       'warning: any host that can reach this port may connect as MMDAgent-EX; consider --agent-secret (docs/security.md)',
+    );
+  }
+  if (options.tls && port !== 443) {
+    lines.push(
+      `warning: MMDAgent-EX speaks TLS only when its Plugin_Remote_Websocket_Port is 443 (wire.md §3.2); on ${port} it will send plain WebSocket and fail: use --port 443`,
     );
   }
   lines.push(

@@ -113,12 +113,13 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** `http://host:port` as browsers write it in `Origin`: IPv6 literals bracketed, no `:80`. */
-export function originOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}${port === 80 ? '' : `:${port}`}`;
+export function originOf(host: string, port: number, secure = false): string {
+  const defaultPort = secure ? 443 : 80;
+  return `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}${port === defaultPort ? '' : `:${port}`}`;
 }
 
 /** The server's own origin under every name a browser may have used to reach it (the default allowedOrigins). */
-export function defaultOrigins(host: string, port: number): string[] {
+export function defaultOrigins(host: string, port: number, secure = false): string[] {
   const wildcard = host === '0.0.0.0' || host === '::';
   const names = wildcard
     ? [
@@ -130,7 +131,7 @@ export function defaultOrigins(host: string, port: number): string[] {
     : isLoopbackHost(host)
       ? [host, 'localhost', '127.0.0.1', '::1']
       : [host];
-  return [...new Set(names.map((h) => originOf(h, port)))];
+  return [...new Set(names.map((h) => originOf(h, port, secure)))];
 }
 
 const REASONS: Record<number, string> = {
