@@ -141,9 +141,12 @@ export async function run(mode: Mode): Promise<Table[]> {
         title: 'Audio (SND chunks)',
         rows,
         notes: [
-          `${seconds} s of 16 kHz 16-bit mono PCM = ${(bytes.length / 1e6).toFixed(2)} MB in ${chunks.length} chunks of 1280 bytes (40 ms); real-time factor = audio seconds ÷ wall seconds.`,
-          'Sends go over a real WebSocket on 127.0.0.1 to a `ws` server in this process; a send is timed until the server has received every byte. Median of rounds after one warm-up.',
-          'ratio = baseline time ÷ our time (higher is better; 1× = no overhead over the baseline). No target is set for audio.',
+          `${seconds} s of 16 kHz 16-bit mono PCM = ${(bytes.length / 1e6).toFixed(2)} MB in ${chunks.length} ` +
+            `chunks of 1280 bytes (40 ms); real-time factor = audio seconds ÷ wall seconds.`,
+          'Sends go over a real WebSocket on 127.0.0.1 to a `ws` server in this process; a send is timed until ' +
+            'the server has received every byte. Median of rounds after one warm-up.',
+          'ratio = baseline time ÷ our time (higher is better; 1× = no overhead over the baseline). No target ' +
+            'is set for audio.',
         ],
       },
     ];

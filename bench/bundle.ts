@@ -73,8 +73,10 @@ export async function run(_mode: Mode): Promise<Table[]> {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 8);
   notes.push(
-    'esbuild with bundle, minify, format esm, platform browser; gzip level 9. Ratio = size ÷ budget (≤ 1× passes). One-function rows show what tree-shaking leaves.',
-    `Largest contributors to the whole-core bundle (minified bytes before gzip): ${largest.map(([f, b]) => `${f} ${fmtBytes(b)}`).join(', ')}.`,
+    'esbuild with bundle, minify, format esm, platform browser; gzip level 9. Ratio = size ÷ budget (≤ 1× ' +
+      'passes). One-function rows show what tree-shaking leaves.',
+    `Largest contributors to the whole-core bundle (minified bytes before gzip): ` +
+      `${largest.map(([f, b]) => `${f} ${fmtBytes(b)}`).join(', ')}.`,
   );
   return [{ title: 'Browser bundle size', rows, notes }];
 }

@@ -61,7 +61,10 @@ export function startHost(kind: HostKind, options: object = {}): Promise<Host> {
   });
 }
 
-/** Opens a client; `onMessage` is attached at once, because `ws` may deliver a frame that came with the handshake before `await` returns. */
+/**
+ * Opens a client; `onMessage` is attached at once, because `ws` may deliver a frame that came with the handshake
+ * before `await` returns.
+ */
 function open(
   url: string,
   onMessage: (ws: WebSocket, data: Buffer, isBinary: boolean) => void,

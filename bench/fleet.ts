@@ -161,8 +161,12 @@ export async function run(mode: Mode): Promise<Table[]> {
       title: `Fleet: ${size.agents} agents × 10 lines/s behind HAProxy (deploy/haproxy.cfg)`,
       rows,
       notes: [
-        'Same load as the scale benchmark; the proxy routes by channel with consistent hashing, so each agent meets its controller in one process.',
-        "Ratios: throughput and delivery = higher is better; p99 = lower is better. Proxy rows compare against direct connections to one process; the two-process rows against one process behind the same proxy. On this machine's 2 shared cores, the load generator, HAProxy and the server processes compete for the same CPUs, so scale-out shows the cost of the extra hop more than the gain of a second core.",
+        'Same load as the scale benchmark; the proxy routes by channel with consistent hashing, so each agent ' +
+          'meets its controller in one process.',
+        'Ratios: throughput and delivery = higher is better; p99 = lower is better. Proxy rows compare against ' +
+          'direct connections to one process; the two-process rows against one process behind the same proxy. On ' +
+          "this machine's 2 shared cores, the load generator, HAProxy and the server processes compete for the " +
+          'same CPUs, so scale-out shows the cost of the extra hop more than the gain of a second core.',
       ],
     },
   ];

@@ -193,5 +193,8 @@ export function markdownTable(t: Table): string {
 
 export function machineLine(): string {
   const cpu = cpus();
-  return `Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`;
+  return (
+    `Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} × ` +
+    `${cpu[0]?.model.trim() ?? 'unknown CPU'}`
+  );
 }

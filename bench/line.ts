@@ -174,10 +174,14 @@ export async function run(mode: Mode): Promise<Table[]> {
       title: 'Line decoding (LineDecoder)',
       rows,
       notes: [
-        `${(size / 1024).toFixed(0)} KB of input per workload; figures are input bytes per second, ratio = ours ÷ baseline (higher is better).`,
-        'ceiling: one indexOf("\\n")/slice pass over the whole text already in memory (byte workloads: one TextDecoder.decode of the whole buffer first).',
-        'naive: buffer += chunk; buffer.split("\\n") (byte workloads: a streaming TextDecoder per chunk first). Every contender collects the lines into an array.',
-        'LineDecoder does more than both: CR and LF end lines, empty lines are skipped, each line is measured against maxLineBytes.',
+        `${(size / 1024).toFixed(0)} KB of input per workload; figures are input bytes per second, ratio = ` +
+          `ours ÷ baseline (higher is better).`,
+        'ceiling: one indexOf("\\n")/slice pass over the whole text already in memory (byte workloads: one ' +
+          'TextDecoder.decode of the whole buffer first).',
+        'naive: buffer += chunk; buffer.split("\\n") (byte workloads: a streaming TextDecoder per chunk ' +
+          'first). Every contender collects the lines into an array.',
+        'LineDecoder does more than both: CR and LF end lines, empty lines are skipped, each line is measured ' +
+          'against maxLineBytes.',
       ],
     },
   ];

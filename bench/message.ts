@@ -113,9 +113,12 @@ export async function run(mode: Mode): Promise<Table[]> {
       title: 'Message formatting and catalog builders',
       rows,
       notes: [
-        `${count} SYNTH_START messages per run (half Japanese text of 5–40 characters, half ASCII); figures are messages per second, ratio = ours ÷ template (higher is better).`,
-        'template: `SYNTH_START|${model}|${voice}|${text}` with no checks. Every result is consumed by reading its length and last character, which flattens a V8 rope as a socket write would.',
-        'synthStart and moveStart return a Message that carries its checked line; formatMessage (the send path) returns that line unless the message was changed after it was built.',
+        `${count} SYNTH_START messages per run (half Japanese text of 5–40 characters, half ASCII); figures ` +
+          `are messages per second, ratio = ours ÷ template (higher is better).`,
+        'template: `SYNTH_START|${model}|${voice}|${text}` with no checks. Every result is consumed by reading ' +
+          'its length and last character, which flattens a V8 rope as a socket write would.',
+        'synthStart and moveStart return a Message that carries its checked line; formatMessage (the send ' +
+          'path) returns that line unless the message was changed after it was built.',
       ],
     },
   ];

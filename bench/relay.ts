@@ -130,10 +130,17 @@ export async function run(mode: Mode): Promise<Table[]> {
         title: 'Relay (server) vs a minimal ws forwarder',
         rows,
         notes: [
-          `Throughput: ${messages} one-line frames (~35 bytes) per direction per round, at most ${WINDOW} in flight; median of ${rounds} rounds after a warm-up round. Ratio = ours ÷ forwarder (higher is better).`,
-          `Round trip: ${pingCount} sequential PING lines per round, controller → relay → agent, echoed back by the agent as MMDAgent-EX does; p50/p99 over all rounds. Ratio = ours ÷ forwarder (lower is better).`,
-          'Each server runs alone in a child process; both clients are raw `ws` sockets on 127.0.0.1 in the bench process. The forwarder passes frames through unchecked (ws defaults); ours validates every controller line (wire.md §12), checks agent UTF-8 and keeps per-channel state.',
-          'controllerFramesPerSecond is raised for this run: the default policy limits a controller to 200 frames/s, which would cap controller → agent throughput at 200 msg/s by design.',
+          `Throughput: ${messages} one-line frames (~35 bytes) per direction per round, at most ${WINDOW} in ` +
+            `flight; median of ${rounds} rounds after a warm-up round. Ratio = ours ÷ forwarder (higher is ` +
+            `better).`,
+          `Round trip: ${pingCount} sequential PING lines per round, controller → relay → agent, echoed back ` +
+            `by the agent as MMDAgent-EX does; p50/p99 over all rounds. Ratio = ours ÷ forwarder (lower is ` +
+            `better).`,
+          'Each server runs alone in a child process; both clients are raw `ws` sockets on 127.0.0.1 in the ' +
+            'bench process. The forwarder passes frames through unchecked (ws defaults); ours validates every ' +
+            'controller line (wire.md §12), checks agent UTF-8 and keeps per-channel state.',
+          'controllerFramesPerSecond is raised for this run: the default policy limits a controller to 200 ' +
+            'frames/s, which would cap controller → agent throughput at 200 msg/s by design.',
         ],
       },
     ];

@@ -29,7 +29,8 @@ async function main(argv: string[]): Promise<void> {
   const unknownName = names.find((n) => !(n in BENCHES));
   if (unknownFlag || unknownName) {
     console.error(
-      `unknown ${unknownFlag ? `flag ${unknownFlag}` : `benchmark ${unknownName}`}; usage: npm run bench -- [${Object.keys(BENCHES).join('|')} ...] [--quick] [--write]`,
+      `unknown ${unknownFlag ? `flag ${unknownFlag}` : `benchmark ${unknownName}`}; usage: npm run bench -- ` +
+        `[${Object.keys(BENCHES).join('|')} ...] [--quick] [--write]`,
     );
     process.exit(2);
   }
@@ -51,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
   const missed = rows.filter((r) => verdict(r) === 'MISS');
   const judged = rows.filter((r) => verdict(r) !== 'info');
   console.log(
-    `${judged.length - missed.length}/${judged.length} targets met${missed.length ? `; missed: ${missed.map((r) => r.name).join('; ')}` : ''}`,
+    `${judged.length - missed.length}/${judged.length} targets met` +
+      (missed.length ? `; missed: ${missed.map((r) => r.name).join('; ')}` : ''),
   );
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s (checksum ${sink()})`);
   if (flags.includes('--write')) writeDoc(tables, mode, selected);
@@ -63,8 +65,10 @@ function writeDoc(tables: Table[], mode: Mode, selected: string[]): void {
   const to = doc.indexOf(END);
   if (from < 0 || to < from) throw new Error(`${DOC} lacks the ${BEGIN} … ${END} markers`);
   const date = new Date().toISOString().slice(0, 10);
+  const command = `npm run bench${mode === 'quick' ? ' -- --quick' : ''}`;
+  const subset = selected.length < Object.keys(BENCHES).length ? ` (${selected.join(', ')})` : '';
   const body = [
-    `Measured ${date} with \`npm run bench${mode === 'quick' ? ' -- --quick' : ''}\`${selected.length < Object.keys(BENCHES).length ? ` (${selected.join(', ')})` : ''} on ${machineLine()}.`,
+    `Measured ${date} with \`${command}\`${subset} on ${machineLine()}.`,
     ...tables.map(markdownTable),
   ].join('\n\n');
   writeFileSync(DOC, `${doc.slice(0, from + BEGIN.length)}\n${body}\n${doc.slice(to)}`);

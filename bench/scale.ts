@@ -121,7 +121,10 @@ export async function run(mode: Mode): Promise<Table[]> {
       baseline: `limit ${P99_LIMIT_MS} ms`,
       ratio: ours.p99 / P99_LIMIT_MS,
       target: { op: '<=', value: 1 },
-      note: `p50 ${fmtMs(ours.p50)}, max ${fmtMs(ours.max)}; load generator's own loop lag p99 ${fmtMs(ours.loadLagP99)}; ${forwarder(`p50 ${fmtMs(fwd.p50)}, p99 ${fmtMs(fwd.p99)}, lag p99 ${fmtMs(fwd.loadLagP99)}`)}`,
+      note:
+        `p50 ${fmtMs(ours.p50)}, max ${fmtMs(ours.max)}; load generator's own loop lag p99 ` +
+        `${fmtMs(ours.loadLagP99)}; ` +
+        `${forwarder(`p50 ${fmtMs(fwd.p50)}, p99 ${fmtMs(fwd.p99)}, lag p99 ${fmtMs(fwd.loadLagP99)}`)}`,
     },
     {
       name: 'server RSS per idle connection',
@@ -151,9 +154,16 @@ export async function run(mode: Mode): Promise<Table[]> {
       title: `Scale: ${agents} agents × ${RATE} lines/s, one controller each`,
       rows,
       notes: [
-        `${ours.connected} channels (${ours.connected * 2} connections) opened in ${fmtMs(ours.connectMs)}, then ${warmup} s of warm-up and ${seconds} s of measured load (${agents * RATE} lines/s into the server and as many out). Latency = arrival at the controller − send time at the agent (same process, same clock).`,
-        'Server memory: process.memoryUsage() in the server process after forced GC (--expose-gc), before connecting vs with every connection open and idle, divided by agents + controllers. Ratios are figure ÷ limit (≤ 1× passes).',
-        'Agents are lightweight raw `ws` clients (X-App-Type: MMDAgent, echo of the sync line), not full simulators; the load generator is a separate child process. The same load against the minimal forwarder of the relay benchmark is given for reference.',
+        `${ours.connected} channels (${ours.connected * 2} connections) opened in ${fmtMs(ours.connectMs)}, ` +
+          `then ${warmup} s of warm-up and ${seconds} s of measured load (${agents * RATE} lines/s into the ` +
+          `server and as many out). Latency = arrival at the controller − send time at the agent (same process, ` +
+          `same clock).`,
+        'Server memory: process.memoryUsage() in the server process after forced GC (--expose-gc), before ' +
+          'connecting vs with every connection open and idle, divided by agents + controllers. Ratios are figure ' +
+          '÷ limit (≤ 1× passes).',
+        'Agents are lightweight raw `ws` clients (X-App-Type: MMDAgent, echo of the sync line), not full ' +
+          'simulators; the load generator is a separate child process. The same load against the minimal ' +
+          'forwarder of the relay benchmark is given for reference.',
       ],
     },
   ];

@@ -137,7 +137,10 @@ class Soak {
   stopping = false; // chaos is over; traffic drains
   closing = false; // teardown: no more reconnects
 
-  /** Long runs stall readers long enough, and flood them, to fill the kernel buffers and reach the slow-consumer limit. */
+  /**
+   * Long runs stall readers long enough, and flood them, to fill the kernel buffers and reach the slow-consumer
+   * limit.
+   */
   readonly maxStallMs: number;
   readonly long: boolean;
 
@@ -184,7 +187,8 @@ class Soak {
       socket.on('close', done);
       socket.write(
         `GET ${CHANNEL} HTTP/1.1\r\nHost: 127.0.0.1:${this.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n${asAgent ? 'X-App-Type: MMDAgent\r\n' : ''}\r\n`,
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ` +
+          `${randomBytes(16).toString('base64')}\r\n${asAgent ? 'X-App-Type: MMDAgent\r\n' : ''}\r\n`,
       );
       let head = '';
       socket.on('data', (chunk: Buffer) => {
@@ -268,7 +272,8 @@ class SoakAgent {
     const rec = this.fromControllers.get(cid) ?? { mine: 0, last: 0 };
     if (!range || seq !== range[0] + rec.mine)
       soak.violation(
-        `agent ${this.epoch}: controller ${cid} message #${seq}, expected #${range ? range[0] + rec.mine : '(none)'} (lost or reordered)`,
+        `agent ${this.epoch}: controller ${cid} message #${seq}, expected ` +
+          `#${range ? range[0] + rec.mine : '(none)'} (lost or reordered)`,
       );
     rec.mine++;
     rec.last = seq;
@@ -550,7 +555,8 @@ function verify(s: Soak): void {
       const mine = finalAgent.fromControllers.get(c.id)?.mine ?? 0;
       if (mine !== range[1] - range[0] + 1)
         s.violation(
-          `agent ${finalAgent.epoch} got ${mine} of the ${range[1] - range[0] + 1} messages live controller ${c.id} sent it`,
+          `agent ${finalAgent.epoch} got ${mine} of the ${range[1] - range[0] + 1} messages live controller ` +
+            `${c.id} sent it`,
         );
     }
     // agent → controller: the live pair must be complete (contiguity was checked on arrival)
@@ -613,7 +619,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         if (now >= nextLog)
           ((nextLog = now + 10_000),
             log(
-              `soak: ${Math.round((now - t0) / 1000)} s, ${s.report.agentMessages + s.report.controllerMessages} messages, ${s.violations.length} violation(s)`,
+              `soak: ${Math.round((now - t0) / 1000)} s, ` +
+                `${s.report.agentMessages + s.report.controllerMessages} messages, ${s.violations.length} ` +
+                `violation(s)`,
             ));
       }, TICK_MS);
     });
@@ -695,7 +703,8 @@ async function main(argv: string[]): Promise<number> {
     if (k !== 'seed' && k !== 'durationMs') console.log(`  ${k.padEnd(20)} ${v}`);
   console.log(`  server stats         ${JSON.stringify(serverStats)}`);
   console.log(
-    `  heap after GC        live server with no peer: before ${mb(baseline)}, after ${mb(after)}, growth ${mb(growth)} (tolerance ${mb(tolerance)})`,
+    `  heap after GC        live server with no peer: before ${mb(baseline)}, after ${mb(after)}, growth ` +
+      `${mb(growth)} (tolerance ${mb(tolerance)})`,
   );
   if (growth > tolerance) violations.push(`heap grew by ${mb(growth)} after GC, over the ${mb(tolerance)} tolerance`);
   for (const v of violations) console.log(`VIOLATION ${v}`);

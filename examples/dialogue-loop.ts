@@ -74,7 +74,8 @@ export async function run(opts: DialogueOptions = {}): Promise<MmdServer> {
         } catch (err) {
           if (isMmdError(err, 'ERR_TIMEOUT')) {
             log(
-              `no SYNTH_EVENT_STOP|${model} within ${timeoutMs / 1000} s: check the model alias "${model}", the voice "${voice}" and that a TTS plugin is loaded (MMDAgent-EX reports no errors)`,
+              `no SYNTH_EVENT_STOP|${model} within ${timeoutMs / 1000} s: check the model alias "${model}", ` +
+                `the voice "${voice}" and that a TTS plugin is loaded (MMDAgent-EX reports no errors)`,
             );
           } else if (isMmdError(err, 'ERR_CLOSED')) {
             log('MMDAgent-EX went away before the reply ended');
