@@ -1035,7 +1035,11 @@ describe('with the simulated MMDAgent-EX (Linux mode: it dies at any lost connec
     await c.waitText('STOP\n', 5000);
     expect(c.texts.filter((t) => t.startsWith('RELAY_ERROR|'))).to.have.length(5);
     c.ws.close();
-    await sim.waitFor((m) => m.type === PEER_DISCONNECTED, { timeoutMs: 5000 });
+    await c.closed;
+    // setup turned avatar control on, so the server keeps __peer_disconnected__ back (issue 12 item 2).
+    server.channel('/chat').send('END_PROBE|1');
+    await sim.waitFor((m) => m.type === 'END_PROBE', { timeoutMs: 5000 });
+    expect(sim.received.some((m) => m.type === PEER_DISCONNECTED)).to.equal(false);
     expect(sim.violations).to.deep.equal([]);
     expect(sim.status).to.equal('connected');
   });

@@ -3,24 +3,26 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { RawData, WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { Emitter } from '../../emitter.js';
 import { MmdError, isMmdError } from '../../errors.js';
 import { PEER_DISCONNECTED } from '../../limits.js';
 import { AgentLink } from '../../link.js';
-import type { WebSocketLike } from '../../link.js';
 import type { Message } from '../../message.js';
-import { Emitter } from '../../emitter.js';
 import {
   RELAY_AGENT_CONNECTED,
   RELAY_AGENT_DISCONNECTED,
+  agentAvatarState,
   agentLineFrame,
   agentText,
+  avatarSwitch,
   checkSndFrame,
   controllerLines,
   isAgentLineFrame,
   relayErrorLine,
   relayStatusLine,
 } from './frames.js';
+import { LinkSocket, corkTick, rawBytes, type Corkable } from './peers.js';
 import { RateWindow, checkAgentRoom, isSlowConsumer, type ServerPolicy } from './policy.js';
 
 export interface ServerStats {
@@ -51,6 +53,20 @@ export interface ControllerInfo {
 export interface ControllerLeftInfo extends ControllerInfo {
   code: number;
   reason: string;
+  /** Controllers still on the channel; 0 when this was the last one. */
+  remaining: number;
+  /**
+   * Whether `__peer_disconnected__` went to the agent because of this leave: only when it was the
+   * last controller, `peerDisconnected` is on, and the server app does not own avatar control.
+   */
+  peerDisconnectedSent: boolean;
+}
+/** The agent's avatar control as the agent reported it (`AVATAR|START` / `AVATAR|END`, wire.md §10.3). */
+export interface AvatarInfo {
+  channel: string;
+  enabled: boolean;
+  /** True while the server app (setup, the agent's AgentLink, channel.send) has avatar control on. */
+  ownedByServer: boolean;
 }
 
 export interface ChannelEvents {
@@ -58,6 +74,8 @@ export interface ChannelEvents {
   agentLeft: [info: AgentLeftInfo];
   controller: [info: ControllerInfo];
   controllerLeft: [info: ControllerLeftInfo];
+  /** The agent switched avatar control on or off (after `__AV_START`, `__AV_END`, `__peer_disconnected__`...). */
+  avatar: [info: AvatarInfo];
 }
 
 /** What GET /channels and server.channels() report for each channel. */
@@ -82,13 +100,6 @@ export interface ChannelHost {
   report(err: unknown): void;
 }
 
-/** A peer's WebSocket and the TCP socket under it, corked for the rest of a tick (see corkTick). */
-interface Corkable {
-  ws: WebSocket;
-  socket: Duplex;
-  corked: boolean;
-}
-
 interface AgentPeer extends Corkable {
   link?: AgentLink;
   linkSocket?: LinkSocket;
@@ -97,6 +108,10 @@ interface AgentPeer extends Corkable {
   syncLine?: string;
   syncTimer?: ReturnType<typeof setTimeout>;
   lateSyncFrames: number;
+  /** The server app switched avatar control on (setup or its own sends) and not off since. */
+  serverAvatar: boolean;
+  /** Avatar control as the agent last reported it; a new connection starts with it off (wire.md §9.2). */
+  avatar: boolean;
 }
 
 interface ControllerPeer extends Corkable {
@@ -113,90 +128,6 @@ const OPEN = 1;
  * late). Bounded so that an echo that never comes costs nothing for good.
  */
 const LATE_SYNC_FRAMES = 1024;
-
-/**
- * Frames sent to a peer in one tick leave in one system call. `ws` writes every frame on its own
- * (a writev each), which was most of the server's CPU under relay load; a burst of frames read
- * from one socket is now forwarded with one writev once the burst is handled. Order, and
- * `bufferedAmount` (corked bytes count), are unchanged.
- */
-function corkTick(peer: Corkable): void {
-  if (peer.corked) return;
-  peer.corked = true;
-  peer.socket.cork();
-  process.nextTick(uncork, peer);
-}
-
-function uncork(peer: Corkable): void {
-  peer.corked = false;
-  peer.socket.uncork();
-}
-
-/** Any form `ws` hands a frame over in, as bytes without a copy where possible. */
-export function rawBytes(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
-/**
- * A frame as `ws` hands it to a WHATWG 'message' listener, except that text is decoded on the
- * first read of `data`, so a frame nobody reads is never decoded. Binary frames stay a Buffer
- * (AgentLink decodes any byte view alike).
- */
-class FrameEvent {
-  #bytes: Buffer;
-  #binary: boolean;
-  #text: string | undefined;
-  constructor(bytes: Buffer, binary: boolean) {
-    this.#bytes = bytes;
-    this.#binary = binary;
-  }
-  get data(): string | Buffer {
-    return this.#binary ? this.#bytes : (this.#text ??= this.#bytes.toString());
-  }
-}
-
-/**
- * The socket the agent's AgentLink sees. The channel reads every agent frame anyway and passes
- * it on here after the controllers got it, so the link costs nothing per frame while nobody
- * listens to it (AgentLink skips frames it has no consumer for). Everything else is the `ws`
- * socket itself.
- */
-class LinkSocket implements WebSocketLike {
-  binaryType = 'arraybuffer';
-  readonly #ws: WebSocket;
-  readonly #send: (data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void;
-  #onMessage: ((event: FrameEvent) => void)[] = [];
-  /** `send` is the channel's own path to the agent: one backpressure bound, counted, corked. */
-  constructor(ws: WebSocket, send: (data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>) => void) {
-    this.#ws = ws;
-    this.#send = send;
-  }
-  get readyState(): number {
-    return this.#ws.readyState;
-  }
-  get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
-  }
-  send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void {
-    this.#send(data);
-  }
-  close(code?: number, reason?: string): void {
-    this.#ws.close(code, reason);
-  }
-  addEventListener(type: 'message' | 'close' | 'error' | 'open', listener: (event: any) => void): void {
-    if (type === 'message') this.#onMessage = [...this.#onMessage, listener];
-    else this.#ws.addEventListener(type, listener);
-  }
-  removeEventListener(type: 'message' | 'close' | 'error' | 'open', listener: (event: any) => void): void {
-    if (type === 'message') this.#onMessage = this.#onMessage.filter((l) => l !== listener);
-    else this.#ws.removeEventListener(type, listener);
-  }
-  deliver(bytes: Buffer, binary: boolean): void {
-    for (const listener of this.#onMessage) listener(new FrameEvent(bytes, binary));
-  }
-}
 
 export class Channel {
   readonly path: string;
@@ -221,6 +152,11 @@ export class Channel {
   /** When the current agent became ready. */
   get agentSince(): Date | undefined {
     return this.agentPeer?.since;
+  }
+
+  /** The agent's avatar control as it last reported it (AVATAR|START / END); false without an agent. */
+  get avatarEnabled(): boolean {
+    return this.agentPeer?.avatar ?? false;
   }
 
   /** True while an agent holds the channel, ready or still syncing (a second one gets 429). */
@@ -266,7 +202,14 @@ export class Channel {
    * `syncTimeoutMs` passed, the setup lines follow and the agent is announced.
    */
   acceptAgent(ws: WebSocket, socket: Duplex): void {
-    const peer: AgentPeer = { ws, socket, corked: false, lateSyncFrames: LATE_SYNC_FRAMES };
+    const peer: AgentPeer = {
+      ws,
+      socket,
+      corked: false,
+      lateSyncFrames: LATE_SYNC_FRAMES,
+      serverAvatar: false,
+      avatar: false,
+    };
     this.agentPeer = peer;
     this.host.counters.agents++;
     ws.on('error', () => this.host.counters.socketErrors++);
@@ -281,7 +224,10 @@ export class Channel {
     if (peer.link || this.agentPeer !== peer || peer.ws.readyState !== OPEN) return;
     clearTimeout(peer.syncTimer);
     // Per-connection state is lost on every reconnect (wire.md §9.1), so setup goes to every connection.
-    for (const frame of this.host.setupFrames) this.sendRawToAgent(peer, frame);
+    for (const frame of this.host.setupFrames) {
+      peer.serverAvatar = avatarSwitch(frame) ?? peer.serverAvatar;
+      this.sendRawToAgent(peer, frame);
+    }
     peer.linkSocket = new LinkSocket(peer.ws, (data) => this.sendFromLink(peer, data));
     // No bound of the link's own: every send reaches sendFromLink, where the policy's one rule applies.
     peer.link = new AgentLink(peer.linkSocket, { maxBufferedBytes: Infinity });
@@ -311,6 +257,13 @@ export class Channel {
     const payload = !isBinary && isUtf8(bytes) ? bytes : Buffer.from(agentText(bytes));
     for (const c of this.controllerPeers) this.sendToController(c, payload);
     peer.linkSocket?.deliver(bytes, isBinary);
+    const avatar = agentAvatarState(bytes);
+    if (avatar !== undefined && this.agentPeer === peer) {
+      peer.avatar = avatar;
+      const info = { channel: this.path, enabled: avatar, ownedByServer: peer.serverAvatar };
+      this.host.emit('avatar', info);
+      this.emitter.emit('avatar', info);
+    }
   }
 
   /**
@@ -352,8 +305,10 @@ export class Channel {
 
   /** What the agent's AgentLink sends (lines, setup, audio): the same bound and counters as the relay's. */
   private sendFromLink(peer: AgentPeer, data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void {
-    this.checkAgentRoom(peer, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
-    this.sendRawToAgent(peer, data, typeof data !== 'string');
+    const text = typeof data === 'string';
+    this.checkAgentRoom(peer, text ? Buffer.byteLength(data) : data.byteLength);
+    if (text) peer.serverAvatar = avatarSwitch(data) ?? peer.serverAvatar;
+    this.sendRawToAgent(peer, data, !text);
   }
 
   /** A controller's validated text frame that already is one agent line frame: its own bytes go out. */
@@ -454,25 +409,31 @@ export class Channel {
   private onControllerClose(peer: ControllerPeer, code: number, reason: string): void {
     if (!this.controllerPeers.delete(peer)) return;
     this.host.counters.controllers--;
-    const info = { ...peer.info, code, reason };
+    const peerDisconnectedSent = this.controllerPeers.size === 0 && this.tellPeerDisconnected();
+    const info = { ...peer.info, code, reason, remaining: this.controllerPeers.size, peerDisconnectedSent };
     this.host.emit('controllerLeft', info);
     this.emitter.emit('controllerLeft', info);
-    const agent = this.agentPeer;
-    if (
-      this.controllerPeers.size === 0 &&
-      agent?.link &&
-      this.host.policy.peerDisconnected &&
-      agent.ws.readyState === OPEN
-    ) {
-      // A frame of its own: MMDAgent-EX recognises it only at the start of a frame (wire.md §10.4).
-      try {
-        this.checkAgentRoom(agent, PEER_DISCONNECTED.length + 1);
-        this.sendRawToAgent(agent, `${PEER_DISCONNECTED}\n`);
-      } catch (err) {
-        this.host.report(err);
-      }
-    }
     this.host.release(this);
+  }
+
+  /**
+   * `__peer_disconnected__` makes MMDAgent-EX switch avatar control off (AVATAR|END, wire.md
+   * §10.4; session-2026-12.md): sent only when the server app does not own avatar control, so a
+   * controller's leaving never undoes what the app set up (its lip-sync would stop for good).
+   */
+  private tellPeerDisconnected(): boolean {
+    const agent = this.agentPeer;
+    if (!agent?.link || !this.host.policy.peerDisconnected || agent.serverAvatar || agent.ws.readyState !== OPEN)
+      return false;
+    // A frame of its own: MMDAgent-EX recognises it only at the start of a frame (wire.md §10.4).
+    try {
+      this.checkAgentRoom(agent, PEER_DISCONNECTED.length + 1);
+      this.sendRawToAgent(agent, `${PEER_DISCONNECTED}\n`);
+      return true;
+    } catch (err) {
+      this.host.report(err);
+      return false;
+    }
   }
 
   private broadcast(line: string): void {

@@ -171,3 +171,23 @@ export function checkSndFrame(bytes: Uint8Array): void {
     }
   }
 }
+
+/**
+ * Whether a line sent to the agent turns its connection's avatar control on (true), off (false)
+ * or neither (undefined): `__AV_START`/`__AV_END` and `AVATAR_CONTROL|ENABLE`/`DISABLE`
+ * (avatar.md, messages.md). The server uses it to know when its app owns avatar control.
+ */
+export function avatarSwitch(frame: string): boolean | undefined {
+  const line = frame.replace(/[\r\n]+$/, '');
+  if (line === '__AV_START' || line === 'AVATAR_CONTROL|ENABLE') return true;
+  if (line === '__AV_END' || line === 'AVATAR_CONTROL|DISABLE') return false;
+  return undefined;
+}
+
+/** The avatar state an agent line reports: `AVATAR|START` (true), `AVATAR|END` (false), else undefined. */
+export function agentAvatarState(bytes: Uint8Array): boolean | undefined {
+  // 'A', 'V', 'A' and '|' at 6: a cheap test before anything is decoded.
+  if (bytes[0] !== 0x41 || bytes[6] !== 0x7c || bytes.length > 14) return undefined;
+  const line = agentText(bytes).replace(/[\r\n]+$/, '');
+  return line === 'AVATAR|START' ? true : line === 'AVATAR|END' ? false : undefined;
+}

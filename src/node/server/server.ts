@@ -46,6 +46,7 @@ export { Channel } from './channel.js';
 export type {
   AgentInfo,
   AgentLeftInfo,
+  AvatarInfo,
   ChannelEvents,
   ChannelInfo,
   ControllerInfo,

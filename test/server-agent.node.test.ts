@@ -1,0 +1,89 @@
+// An agent's life on a channel, as the real MMDAgent-EX showed it (issue 12): controllers coming
+// and going must not undo the server app's setup, and the app hears about avatar control.
+// Against the simulated MMDAgent-EX on 127.0.0.1.
+import { expect } from 'chai';
+import { avatar } from '../src/avatar.js';
+import { PEER_DISCONNECTED } from '../src/limits.js';
+import {
+  createServer,
+  startSim,
+  type AvatarInfo,
+  type ControllerLeftInfo,
+  type MmdServer,
+  type ServerOptions,
+} from '../src/server.js';
+import { afterEach, describe, it } from './harness.js';
+import { controller, nextEvent, sleep } from './support/server-peers.js';
+
+const open: { close(): unknown }[] = [];
+
+async function start(opts: ServerOptions = {}): Promise<MmdServer> {
+  const server = await createServer({ port: 0, syncTimeoutMs: 3000, ...opts });
+  open.push({ close: () => server.close() });
+  return server;
+}
+
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+describe('a controller leaving (issue 12 item 2, wire.md §10.4)', () => {
+  it("never switches off the avatar control the server app's setup turned on", async () => {
+    const server = await start({ setup: [avatar.start(), avatar.setModel('0')] });
+    const avatarOn = nextEvent<[AvatarInfo]>((cb) => server.on('avatar', cb));
+    const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => sim.stop() });
+    const [on] = await avatarOn;
+    expect(on).to.deep.equal({ channel: '/chat', enabled: true, ownedByServer: true });
+    const changes: AvatarInfo[] = [];
+    server.on('avatar', (info) => changes.push(info));
+    const left = nextEvent<[ControllerLeftInfo]>((cb) => server.on('controllerLeft', cb));
+    const c = await controller(server.url, open);
+    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    c.ws.close();
+    const [info] = await left;
+    expect(info).to.include({ remaining: 0, peerDisconnectedSent: false });
+    // A round trip, then as long again as the real app takes to answer (AVATAR|END ~90 ms).
+    server.channel('/chat').send('PROBE|1');
+    await sim.waitFor((m) => m.type === 'PROBE', { timeoutMs: 5000 });
+    await sleep(300);
+    expect(sim.received.some((m) => m.type === PEER_DISCONNECTED)).to.equal(false);
+    expect(changes).to.deep.equal([]);
+    expect(server.channel('/chat').avatarEnabled).to.equal(true);
+    expect(sim.violations).to.deep.equal([]);
+  });
+
+  it('still tells the agent when the controllers owned avatar control, and the app hears it go off', async () => {
+    const server = await start();
+    const ready = nextEvent((cb) => server.on('agent', cb));
+    const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => sim.stop() });
+    await ready;
+    const c = await controller(server.url, open);
+    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    const on = nextEvent<[AvatarInfo]>((cb) => server.on('avatar', cb));
+    c.ws.send('__AV_START');
+    expect((await on)[0]).to.deep.equal({ channel: '/chat', enabled: true, ownedByServer: false });
+    const off = nextEvent<[AvatarInfo]>((cb) => server.channel('/chat').on('avatar', cb));
+    const left = nextEvent<[ControllerLeftInfo]>((cb) => server.on('controllerLeft', cb));
+    c.ws.close();
+    expect((await left)[0]).to.include({ remaining: 0, peerDisconnectedSent: true });
+    expect((await off)[0]).to.deep.equal({ channel: '/chat', enabled: false, ownedByServer: false });
+    expect(server.channel('/chat').avatarEnabled).to.equal(false);
+  });
+
+  it('an avatar.end() sent by the app hands the decision back: the next last leave sends the line', async () => {
+    const server = await start({ setup: [avatar.start()] });
+    const ready = nextEvent((cb) => server.on('agent', cb));
+    const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => sim.stop() });
+    await ready;
+    server.channel('/chat').send(avatar.end());
+    const c = await controller(server.url, open);
+    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    const left = nextEvent<[ControllerLeftInfo]>((cb) => server.on('controllerLeft', cb));
+    c.ws.close();
+    expect((await left)[0]).to.include({ peerDisconnectedSent: true });
+    await sim.waitFor((m) => m.type === PEER_DISCONNECTED, { timeoutMs: 5000 });
+  });
+});
