@@ -16,7 +16,7 @@ import {
   encodeClientFrame,
   handshake,
   type FrameHeader,
-} from '../src/node/sim-wire.js';
+} from '../src/node/sim/wire.js';
 import { refuseUpgrade } from '../src/node/server/upgrade.js';
 import { after, describe, it } from './harness.js';
 

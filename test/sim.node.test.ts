@@ -4,8 +4,8 @@
 import { expect } from 'chai';
 import { describe, it } from './harness.js';
 import { isMmdError } from '../src/errors.js';
-import { Sim, startSim } from '../src/node/sim.js';
-import type { SimOptions } from '../src/node/sim.js';
+import { Sim, startSim } from '../src/node/sim/sim.js';
+import type { SimOptions } from '../src/node/sim/sim.js';
 import { runSimCli } from '../src/node/cli/sim.js';
 import { phonemes, speechMs } from '../src/node/sim/behaviours/index.js';
 import { SimPeer, delay, freePort } from './support/sim-peer.js';
@@ -1041,6 +1041,21 @@ describe('sim: found in review (each test failed before its fix)', () => {
     });
     return { code, out: out.trim(), seconds: (performance.now() - started) / 1000 };
   };
+
+  it('waitFor with timeoutMs: Infinity waits (bug: Node clamped the timer and it rejected after ~6 ms); stop() ends it', async () => {
+    await withSim({}, async ({ sim }) => {
+      let settled: unknown;
+      const wait = sim.waitFor('NEVER_COMES', { timeoutMs: Infinity }).then(
+        (m) => (settled = m),
+        (err: { code: string }) => (settled = err.code),
+      );
+      await delay(60);
+      expect(settled).to.equal(undefined);
+      await sim.stop();
+      await wait;
+      expect(settled).to.equal('ERR_CLOSED');
+    });
+  });
 
   it('start() after stop() rejects with ERR_CLOSED and leaves no timer behind: the process exits', async () => {
     const run = await probe('stop-then-start');

@@ -1,7 +1,7 @@
 // Child-process probe for test/sim.node.test.ts: runs one scenario against a SimPeer and prints
 // what start() did. The test then checks that this process EXITS on its own: a timer a stopped
 // sim left behind would keep it alive.
-import { Sim } from '../../src/node/sim.js';
+import { Sim } from '../../src/node/sim/sim.js';
 import { SimPeer } from './sim-peer.js';
 
 const scenario = process.argv[2];

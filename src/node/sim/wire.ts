@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { TOO_MANY_REQUESTS } from '../limits.js';
+import { TOO_MANY_REQUESTS } from '../../limits.js';
 
 // RFC 6455 §1.3
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
