@@ -1,18 +1,16 @@
-// The one helper behind every command builder. A builder passes `TYPE spec`, one spec letter
-// per argument (messages.md §2), the same letters as the parse table:
-//   a alias (no `,`)   s string/path   h hexcolor   r rest (may contain `|`: split into arguments)
-//   i int   f float   2 vec2   3 vec3/rot3   c color3   C color4   E edge5 (colours 0..1)
-//   l csv list   P csv pair   e enum (its words come as the next argument, comma-separated)
-//   ? the arguments after it are optional   + the letter before it repeats
-// TYPE may carry a fixed first argument (`MENU|ADD`).
+// The one helper behind every command builder. A builder passes its TYPE and its spec: one
+// writer of kinds.ts per argument, OPTIONAL before the optional ones and REPEAT after a variadic
+// one (the writers themselves, not their letters, so that a bundle keeps only those it uses).
+// TYPE may carry a fixed first argument (`MENU|ADD`); the words of each enum argument follow the
+// spec, comma-separated.
 import { MmdError } from '../errors.js';
-import { formatMessage, formatNumber } from '../message.js';
+import { formatMessage } from '../message.js';
 import type { Message } from '../message.js';
 import { MAX_ARGS, MAX_LINE_BYTES } from '../limits.js';
 import { Built } from '../built.js';
 import { SUSPECT } from '../utf8.js';
-
-const TUPLE: Record<string, number> = { 2: 2, 3: 3, c: 3, C: 4, E: 5, P: 2 };
+import { Miss, OPTIONAL, REPEAT } from './kinds.js';
+import type { Writer } from './kinds.js';
 
 // Labels and messages are built only here, once something failed.
 function fail(type: string, at: number, expected: string, value: unknown): never {
@@ -23,60 +21,27 @@ function fail(type: string, at: number, expected: string, value: unknown): never
   throw new MmdError('ERR_BAD_ARGUMENT', `${at ? `${type} argument ${at}` : type}: expected ${expected}, got ${shown}`);
 }
 
-/** Argument `at` (1-based) as wire text, or ERR_BAD_ARGUMENT. */
-function field(type: string, at: number, kind: string, v: any, words?: string[]): string {
-  // Text kinds first: they are the most common, and a keyed miss on TUPLE is slow.
-  if ('asehr'.includes(kind)) {
-    if (typeof v !== 'string') fail(type, at, 'a string', v);
-    if (kind === 'e' && !words!.includes(v)) fail(type, at, `one of ${words}`, v);
-    if (kind === 'a' && v.includes(',')) fail(type, at, 'no "," (MMDAgent-EX splits this argument at commas)', v);
-    if (kind === 'h' && !/^[\da-f]{6}([\da-f]{2})?$/i.test(v)) fail(type, at, 'RRGGBB or RRGGBBAA', v);
-    return v;
-  }
-  if (kind === 'i' || kind === 'f' || kind === 'u') {
-    if (!(Number.isFinite(v) && (kind !== 'i' || Number.isInteger(v))))
-      fail(type, at, kind === 'i' ? 'an integer' : 'a finite number', v);
-    if (kind === 'u' && !(v >= 0 && v <= 1)) fail(type, at, 'a colour component from 0 to 1', v);
-    return formatNumber(v);
-  }
-  const size = TUPLE[kind];
-  if (!(Array.isArray(v) && (size ? v.length === size : v.length)))
-    fail(type, at, size ? `${size} values` : 'a non-empty list', v);
-  let text = '';
-  // Tuples of unit colour components (c, C, E) are the letters past the digits (2, 3).
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    text +=
-      (i ? ',' : '') +
-      field(
-        type,
-        at,
-        size && kind !== 'P' ? (kind > '3' && i < 4 ? 'u' : 'f') : typeof x === 'number' ? 'f' : 'a',
-        x,
-        words,
-      );
-  }
-  return text;
-}
-
-// What a plain text argument may hold without a closer look: SUSPECT, and `,` for an alias.
-const ALIAS_SUSPECT = /[\0\n\r|,\ud800-\udfff]/;
-
 /**
  * One builder: a pure factory, so that bundlers drop the builders nobody imports. Each call
  * builds and validates one command: ERR_BAD_ARGUMENT for a missing, extra, out-of-order or
  * ill-shaped argument, and formatMessage's wire codes for the rest. The message carries the line
  * it checked, which formatMessage returns as long as the message is unchanged.
  */
-export const builder = (id: string, ...enums: string[]) => {
-  // Parsed at the first call, not at import: most builders are never called.
-  let head: string, spec: string, type: string, fixed: string[], words: string[][], plain: string;
+export const builder = (head: string, spec: readonly (Writer | string)[], ...enums: string[]) => {
+  // Read at the first call, not at import: most builders are never called.
+  let type: string, fixed: string[], words: string[][];
+  let writers: Writer[], required: number, repeat: boolean, plain: RegExp[] | undefined;
   return (...values: unknown[]): Message => {
-    if (!fixed) {
-      [head, spec = ''] = id.split(' ');
+    if (!writers) {
       [type, ...fixed] = head.split('|');
       words = enums.map((list) => list.split(',')); // splitting at each call costs ~200 ns
-      plain = /^[as]+$/.test(spec) && !fixed[0] ? spec : '';
+      writers = spec.filter((w): w is Writer => typeof w !== 'string');
+      required = spec.includes(OPTIONAL) ? spec.indexOf(OPTIONAL) : writers.length;
+      repeat = spec[spec.length - 1] === REPEAT;
+      plain =
+        !fixed[0] && required === writers.length && writers.every((w) => w.suspect)
+          ? writers.map((w) => w.suspect!)
+          : undefined;
     }
     // Fast path for the commonest shape, every argument a required string (SYNTH_START,
     // MOTION_DELETE, ...): the rest array becomes the arguments as it is. Anything the one regex
@@ -85,7 +50,7 @@ export const builder = (id: string, ...enums: string[]) => {
       let line = head;
       let i = 0;
       for (const v of values) {
-        if (typeof v !== 'string' || !v || (plain[i] === 'a' ? ALIAS_SUSPECT : SUSPECT).test(v)) break;
+        if (typeof v !== 'string' || !v || plain[i].test(v)) break;
         line += '|' + v;
         i++;
       }
@@ -94,39 +59,38 @@ export const builder = (id: string, ...enums: string[]) => {
     const args = fixed[0] ? fixed.slice() : []; // slicing an empty array is a slow runtime call
     let line = head;
     let clean = true; // as far as one regex test per text argument can tell
-    let k = 0;
+    let given = 0;
     let e = 0;
-    let optional = false;
-    for (let i = 0; i < values.length; i++) {
-      if (spec[k] === '?') ((optional = true), k++);
-      const kind = spec[k];
+    for (let i = 0; i < values.length; i++, given++) {
+      const w = i < writers.length ? writers[i] : repeat ? writers[writers.length - 1] : undefined;
       const v = values[i];
-      if (!kind) fail(type, 0, `at most ${i} arguments`, values);
+      if (!w) fail(type, 0, `at most ${i} arguments`, values);
       if (v === undefined) {
-        if (!optional) fail(type, i + 1, 'a value', v);
+        if (i < required) fail(type, i + 1, 'a value', v);
         if (values.slice(i).some((x) => x !== v))
           fail(type, i + 1, 'a value, since a later optional argument is given', v);
         break;
       }
-      let text: string;
-      if (kind === 'a' || kind === 's') {
-        // One regex for the usual clean string; field() then finds the exact complaint, if any.
-        if (typeof v !== 'string' || !v || (kind === 'a' ? ALIAS_SUSPECT : SUSPECT).test(v)) {
-          field(type, i + 1, kind, v);
+      let text: string | Miss;
+      if (w.suspect) {
+        // One regex for the usual clean string; the writer then finds the exact complaint, if any.
+        text = v as string;
+        if (typeof v !== 'string' || !v || w.suspect.test(v)) {
+          const checked = w.write(v);
+          if (checked instanceof Miss) fail(type, i + 1, checked.expected, checked.got);
           clean = false;
         }
-        text = v as string;
       } else {
-        text = field(type, i + 1, kind, v, words[kind === 'e' ? e++ : e]); // the next enum's words
-        // Numbers, enum words and hex colours come out clean; `r` text with a `|` is not.
-        if ('lPr'.includes(kind) && (!text || SUSPECT.test(text))) clean = false;
+        text = w.write(v, w.words ? words[e++] : undefined);
+        if (text instanceof Miss) fail(type, i + 1, text.expected, text.got);
+        // Numbers, enum words and hex colours come out clean; lists and the rest of a line may not.
+        if (w.raw && (!text || SUSPECT.test(text))) clean = false;
       }
-      if (kind === 'r') args.push(...text.split('|'));
+      if (w.rest) args.push(...text.split('|'));
       else args.push(text);
       line += '|' + text;
-      if (spec[k + 1] !== '+') k++;
     }
-    if (!(optional || !spec[k] || spec[k] === '?')) fail(type, 0, `${spec.split('?')[0].length} arguments`, values);
+    if (given < required) fail(type, 0, `${required} arguments`, values);
     // Anything in doubt goes through formatMessage, for its exact errors and byte count.
     if (!clean || args.length > MAX_ARGS || 3 * line.length > MAX_LINE_BYTES) line = formatMessage({ type, args });
     return new Built(type, args, line);

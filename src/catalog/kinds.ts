@@ -64,12 +64,12 @@ export interface ArgKind {
   write: Writer;
   read: Reader;
   /**
-   * TypeScript type of parseEvent's field and of a builder's parameter: the same, so a field can
-   * go back into a builder. `%words` stands for the union of an enum's words.
+   * TypeScript type of parseEvent's field, and of a builder's parameter unless tsParam says
+   * otherwise. `%words` stands for the union of an enum's words.
    */
   ts: string;
-  /** A wider type a builder also takes, for values written by hand. */
-  tsParamAlso?: string;
+  /** A builder's parameter type when wider: it takes every `ts` value, so a field can go back into a builder. */
+  tsParam?: string;
   /** The JS value and its wire form, for docs/messages.md. */
   doc: string;
   form: FormShape;
@@ -225,7 +225,7 @@ export const ARG_KINDS = {
     read: readText,
     ts: 'string',
     doc: 'a name chosen by the sender (model, motion, timer...): a string without `,`',
-    form: text('name, no ","'),
+    form: /* @__PURE__ */ text('name, no ","'),
   },
   string: {
     code: 's',
@@ -233,7 +233,7 @@ export const ARG_KINDS = {
     read: readText,
     ts: 'string',
     doc: 'free text (a string)',
-    form: text('text'),
+    form: /* @__PURE__ */ text('text'),
   },
   path: {
     code: 's',
@@ -241,7 +241,7 @@ export const ARG_KINDS = {
     read: readText,
     ts: 'string',
     doc: 'a file path relative to the content folder, or a URL (a string)',
-    form: text('file path or URL'),
+    form: /* @__PURE__ */ text('file path or URL'),
   },
   rest: {
     code: 'r',
@@ -249,7 +249,7 @@ export const ARG_KINDS = {
     read: readRest,
     ts: 'string',
     doc: 'the rest of the line: a string that may contain `|` (it is split into arguments)',
-    form: text('rest of the line, may contain "|"'),
+    form: /* @__PURE__ */ text('rest of the line, may contain "|"'),
   },
   enum: {
     code: 'e',
@@ -265,7 +265,7 @@ export const ARG_KINDS = {
     read: readHex,
     ts: 'string',
     doc: '`RRGGBB` or `RRGGBBAA` (a string)',
-    form: text('hex colour', 'RRGGBB or RRGGBBAA'),
+    form: /* @__PURE__ */ text('hex colour', 'RRGGBB or RRGGBBAA'),
   },
   int: {
     code: 'i',
@@ -289,7 +289,7 @@ export const ARG_KINDS = {
     read: readVec2,
     ts: 'Vec2',
     doc: '`[x, y]`, written `x,y`',
-    form: tuple('2 numbers', 'x,y'),
+    form: /* @__PURE__ */ tuple('2 numbers', 'x,y'),
   },
   vec3: {
     code: '3',
@@ -297,7 +297,7 @@ export const ARG_KINDS = {
     read: readVec3,
     ts: 'Vec3',
     doc: '`[x, y, z]`, written `x,y,z` (MMD units, about 8 cm each)',
-    form: tuple('3 numbers', 'x,y,z'),
+    form: /* @__PURE__ */ tuple('3 numbers', 'x,y,z'),
   },
   rot3: {
     code: '3',
@@ -305,7 +305,7 @@ export const ARG_KINDS = {
     read: readVec3,
     ts: 'Vec3',
     doc: '`[rx, ry, rz]` in degrees, written `rx,ry,rz`',
-    form: tuple('3 angles in degrees', 'rx,ry,rz (degrees)'),
+    form: /* @__PURE__ */ tuple('3 angles in degrees', 'rx,ry,rz (degrees)'),
   },
   color3: {
     code: 'c',
@@ -313,7 +313,7 @@ export const ARG_KINDS = {
     read: readVec3,
     ts: 'Color3',
     doc: '`[r, g, b]`, each 0..1',
-    form: tuple('3 components 0–1', 'r,g,b (0–1)'),
+    form: /* @__PURE__ */ tuple('3 components 0–1', 'r,g,b (0–1)'),
   },
   color4: {
     code: 'C',
@@ -321,7 +321,7 @@ export const ARG_KINDS = {
     read: readVec4,
     ts: 'Color4',
     doc: '`[r, g, b, a]`, each 0..1',
-    form: tuple('4 components 0–1', 'r,g,b,a (0–1)'),
+    form: /* @__PURE__ */ tuple('4 components 0–1', 'r,g,b,a (0–1)'),
   },
   edge5: {
     code: 'E',
@@ -329,14 +329,14 @@ export const ARG_KINDS = {
     read: readVec5,
     ts: 'Edge5',
     doc: '`[r, g, b, a, thickness]`, colour components 0..1',
-    form: tuple('colour 0–1 and a thickness', 'r,g,b,a,thickness'),
+    form: /* @__PURE__ */ tuple('colour 0–1 and a thickness', 'r,g,b,a,thickness'),
   },
   csv: {
     code: 'l',
     write: writeCsv,
     read: readCsv,
     ts: 'string[]',
-    tsParamAlso: 'readonly (string | number)[]',
+    tsParam: 'readonly (string | number)[]',
     doc: 'a non-empty array of items without `,` (numbers are written as numbers), written `a,b,c`',
     form: { input: 'text', hint: 'comma-separated list', placeholder: 'a,b,c', value: asList },
   },
@@ -354,14 +354,14 @@ export const ARG_KINDS = {
     read: readTextParams,
     ts: 'TextParams',
     doc: '`[size, margin, linespace, outline?]`, 3 or 4 numbers (1 = default)',
-    form: tuple('3 or 4 numbers', 'size,margin,linespace[,outline]'),
+    form: /* @__PURE__ */ tuple('3 or 4 numbers', 'size,margin,linespace[,outline]'),
   },
   phonemes: {
     code: 'q',
     write: writePhonemes,
     read: readPhonemes,
     ts: 'LipsyncPhoneme[]',
-    tsParamAlso: 'readonly (string | number)[]',
+    tsParam: 'readonly LipsyncPhoneme[] | readonly (string | number)[]',
     doc:
       '`{ phoneme, ms }[]`, written `phoneme,ms,phoneme,ms,...`; builders also take the flat' +
       ' `[phoneme, ms, ...]` list',
@@ -418,7 +418,7 @@ export function kindOf(type: string): ArgKind {
   return kind;
 }
 
-/** The spec of a list of arguments: one letter each, OPTIONAL before the first optional one, REPEAT after a variadic one. */
+/** The spec of some arguments: a letter each, OPTIONAL before the first optional one, REPEAT after a variadic one. */
 export function specOf(args: readonly ArgSpec[]): string {
   let spec = '';
   let optional = false;
@@ -430,13 +430,17 @@ export function specOf(args: readonly ArgSpec[]): string {
   return spec;
 }
 
-/** TypeScript type of an argument: `field` as parseEvent gives it, `param` as a builder takes it. */
-export function tsTypeOf(arg: ArgSpec, as: 'field' | 'param'): string {
+/**
+ * TypeScript type of an argument: `field` as parseEvent gives it, `param` as a builder takes it,
+ * `wire` as its text in MessageArgsMap (an enum's words, else a string).
+ */
+export function tsTypeOf(arg: ArgSpec, as: 'field' | 'param' | 'wire'): string {
   const kind = kindOf(arg.type);
   const words = (arg.enum ?? []).map((w) => `'${w}'`).join(' | ');
-  const type = kind.ts.replace('%words', words);
-  if (arg.variadic) return as === 'field' ? `${type}[]` : type; // a builder spreads them
-  return as === 'param' && kind.tsParamAlso ? `${type} | ${kind.tsParamAlso}` : type;
+  if (as === 'wire') return kind.write.words ? words : 'string';
+  const type = (as === 'param' && kind.tsParam) || kind.ts;
+  if (arg.variadic && as === 'field') return `${type}[]`; // a builder takes them spread
+  return type.replace('%words', words);
 }
 
 /** What a form shows for one argument. */
