@@ -15,6 +15,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import playground from './playground/rollup.config.mjs';
 
 const BUILD = resolve(process.env.MMD_BUILD_DIR || 'build');
 const DIST = resolve(process.env.MMD_DIST_DIR || 'dist');
@@ -101,4 +102,6 @@ export default [
     plugins: [tscSourceMaps, nodeResolve({ browser: true, preferBuiltins: false })],
     onwarn: failOnUnresolved,
   },
+  // dist/playground.js: the playground page's script, bundled from playground/src with the SDK sources.
+  playground,
 ];
