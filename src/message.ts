@@ -73,8 +73,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   const built = Built.lineOf(msg);
   if (built !== undefined) return built;
   const { type, args } = msg;
-  const fresh = type !== checkedType;
-  const reserved = fresh && (type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '');
+  const reserved = type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '';
   if (type === '') {
     throw new MmdError('ERR_EMPTY_TYPE', 'message type is empty; MMDAgent-EX needs a type before the first "|"');
   }
@@ -90,8 +89,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
       `${args.length} arguments, but MMDAgent-EX keeps ${MAX_ARGS}; drop or merge some`,
     );
   }
-  if (fresh && SUSPECT.test(type)) checkWireText(type, 'type');
-  else if (!reserved) checkedType = type;
+  if (SUSPECT.test(type)) checkWireText(type, 'type');
   let line = type;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -121,10 +119,6 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   }
   return line;
 }
-
-// The last type that passed every check and is not reserved. Types are nearly always literals,
-// so most calls skip checking them again; results are the same either way.
-let checkedType: string | undefined;
 
 /**
  * The shortest decimal text of a finite number that C's atof/atoi read back: never exponent

@@ -5,7 +5,8 @@
 // - the link (src/link.ts, src/link/) takes the catalog's types only, so a bundle using AgentLink
 //   does not carry the catalog: no run-time import of it, directly or through other modules;
 // - no run-time import cycle (type-only imports are erased, so they cannot form one);
-// - scripts/ does not import from test/.
+// - scripts/ does not import from test/;
+// - the pure core keeps no mutable state at module level (top-level `let`/`var`).
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -162,6 +163,22 @@ export function violations(graph: Graph): string[] {
   return out;
 }
 
+/** Top-level `let`/`var` names: module state, which the pure core must not have. */
+export function moduleState(source: string): string[] {
+  return [...stripComments(source).matchAll(/^(?:export\s+)?(?:let|var)\s+([\w$]+)/gm)].map((m) => m[1]);
+}
+
+// Written once from constant data on first use, so no caller can observe it: not state.
+const LAZY_CACHES = new Set(['src/catalog/parse.ts#forms']);
+
+/** Core files that keep mutable state at module level, as `path#name`. */
+export function coreState(files: Map<string, string>): string[] {
+  return [...files]
+    .filter(([path]) => isCore(path))
+    .flatMap(([path, source]) => moduleState(source).map((name) => `${path}#${name}`))
+    .filter((id) => !LAZY_CACHES.has(id));
+}
+
 function walk(dir: string, keep: (path: string) => boolean): string[] {
   if (!existsSync(join(ROOT, dir))) return [];
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -176,7 +193,8 @@ const exists = (p: string) => existsSync(join(ROOT, p)) && statSync(join(ROOT, p
 
 describe('architecture (the import graph of DESIGN.md)', () => {
   const paths = [...walk('src', code), ...walk('scripts', code), ...walk('playground/src', code)];
-  const graph = buildGraph(new Map(paths.map((p) => [p, readFileSync(join(ROOT, p), 'utf8')])), exists);
+  const sources = new Map(paths.map((p) => [p, readFileSync(join(ROOT, p), 'utf8')]));
+  const graph = buildGraph(sources, exists);
 
   it('reads a graph with the entries and the link in it', () => {
     for (const p of ['src/index.ts', 'src/server.ts', 'src/line.ts']) expect(graph.has(p), p).to.equal(true);
@@ -194,6 +212,9 @@ describe('architecture (the import graph of DESIGN.md)', () => {
   it('keeps the DESIGN rules: pure core, Node only under src/node/, link takes catalog types, no cycles', () => {
     expect(violations(graph)).to.deep.equal([]);
   });
+  it('keeps no mutable state at module level in the pure core', () => {
+    expect(coreState(sources)).to.deep.equal([]);
+  });
 });
 
 describe('architecture checker, on synthetic graphs', () => {
@@ -201,6 +222,15 @@ describe('architecture checker, on synthetic graphs', () => {
     const map = new Map(Object.entries(files));
     return violations(buildGraph(map, (p) => map.has(p)));
   };
+
+  it('finds module-level state in the core only', () => {
+    const files = new Map([
+      ['src/message.ts', 'const A = 1;\nlet checkedType: string | undefined;\nfunction f() {\n  let local = 0;\n}'],
+      ['src/wait.ts', '// let inComment = 1;\nexport var legacy = 2;'],
+      ['src/node/server/server.ts', 'let nodeSideIsFine = 0;'],
+    ]);
+    expect(coreState(files)).to.deep.equal(['src/message.ts#checkedType', 'src/wait.ts#legacy']);
+  });
 
   it('passes a graph that keeps the rules', () => {
     const ok = check({
