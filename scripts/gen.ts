@@ -4,6 +4,7 @@
 //
 //   npm run gen               write the files that changed
 //   npm run gen -- --check    write nothing; list stale files and exit 1 (part of npm test)
+//   --root=<dir>              read and write <dir> instead of the repository (for tests)
 //
 // Outputs:
 //   src/catalog/types.ts     MessageArgsMap, CommandType, EventType, AgentEvent... (types only)

@@ -1,23 +1,70 @@
 // Node-only checks of the catalog: generated files are fresh, and the catalog tree-shakes.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from './harness.js';
 import { bundleEntry as bundle } from './support/bundle-size.js';
 import { parseEvent } from '../src/catalog/index.js';
+import { CATALOG } from '../src/catalog/spec.js';
 import { parseMessage } from '../src/message.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-describe('catalog generation', () => {
-  it('src/catalog/*.ts and docs/messages.md match messages.json (run npm run gen)', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen.ts', '--check'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+const gen = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen.ts', ...args], { cwd: root, encoding: 'utf8' });
+
+const GENERATED = [
+  'src/catalog/types.ts',
+  'src/catalog/commands.ts',
+  'src/catalog/table.ts',
+  'src/catalog/spec.ts',
+  'docs/messages.md',
+  'playground/catalog.js',
+];
+
+describe('catalog generation (npm run gen)', () => {
+  it('every generated file matches protocol/messages.json and kinds.ts (run npm run gen)', () => {
+    const run = gen('--check');
     expect(run.stderr, run.stderr).to.equal('');
     expect(run.status).to.equal(0);
+  });
+
+  it('--check names each stale file and exits 1; a run without it writes them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmd-gen-'));
+    try {
+      cpSync(join(root, 'protocol'), join(dir, 'protocol'), { recursive: true });
+      for (const file of GENERATED) {
+        mkdirSync(join(dir, file, '..'), { recursive: true });
+        cpSync(join(root, file), join(dir, file));
+      }
+      expect(gen('--check', `--root=${dir}`).status).to.equal(0);
+      // a new description shows in the docs, the full entries and the playground, not in the types
+      const data = readFileSync(join(dir, 'protocol/messages.json'), 'utf8');
+      const changed = data.replace('"description": "new, unique alias"', '"description": "a new, unique alias"');
+      expect(changed).not.to.equal(data);
+      writeFileSync(join(dir, 'protocol/messages.json'), changed);
+      const stale = gen('--check', `--root=${dir}`);
+      expect(stale.status).to.equal(1);
+      expect(stale.stderr).to.contain('npm run gen');
+      const named = GENERATED.filter((f) => stale.stderr.includes(f));
+      expect(named).to.deep.equal(['src/catalog/spec.ts', 'docs/messages.md', 'playground/catalog.js']);
+      expect(gen(`--root=${dir}`).status).to.equal(0);
+      expect(gen('--check', `--root=${dir}`).status).to.equal(0);
+      expect(readFileSync(join(dir, 'docs/messages.md'), 'utf8')).to.contain('a new, unique alias');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('CATALOG holds every entry of protocol/messages.json, in order', () => {
+    const data: { name: string; form?: string; direction: string }[] = JSON.parse(
+      readFileSync(join(root, 'protocol/messages.json'), 'utf8'),
+    );
+    const key = (e: { name: string; form?: string; direction: string }) => `${e.direction} ${e.name}:${e.form ?? ''}`;
+    expect(CATALOG.map(key)).to.deep.equal(data.map(key));
   });
 });
 

@@ -1,10 +1,13 @@
 // The catalog data the generator reads (protocol/messages.json) and the naming rules every output
 // shares. What an argument type means is not decided here: src/catalog/kinds.ts says it.
 import { readFileSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgSpec } from '../../src/catalog/kinds.js';
 
-export const root = fileURLToPath(new URL('../..', import.meta.url));
+/** The repository, or `--root=<dir>` holding the same layout (tests check a stale copy that way). */
+const rootFlag = process.argv.find((a) => a.startsWith('--root='))?.slice('--root='.length);
+export const root = rootFlag ? resolve(rootFlag) + sep : fileURLToPath(new URL('../..', import.meta.url));
 
 /** A repository file as text with LF line ends (a Windows checkout may have CRLF). */
 export const read = (file: string): string => readFileSync(root + file, 'utf8').replace(/\r\n/g, '\n');
