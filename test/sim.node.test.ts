@@ -9,6 +9,7 @@ import type { SimOptions } from '../src/node/sim/sim.js';
 import { runSimCli } from '../src/node/cli/sim.js';
 import { phonemes, speechMs } from '../src/node/sim/behaviours/index.js';
 import { SimPeer, delay, freePort } from './support/sim-peer.js';
+import { startRelay } from './support/sim-relay.js';
 
 const SCALE = 0.05;
 const PERIODIC = /^(CURRENT_TIME|AVATAR_EVENT_IDLE)\|/;
@@ -1124,5 +1125,53 @@ describe('sim: PLUGIN_DISABLE|Remote on windows', () => {
       expect(isMmdError(await wait, 'ERR_SIM_GAVE_UP')).to.equal(true);
       expect(sim.violations.map((v) => v.kind)).to.include('remote-disabled');
     });
+  });
+});
+
+describe('sim: a frame in the handshake read is held back (wire.md §3.4, issue 12 item 3)', () => {
+  const run = async (opts: { relay: boolean; gapMs: number }) => {
+    const peer = await SimPeer.start();
+    const relay = opts.relay ? await startRelay(peer.port, { coalesceMs: 20 }) : undefined;
+    // The frame goes out in the same tick as the 101 (as a server that greets at once), or after a gap.
+    peer.onConnect = (ws) => {
+      const greet = () => ws.send('VALUE_SET|x|1\n');
+      if (opts.gapMs === 0) greet();
+      else setTimeout(greet, opts.gapMs);
+    };
+    const sim = await startSim({ url: relay?.url() ?? peer.url(), timeScale: SCALE });
+    return { peer, sim, relay };
+  };
+
+  it('through a TCP relay, the frame sent with the 101 waits until the next frame arrives', async () => {
+    const { peer, sim, relay } = await run({ relay: true, gapMs: 0 });
+    try {
+      await delay(300); // ≥ 30 echo delays at this scale
+      expect(peer.texts()).to.deep.equal([]);
+      expect(sim.received).to.deep.equal([]);
+      peer.send('VALUE_GET|x\n');
+      await peer.frame('VALUE_EVENT_GET|x|1\n');
+      expect(peer.texts().filter((t) => !PERIODIC.test(t))).to.deep.equal([
+        'VALUE_SET|x|1\n',
+        'VALUE_EVENT_SET|x\n',
+        'VALUE_GET|x\n',
+        'VALUE_EVENT_GET|x|1\n',
+      ]);
+    } finally {
+      await sim.stop();
+      await relay?.close();
+      await peer.close();
+    }
+  });
+
+  it('the same frame sent after a gap longer than the relay coalesces is answered at once', async () => {
+    const { peer, sim, relay } = await run({ relay: true, gapMs: 60 });
+    try {
+      await peer.frame('VALUE_EVENT_SET|x\n', { timeoutMs: 1000 });
+      expect(sim.violations).to.deep.equal([]);
+    } finally {
+      await sim.stop();
+      await relay?.close();
+      await peer.close();
+    }
   });
 });

@@ -20,6 +20,8 @@ export class SimPeer {
     [];
   readonly frames: Received[] = [];
   readonly sockets: WebSocket[] = [];
+  /** Called as soon as a connection is up, in the same tick as the 101 was written. */
+  onConnect: (ws: WebSocket) => void = () => {};
   /** Answer for each upgrade request: undefined → accept, else the status line to refuse with. */
   refuse: (path: string, n: number) => string | undefined = () => undefined;
   private readonly wss = new WebSocketServer({ noServer: true, skipUTF8Validation: true, perMessageDeflate: false });
@@ -74,6 +76,7 @@ export class SimPeer {
         this.frames.push({ text: data.toString('utf8'), bytes: Buffer.from(data), at: performance.now(), connection });
         this.notify();
       });
+      this.onConnect(ws);
       this.notify();
     });
   }

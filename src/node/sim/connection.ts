@@ -108,6 +108,7 @@ export class Connection {
   private readonly reader: FrameReader;
   private idleTimer: (() => void) | undefined;
   private idle = false;
+  private held: Buffer | undefined;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -129,15 +130,24 @@ export class Connection {
 
   listen(): void {
     this.socket.on('data', (chunk: Buffer) => {
-      if (!this.gone) this.reader.push(chunk);
+      if (this.gone) return;
+      // Bytes held back since the handshake go first, now that a read wakes the thread (receiveHead).
+      const held = this.held;
+      this.held = undefined;
+      this.reader.push(held ? Buffer.concat([held, chunk]) : chunk);
     });
     this.socket.on('error', () => {}); // a 'close' follows; MMDAgent-EX just sees the connection gone
     this.socket.on('close', () => this.host.lost(this, 'the server closed the TCP connection'));
   }
 
-  /** `head`: bytes that came in the same read as the 101. */
+  /**
+   * `head`: bytes that came in the same read as the 101. POCO keeps them in its session buffer,
+   * where the thread's select() on the socket cannot see them, so they wait until more bytes
+   * arrive (wire.md §3.4; through a TCP relay the real app dispatched such a frame only at the next
+   * frame, real-client/session-2026-12.md "Early-frame hold-back").
+   */
   receiveHead(head: Buffer): void {
-    if (head.length > 0) this.reader.push(head);
+    if (head.length > 0) this.held = head;
   }
 
   /** Drops TCP without a close frame (wire.md §4.4, §5.3); nothing more is sent or received. */
