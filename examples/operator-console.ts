@@ -6,12 +6,15 @@
 //
 // Try it without MMDAgent-EX: `npm start -- --path /shop1` in one terminal, then this.
 // Terminals: in each content's .mdf, Plugin_Remote_Websocket_Directory=/shop1 (or /shop2, ...).
-// Console commands: `:channels` lists again, `:use /shop2` switches, `:quit` leaves (Ctrl-D too).
-// Every other line is sent as it is, after the SDK's validation (a bad line is refused here,
-// with the reason, and never reaches MMDAgent-EX).
+// Console commands: `:channels` lists again, `:use /shop2` switches, `:help` lists these, `:quit`
+// leaves (Ctrl-D too); any other `:` line is answered here and never sent. Every other line is sent
+// as it is, after the SDK's validation (a bad line is refused here, with the reason, and never
+// reaches MMDAgent-EX); a line MMDAgent-EX would misread (`A||B`: empty fields collapse) is sent
+// with a warning, as the playground does.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { formatMessage } from 'mmdagent-ex-remote';
 import { connect, type AgentLink } from 'mmdagent-ex-remote/server';
 
 export interface ChannelInfo {
@@ -56,6 +59,31 @@ export async function listChannels(url: string, token?: string): Promise<Channel
   const res = await fetch(target);
   if (!res.ok) throw new Error(`GET ${target.pathname} answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { channels: ChannelInfo[] }).channels;
+}
+
+const HELP = [
+  'console commands (never sent to MMDAgent-EX):',
+  '  :channels      list the channels again',
+  '  :use /shop2    operate another channel',
+  '  :help          this list',
+  '  :quit          leave (Ctrl-D too)',
+  'any other line is sent as it is, e.g. SYNTH_START|0|mei_voice_normal|Hello.',
+];
+
+/**
+ * Why MMDAgent-EX would misread a valid line, or undefined: empty fields collapse and shift the
+ * later arguments, and only 10 arguments are kept (messages.md §1).
+ */
+export function lineWarning(line: string): string | undefined {
+  if (line.startsWith('__AV') || /^SND(STRM|FILE|BRKS)$/.test(line)) return undefined;
+  const [type, ...args] = line.split('|');
+  try {
+    formatMessage({ type, args });
+    return undefined;
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    return `${e.code ? `${e.code}: ` : ''}${e.message}`;
+  }
 }
 
 function describe(c: ChannelInfo, i: number): string {
@@ -124,7 +152,7 @@ export async function run(opts: ConsoleOptions = {}): Promise<OperatorConsole> {
     await connect(target.href, { onOpen: listen });
     const known = (await listChannels(url, opts.token).catch(() => [])).find((c) => c.path === path);
     if (known && agentOn === undefined) agentIs(known.agent);
-    log(`* operating ${path} (type lines to send; :channels, :use /path, :quit)`);
+    log(`* operating ${path} (type lines to send; :channels, :use /path, :help, :quit)`);
   };
 
   const loop = async () => {
@@ -144,10 +172,21 @@ export async function run(opts: ConsoleOptions = {}): Promise<OperatorConsole> {
         await open(path.startsWith('/') ? path : `/${path}`).catch((err: Error) => log(`! ${err.message}`));
         continue;
       }
+      if (text === ':help' || text === ':?') {
+        HELP.forEach((h) => log(h));
+        continue;
+      }
+      if (text.startsWith(':')) {
+        // No MMDAgent-EX message starts with ':': a mistyped console command must not reach it.
+        log(`! unknown console command ${text.split(/\s/)[0]} (not sent); :help lists them`);
+        continue;
+      }
       try {
         if (!link) throw new Error('not connected');
         link.send(text);
         log(`> ${text}`);
+        const warning = lineWarning(text);
+        if (warning) log(`! warning, sent as typed: ${warning}`);
       } catch (err) {
         const e = err as { code?: string; message: string };
         log(`! not sent${e.code ? ` (${e.code})` : ''}: ${e.message}`);

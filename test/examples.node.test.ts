@@ -237,6 +237,19 @@ describe('example 5: operator-console through the relay', () => {
       input.write('SNDX|1\n'); // would be read as audio (wire.md §8.4): refused by the SDK
       await out.waitFor(/^! not sent \(ERR_SND_PREFIX\)/);
 
+      // Console commands stay in the console: :help answers here, a mistyped one is not sent.
+      const early = shop2.received.length;
+      input.write(':help\n');
+      await out.waitFor(/^console commands/);
+      input.write(':chanels\n');
+      await out.waitFor('! unknown console command :chanels (not sent); :help lists them');
+      // MMDAgent-EX collapses the empty field (messages.md §1): sent, with the playground's warning.
+      const collapsed = shop2.waitFor('VALUE_SET', { timeoutMs: 3000 });
+      input.write('VALUE_SET||x\n');
+      await out.waitFor(/^! warning, sent as typed: ERR_EMPTY_ARGUMENT/);
+      await collapsed;
+      expect(shop2.received.slice(early).map((m) => m.type)).to.deep.equal(['VALUE_SET']);
+
       input.write(':use /shop1\n');
       await out.waitFor('* MMDAgent-EX is on /shop1');
       const atShop1 = shop1.waitFor('KEYVALUE_SET', { timeoutMs: 3000 });
