@@ -246,14 +246,17 @@ function externalNs(s: { from: string; typeOnly: boolean }): Target {
 
 /** Declaration text as it reads to a user: no `export`/`declare`, no import paths, tidy lines. */
 export function normalize(stmt: string): string {
-  return stmt
-    .replace(/^export\s+/, '')
-    .replace(/^declare\s+/, '')
-    .replace(/\bimport\(\s*(['"])[^'"]*\1\s*\)\./g, '')
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .filter((l) => l.trim() !== '')
-    .join('\n');
+  return (
+    stmt
+      .replace(/^export\s+/, '')
+      .replace(/^declare\s+/, '')
+      .replace(/\bimport\(\s*(['"])[^'"]*\1\s*\)\./g, '')
+      .split('\n')
+      .map((l) => l.trimEnd())
+      // Private members are in .d.ts files only to make a class nominal; they are not API.
+      .filter((l) => l.trim() !== '' && !/^\s+private (static )?(readonly )?(get |set )?[\w$]+(\(\))?;$/.test(l))
+      .join('\n')
+  );
 }
 
 /** Names a declaration refers to: capitalised identifiers, `typeof x`, and `import("m").X`. */
@@ -345,7 +348,8 @@ export function apiSurface(typesDir: string, entries: Record<string, string> = E
     });
   }
   for (const r of rows) {
-    const flags = r.target.typeOnly ? ' (type-only)' : '';
+    // `export type` matters only for a value (a class, function, const, enum): it loses its run-time half.
+    const flags = r.target.typeOnly && hasValue(program, r.target) ? ' (type-only)' : '';
     let what: string;
     if (r.target.kind === 'decl') {
       const k = key.get(r.block!)!;
@@ -359,6 +363,12 @@ export function apiSurface(typesDir: string, entries: Record<string, string> = E
     '# An intentional change: node --import tsx scripts/api-surface.ts --write, with the reason in the commit.',
   ];
   return [...head, '', ...listing.sort(cmp), '', ...blocks.sort(cmp), ''].join('\n');
+}
+
+function hasValue(program: Program, t: Target): boolean {
+  if (t.kind !== 'decl') return true;
+  const stmts = program.module(t.file).decls.get(t.name) ?? [];
+  return stmts.some((stmt) => !/^(interface|type)$/.test(DECL.exec(stmt)![1]));
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -412,12 +422,31 @@ export function diffSurface(before: string, after: string): string {
     const now = b.blocks.get(k);
     if (!now) out.push(`Declaration removed: ${k}`, ...lines.map((l) => `- ${l}`));
     else if (now.join('\n') !== lines.join('\n')) {
-      out.push(`Declaration changed: ${k}`, ...lineDiff(lines, now).filter((l, i, all) => near(all, i)));
+      const diff = lineDiff(lines, now);
+      out.push(`Declaration changed: ${k}`, ...diff.filter((l, i, all) => near(all, i)), ...listChange(diff));
     }
   }
   for (const [k, lines] of b.blocks)
     if (!a.blocks.has(k)) out.push(`Declaration added: ${k}`, ...lines.map((l) => `+ ${l}`));
   return out.join('\n');
+}
+
+/** For one long line changed inside a list (a tuple of codes, a union), the items that came and went. */
+function listChange(diff: string[]): string[] {
+  const gone = diff.filter((l) => l.startsWith('- '));
+  const came = diff.filter((l) => l.startsWith('+ '));
+  if (gone.length !== 1 || came.length !== 1 || gone[0].length < 120) return [];
+  const items = (l: string) =>
+    new Set(
+      l
+        .slice(2)
+        .split(/[\s,|[\]();]+/)
+        .filter(Boolean),
+    );
+  const [a, b] = [items(gone[0]), items(came[0])];
+  const removed = [...a].filter((x) => !b.has(x));
+  const added = [...b].filter((x) => !a.has(x));
+  return [`  (in that line: ${[...removed.map((x) => `-${x}`), ...added.map((x) => `+${x}`)].join(' ')})`];
 }
 
 /** Keeps changed lines and two lines of context around them. */

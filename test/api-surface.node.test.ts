@@ -87,7 +87,10 @@ describe('api surface', () => {
     const after = surfaceOf('after', {
       ...base,
       'index.d.ts': "export * from './a.js';\n",
-      'a.d.ts': base['a.d.ts'].replace('x: string', 'x: number').replace('ok: boolean', 'ok: 0 | 1'),
+      'a.d.ts': base['a.d.ts']
+        .replace('x: string', 'x: number')
+        .replace('ok: boolean', 'ok: 0 | 1')
+        .replace('#private;', '#private;\n    private hidden;\n    private get inner();'),
     });
     const diff = diffSurface(before, after);
     expect(diff).to.contain('- . h = g');
@@ -95,6 +98,7 @@ describe('api surface', () => {
     expect(diff).to.contain('+ function f(x: number): Result;');
     expect(diff).to.contain('Declaration changed: (internal) Result');
     expect(diff).to.contain('+     ok: 0 | 1;');
+    expect(diff, 'private members are not API').not.to.match(/hidden|inner|Declaration changed: C/);
   });
 
   it('splits declarations at their ends, not at semicolons inside blocks or strings', () => {
