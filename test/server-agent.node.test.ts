@@ -13,7 +13,7 @@ import {
   type ServerOptions,
 } from '../src/server.js';
 import { afterEach, describe, it } from './harness.js';
-import { controller, nextEvent, sleep } from './support/server-peers.js';
+import { HoldingAgent, controller, nextEvent, sleep, tcpRelay } from './support/server-peers.js';
 
 const open: { close(): unknown }[] = [];
 
@@ -85,5 +85,33 @@ describe('a controller leaving (issue 12 item 2, wire.md §10.4)', () => {
     c.ws.close();
     expect((await left)[0]).to.include({ peerDisconnectedSent: true });
     await sim.waitFor((m) => m.type === PEER_DISCONNECTED, { timeoutMs: 5000 });
+  });
+});
+
+describe('the first frame after the handshake (issue 12 item 3, wire.md §3.4)', () => {
+  it('through a TCP relay, the sync line does not ride in the read of the 101, so its echo comes at once', async () => {
+    const server = await start({ syncTimeoutMs: 1500 });
+    const relay = await tcpRelay(server.address().port);
+    open.push({ close: () => relay.close() });
+    const started = performance.now();
+    const ready = nextEvent((cb) => server.on('agent', cb), undefined, 5000);
+    const agent = await HoldingAgent.connectHolding(relay.port);
+    open.push({ close: () => agent.destroy() });
+    await ready;
+    const elapsed = performance.now() - started;
+    // Held back, the sync would be echoed only when setup or a ping came, after syncTimeoutMs.
+    expect(agent.heldBytes).to.equal(0);
+    expect(agent.lines[0]).to.match(/^MMDSDK_SYNC\|[0-9a-f]{12}$/);
+    expect(elapsed).to.be.below(1000);
+  });
+
+  it("sends the sync line at the agent's first frame, without waiting for the gap", async () => {
+    const server = await start({ syncGapMs: 10_000 });
+    const ready = nextEvent((cb) => server.on('agent', cb), undefined, 5000);
+    const agent = await HoldingAgent.connectHolding(server.address().port);
+    open.push({ close: () => agent.destroy() });
+    agent.say('PLUGIN_EVENT_ENABLE|Remote'); // the real app's start-up burst (real-client/notes.md)
+    await ready;
+    expect(agent.lines[0]).to.match(/^MMDSDK_SYNC\|/);
   });
 });

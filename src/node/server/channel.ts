@@ -107,6 +107,8 @@ interface AgentPeer extends Corkable {
   /** The sync line until its echo is seen, or LATE_SYNC_FRAMES agent frames after the agent is ready. */
   syncLine?: string;
   syncTimer?: ReturnType<typeof setTimeout>;
+  /** The sync line went out (after the agent's first frame or syncGapMs). */
+  syncSent?: boolean;
   lateSyncFrames: number;
   /** The server app switched avatar control on (setup or its own sends) and not off since. */
   serverAvatar: boolean;
@@ -216,6 +218,18 @@ export class Channel {
     ws.on('message', (data, isBinary) => this.onAgentFrame(peer, rawBytes(data), isBinary));
     ws.on('close', () => this.onAgentClose(peer));
     peer.syncLine = `MMDSDK_SYNC|${randomBytes(6).toString('hex')}`;
+    // Nothing may ride in the handshake's read: MMDAgent-EX's socket library keeps bytes that came
+    // with the 101 where its select() cannot see them until more data arrives (wire.md §3.4;
+    // through a TCP relay the sync stalled 1.5 s, session-2026-12.md). The agent's first frame
+    // proves that read is over; a reconnecting app sends none, so a gap bounds the wait.
+    peer.syncTimer = setTimeout(() => this.sendSync(peer), this.host.policy.syncGapMs);
+  }
+
+  private sendSync(peer: AgentPeer): void {
+    if (peer.syncSent) return;
+    peer.syncSent = true;
+    clearTimeout(peer.syncTimer);
+    if (this.agentPeer !== peer || peer.ws.readyState !== OPEN) return;
     peer.syncTimer = setTimeout(() => this.agentReady(peer), this.host.policy.syncTimeoutMs);
     this.sendRawToAgent(peer, `${peer.syncLine}\n`);
   }
@@ -242,6 +256,7 @@ export class Channel {
 
   private onAgentFrame(peer: AgentPeer, bytes: Buffer, isBinary: boolean): void {
     if (bytes.length === 0) return;
+    if (!peer.syncSent) this.sendSync(peer);
     if (peer.syncLine !== undefined) {
       if (bytes.includes(peer.syncLine)) {
         // Our own sync echo (maybe with stale bytes in front, wire.md §7.6), even a late one: not

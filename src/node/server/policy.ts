@@ -7,6 +7,11 @@ import { MmdError } from '../../errors.js';
 export interface ServerPolicy {
   /** Time to wait for the echo of the sync line before sending `setup` anyway (wire.md §3.4, §12). */
   syncTimeoutMs: number;
+  /**
+   * Quiet time after the 101 before the sync line goes out, unless the agent sends a frame first:
+   * bytes in the handshake's read are held back by MMDAgent-EX (wire.md §3.4 advises ~100 ms).
+   */
+  syncGapMs: number;
   /** Ping period: controllers that missed the previous pong are terminated; agents are only pinged (wire.md §5.3). */
   heartbeatMs: number;
   /** Largest frame `ws` accepts from an agent; far above MMDAgent-EX's 2047 bytes, so it never closes one with 1009. */
@@ -33,6 +38,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   port: 9001,
   path: '/chat',
   syncTimeoutMs: 1500,
+  syncGapMs: 100,
   heartbeatMs: 30_000,
   agentMaxPayloadBytes: 16 * 1024 * 1024,
   controllerMaxPayloadBytes: 64 * 1024,
