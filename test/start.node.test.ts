@@ -14,6 +14,7 @@ import { connect } from '../src/server.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'node', 'cli.js');
 const startScript = join(root, 'scripts', 'start.mjs');
+const cliSource = join(root, 'src', 'node', 'cli', 'main.ts');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -26,7 +27,8 @@ function newestMtime(dir: string): number {
 
 /**
  * scripts/start.mjs when the build is current (what `npm start` runs after `npm test`'s build);
- * otherwise the CLI it would launch, so that this test never rebuilds dist/ under other runs.
+ * otherwise the CLI it would launch, from the sources, so that this test never rebuilds dist/
+ * under other runs and still tests the current code.
  */
 function entryPoint(): { args: string[]; via: string } {
   const outputs = [cli, join(root, 'dist', 'browser.js')];
@@ -35,7 +37,7 @@ function entryPoint(): { args: string[]; via: string } {
     newestMtime(join(root, 'src')) <= Math.min(...outputs.map((f) => statSync(f).mtimeMs));
   return fresh
     ? { args: [startScript], via: 'scripts/start.mjs' }
-    : { args: [cli, 'serve', '--sim'], via: 'dist/node/cli.js serve --sim' };
+    : { args: ['--import', 'tsx', cliSource, 'serve', '--sim'], via: 'src/node/cli/main.ts serve --sim' };
 }
 
 interface Running {
@@ -48,11 +50,10 @@ interface Running {
 
 const children = new Set<ChildProcess>();
 
-async function start(): Promise<Running> {
-  expect(existsSync(cli), 'dist/node/cli.js is missing: run npm run build (npm test does) first').to.equal(true);
+async function start(extra: string[] = []): Promise<Running> {
   const { args } = entryPoint();
   // detached: its own process group, so SIGINT can go to the whole group like a terminal's Ctrl-C.
-  const child = spawn(process.execPath, [...args, '--port', '0'], {
+  const child = spawn(process.execPath, [...args, '--port', '0', ...extra], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: process.platform !== 'win32',
@@ -112,7 +113,8 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
         'the .mdf lines',
         5000,
       );
-      expect(out()).to.match(/Plugin_Remote_Websocket_Host=\S+/);
+      // Not localhost: where it resolves to ::1 first, MMDAgent-EX cannot reach a server on 127.0.0.1.
+      expect(out()).to.contain('Plugin_Remote_Websocket_Host=127.0.0.1\n');
       expect(out()).to.contain(`Plugin_Remote_Websocket_Port=${app.port}`);
       expect(out()).to.contain('Plugin_Remote_Websocket_Directory=/chat');
       expect(out()).to.contain('Plugin_Remote_RetryCount=60');
@@ -127,8 +129,14 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
 
       const page = await fetch(new URL('/playground/', app.httpUrl));
       expect(page.status).to.equal(200);
-      expect(await page.text()).to.contain('<script src="../dist/browser.iife.js"></script>');
-      expect((await fetch(new URL('/dist/browser.iife.js', app.httpUrl))).status).to.equal(200);
+      const scripts = [...(await page.text()).matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+      expect(scripts).not.to.deep.equal([]);
+      // Every script the page loads is served (checked on a current build: dist/ is what they come from).
+      if (entryPoint().via === 'scripts/start.mjs') {
+        for (const src of scripts) {
+          expect((await fetch(new URL(src, page.url))).status, src).to.equal(200);
+        }
+      }
 
       // A controller round trip through the relay: the line reaches the agent and its echo comes back.
       const link = await connect(`ws://127.0.0.1:${app.port}/chat`);
@@ -212,4 +220,28 @@ describe('npm start: SIGINT sent to the wrapper alone', () => {
       }
     },
   );
+});
+
+async function agentOn(httpUrl: string, path: string): Promise<true | undefined> {
+  const res = await fetch(new URL('/channels', httpUrl));
+  const { channels } = (await res.json()) as { channels: { path: string; agent: boolean }[] };
+  return channels.some((c) => c.path === path && c.agent) ? true : undefined;
+}
+
+describe('npm start: one channel for the printed lines, the playground and a real MMDAgent-EX (issue 12 item 4)', () => {
+  after(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it('npm start -- --path /shop1 puts the .mdf lines, the playground URL (?channel=/shop1) and the simulated agent on /shop1', async () => {
+    const app = await start(['--path', '/shop1']);
+    try {
+      await until(async () => (/Plugin_Remote_RetryCount/.test(app.output()) ? true : undefined), 'the .mdf lines');
+      expect(app.output()).to.contain('  Plugin_Remote_Websocket_Directory=/shop1\n');
+      expect(app.output()).to.match(/playground: http:\/\/127\.0\.0\.1:\d+\/playground\/\?channel=\/shop1\n/);
+      await until(() => agentOn(app.httpUrl, '/shop1'), 'the simulated agent on /shop1');
+    } finally {
+      app.child.kill('SIGKILL');
+    }
+  });
 });
