@@ -1024,7 +1024,7 @@ describe('sim CLI (runSimCli)', () => {
       await peer.close();
     }
     const err: string[] = [];
-    const url = `--url=ws://127.0.0.1:${peer.port}/chat`;
+    const url = `--url=ws://127.0.0.1:9/chat`; // never dialled: the usage error comes first
     expect(await runSimCli([url, '--platform', 'mac'], { out: () => {}, err: (s) => err.push(s) })).to.equal(2);
     expect(err[0]).to.match(/^ERR_USAGE: (sim: )?--platform must be linux or windows/);
     expect(await runSimCli([], { out: () => {}, err: (s) => err.push(s) })).to.equal(2);
