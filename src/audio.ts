@@ -28,7 +28,8 @@ function checkChunkBytes(n: number): void {
   if (!Number.isInteger(n) || n < SND_MIN_CHUNK_BYTES || n > SND_MAX_CHUNK_BYTES || n % 2 !== 0) {
     throw new MmdError(
       'ERR_SND_CHUNK_SIZE',
-      `SND chunk payload of ${n} bytes: use an even size from ${SND_MIN_CHUNK_BYTES} to ${SND_MAX_CHUNK_BYTES} (default ${SND_DEFAULT_CHUNK_BYTES}, 40 ms)`,
+      `SND chunk payload of ${n} bytes: use an even size from ${SND_MIN_CHUNK_BYTES} to ${SND_MAX_CHUNK_BYTES} ` +
+        `(default ${SND_DEFAULT_CHUNK_BYTES}, 40 ms)`,
     );
   }
 }
@@ -230,7 +231,8 @@ export class SndDecoder {
         if (!allowControl) {
           throw new MmdError(
             'ERR_SND_HEADER',
-            `control word ${word} at stream offset ${this.#at} is not audio; decode with pushParts() to receive control words`,
+            `control word ${word} at stream offset ${this.#at} is not audio; decode with pushParts() to ` +
+              `receive control words`,
           );
         }
         out.push(word as SndControlWord);
@@ -248,7 +250,8 @@ export class SndDecoder {
     if (n > SND_MAX_PAYLOAD_BYTES) {
       throw new MmdError(
         'ERR_SND_HEADER',
-        `SND chunk at stream offset ${this.#at} declares ${n} bytes, over the ${SND_MAX_PAYLOAD_BYTES} MMDAgent-EX reads`,
+        `SND chunk at stream offset ${this.#at} declares ${n} bytes, over the ${SND_MAX_PAYLOAD_BYTES} ` +
+          `MMDAgent-EX reads`,
       );
     }
     if (n === 0) this.#finishChunk(0);
@@ -262,7 +265,8 @@ export class SndDecoder {
     ).join('');
     throw new MmdError(
       'ERR_SND_HEADER',
-      `bad SND header "${shown}" at stream offset ${this.#at}: ${why}; each chunk must be "SND" + 4 digits + that many bytes`,
+      `bad SND header "${shown}" at stream offset ${this.#at}: ${why}; each chunk must be "SND" + 4 digits + ` +
+        `that many bytes`,
     );
   }
 }
@@ -324,7 +328,8 @@ export class Pcm16kResampler {
     if (typeof sampleRate !== 'number' || !Number.isFinite(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
       throw new MmdError(
         'ERR_SAMPLE_RATE',
-        `sample rate ${typeof sampleRate === 'number' ? sampleRate : typeof sampleRate} Hz cannot be resampled to 16 kHz; pass the real rate (1000–384000, e.g. 48000)`,
+        `sample rate ${typeof sampleRate === 'number' ? sampleRate : typeof sampleRate} Hz cannot be resampled ` +
+          `to 16 kHz; pass the real rate (1000–384000, e.g. 48000)`,
       );
     }
     this.sampleRate = sampleRate;

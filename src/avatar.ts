@@ -63,7 +63,8 @@ export function avDisableAutoLip(mode: AutoLipMode): string {
   if (!AUTO_LIP_MODES.includes(mode)) {
     throw new MmdError(
       'ERR_AVATAR_FIELD',
-      `auto-lip mode ${typeof mode === 'string' ? JSON.stringify(mode) : typeof mode} is unknown to MMDAgent-EX (it keeps the old setting); use one of ${AUTO_LIP_MODES.join(', ')}`,
+      `auto-lip mode ${typeof mode === 'string' ? JSON.stringify(mode) : typeof mode} is unknown to ` +
+        `MMDAgent-EX (it keeps the old setting); use one of ${AUTO_LIP_MODES.join(', ')}`,
     );
   }
   return `__AVCONF_DISABLEAUTOLIP,${mode}`;

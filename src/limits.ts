@@ -3,7 +3,10 @@
  * Each cites the section of ../shared/protocol it comes from.
  */
 
-/** Longest safe line body in bytes, before the `\n` (wire.md §7.7: 2048-byte strcpy buffers; keeps the echo intact, §5.1). */
+/**
+ * Longest safe line body in bytes, before the `\n`
+ * (wire.md §7.7: 2048-byte strcpy buffers; keeps the echo intact, §5.1).
+ */
 export const MAX_LINE_BYTES = 2046;
 
 /** Largest frame payload MMDAgent-EX reads when nothing is pending (wire.md §6.5: 8191 − pending). */
@@ -39,7 +42,10 @@ export const SND_BUFFER_SECONDS = 60;
 export const SND_CONTROL_WORDS = ['SNDSTRM', 'SNDFILE', 'SNDBRKS'] as const;
 export type SndControlWord = (typeof SND_CONTROL_WORDS)[number];
 
-/** A sender needs gaps of at least this long for MMDAgent-EX to flush its own output (wire.md §5.4, "Verified" note 3). */
+/**
+ * A sender needs gaps of at least this long for MMDAgent-EX to flush its own output
+ * (wire.md §5.4, "Verified" note 3).
+ */
 export const FLUSH_GAP_MS = 10;
 
 /** Prefix that injects a bus message through the avatar path (wire.md §7.3, avatar.md §2). */

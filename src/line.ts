@@ -119,7 +119,8 @@ export class LineDecoder {
       this.#overflowed = false;
       throw new MmdError(
         'ERR_LINE_TOO_LONG',
-        `a line over maxLineBytes ${this.#maxLineBytes} was dropped: raise it to keep such lines; the others come next call`,
+        `a line over maxLineBytes ${this.#maxLineBytes} was dropped: raise it to keep such lines; the others ` +
+          `come next call`,
       );
     }
     const lines = this.#lines;

@@ -80,7 +80,8 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   if (reserved && !options?.allowReservedType) {
     throw new MmdError(
       reserved === 'SND' ? 'ERR_SND_PREFIX' : 'ERR_AV_PREFIX',
-      `type "${type.slice(0, 16)}" starts with "${reserved}", so MMDAgent-EX reads the line as ${reserved === 'SND' ? 'audio' : 'an avatar command'}; wrap it with avatar.message(msg)`,
+      `type "${type.slice(0, 16)}" starts with "${reserved}", so MMDAgent-EX reads the line as ` +
+        `${reserved === 'SND' ? 'audio' : 'an avatar command'}; wrap it with avatar.message(msg)`,
     );
   }
   if (args.length > MAX_ARGS) {

@@ -134,14 +134,16 @@ export class StreamParser {
             hazard(
               'oversize-frame',
               '§6.5',
-              `${bytes.length}-byte frame is over the ${this.#buf.length - 1}-byte read window: MMDAgent-EX drops the connection and the frame`,
+              `${bytes.length}-byte frame is over the ${this.#buf.length - 1}-byte read window: MMDAgent-EX ` +
+                `drops the connection and the frame`,
             ),
           ]
         : [
             hazard(
               'overflow',
               '§6.5',
-              `${bytes.length}-byte frame does not fit the ${room} bytes left beside ${this.#length} pending: MMDAgent-EX drops the connection and the frame; the pending bytes stay`,
+              `${bytes.length}-byte frame does not fit the ${room} bytes left beside ${this.#length} pending: ` +
+                `MMDAgent-EX drops the connection and the frame; the pending bytes stay`,
             ),
           ];
     }
@@ -201,7 +203,9 @@ export class StreamParser {
                 hazard(
                   'stall',
                   '§8.1',
-                  `SND length ${size} cannot fit the ${this.#buf.length - 1}-byte read window: MMDAgent-EX waits for it forever, later input piles up behind it; send chunks of at most ${SND_MAX_CHUNK_BYTES} bytes`,
+                  `SND length ${size} cannot fit the ${this.#buf.length - 1}-byte read window: MMDAgent-EX ` +
+                    `waits for it forever, later input piles up behind it; send chunks of at most ` +
+                    `${SND_MAX_CHUNK_BYTES} bytes`,
                 ),
               );
             }
@@ -227,7 +231,8 @@ export class StreamParser {
             hazard(
               'hang',
               '§7.5',
-              `byte 0x${buf[to].toString(16)} is not a UTF-8 lead byte: MMDAgent-EX's tokenizer loops forever, no more input or output`,
+              `byte 0x${buf[to].toString(16)} is not a UTF-8 lead byte: MMDAgent-EX's tokenizer loops forever, ` +
+                `no more input or output`,
             ),
           );
           this.#compact(p);
@@ -253,7 +258,8 @@ export class StreamParser {
             : hazard(
                 'stall',
                 '§7.2',
-                'data began with CR/LF followed by text: MMDAgent-EX never completes the line, later input piles up behind it',
+                'data began with CR/LF followed by text: MMDAgent-EX never completes the line, later input ' +
+                  'piles up behind it',
               ),
         );
         break;
@@ -264,7 +270,8 @@ export class StreamParser {
           hazard(
             'crash',
             '§7.2',
-            'only CR/LF at the start of the buffer: MMDAgent-EX crashes (NULL strcpy); never start a frame with CR or LF',
+            'only CR/LF at the start of the buffer: MMDAgent-EX crashes (NULL strcpy); never start a frame ' +
+              'with CR or LF',
           ),
         );
         break;

@@ -180,7 +180,8 @@ export class MdfDocument {
     if (brokenEnvAt(`${key}=${value}`) >= 0) {
       throw new MmdError(
         'ERR_MDF_ENV',
-        `"${key}=..." has a "%ENV{" without "}", which makes MMDAgent-EX ignore the whole file (mdf.md §3.5): close or remove it`,
+        `"${key}=..." has a "%ENV{" without "}", which makes MMDAgent-EX ignore the whole file (mdf.md §3.5): ` +
+          `close or remove it`,
       );
     }
     const index = this.#indexed();
@@ -214,7 +215,8 @@ export class MdfDocument {
     if (split) {
       throw new MmdError(
         'ERR_MDF_SYNTAX',
-        `"${key}" is defined inside line ${split.line + 1}, which is longer than ${MDF_MAX_LINE_BYTES} bytes and which MMDAgent-EX reads in pieces (mdf.md §3.1); split that line by hand first`,
+        `"${key}" is defined inside line ${split.line + 1}, which is longer than ${MDF_MAX_LINE_BYTES} bytes ` +
+          `and which MMDAgent-EX reads in pieces (mdf.md §3.1); split that line by hand first`,
       );
     }
     const gone = new Set(doomed.map((d) => d.line));
@@ -321,7 +323,8 @@ function fitted(key: string, value: string, eol: string, encoding: 'utf8' | 'lat
   if (bytes > MDF_MAX_LINE_BYTES) {
     throw new MmdError(
       'ERR_MDF_VALUE',
-      `the line "${key}=..." would be ${bytes} bytes with its line ending; MMDAgent-EX cuts lines after ${MDF_MAX_LINE_BYTES} bytes (mdf.md §3.1): shorten the value`,
+      `the line "${key}=..." would be ${bytes} bytes with its line ending; MMDAgent-EX cuts lines after ` +
+        `${MDF_MAX_LINE_BYTES} bytes (mdf.md §3.1): shorten the value`,
     );
   }
   return line;

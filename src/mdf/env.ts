@@ -52,7 +52,8 @@ export function expandEnv(text: string, env: Readonly<Record<string, string | un
     if (close < 0) {
       throw new MmdError(
         'ERR_MDF_ENV',
-        `"%ENV{" at index ${at} of ${JSON.stringify(clip(text))} has no closing "}"; MMDAgent-EX rejects the whole .mdf file for this (mdf.md §3.5): add the "}" or remove the reference`,
+        `"%ENV{" at index ${at} of ${JSON.stringify(clip(text))} has no closing "}"; MMDAgent-EX rejects the ` +
+          `whole .mdf file for this (mdf.md §3.5): add the "}" or remove the reference`,
       );
     }
     const name = text.slice(at + OPEN.length, close);
@@ -63,13 +64,15 @@ export function expandEnv(text: string, env: Readonly<Record<string, string | un
     if (bytes > ENV_RESULT_MAX_BYTES && (bytes = utf8ByteLength(text)) > ENV_RESULT_MAX_BYTES) {
       throw new MmdError(
         'ERR_MDF_ENV',
-        `expanding %ENV{${name}} makes the text longer than ${ENV_RESULT_MAX_BYTES} bytes, which MMDAgent-EX rejects as too long (mdf.md §3.5): shorten the variable's value`,
+        `expanding %ENV{${name}} makes the text longer than ${ENV_RESULT_MAX_BYTES} bytes, which MMDAgent-EX ` +
+          `rejects as too long (mdf.md §3.5): shorten the variable's value`,
       );
     }
     if (text === saved || steps >= ENV_MAX_STEPS) {
       throw new MmdError(
         'ERR_MDF_ENV',
-        `%ENV{${name}} refers back to itself (directly or through other variables), so MMDAgent-EX would loop forever expanding it (mdf.md §3.5): break the cycle in the environment`,
+        `%ENV{${name}} refers back to itself (directly or through other variables), so MMDAgent-EX would loop ` +
+          `forever expanding it (mdf.md §3.5): break the cycle in the environment`,
       );
     }
     if (++sinceSaved === power) ((saved = text), (power *= 2), (sinceSaved = 0));

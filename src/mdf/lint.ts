@@ -125,7 +125,8 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
         known ? 'error' : 'warning',
         1,
         1,
-        `the file starts with a UTF-8 byte order mark, which MMDAgent-EX keeps as part of the first line${known ? `, so ${q(kv[0])} is not recognised` : ''}`,
+        `the file starts with a UTF-8 byte order mark, which MMDAgent-EX keeps as part of the first ` +
+          `line${known ? `, so ${q(kv[0])} is not recognised` : ''}`,
         'save the file without BOM, or put a blank line first',
       );
     }
@@ -150,7 +151,8 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
           'error',
           line,
           start + cr + 1,
-          'a carriage return that is not part of CRLF does not end a line for MMDAgent-EX: the text after it belongs to the same line',
+          'a carriage return that is not part of CRLF does not end a line for MMDAgent-EX: the text after it ' +
+            'belongs to the same line',
           'use LF or CRLF line endings',
         );
       const broken = brokenEnvAt(content);
@@ -191,7 +193,8 @@ export function lintMdf(doc: MdfDocument): MdfDiagnostic[] {
       'warning',
       defs[defs.length - 1].line,
       1,
-      `${last.size} distinct keys; MMDAgent-EX keeps at most ${MAX_KEYS} (fewer in practice) and silently drops the rest`,
+      `${last.size} distinct keys; MMDAgent-EX keeps at most ${MAX_KEYS} (fewer in practice) and silently ` +
+        `drops the rest`,
     );
 
   for (const def of defs) {
@@ -412,7 +415,8 @@ function checkNumber(
       'warning',
       line,
       column + used,
-      `${key}: MMDAgent-EX reads only the leading ${kind === 'int' ? 'integer' : 'number'} ${n} and ignores ${q(text.slice(used))}`,
+      `${key}: MMDAgent-EX reads only the leading ${kind === 'int' ? 'integer' : 'number'} ${n} and ignores ` +
+        `${q(text.slice(used))}`,
       `${key}=${n}`,
     );
   return n;
@@ -444,7 +448,8 @@ function checkVector(spec: MdfKeySpec, value: string, line: number, column: numb
       'error',
       line,
       column,
-      `${spec.key} needs ${size} comma-separated numbers but has ${parts.length}; MMDAgent-EX then keeps the default ${spec.default}`,
+      `${spec.key} needs ${size} comma-separated numbers but has ${parts.length}; MMDAgent-EX then keeps the ` +
+        `default ${spec.default}`,
     );
     return;
   }
@@ -466,7 +471,8 @@ function checkVector(spec: MdfKeySpec, value: string, line: number, column: numb
           'warning',
           line,
           at,
-          `${spec.key}: component ${q(piece)} is not a plain ${integer ? 'integer' : 'number'}; MMDAgent-EX reads it as ${n}`,
+          `${spec.key}: component ${q(piece)} is not a plain ${integer ? 'integer' : 'number'}; MMDAgent-EX ` +
+            `reads it as ${n}`,
         );
       else checkRange(spec, n, piece, line, at, report);
     }
@@ -496,7 +502,8 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
         'warning',
         stray.line,
         stray.column,
-        `WebSocket mode is off because ${WS_HOST_KEY} is ${host ? 'empty' : 'missing'}; the other Plugin_Remote_Websocket_ keys do nothing alone`,
+        `WebSocket mode is off because ${WS_HOST_KEY} is ${host ? 'empty' : 'missing'}; the other ` +
+          `Plugin_Remote_Websocket_ keys do nothing alone`,
         `${WS_HOST_KEY}=localhost`,
       );
     }
@@ -511,7 +518,8 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
         'error',
         host.line,
         host.valueColumn,
-        `${WS_HOST_KEY} must be a bare host name or IP address, without scheme, port, path or brackets; ${q(h)} is used verbatim`,
+        `${WS_HOST_KEY} must be a bare host name or IP address, without scheme, port, path or brackets; ` +
+          `${q(h)} is used verbatim`,
         `${WS_HOST_KEY}=${h.replace(/^\w+:\/\//, '').replace(/[/:].*$/, '') || 'localhost'}`,
       );
     }
@@ -521,7 +529,8 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
         'error',
         directory.line,
         directory.valueColumn,
-        `${WS_DIRECTORY_KEY} must start with "/": MMDAgent-EX sends ${q(directory.value)} verbatim as the request target, which servers reject`,
+        `${WS_DIRECTORY_KEY} must start with "/": MMDAgent-EX sends ${q(directory.value)} verbatim as the ` +
+          `request target, which servers reject`,
         `${WS_DIRECTORY_KEY}=/${directory.value}`,
       );
     }
@@ -532,7 +541,8 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
         'info',
         port!.line,
         port!.valueColumn,
-        'port 443 means TLS: MMDAgent-EX connects with wss:// (and accepts any certificate); every other port is plain ws://',
+        'port 443 means TLS: MMDAgent-EX connects with wss:// (and accepts any certificate); every other port ' +
+          'is plain ws://',
       );
     const retries = retry && !retry.value.includes('%ENV{') ? leadingNumber(retry.value, true)[0] : retry ? 1 : 0;
     if (retries <= 0) {
@@ -542,7 +552,8 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
         'warning',
         at.line,
         retry ? retry.valueColumn : at.column,
-        `${RETRY_COUNT_KEY} is ${retry ? retries : 'unset (0)'}: MMDAgent-EX tries to connect once and then gives up for good, so the server must already be listening`,
+        `${RETRY_COUNT_KEY} is ${retry ? retries : 'unset (0)'}: MMDAgent-EX tries to connect once and then ` +
+          `gives up for good, so the server must already be listening`,
         `${RETRY_COUNT_KEY}=60`,
       );
     }
@@ -552,7 +563,8 @@ function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Report): 
         'error',
         t.line,
         t.column,
-        `${t.key} turns on a TCP mode while WebSocket mode is on (line ${host.line}); MMDAgent-EX does not support both together`,
+        `${t.key} turns on a TCP mode while WebSocket mode is on (line ${host.line}); MMDAgent-EX does not ` +
+          `support both together`,
         `${t.key}=false`,
       );
     }

@@ -11,7 +11,8 @@ export const MDF_KEY_NOTES: Readonly<Record<string, string>> = {
   Plugin_Remote_Websocket_Directory:
     'Request target, default "/"; must start with "/"; may carry a query string. 429 renaming appends -N.',
   Plugin_Remote_RetryCount:
-    'Extra attempts per series, 0.5 s apart (0.2 s after 429). Default 0 = one try, then give up for good; docs example 60.',
+    'Extra attempts per series, 0.5 s apart (0.2 s after 429). Default 0 = one try, then give up for good; ' +
+    'docs example 60.',
   Plugin_Remote_AllLog:
     'Anything but exactly "false" turns it on: all log lines are sent instead of messages. Not in the docs.',
   Plugin_Remote_EnableClient:
@@ -75,7 +76,8 @@ export const MDF_DIAGNOSTIC_HELP: Readonly<Record<MdfDiagnosticCode, string>> = 
   MDF_BAD_VECTOR: 'Too few components (the default is kept), extra or non-numeric ones. Write the exact comma list.',
   MDF_BAD_BOOLEAN: 'A non-canonical boolean; the message says how it reads. Write true or false.',
   MDF_BOOLEAN_TRAP:
-    'The value means the opposite of what it looks like for this key (e.g. EnableServer=no is ON). Use the suggested value.',
+    'The value means the opposite of what it looks like for this key (e.g. EnableServer=no is ON). Use the ' +
+    'suggested value.',
   MDF_BAD_VALUE: 'The value is not one the key understands. Use one of the listed values.',
   MDF_OUT_OF_RANGE:
     'MMDAgent-EX clamps the value to the range; the message says to what. Use a value inside the range.',

@@ -217,13 +217,15 @@ export function mdfSetting(
     if (!env)
       throw new MmdError(
         'ERR_MDF_ENV',
-        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as mdfSetting(doc, key, env)`,
+        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as ` +
+          `mdfSetting(doc, key, env)`,
       );
     raw = expandEnv(raw, env);
   }
   if (!spec) return raw;
   if (key === 'Plugin_Remote_ListenPort' && raw === undefined) return mdfSetting(doc, 'Plugin_Remote_Port', env);
-  if (key === 'motion_capture_max_minutes' && raw !== undefined && atoi(raw) === 0) raw = undefined; // 0 → internal default
+  // 0 → internal default
+  if (key === 'motion_capture_max_minutes' && raw !== undefined && atoi(raw) === 0) raw = undefined;
   const value = raw ?? spec.default;
   if (value === undefined) return undefined;
   // Defaults are assigned directly; only values read from a file go through the clamping setters.

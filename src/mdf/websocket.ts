@@ -42,7 +42,8 @@ export function websocketSettings(
     if (!env) {
       throw new MmdError(
         'ERR_MDF_ENV',
-        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as websocketSettings(doc, env)`,
+        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as ` +
+          `websocketSettings(doc, env)`,
       );
     }
     return expandEnv(raw, env);
@@ -95,8 +96,10 @@ export function setWebsocketSettings(
     throw new MmdError(
       'ERR_MDF_VALUE',
       tls
-        ? `MMDAgent-EX uses TLS (wss) only on port 443 and has no setting for wss on port ${port} (wire.md §2): serve wss on 443, or use plain ws on ${port}`
-        : 'MMDAgent-EX always uses TLS (wss) on port 443 and cannot speak plain ws there (wire.md §2): pick another port for ws, or serve wss on 443',
+        ? `MMDAgent-EX uses TLS (wss) only on port 443 and has no setting for wss on port ${port} (wire.md §2): ` +
+            `serve wss on 443, or use plain ws on ${port}`
+        : 'MMDAgent-EX always uses TLS (wss) on port 443 and cannot speak plain ws there (wire.md §2): pick ' +
+            'another port for ws, or serve wss on 443',
     );
   }
   if (
@@ -106,7 +109,8 @@ export function setWebsocketSettings(
   ) {
     throw new MmdError(
       'ERR_MDF_VALUE',
-      `WebSocket host ${JSON.stringify(host)} must be a bare host name or IP address (no scheme, port, path or brackets; wire.md §2)`,
+      `WebSocket host ${JSON.stringify(host)} must be a bare host name or IP address (no scheme, port, path or ` +
+        `brackets; wire.md §2)`,
     );
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -115,7 +119,8 @@ export function setWebsocketSettings(
   if (!directory.startsWith('/')) {
     throw new MmdError(
       'ERR_MDF_VALUE',
-      `WebSocket directory ${JSON.stringify(directory)} must start with "/": MMDAgent-EX sends it verbatim as the request target (wire.md §2)`,
+      `WebSocket directory ${JSON.stringify(directory)} must start with "/": MMDAgent-EX sends it verbatim as ` +
+        `the request target (wire.md §2)`,
     );
   }
   const { retryCount } = opts;
@@ -149,7 +154,8 @@ function partsOfUrl(url: string): WebsocketParts {
   if (parsed.username || parsed.password || parsed.hash) {
     throw new MmdError(
       'ERR_MDF_VALUE',
-      `${JSON.stringify(url)} has credentials or a #fragment, which MMDAgent-EX cannot send (wire.md §3.1): remove them`,
+      `${JSON.stringify(url)} has credentials or a #fragment, which MMDAgent-EX cannot send (wire.md §3.1): ` +
+        `remove them`,
     );
   }
   return {
