@@ -23,6 +23,7 @@ import {
   synthStart,
   textareaAdd,
   transparentStart,
+  valueEval,
   valueSet,
 } from '../src/catalog/index.js';
 import type {
@@ -34,6 +35,7 @@ import type {
   UnknownEvent,
 } from '../src/catalog/index.js';
 import { CATALOG } from '../src/catalog/spec.js';
+import { kindOf } from '../src/catalog/kinds.js';
 import { AgentLink } from '../src/link.js';
 import { memoryPair } from './support/memory-socket.js';
 
@@ -391,7 +393,12 @@ describe('parseEvent', () => {
       form: 'images',
       floorAndBackImages: ['images/floor_green.png', 'images/back_white.png'],
     });
-    expect(parse('LIPSYNC_START|0|a,200,i,200')).to.deep.include({ sequence: ['a', '200', 'i', '200'] });
+    expect(parse('LIPSYNC_START|0|k,95,o,105')).to.deep.include({
+      sequence: [
+        { phoneme: 'k', ms: 95 },
+        { phoneme: 'o', ms: 105 },
+      ],
+    });
     expect(parse('PLUGIN_EVENT_ENABLE|Remote')).to.deep.include({ known: true, pluginName: 'Remote' });
     expect(parse('SYNTH_START|0|mei_voice_normal|はい。')).to.deep.include({
       modelAlias: '0',
@@ -461,6 +468,67 @@ describe('parseEvent', () => {
   });
 });
 
+describe('a field has the same type in a command, its echo and its events (issue 12 item 7)', () => {
+  it('VALUE_EVENT_EVAL gives its value as a number, like the VALUE_EVAL echo', () => {
+    const echo = parse('VALUE_EVAL|count|GE|10');
+    const event = parse('VALUE_EVENT_EVAL|count|GE|10|TRUE');
+    expect(echo).to.deep.include({ value: 10 });
+    expect(event).to.deep.include({ value: 10, result: 'TRUE' });
+    if (event.known && event.type === 'VALUE_EVENT_EVAL')
+      expect(line(valueEval(event.variableAlias, event.operator, event.value))).to.equal('VALUE_EVAL|count|GE|10');
+    expect(parse('VALUE_EVENT_EVAL|count|GE|ten|FALSE').known).to.equal(false);
+  });
+
+  it('LIPSYNC_START gives { phoneme, ms } pairs, which lipsyncStart takes back (so does the flat list)', () => {
+    const recorded = 'LIPSYNC_START|0|sil,187,k,95,o,105';
+    const ev = parse(recorded);
+    if (!ev.known || ev.type !== 'LIPSYNC_START') throw new Error('not known');
+    expect(ev.sequence).to.deep.equal([
+      { phoneme: 'sil', ms: 187 },
+      { phoneme: 'k', ms: 95 },
+      { phoneme: 'o', ms: 105 },
+    ]);
+    expect(line(lipsyncStart(ev.modelAlias, ev.sequence))).to.equal(recorded);
+    expect(line(lipsyncStart('0', ['sil', 187, 'k', 95, 'o', 105]))).to.equal(recorded);
+    throws(() => lipsyncStart('0', [{ phoneme: 'a', ms: Number.NaN }]), 'ERR_BAD_ARGUMENT', 'finite');
+    throws(() => lipsyncStart('0', [{ phoneme: 'a,b', ms: 10 }]), 'ERR_BAD_ARGUMENT', '","');
+    expect((parse('LIPSYNC_START|0|a,100,b') as UnknownEvent).reason).to.contain('phoneme,milliseconds pairs');
+  });
+
+  it('TEXTAREA_ADD gives textParams as numbers, as textareaAdd takes them', () => {
+    const ev = parse('TEXTAREA_ADD|board|10,5|1.2,1,1,1|0,0,0,0.5|1,1,1,1|0,20,0');
+    if (!ev.known || ev.type !== 'TEXTAREA_ADD') throw new Error('not known');
+    expect(ev.textParams).to.deep.equal([1.2, 1, 1, 1]);
+    expect(
+      line(textareaAdd(ev.textareaAlias, ev.size, ev.textParams, ev.backgroundColor, ev.textColor, ev.position)),
+    ).to.equal('TEXTAREA_ADD|board|10,5|1.2,1,1,1|0,0,0,0.5|1,1,1,1|0,20,0');
+    const untyped = textareaAdd as unknown as (...a: unknown[]) => unknown;
+    throws(() => untyped('b', [0, 0], ['1', '1', '1'], [0, 0, 0, 0], [1, 1, 1, 1], [0, 0, 0]), 'ERR_BAD_ARGUMENT');
+    throws(() => untyped('b', [0, 0], [1, 1], [0, 0, 0, 0], [1, 1, 1, 1], [0, 0, 0]), 'ERR_BAD_ARGUMENT', '3 or 4');
+    expect(parse('TEXTAREA_ADD|b|0,0|1,1|0,0,0,0|1,1,1,1|0,0,0').known).to.equal(false);
+  });
+
+  it('every argument an event shares by name with its command has the same kind', () => {
+    // A plugin can report itself under any name; PLUGIN_ENABLE takes only the plugins MMDAgent-EX ships.
+    const wider = ['PLUGIN_EVENT_ENABLE.pluginName', 'PLUGIN_EVENT_DISABLE.pluginName'];
+    const messages = CATALOG.filter((e) => e.kind === 'message');
+    const differ: string[] = [];
+    let compared = 0;
+    for (const ev of messages.filter((e) => e.direction === 'event')) {
+      const command = ev.name.replace('_EVENT_', '_').replace(/_EVENT$/, '');
+      for (const cmd of messages.filter((e) => e.direction === 'command' && e.name === command))
+        for (const a of ev.args) {
+          const b = cmd.args.find((x) => x.name === a.name);
+          if (!b) continue;
+          compared++;
+          if (kindOf(a.type).ts !== kindOf(b.type).ts) differ.push(`${ev.name}.${a.name}`);
+        }
+    }
+    expect(compared).to.be.above(50);
+    expect(differ).to.deep.equal(wider);
+  });
+});
+
 describe('catalog types', () => {
   it('type-level checks (compiled by tsc -p tsconfig.test.json)', () => {
     // Never run: each @ts-expect-error line must fail to compile, or tsc reports it.
@@ -491,6 +559,21 @@ describe('catalog types', () => {
         if (ev.type === 'SYNTH_EVENT_STOPP') return '';
         if (ev.type === 'CAMERA' && ev.form === 'motion') return ev.cameraMotionFile;
       }
+      if (ev.known && ev.type === 'VALUE_EVENT_EVAL') {
+        const value: number = ev.value;
+        valueEval(ev.variableAlias, ev.operator, value);
+      }
+      if (ev.known && ev.type === 'LIPSYNC_START') {
+        const first: { phoneme: string; ms: number } = ev.sequence[0];
+        lipsyncStart(ev.modelAlias, ev.sequence);
+        lipsyncStart(ev.modelAlias, [first.phoneme, first.ms]);
+      }
+      if (ev.known && ev.type === 'TEXTAREA_ADD') {
+        const size: number = ev.textParams[0];
+        textareaAdd('t', [0, 0], ev.textParams, [0, 0, 0, 0], [1, 1, 1, size], [0, 0, 0]);
+      }
+      // @ts-expect-error text parameters are numbers
+      textareaAdd('t', [0, 0], ['1', '1', '1'], [0, 0, 0, 0], [1, 1, 1, 1], [0, 0, 0]);
       const k: KnownMessageType = 'MODEL_ADD';
       const c: CommandType = 'SYNTH_START';
       const e: EventType = 'SYNTH_EVENT_STOP';

@@ -5,8 +5,8 @@
 // wire.md §10.1), nor for the __AV*/SND* lines (see avatar.ts and audio.ts).
 import type { Message } from '../message.js';
 import { builder } from './build.js';
-import { OPTIONAL, REPEAT, writeAlias, writeColor3, writeColor4, writeCsv, writeEdge5, writeFloat, writeHex, writeInt, writePair, writeRest, writeText, writeVec2, writeVec3, writeWord } from './kinds.js';
-import type { Color3, Color4, Edge5, OptionalTail, Vec2, Vec3 } from './types.js';
+import { OPTIONAL, REPEAT, writeAlias, writeColor3, writeColor4, writeCsv, writeEdge5, writeFloat, writeHex, writeInt, writePair, writePhonemes, writeRest, writeText, writeTextParams, writeVec2, writeVec3, writeWord } from './kinds.js';
+import type { Color3, Color4, Edge5, LipsyncPhoneme, OptionalTail, TextParams, Vec2, Vec3 } from './types.js';
 
 /**
  * `MODEL_ADD|<modelAlias>|<fileName>[|<position>[|<rotation>[|<cartoon: ON/OFF>[|<parentModelAlias>[|<parentBoneName>]]]]]`; messages.md `MODEL_ADD`.
@@ -355,8 +355,8 @@ export const synthStop: (...a: [modelAlias: string]) => Message =
  * `LIPSYNC_START|<modelAlias>|<sequence>`; messages.md `LIPSYNC_START`.
  * @example lipsyncStart(...) // LIPSYNC_START|mei|sil,187,k,75,o,75,N,75,n,75,i,62,ch,75,i,87,w,100,a,87,sil,212
  */
-export const lipsyncStart: (...a: [modelAlias: string, sequence: readonly (string | number)[]]) => Message =
-  /* @__PURE__ */ builder('LIPSYNC_START', [writeAlias, writeCsv]);
+export const lipsyncStart: (...a: [modelAlias: string, sequence: readonly LipsyncPhoneme[] | readonly (string | number)[]]) => Message =
+  /* @__PURE__ */ builder('LIPSYNC_START', [writeAlias, writePhonemes]);
 
 /**
  * `LIPSYNC_STOP|<modelAlias>`; messages.md `LIPSYNC_STOP`.
@@ -476,8 +476,8 @@ export const timerCancel: (...a: [timerAlias: string]) => Message =
  * `TEXTAREA_ADD|<textareaAlias>|<size>|<textParams>|<backgroundColor>|<textColor>|<position>[|<rotation>[|<parentModelAlias>[|<parentBoneName>]]]`; messages.md `TEXTAREA_ADD`.
  * @example textareaAdd(...) // TEXTAREA_ADD|board|10,5|1,1,1|0,0,0,0.5|1,1,1,1|0,20,0
  */
-export const textareaAdd: (...a: [textareaAlias: string, size: Vec2, textParams: readonly (string | number)[], backgroundColor: Color4, textColor: Color4, position: Vec3, ...OptionalTail<[rotation: Vec3, parentModelAlias: string, parentBoneName: string]>]) => Message =
-  /* @__PURE__ */ builder('TEXTAREA_ADD', [writeAlias, writeVec2, writeCsv, writeColor4, writeColor4, writeVec3, OPTIONAL, writeVec3, writeAlias, writeText]);
+export const textareaAdd: (...a: [textareaAlias: string, size: Vec2, textParams: TextParams, backgroundColor: Color4, textColor: Color4, position: Vec3, ...OptionalTail<[rotation: Vec3, parentModelAlias: string, parentBoneName: string]>]) => Message =
+  /* @__PURE__ */ builder('TEXTAREA_ADD', [writeAlias, writeVec2, writeTextParams, writeColor4, writeColor4, writeVec3, OPTIONAL, writeVec3, writeAlias, writeText]);
 
 /**
  * `TEXTAREA_SET|<textareaAlias>|<content>`; messages.md `TEXTAREA_SET`.

@@ -2005,7 +2005,7 @@ export const CATALOG: CatalogEntry[] = [
   "documented": true,
   "kind": "message",
   "builder": "lipsyncStart",
-  "spec": "al",
+  "spec": "aq",
   "example": "LIPSYNC_START|mei|sil,187,k,75,o,75,N,75,n,75,i,62,ch,75,i,87,w,100,a,87,sil,212",
   "args": [
    {
@@ -2015,7 +2015,7 @@ export const CATALOG: CatalogEntry[] = [
    },
    {
     "name": "sequence",
-    "type": "csv",
+    "type": "phonemes",
     "optional": false,
     "description": "phoneme,milliseconds,phoneme,milliseconds,... (Open JTalk phoneme set, defined in AppData/lip.txt)"
    }
@@ -2540,7 +2540,7 @@ export const CATALOG: CatalogEntry[] = [
   "module": "Plugin_Variables",
   "documented": true,
   "kind": "message",
-  "spec": "aese",
+  "spec": "aefe",
   "example": "VALUE_EVENT_EVAL|count|GE|3|TRUE",
   "args": [
    {
@@ -2563,7 +2563,7 @@ export const CATALOG: CatalogEntry[] = [
    },
    {
     "name": "value",
-    "type": "string",
+    "type": "float",
     "optional": false
    },
    {
@@ -2742,7 +2742,7 @@ export const CATALOG: CatalogEntry[] = [
   "documented": true,
   "kind": "message",
   "builder": "textareaAdd",
-  "spec": "a2lCC3?3as",
+  "spec": "a2TCC3?3as",
   "example": "TEXTAREA_ADD|board|10,5|1,1,1|0,0,0,0.5|1,1,1,1|0,20,0",
   "args": [
    {
@@ -2758,7 +2758,7 @@ export const CATALOG: CatalogEntry[] = [
    },
    {
     "name": "textParams",
-    "type": "csv",
+    "type": "textparams",
     "optional": false,
     "description": "size,margin,linespace[,outline]: 3 or 4 floats, 1.0 = default; 4th non-zero = outlined text"
    },

@@ -467,7 +467,7 @@ export interface AgentEventMap {
   SYNTH_STOP: { type: 'SYNTH_STOP'; known: true; args: string[]; modelAlias: string };
   SYNTH_EVENT_START: { type: 'SYNTH_EVENT_START'; known: true; args: string[]; modelAlias: string };
   SYNTH_EVENT_STOP: { type: 'SYNTH_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
-  LIPSYNC_START: { type: 'LIPSYNC_START'; known: true; args: string[]; modelAlias: string; sequence: string[] };
+  LIPSYNC_START: { type: 'LIPSYNC_START'; known: true; args: string[]; modelAlias: string; sequence: LipsyncPhoneme[] };
   LIPSYNC_STOP: { type: 'LIPSYNC_STOP'; known: true; args: string[]; modelAlias: string };
   LIPSYNC_EVENT_START: { type: 'LIPSYNC_EVENT_START'; known: true; args: string[]; modelAlias: string };
   LIPSYNC_EVENT_STOP: { type: 'LIPSYNC_EVENT_STOP'; known: true; args: string[]; modelAlias: string };
@@ -492,7 +492,7 @@ export interface AgentEventMap {
   VALUE_GET: { type: 'VALUE_GET'; known: true; args: string[]; variableAlias: string };
   VALUE_EVENT_SET: { type: 'VALUE_EVENT_SET'; known: true; args: string[]; variableAlias: string };
   VALUE_EVENT_UNSET: { type: 'VALUE_EVENT_UNSET'; known: true; args: string[]; variableAlias: string };
-  VALUE_EVENT_EVAL: { type: 'VALUE_EVENT_EVAL'; known: true; args: string[]; variableAlias: string; operator: 'EQ' | 'NE' | 'LE' | 'LT' | 'GE' | 'GT'; value: string; result: 'TRUE' | 'FALSE' };
+  VALUE_EVENT_EVAL: { type: 'VALUE_EVENT_EVAL'; known: true; args: string[]; variableAlias: string; operator: 'EQ' | 'NE' | 'LE' | 'LT' | 'GE' | 'GT'; value: number; result: 'TRUE' | 'FALSE' };
   VALUE_EVENT_GET: { type: 'VALUE_EVENT_GET'; known: true; args: string[]; variableAlias: string; value: string };
   KEYVALUE_SET: { type: 'KEYVALUE_SET'; known: true; args: string[]; key: string; value: string };
   TIMER_START: { type: 'TIMER_START'; known: true; args: string[]; timerAlias: string; seconds: number };
@@ -501,7 +501,7 @@ export interface AgentEventMap {
   TIMER_EVENT_START: { type: 'TIMER_EVENT_START'; known: true; args: string[]; timerAlias: string };
   TIMER_EVENT_STOP: { type: 'TIMER_EVENT_STOP'; known: true; args: string[]; timerAlias: string };
   TIMER_EVENT_CANCELLED: { type: 'TIMER_EVENT_CANCELLED'; known: true; args: string[]; timerAlias: string };
-  TEXTAREA_ADD: { type: 'TEXTAREA_ADD'; known: true; args: string[]; textareaAlias: string; size: Vec2; textParams: string[]; backgroundColor: Color4; textColor: Color4; position: Vec3; rotation?: Vec3; parentModelAlias?: string; parentBoneName?: string };
+  TEXTAREA_ADD: { type: 'TEXTAREA_ADD'; known: true; args: string[]; textareaAlias: string; size: Vec2; textParams: TextParams; backgroundColor: Color4; textColor: Color4; position: Vec3; rotation?: Vec3; parentModelAlias?: string; parentBoneName?: string };
   TEXTAREA_SET: { type: 'TEXTAREA_SET'; known: true; args: string[]; textareaAlias: string; content: string };
   TEXTAREA_DELETE: { type: 'TEXTAREA_DELETE'; known: true; args: string[]; textareaAlias: string };
   TEXTAREA_EVENT_ADD: { type: 'TEXTAREA_EVENT_ADD'; known: true; args: string[]; textareaAlias: string };
