@@ -2,6 +2,7 @@
 // sockets: each reply is typed by the catalog, and the compile-time checks below fail
 // `npm run typecheck` if that typing is ever lost (a @ts-expect-error that no longer errs is an error).
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { describe, it } from './harness.js';
 import { Behaviour } from '../src/node/sim/behaviours/index.js';
 import type { LinkState, SimHost } from '../src/node/sim/behaviours/index.js';
@@ -83,5 +84,74 @@ describe('sim behaviours: typed by the catalog (issue 11)', () => {
     const { host, posted } = recordingHost();
     typedBus(host).post('NOTIFY_SHOW', 'hi', undefined);
     expect(posted).to.deep.equal(['NOTIFY_SHOW|hi']);
+  });
+});
+
+describe('sim behaviours: every command of messages.md (issue 12 item 5)', () => {
+  it('each command is answered by a behaviour or listed in docs/sim.md as answered with the echo only', () => {
+    const data = JSON.parse(readFileSync('protocol/messages.json', 'utf8')) as Array<{
+      name: string;
+      direction: string;
+      module: string;
+    }>;
+    const doc = readFileSync('docs/sim.md', 'utf8');
+    const table = doc.slice(doc.indexOf('### Commands answered with the echo only'), doc.indexOf('## Options'));
+    const listed = new Set([...table.matchAll(/`([A-Z_0-9]+)`/g)].map((m) => m[1]));
+    const { behaviour } = recordingHost();
+    // The stream parser's own lines (__AV*, SND*) are acted on by the connection, tested in sim.node.test.ts.
+    const commands = data.filter((m) => m.direction === 'command' && !m.module.includes('stream parser'));
+    expect(commands.length).to.be.greaterThan(50);
+    const neither = commands.filter((m) => !behaviour.answers(m.name) && !listed.has(m.name)).map((m) => m.name);
+    const both = commands.filter((m) => behaviour.answers(m.name) && listed.has(m.name)).map((m) => m.name);
+    expect(neither, 'answer these or list them in docs/sim.md').to.deep.equal([]);
+    expect(both, 'answered, yet listed as echo only').to.deep.equal([]);
+  });
+
+  it('MODEL_BINDFACE / UNBINDFACE / BINDBONE / UNBINDBONE reply at once (session-60-steps.real.json 5–8)', () => {
+    const { send } = recordingHost();
+    expect(send('MODEL_BINDFACE|0|頬全消し|1|0.5')).to.deep.equal(['MODEL_EVENT_BINDFACE|0|頬全消し']);
+    expect(send('MODEL_UNBINDFACE|0|頬全消し')).to.deep.equal(['MODEL_EVENT_UNBINDFACE|0|頬全消し']);
+    expect(send('MODEL_UNBINDFACE|0|頬全消し'), 'no binding any more').to.deep.equal([]);
+    expect(send('MODEL_BINDFACE|Smile|0|100|0|smile|0.0|1.0')).to.deep.equal(['MODEL_EVENT_BINDFACE|Smile|0|smile']);
+    expect(send('MODEL_BINDBONE|0|頭|0,0,0|0,30,0')).to.deep.equal(['MODEL_EVENT_BINDBONE|0|頭']);
+    expect(send('MODEL_BINDBONE|K|0|1|0|首|0,0,0|0,-30,0|0,0,0|0,30,0')).to.deep.equal(['MODEL_EVENT_BINDBONE|0|首']);
+    expect(send('MODEL_UNBINDBONE|0|頭')).to.deep.equal(['MODEL_EVENT_UNBINDBONE|0|頭']);
+    expect(send('MODEL_BINDFACE|nomodel|smile|1'), 'unknown model').to.deep.equal([]);
+    expect(send('MODEL_BINDBONE|0|頭|0,0,0'), 'wrong count').to.deep.equal([]);
+  });
+
+  it('WINDOWOVERLAY_* and WINDOWFRAME_* (steps 48–49; messages.md)', () => {
+    const { send } = recordingHost();
+    expect(send('WINDOWOVERLAY_ADD|ov|images/floor_green.png|0.2|0|TOP_RIGHT|0.02')).to.deep.equal([
+      'WINDOWOVERLAY_EVENT_ADD|ov',
+    ]);
+    expect(send('WINDOWOVERLAY_HIDE|ov')).to.deep.equal(['WINDOWOVERLAY_EVENT_HIDE|ov']);
+    expect(send('WINDOWOVERLAY_SHOW|ov')).to.deep.equal(['WINDOWOVERLAY_EVENT_SHOW|ov']);
+    expect(send('WINDOWOVERLAY_DELETE|ov')).to.deep.equal(['WINDOWOVERLAY_EVENT_DELETE|ov']);
+    expect(send('WINDOWOVERLAY_DELETE|ov'), 'gone').to.deep.equal([]);
+    expect(send('WINDOWOVERLAY_ADD|ov|x.png'), 'needs 6 arguments').to.deep.equal([]);
+    expect(send('WINDOWFRAME_ADD|f|images/frame.png')).to.deep.equal(['WINDOWFRAME_EVENT_ADD|f']);
+    expect(send('WINDOWFRAME_DELETE|f')).to.deep.equal(['WINDOWFRAME_EVENT_DELETE|f']);
+  });
+
+  it('BUTTON_DELETE answers 460 ms later (step 51); SUBFST_*; REMOTEKEY_CHAR gives KEY', () => {
+    const { send, run, posted } = recordingHost();
+    expect(send('BUTTON_ADD|b1|1|-1,1|images/floor_green.png|message,MY_BUTTON_PRESSED|ON')).to.deep.equal([
+      'BUTTON_EVENT_ADD|b1',
+    ]);
+    expect(send('BUTTON_DELETE|b1', 450)).to.deep.equal([]);
+    run(20);
+    expect(posted.at(-1)).to.equal('BUTTON_EVENT_DELETE|b1');
+    expect(send('SUBFST_START|s|extra.fst')).to.deep.equal(['SUBFST_EVENT_START|s']);
+    expect(send('SUBFST_STOP|s')).to.deep.equal(['SUBFST_EVENT_STOP|s']);
+    expect(send('SUBFST_STOP|s'), 'not running').to.deep.equal([]);
+    expect(send('REMOTEKEY_CHAR|d')).to.deep.equal(['KEY|d']);
+  });
+
+  it('PLUGIN_ENABLE of a plugin the content did not load gives the echo only (each plugin answers its own name)', () => {
+    const { send } = recordingHost();
+    expect(send('PLUGIN_ENABLE|Julius')).to.deep.equal([]);
+    expect(send('PLUGIN_DISABLE|Audio')).to.deep.equal(['PLUGIN_EVENT_DISABLE|Audio']);
+    expect(send('PLUGIN_ENABLE|Audio')).to.deep.equal(['PLUGIN_EVENT_ENABLE|Audio']);
   });
 });

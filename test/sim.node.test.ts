@@ -488,6 +488,22 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
     });
   });
 
+  it('MODEL_(UN)BINDFACE/BONE and WINDOWOVERLAY_ADD/DELETE: the event follows the echo (issue 12 item 5; bug: echo only)', async () => {
+    await withSim({}, async ({ exchange }) => {
+      const steps: Array<[string, string]> = [
+        ['MODEL_BINDFACE|0|頬全消し|1|0.5', 'MODEL_EVENT_BINDFACE|0|頬全消し'],
+        ['MODEL_UNBINDFACE|0|頬全消し', 'MODEL_EVENT_UNBINDFACE|0|頬全消し'],
+        ['MODEL_BINDBONE|0|頭|0,0,0|0,30,0', 'MODEL_EVENT_BINDBONE|0|頭'],
+        ['MODEL_UNBINDBONE|0|頭', 'MODEL_EVENT_UNBINDBONE|0|頭'],
+        ['WINDOWOVERLAY_ADD|ov|images/floor_green.png|0.2|0|TOP_RIGHT|0.02', 'WINDOWOVERLAY_EVENT_ADD|ov'],
+        ['WINDOWOVERLAY_DELETE|ov', 'WINDOWOVERLAY_EVENT_DELETE|ov'],
+      ];
+      for (const [line, event] of steps) {
+        expect(await exchange(`${line}\n`, `${event}\n`, 10), line).to.deep.equal([`${line}\n`, `${event}\n`]);
+      }
+    });
+  });
+
   it('AVATAR_CONTROL, __AV_START/__AV_END (part1 #49–#56)', async () => {
     await withSim({}, async ({ exchange, sim }) => {
       expect(await exchange('AVATAR_CONTROL|DISABLE\n', 'AVATAR_EVENT_CONTROL|DISABLED\n')).to.deep.equal([

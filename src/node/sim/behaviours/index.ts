@@ -52,6 +52,11 @@ export class Behaviour {
     };
   }
 
+  /** True when the sim acts on `type` beyond echoing it (some commands only under conditions). */
+  answers(type: string): boolean {
+    return Object.hasOwn(this.handlers, type);
+  }
+
   /** Acts on one bus message (already echoed by the caller). Arguments are the collapsed form. */
   handle(m: Message): void {
     if (Object.hasOwn(this.handlers, m.type)) this.handlers[m.type as keyof Handlers]?.(m.args);

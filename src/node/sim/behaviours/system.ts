@@ -1,6 +1,7 @@
 // Variables, key-values, timers and plugins (messages.md "Variables", "Timers", "Plugins").
 // Their events come in the echo's flush (transcripts.md finding 1, part1 #28–#35, #47, #48).
 import { seconds } from './world.js';
+import { LOADED_PLUGINS } from './world.js';
 import type { Handlers, World } from './world.js';
 
 const TIMER_TAIL_MS = 80; // part1 #28: 1.58 s for 1.5 s
@@ -18,6 +19,13 @@ const isOperator = (op: string): op is keyof typeof OPERATORS => Object.hasOwn(O
 export function systemBehaviours(w: World): Handlers {
   const { bus } = w;
   const variables = () => w.plugins.has('Variables');
+
+  const subFsts = new Set<string>();
+  const subFstStart = (a: string[]) => {
+    if (a.length !== 2 || !w.plugins.has('VIManager') || subFsts.has(a[0])) return;
+    subFsts.add(a[0]);
+    bus.post('SUBFST_EVENT_START', a[0]);
+  };
 
   const timerEnd = (kind: 'STOP' | 'CANCEL') => (a: string[]) => {
     if (!variables() || a.length < 1) return;
@@ -75,10 +83,17 @@ export function systemBehaviours(w: World): Handlers {
     KEYVALUE_SET: (a) => {
       if (a.length === 2) w.keyValues.set(a[0], a[1]);
     },
+    // Each plugin reacts to its own name only: a plugin the app did not load answers nothing.
     PLUGIN_ENABLE: (a) => {
-      if (a.length !== 1) return;
+      if (a.length !== 1 || !LOADED_PLUGINS.includes(a[0])) return;
       if (!w.plugins.has(a[0]) || a[0] === 'Remote') bus.post('PLUGIN_EVENT_ENABLE', a[0]);
       w.plugins.add(a[0]);
+    },
+    // Sub-FSTs run FST files the sim does not read: one runs until SUBFST_STOP (messages.md SUBFST_START).
+    SUBFST_START: (a) => subFstStart(a),
+    SUBFST_START_IF: (a) => subFstStart(a),
+    SUBFST_STOP: (a) => {
+      if (a.length === 1 && w.plugins.has('VIManager') && subFsts.delete(a[0])) bus.post('SUBFST_EVENT_STOP', a[0]);
     },
     PLUGIN_DISABLE: (a) => {
       if (!w.plugins.delete(a[0] ?? '')) return;

@@ -82,7 +82,7 @@ export function uiBehaviours(w: World): Handlers {
       bus.post('BUTTON_EVENT_ADD', a[0]);
     },
     BUTTON_DELETE: (a) => {
-      if (buttons.delete(a[0] ?? '')) bus.post('BUTTON_EVENT_DELETE', a[0]);
+      if (buttons.delete(a[0] ?? '')) bus.after(BUTTON_DELETE_MS, () => bus.post('BUTTON_EVENT_DELETE', a[0]));
     },
     WINDOWOVERLAY_ADD: (a) => {
       if (a.length !== 6) return;

@@ -79,7 +79,8 @@ export interface Model {
 }
 
 export const DEFAULT_MODELS: Record<string, string> = { '0': 'gene/Gene_light.pmd' };
-const DEFAULT_PLUGINS = [
+/** The plugins the recorded example content loads (transcripts.md part1 #0). */
+export const LOADED_PLUGINS: readonly string[] = [
   'Variables',
   'Open_JTalk',
   'TextArea',
@@ -118,7 +119,7 @@ export class World {
   readonly values = new Map<string, string>();
   readonly keyValues = new Map<string, string>();
   readonly timers = new Map<string, Running>();
-  readonly plugins = new Set(DEFAULT_PLUGINS);
+  readonly plugins = new Set(LOADED_PLUGINS);
 
   constructor(
     readonly bus: Bus,
