@@ -24,7 +24,7 @@ describe('sim CLI: stopping', () => {
       try {
         const child = spawn(
           process.execPath,
-          ['--import', 'tsx', join(root, 'src/node/cli/main.ts'), 'sim', '--url', server.url, '--platform', 'windows'],
+          ['--import', 'tsx', join(root, 'src/node/cli.ts'), 'sim', '--url', server.url, '--platform', 'windows'],
           { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let output = '';

@@ -198,7 +198,7 @@ describe('cli: serve', () => {
   it('as a real process: Ctrl-C (SIGINT) closes the server and exits 0', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'src/node/cli/main.ts'), 'serve', '--port', '0', '--no-playground'],
+      ['--import', 'tsx', join(root, 'src/node/cli.ts'), 'serve', '--port', '0', '--no-playground'],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],

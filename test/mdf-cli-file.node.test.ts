@@ -20,7 +20,7 @@ import { MDF_MAX_BYTES, editMdfFile, readMdfBytes } from '../src/node/cli/mdf-fi
 import { after, before, describe, it, skipIf } from './harness.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cliMain = join(root, 'src', 'node', 'cli', 'main.ts');
+const cliMain = join(root, 'src', 'node', 'cli.ts');
 let dir = '';
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {

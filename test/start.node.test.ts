@@ -14,7 +14,7 @@ import { connect } from '../src/server.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'node', 'cli.js');
 const startScript = join(root, 'scripts', 'start.mjs');
-const cliSource = join(root, 'src', 'node', 'cli', 'main.ts');
+const cliSource = join(root, 'src', 'node', 'cli.ts');
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -37,7 +37,7 @@ function entryPoint(): { args: string[]; via: string } {
     newestMtime(join(root, 'src')) <= Math.min(...outputs.map((f) => statSync(f).mtimeMs));
   return fresh
     ? { args: [startScript], via: 'scripts/start.mjs' }
-    : { args: ['--import', 'tsx', cliSource, 'serve', '--sim'], via: 'src/node/cli/main.ts serve --sim' };
+    : { args: ['--import', 'tsx', cliSource, 'serve', '--sim'], via: 'src/node/cli.ts serve --sim' };
 }
 
 interface Running {

@@ -1,7 +1,6 @@
 // `mmdagent-ex-remote`: serve (server + playground [+ a simulated agent]), sim, mdf.
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MmdError } from '../../errors.js';
 import { findPackageRoot } from '../server/static.js';
 import { EXIT_OK, consoleIo, reportFailure, type CliIo } from './io.js';
@@ -59,23 +58,4 @@ function version(): string {
   const root = findPackageRoot(import.meta.url);
   if (!root) return 'unknown';
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-/** True when this file is the program node was started with (also through npm's bin symlink). */
-function isEntry(): boolean {
-  try {
-    return (
-      process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-    );
-  } catch {
-    return false;
-  }
-}
-
-if (isEntry()) {
-  process.channel?.unref(); // npm start's IPC channel (scripts/start.mjs) must not keep this process alive
-  const code = await main(process.argv.slice(2));
-  process.exitCode = code;
-  // Should a stray handle keep the loop alive, leave anyway once output had time to flush.
-  setTimeout(() => process.exit(code), 2000).unref();
 }
