@@ -137,25 +137,32 @@ describe('SndDecoder (wire.md §7.1 step 2, §8.1)', () => {
     expect(new SndDecoder().push(concat([ascii('SND0000'), c2])).map((p) => p.length)).to.deep.equal([2]);
   });
 
-  it('push refuses control words; pushParts reports them in order, eating a \\n or \\r\\n of the same push (wire.md §8.2)', () => {
-    throwsCode(() => new SndDecoder().push(ascii('SNDFILE\n')), 'ERR_SND_HEADER', /SNDFILE.*pushParts/);
-    const parts = new SndDecoder().pushParts(
-      concat([ascii('SNDFILE\n'), c2, ascii('SNDBRKS\r\n'), ascii('SNDSTRM'), c2]),
-    );
-    expect(parts.map((p) => (typeof p === 'string' ? p : Array.from(p)))).to.deep.equal([
-      'SNDFILE',
-      [5, 6],
-      'SNDBRKS',
-      'SNDSTRM',
-      [5, 6],
-    ]);
-  });
+  it(
+    'push refuses control words; pushParts reports them in order, eating a \\n or \\r\\n of the same push ' +
+      '(wire.md §8.2)',
+    () => {
+      throwsCode(() => new SndDecoder().push(ascii('SNDFILE\n')), 'ERR_SND_HEADER', /SNDFILE.*pushParts/);
+      const parts = new SndDecoder().pushParts(
+        concat([ascii('SNDFILE\n'), c2, ascii('SNDBRKS\r\n'), ascii('SNDSTRM'), c2]),
+      );
+      expect(parts.map((p) => (typeof p === 'string' ? p : Array.from(p)))).to.deep.equal([
+        'SNDFILE',
+        [5, 6],
+        'SNDBRKS',
+        'SNDSTRM',
+        [5, 6],
+      ]);
+    },
+  );
 
-  it('refuses the newline of a control word that arrives in a later push (it crashes MMDAgent-EX, wire.md §7.2)', () => {
-    const decoder = new SndDecoder();
-    expect(decoder.pushParts(ascii('SNDBRKS'))).to.deep.equal(['SNDBRKS']);
-    throwsCode(() => decoder.pushParts(ascii('\n')), 'ERR_SND_HEADER', /offset 7/);
-  });
+  it(
+    'refuses the newline of a control word that arrives in a later ' + 'push (it crashes MMDAgent-EX, wire.md §7.2)',
+    () => {
+      const decoder = new SndDecoder();
+      expect(decoder.pushParts(ascii('SNDBRKS'))).to.deep.equal(['SNDBRKS']);
+      throwsCode(() => decoder.pushParts(ascii('\n')), 'ERR_SND_HEADER', /offset 7/);
+    },
+  );
 
   it('refuses headers that are not "SND" + 4 digits, naming the stream offset (wire.md §8.4, hazards h/h2)', () => {
     throwsCode(

@@ -49,44 +49,56 @@ describe('fuzz: every parser under mutated wire input (wire.md §12–13)', () =
 });
 
 describe('fuzz: findings, kept as regression tests', () => {
-  it('relay: a short "S" line then a binary frame near 8191 bytes must not overflow the agent (wire.md §6.5, hazards.md (i))', () => {
-    // Found by the relay target (seed 1): "Sx\r\n" is a valid line, but MMDAgent-EX holds a buffer
-    // starting with "S" until 7 bytes are in, so "Sx\n" stays pending and leaves 8188 bytes of room;
-    // checkSndFrame accepted a whole SND8182 chunk (8189 bytes), which then overflowed: MMDAgent-EX
-    // drops the connection (and the Linux build dies with it). Fixed in 6278278 (both halves).
-    const chunk = new Uint8Array(8189).fill(0x80);
-    chunk.set(new TextEncoder().encode('SND8182'));
-    const p = new StreamParser();
-    const forwarded: (string | Uint8Array)[] = ['MMDSDK_SYNC|0\n'];
-    for (const line of controllerLines(new TextEncoder().encode('Sx\r\n'))) forwarded.push(agentLineFrame(line));
-    if (refusedOr(() => (checkSndFrame(chunk), true))) forwarded.push(chunk); // refusing it is one fix
-    const hazards = forwarded.flatMap((f) => p.pushFrame(f)).filter((e) => e.kind === 'hazard');
-    expect(hazards).to.deep.equal([]);
-  });
+  it(
+    'relay: a short "S" line then a binary frame near 8191 bytes must not overflow the agent (wire.md §6.5, ' +
+      'hazards.md (i))',
+    () => {
+      // Found by the relay target (seed 1): "Sx\r\n" is a valid line, but MMDAgent-EX holds a buffer
+      // starting with "S" until 7 bytes are in, so "Sx\n" stays pending and leaves 8188 bytes of room;
+      // checkSndFrame accepted a whole SND8182 chunk (8189 bytes), which then overflowed: MMDAgent-EX
+      // drops the connection (and the Linux build dies with it). Fixed in 6278278 (both halves).
+      const chunk = new Uint8Array(8189).fill(0x80);
+      chunk.set(new TextEncoder().encode('SND8182'));
+      const p = new StreamParser();
+      const forwarded: (string | Uint8Array)[] = ['MMDSDK_SYNC|0\n'];
+      for (const line of controllerLines(new TextEncoder().encode('Sx\r\n'))) forwarded.push(agentLineFrame(line));
+      if (refusedOr(() => (checkSndFrame(chunk), true))) forwarded.push(chunk); // refusing it is one fix
+      const hazards = forwarded.flatMap((f) => p.pushFrame(f)).filter((e) => e.kind === 'hazard');
+      expect(hazards).to.deep.equal([]);
+    },
+  );
 });
 
 describe('fuzz: findings in .mdf writing', () => {
-  it('mdf: set() refuses a "%ENV{" without "}", which makes MMDAgent-EX ignore the whole file (mdf.md §2, §3.5)', () => {
-    // Found by the mdf-websocket target (seed 1): setWebsocketSettings wrote the host as given and
-    // the file it produced is one MMDAgent-EX rejects whole, so the app would not connect at all.
-    expect(codeOf(() => setWebsocketSettings(parseMdf(''), { host: '%ENV{%ENV{127.0.0.1' }))).to.equal('ERR_MDF_ENV');
-    expect(codeOf(() => parseMdf('a=1\n').set('b', 'x%ENV{HOME'))).to.equal('ERR_MDF_ENV');
-    expect(codeOf(() => parseMdf('a=1\n').set('a', '%ENV{HOME}/x'))).to.equal('no error'); // a closed reference is meant
-  });
+  it(
+    'mdf: set() refuses a "%ENV{" without "}", which makes ' + 'MMDAgent-EX ignore the whole file (mdf.md §2, §3.5)',
+    () => {
+      // Found by the mdf-websocket target (seed 1): setWebsocketSettings wrote the host as given and
+      // the file it produced is one MMDAgent-EX rejects whole, so the app would not connect at all.
+      expect(codeOf(() => setWebsocketSettings(parseMdf(''), { host: '%ENV{%ENV{127.0.0.1' }))).to.equal('ERR_MDF_ENV');
+      expect(codeOf(() => parseMdf('a=1\n').set('b', 'x%ENV{HOME'))).to.equal('ERR_MDF_ENV');
+      // a closed reference is meant
+      expect(codeOf(() => parseMdf('a=1\n').set('a', '%ENV{HOME}/x'))).to.equal('no error');
+    },
+  );
 
-  it('mdf: a reference that keeps regrowing itself is refused fast, not after thousands of 2 KB passes (mdf.md §3.5)', () => {
-    // Found by the mdf-text target (seed 1): websocketSettings with HOST below took 303 ms, over the
-    // 250 ms per-input bound; each expandEnv call alone took 55–135 ms (about 4000 replacements, each
-    // re-measuring and hashing the whole text). The result, ERR_MDF_ENV "too long", is right.
-    const env = { HOST: '%ENV{HOST%ENV{A}}%ENV{HOST}' };
-    let fastest = Infinity;
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      expect(() => expandEnv('%ENV{HOST}', env)).to.throw(MmdError, /longer than 2048 bytes/);
-      fastest = Math.min(fastest, performance.now() - t0);
-    }
-    expect(fastest).to.be.below(30); // the fastest of 5, so a GC pause or a busy machine does not decide it
-  });
+  it(
+    'mdf: a reference that keeps regrowing itself is refused fast, ' +
+      'not after thousands of 2 KB passes (mdf.md §3.5)',
+    () => {
+      // Found by the mdf-text target (seed 1): websocketSettings with HOST below took 303 ms, over the
+      // 250 ms per-input bound; each expandEnv call alone took 55–135 ms (about 4000 replacements, each
+      // re-measuring and hashing the whole text). The result, ERR_MDF_ENV "too long", is right.
+      const env = { HOST: '%ENV{HOST%ENV{A}}%ENV{HOST}' };
+      let fastest = Infinity;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        expect(() => expandEnv('%ENV{HOST}', env)).to.throw(MmdError, /longer than 2048 bytes/);
+        fastest = Math.min(fastest, performance.now() - t0);
+      }
+      expect(fastest).to.be.below(30); // the fastest of 5, so a GC pause or a busy machine does not decide it
+    },
+  );
 });
 
 describe('fuzz: the harness itself fails when it should', () => {

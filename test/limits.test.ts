@@ -44,10 +44,14 @@ describe('limits: text lines (wire.md §5.1, §6.5, §7.7)', () => {
     expect(MAX_AGENT_MESSAGE_BYTES).to.equal(C_BUFFER - 1);
   });
 
-  it('a line of MAX_LINE_BYTES comes back whole: its echo with "\\n" fits the agent\'s payload (wire.md §5.1, Verified note 1)', () => {
-    expect(MAX_LINE_BYTES).to.be.lessThan(MAX_AGENT_MESSAGE_BYTES);
-    expect(MAX_LINE_BYTES + 1).to.equal(MAX_AGENT_MESSAGE_BYTES);
-  });
+  it(
+    'a line of MAX_LINE_BYTES comes back whole: its echo with "\\n" fits the agent\'s payload (wire.md §5.1, ' +
+      'Verified note 1)',
+    () => {
+      expect(MAX_LINE_BYTES).to.be.lessThan(MAX_AGENT_MESSAGE_BYTES);
+      expect(MAX_LINE_BYTES + 1).to.equal(MAX_AGENT_MESSAGE_BYTES);
+    },
+  );
 
   it('MAX_FRAME_BYTES is 8191: the 8192-byte socket buffer read as 8191 − pending (wire.md §6.5)', () => {
     expect(MAX_FRAME_BYTES).to.equal(8191);
@@ -67,22 +71,28 @@ describe('limits: SND audio (wire.md §8.1–§8.3)', () => {
     expect(SND_HEADER_BYTES).to.equal('SND'.length + '0960'.length);
   });
 
-  it('SND_MAX_PAYLOAD_BYTES = MAX_FRAME_BYTES − SND_HEADER_BYTES = 8184, and fits the 4-digit field (wire.md §8.1)', () => {
-    expect(SND_MAX_PAYLOAD_BYTES).to.equal(MAX_FRAME_BYTES - SND_HEADER_BYTES);
-    expect(SND_MAX_PAYLOAD_BYTES).to.equal(8184);
-    expect(String(SND_MAX_PAYLOAD_BYTES)).to.have.length(4);
-  });
+  it(
+    'SND_MAX_PAYLOAD_BYTES = MAX_FRAME_BYTES − SND_HEADER_BYTES = ' + '8184, and fits the 4-digit field (wire.md §8.1)',
+    () => {
+      expect(SND_MAX_PAYLOAD_BYTES).to.equal(MAX_FRAME_BYTES - SND_HEADER_BYTES);
+      expect(SND_MAX_PAYLOAD_BYTES).to.equal(8184);
+      expect(String(SND_MAX_PAYLOAD_BYTES)).to.have.length(4);
+    },
+  );
 
-  it('chunk sizes are even (an odd byte misaligns every later sample) and ≤ 4 KB as the docs advise (wire.md §8.1)', () => {
-    expect(SND_MIN_CHUNK_BYTES).to.equal(2);
-    expect(SND_MAX_CHUNK_BYTES).to.equal(4096);
-    for (const n of [SND_MIN_CHUNK_BYTES, SND_MAX_CHUNK_BYTES, SND_DEFAULT_CHUNK_BYTES])
-      expect(n % 2, String(n)).to.equal(0);
-    expect(SND_MIN_CHUNK_BYTES).to.be.at.most(SND_DEFAULT_CHUNK_BYTES);
-    expect(SND_DEFAULT_CHUNK_BYTES).to.be.at.most(SND_MAX_CHUNK_BYTES);
-    expect(SND_MAX_CHUNK_BYTES).to.be.at.most(SND_MAX_PAYLOAD_BYTES);
-    expect(SND_HEADER_BYTES + SND_MAX_CHUNK_BYTES).to.be.at.most(MAX_FRAME_BYTES);
-  });
+  it(
+    'chunk sizes are even (an odd byte misaligns every later sample) ' + 'and ≤ 4 KB as the docs advise (wire.md §8.1)',
+    () => {
+      expect(SND_MIN_CHUNK_BYTES).to.equal(2);
+      expect(SND_MAX_CHUNK_BYTES).to.equal(4096);
+      for (const n of [SND_MIN_CHUNK_BYTES, SND_MAX_CHUNK_BYTES, SND_DEFAULT_CHUNK_BYTES])
+        expect(n % 2, String(n)).to.equal(0);
+      expect(SND_MIN_CHUNK_BYTES).to.be.at.most(SND_DEFAULT_CHUNK_BYTES);
+      expect(SND_DEFAULT_CHUNK_BYTES).to.be.at.most(SND_MAX_CHUNK_BYTES);
+      expect(SND_MAX_CHUNK_BYTES).to.be.at.most(SND_MAX_PAYLOAD_BYTES);
+      expect(SND_HEADER_BYTES + SND_MAX_CHUNK_BYTES).to.be.at.most(MAX_FRAME_BYTES);
+    },
+  );
 
   it('PCM is 16 kHz 16-bit mono: SND_BYTES_PER_SECOND = 2 × SND_SAMPLE_RATE = 32 000 (wire.md §8.1, §8.3)', () => {
     expect(SND_SAMPLE_RATE).to.equal(16000);
@@ -99,16 +109,20 @@ describe('limits: SND audio (wire.md §8.1–§8.3)', () => {
     expect(SND_BUFFER_SECONDS).to.equal(60);
   });
 
-  it('SND_CONTROL_WORDS are exactly SNDSTRM, SNDFILE, SNDBRKS: 7 ASCII bytes each, starting with SND (wire.md §8.2, §8.4)', () => {
-    expect([...SND_CONTROL_WORDS]).to.deep.equal(['SNDSTRM', 'SNDFILE', 'SNDBRKS']);
-    for (const word of SND_CONTROL_WORDS) {
-      expect(word).to.have.length(7);
-      expect(isAscii(word), word).to.equal(true);
-      expect(word.startsWith('SND'), word).to.equal(true);
-      // Not a chunk header: the field after SND is not four digits.
-      expect(/^SND\d{4}/.test(word), word).to.equal(false);
-    }
-  });
+  it(
+    'SND_CONTROL_WORDS are exactly SNDSTRM, SNDFILE, SNDBRKS: 7 ASCII bytes each, starting with SND (wire.md ' +
+      '§8.2, §8.4)',
+    () => {
+      expect([...SND_CONTROL_WORDS]).to.deep.equal(['SNDSTRM', 'SNDFILE', 'SNDBRKS']);
+      for (const word of SND_CONTROL_WORDS) {
+        expect(word).to.have.length(7);
+        expect(isAscii(word), word).to.equal(true);
+        expect(word.startsWith('SND'), word).to.equal(true);
+        // Not a chunk header: the field after SND is not four digits.
+        expect(/^SND\d{4}/.test(word), word).to.equal(false);
+      }
+    },
+  );
 });
 
 describe('limits: connection and avatar (wire.md §4.1, §4.3, §5.4, §7.3, §10.3, §10.4)', () => {
@@ -122,9 +136,12 @@ describe('limits: connection and avatar (wire.md §4.1, §4.3, §5.4, §7.3, §1
     expect('HTTP/1.1 429 Too Many Requests').to.contain(TOO_MANY_REQUESTS);
   });
 
-  it('FLUSH_GAP_MS is the ~10 ms gap below which MMDAgent-EX holds its output back (wire.md Verified note 3, §5.4)', () => {
-    expect(FLUSH_GAP_MS).to.equal(10);
-  });
+  it(
+    'FLUSH_GAP_MS is the ~10 ms gap below which MMDAgent-EX holds ' + 'its output back (wire.md Verified note 3, §5.4)',
+    () => {
+      expect(FLUSH_GAP_MS).to.equal(10);
+    },
+  );
 
   it('AV_MESSAGE_PREFIX is the 13-character "__AV_MESSAGE," (wire.md §7.3)', () => {
     expect(AV_MESSAGE_PREFIX).to.equal('__AV_MESSAGE,');

@@ -249,18 +249,22 @@ describe('LineDecoder', () => {
     expect(d.push('IAL\n')).to.deep.equal(['PARTIAL']);
   });
 
-  it('end() returns nothing for a clean stream and throws ERR_TRUNCATED with the byte count for a partial line, then resets', () => {
-    const d = new LineDecoder();
-    expect(d.push('A\n')).to.deep.equal(['A']);
-    expect(d.end()).to.deep.equal([]);
-    d.push('TAIL');
-    d.push(bytes(0xe3, 0x81));
-    const err = thrown(() => d.end());
-    expect(err.code).to.equal('ERR_TRUNCATED');
-    expect(err.message).to.contain('6 byte');
-    expect(d.end()).to.deep.equal([]);
-    expect(d.push('NEW\n')).to.deep.equal(['NEW']);
-  });
+  it(
+    'end() returns nothing for a clean stream and throws ERR_TRUNCATED with the byte count for a partial line, ' +
+      'then resets',
+    () => {
+      const d = new LineDecoder();
+      expect(d.push('A\n')).to.deep.equal(['A']);
+      expect(d.end()).to.deep.equal([]);
+      d.push('TAIL');
+      d.push(bytes(0xe3, 0x81));
+      const err = thrown(() => d.end());
+      expect(err.code).to.equal('ERR_TRUNCATED');
+      expect(err.message).to.contain('6 byte');
+      expect(d.end()).to.deep.equal([]);
+      expect(d.push('NEW\n')).to.deep.equal(['NEW']);
+    },
+  );
 
   describe('maxLineBytes', () => {
     it('defaults to 8191 bytes (MAX_FRAME_BYTES), terminator not counted', () => {
@@ -277,23 +281,27 @@ describe('LineDecoder', () => {
       expect(d.push('\udde8\n')).to.deep.equal(['🧨']);
     });
 
-    it('counts invalid UTF-8 as the 3-byte U+FFFD it becomes, whether the line comes whole or in pieces (wire.md §5.1)', () => {
-      // 0xff 0xff: 2 bytes on the wire, 2 × U+FFFD = 6 bytes decoded; "A" + 0xe3 0x81 (cut): 1 + 3
-      for (const [max, ok] of [
-        [6, true],
-        [5, false],
-      ] as const) {
-        const whole = codeOf(() => decodeAll([bytes(0xff, 0xff, 0x0a)], { maxLineBytes: max }));
-        const split = codeOf(() => decodeAll([bytes(0xff), bytes(0xff), bytes(0x0a)], { maxLineBytes: max }));
-        expect([whole, split], `maxLineBytes ${max}`).to.deep.equal(
-          ok ? ['no error', 'no error'] : ['ERR_LINE_TOO_LONG', 'ERR_LINE_TOO_LONG'],
+    it(
+      'counts invalid UTF-8 as the 3-byte U+FFFD it becomes, whether ' +
+        'the line comes whole or in pieces (wire.md §5.1)',
+      () => {
+        // 0xff 0xff: 2 bytes on the wire, 2 × U+FFFD = 6 bytes decoded; "A" + 0xe3 0x81 (cut): 1 + 3
+        for (const [max, ok] of [
+          [6, true],
+          [5, false],
+        ] as const) {
+          const whole = codeOf(() => decodeAll([bytes(0xff, 0xff, 0x0a)], { maxLineBytes: max }));
+          const split = codeOf(() => decodeAll([bytes(0xff), bytes(0xff), bytes(0x0a)], { maxLineBytes: max }));
+          expect([whole, split], `maxLineBytes ${max}`).to.deep.equal(
+            ok ? ['no error', 'no error'] : ['ERR_LINE_TOO_LONG', 'ERR_LINE_TOO_LONG'],
+          );
+        }
+        expect(decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 4 })).to.deep.equal(['A\ufffd']);
+        expect(codeOf(() => decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 3 }))).to.equal(
+          'ERR_LINE_TOO_LONG',
         );
-      }
-      expect(decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 4 })).to.deep.equal(['A\ufffd']);
-      expect(codeOf(() => decodeAll([bytes(0x41, 0xe3), bytes(0x81, 0x0a)], { maxLineBytes: 3 }))).to.equal(
-        'ERR_LINE_TOO_LONG',
-      );
-    });
+      },
+    );
 
     it('after ERR_LINE_TOO_LONG drops only that line and hands the other lines of the chunk to the next call', () => {
       const d = new LineDecoder({ maxLineBytes: 4 });
@@ -408,7 +416,8 @@ describe('LineDecoder', () => {
       const ratio = large / Math.max(small, 0.1);
       expect(
         ratio,
-        `${asBytes ? 'bytes' : 'strings'}: 10× input took ${ratio.toFixed(1)}× the time (${small.toFixed(2)} → ${large.toFixed(2)} ms)`,
+        `${asBytes ? 'bytes' : 'strings'}: 10× input took ${ratio.toFixed(1)}× the time (${small.toFixed(2)} → ` +
+          `${large.toFixed(2)} ms)`,
       ).to.be.below(30);
     }
   });

@@ -168,7 +168,8 @@ describe('mdf lint: behaviour', () => {
   it('a clean file has no diagnostics', () => {
     expect(
       lint(
-        `# comment\r\n\r\n${WS}Plugin_Remote_Websocket_Port=9001\nPlugin_Remote_Websocket_Directory=/chat\nshow_fps=false\ncamera_transition=0,13,0\n`,
+        `# comment\r\n\r\n${WS}Plugin_Remote_Websocket_Port=9001\nPlugin_Remote_Websocket_Directory=/chat\n` +
+          `show_fps=false\ncamera_transition=0,13,0\n`,
       ),
     ).to.deep.equal([]);
   });

@@ -261,7 +261,8 @@ describe('mdf: editing', () => {
       ).to.equal('ERR_MDF_VALUE');
     }
     expect(codeOf(() => parseMdf('').set('k', 'x'.repeat(MDF_MAX_LINE_BYTES)))).to.equal('ERR_MDF_VALUE');
-    expect(codeOf(() => parseMdf('').set('k', 'x'.repeat(MDF_MAX_LINE_BYTES - 3)))).to.equal('no error'); // k= + 2044 + \n
+    // k= + 2044 + \n
+    expect(codeOf(() => parseMdf('').set('k', 'x'.repeat(MDF_MAX_LINE_BYTES - 3)))).to.equal('no error');
     expect(codeOf(() => parseMdf('').set('k', 'x'.repeat(MDF_MAX_LINE_BYTES - 2)))).to.equal('ERR_MDF_VALUE');
   });
 
@@ -311,7 +312,8 @@ describe('mdf: editing', () => {
 describe('mdf: typed accessors follow each key’s convention (mdf.md §3.6)', () => {
   it('Remote mode switches are ON unless exactly "false": no, 0 and empty turn them on', () => {
     const doc = parseMdf(
-      'Plugin_Remote_EnableServer=no\nPlugin_Remote_EnableClient=0\nPlugin_Remote_AllLog=\nPlugin_Remote_ServerMode=false\nPlugin_AnyScript_AllLog=off\n',
+      'Plugin_Remote_EnableServer=no\nPlugin_Remote_EnableClient=0\nPlugin_Remote_AllLog=\n' +
+        'Plugin_Remote_ServerMode=false\nPlugin_AnyScript_AllLog=off\n',
     );
     expect(doc.getBoolean('Plugin_Remote_EnableServer')).to.equal(true);
     expect(doc.getBoolean('Plugin_Remote_EnableClient')).to.equal(true);
@@ -331,7 +333,8 @@ describe('mdf: typed accessors follow each key’s convention (mdf.md §3.6)', (
 
   it('local lip-sync takes true/True/yes/Yes; exclude_Plugin_ takes yes/true', () => {
     const doc = parseMdf(
-      'Plugin_Remote_EnableLocalLipsync=Yes\nPlugin_Remote_EnableLocalPassthrough=YES\nexclude_Plugin_Audio=True\nexclude_Plugin_Julius=yes\n',
+      'Plugin_Remote_EnableLocalLipsync=Yes\nPlugin_Remote_EnableLocalPassthrough=YES\nexclude_Plugin_Audio=True\n' +
+        'exclude_Plugin_Julius=yes\n',
     );
     expect(doc.getBoolean('Plugin_Remote_EnableLocalLipsync')).to.equal(true);
     expect(doc.getBoolean('Plugin_Remote_EnableLocalPassthrough')).to.equal(false);
@@ -352,7 +355,8 @@ describe('mdf: typed accessors follow each key’s convention (mdf.md §3.6)', (
 
   it('mdfSetting gives what MMDAgent-EX uses: defaults, clamping, vector fallback', () => {
     const doc = parseMdf(
-      'camera_rotation=-30,0,0\nwindow_size=600\nlight_intensity=2\nbullet_fps=60\nPlugin_Remote_Port=50001\nmotion_capture_max_minutes=0\n',
+      'camera_rotation=-30,0,0\nwindow_size=600\nlight_intensity=2\nbullet_fps=60\nPlugin_Remote_Port=50001\n' +
+        'motion_capture_max_minutes=0\n',
     );
     expect(mdfSetting(doc, 'camera_rotation')).to.deep.equal([0.001, 0.001, 0.001]);
     expect(mdfSetting(doc, 'window_size')).to.deep.equal([1024, 900]);
@@ -453,7 +457,8 @@ describe('mdf: WebSocket settings (wire.md §2, §4.1)', () => {
 
   it('reads the port with atoi, TLS iff 443, brackets IPv6', () => {
     const doc = parseMdf(
-      'Plugin_Remote_Websocket_Host=::1\r\nPlugin_Remote_Websocket_Port=443x\r\nPlugin_Remote_Websocket_Directory=/chat?room=1\r\nPlugin_Remote_RetryCount=60\r\n',
+      'Plugin_Remote_Websocket_Host=::1\r\nPlugin_Remote_Websocket_Port=443x\r\n' +
+        'Plugin_Remote_Websocket_Directory=/chat?room=1\r\nPlugin_Remote_RetryCount=60\r\n',
     );
     expect(websocketSettings(doc)).to.deep.equal({
       url: 'wss://[::1]:443/chat?room=1',
@@ -478,7 +483,9 @@ describe('mdf: WebSocket settings (wire.md §2, §4.1)', () => {
     const doc = parseMdf('# remote\r\nPlugin_Remote_Websocket_Port=80\r\nshow_fps=false');
     setWebsocketSettings(doc, 'ws://127.0.0.1:9001/chat', { retryCount: 60 });
     expect(doc.toString()).to.equal(
-      '# remote\r\nPlugin_Remote_Websocket_Port=9001\r\nshow_fps=false\r\nPlugin_Remote_Websocket_Host=127.0.0.1\r\nPlugin_Remote_Websocket_Directory=/chat\r\nPlugin_Remote_RetryCount=60',
+      '# remote\r\nPlugin_Remote_Websocket_Port=9001\r\nshow_fps=false\r\n' +
+        'Plugin_Remote_Websocket_Host=127.0.0.1\r\nPlugin_Remote_Websocket_Directory=/chat\r\n' +
+        'Plugin_Remote_RetryCount=60',
     );
     expect(websocketSettings(doc)?.url).to.equal('ws://127.0.0.1:9001/chat');
   });

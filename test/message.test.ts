@@ -40,9 +40,11 @@ describe('parseMessage', () => {
     ['__AV_MESSAGE,||T|a', { type: 'T', args: ['a'] }],
     ['__AV_SETMODEL,0', { type: '__AV_SETMODEL,0', args: [] }], // routing avatar lines is the caller's job
     ['__AV_MESSAGE,__AV_MESSAGE,X', { type: '__AV_MESSAGE,X', args: [] }], // unwrapped once
-    ['MANY|1|2|3|4|5|6|7|8|9|10|11|12', { type: 'MANY', args: '1 2 3 4 5 6 7 8 9 10 11 12'.split(' ') }], // echo keeps all (hazards.md (k))
+    // echo keeps all (hazards.md (k))
+    ['MANY|1|2|3|4|5|6|7|8|9|10|11|12', { type: 'MANY', args: '1 2 3 4 5 6 7 8 9 10 11 12'.split(' ') }],
     ['A|"quoted text"|a\\nb', { type: 'A', args: ['"quoted text"', 'a\\nb'] }], // no quoting or escapes
-    ['\u0003\ufffdserver test closeTEST_MESSAGE', { type: '\u0003\ufffdserver test closeTEST_MESSAGE', args: [] }], // notes.md run C
+    // notes.md run C
+    ['\u0003\ufffdserver test closeTEST_MESSAGE', { type: '\u0003\ufffdserver test closeTEST_MESSAGE', args: [] }],
     ['__peer_disconnected__\n', { type: '__peer_disconnected__', args: [] }],
   ];
   for (const [line, msg] of cases) {
@@ -84,7 +86,8 @@ describe('formatMessage', () => {
     expect(
       formatMessage({ type: 'MOTION_ADD', args: ['0', 'action', 'Motion/action/ok.vmd', 'PART', 'ONCE'] }),
     ).to.equal('MOTION_ADD|0|action|Motion/action/ok.vmd|PART|ONCE');
-    expect(formatMessage({ type: '__peer_disconnected__', args: [] })).to.equal('__peer_disconnected__'); // a legal relay signal (wire.md §10.4)
+    // a legal relay signal (wire.md §10.4)
+    expect(formatMessage({ type: '__peer_disconnected__', args: [] })).to.equal('__peer_disconnected__');
   });
 
   // One code per refusal; the message names the field (wire.md §7.4, §7.7, §8.4, §12).

@@ -106,11 +106,15 @@ describe('StreamParser: line framing (wire.md §7.2 table)', () => {
     expect(frames(p, 'SNDBRKS', '\n')).to.deep.equal([['control:SNDBRKS'], ['crash §7.2']]);
   });
 
-  it('a leading CR/LF run shorter than the line after it dispatches the line twice (model of §7.1 step 3, not observed)', () => {
-    // The completeness check reads offset L (token length) of the buffer: here a delimiter, so the
-    // token is dispatched, L bytes plus the CR/LF run are consumed, and the line is read again.
-    expect(one('\n\nA\n')).to.deep.equal([['line:A', 'line:A']]);
-  });
+  it(
+    'a leading CR/LF run shorter than the line after it dispatches the line twice (model of §7.1 step 3, not ' +
+      'observed)',
+    () => {
+      // The completeness check reads offset L (token length) of the buffer: here a delimiter, so the
+      // token is dispatched, L bytes plus the CR/LF run are consumed, and the line is read again.
+      expect(one('\n\nA\n')).to.deep.equal([['line:A', 'line:A']]);
+    },
+  );
 });
 
 describe('StreamParser: audio and control words (wire.md §8)', () => {
@@ -432,71 +436,72 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
     );
   });
 
-  it('any split of a valid stream that no frame starts with CR/LF gives the same events as one frame (property)', () => {
-    type Piece = { bytes: Uint8Array; noSplitFrom: number };
-    const lineText = fc
-      .string({
-        unit: fc.oneof(
-          fc.constantFrom('こ', '🧨', '|', 'S'),
-          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
-        ),
-        minLength: 1,
-        maxLength: 10,
-      })
-      .filter((s) => {
-        try {
-          validateLine(s);
-        } catch {
-          return false;
-        }
-        return !s.startsWith('__peer');
+  it(
+    'any split of a valid stream that no frame starts with CR/LF ' + 'gives the same events as one frame (property)',
+    () => {
+      type Piece = { bytes: Uint8Array; noSplitFrom: number };
+      const lineText = fc
+        .string({
+          unit: fc.oneof(
+            fc.constantFrom('こ', '🧨', '|', 'S'),
+            fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+          ),
+          minLength: 1,
+          maxLength: 10,
+        })
+        .filter((s) => {
+          try {
+            validateLine(s);
+          } catch {
+            return false;
+          }
+          return !s.startsWith('__peer');
+        });
+      const line = fc.tuple(lineText, fc.constantFrom('\n', '\r\n', '\n\n', '\r\n\r\n')).map(([t, end]): Piece => {
+        const body = utf8(t);
+        return { bytes: bytes(Array.from(body), end), noSplitFrom: body.length };
       });
-    const line = fc.tuple(lineText, fc.constantFrom('\n', '\r\n', '\n\n', '\r\n\r\n')).map(([t, end]): Piece => {
-      const body = utf8(t);
-      return { bytes: bytes(Array.from(body), end), noSplitFrom: body.length };
-    });
-    const control = fc
-      .tuple(fc.constantFrom('SNDSTRM', 'SNDFILE', 'SNDBRKS'), fc.constantFrom('', '\n', '\r\n'))
-      .map(([w, end]): Piece => ({ bytes: utf8(w + end), noSplitFrom: 7 }));
-    const audio = fc
-      .uint8Array({ maxLength: 40 })
-      .map((pcm): Piece => ({
+      const control = fc
+        .tuple(fc.constantFrom('SNDSTRM', 'SNDFILE', 'SNDBRKS'), fc.constantFrom('', '\n', '\r\n'))
+        .map(([w, end]): Piece => ({ bytes: utf8(w + end), noSplitFrom: 7 }));
+      const audio = fc.uint8Array({ maxLength: 40 }).map((pcm): Piece => ({
         bytes: bytes(`SND${String(pcm.length).padStart(4, '0')}`, Array.from(pcm)),
         noSplitFrom: Infinity,
       }));
-    const stream = fc.array(fc.oneof(line, control, audio), { minLength: 1, maxLength: 10 }).chain((pieces) => {
-      // A split may not fall on a line's or control word's terminator bytes: a correct sender
-      // never starts a frame with CR/LF (wire.md §12 rules 3, 4, 7).
-      const allowed: number[] = [];
-      let at = 0;
-      for (const piece of pieces) {
-        for (let i = 1; i <= piece.bytes.length; i++)
-          if (i < piece.noSplitFrom || i === piece.bytes.length) allowed.push(at + i);
-        at += piece.bytes.length;
-      }
-      const whole = new Uint8Array(at);
-      let o = 0;
-      for (const piece of pieces) (whole.set(piece.bytes, o), (o += piece.bytes.length));
-      const cuts = allowed.filter((x) => x < at);
-      return fc.tuple(fc.constant(whole), cuts.length ? fc.subarray(cuts) : fc.constant([] as number[]));
-    });
-    fc.assert(
-      fc.property(stream, ([whole, cuts]) => {
-        const opts = { bufferBytes: 1 << 16 };
-        const expected = new StreamParser(opts).pushFrame(whole);
-        const p = new StreamParser(opts);
-        const got: StreamEvent[] = [];
-        let from = 0;
-        for (const c of [...cuts, whole.length]) {
-          got.push(...p.pushFrame(whole.slice(from, c)));
-          from = c;
+      const stream = fc.array(fc.oneof(line, control, audio), { minLength: 1, maxLength: 10 }).chain((pieces) => {
+        // A split may not fall on a line's or control word's terminator bytes: a correct sender
+        // never starts a frame with CR/LF (wire.md §12 rules 3, 4, 7).
+        const allowed: number[] = [];
+        let at = 0;
+        for (const piece of pieces) {
+          for (let i = 1; i <= piece.bytes.length; i++)
+            if (i < piece.noSplitFrom || i === piece.bytes.length) allowed.push(at + i);
+          at += piece.bytes.length;
         }
-        expect(got).to.deep.equal(expected);
-        expect(expected.some((e) => e.kind === 'hazard')).to.equal(false);
-      }),
-      { numRuns: 300 },
-    );
-  });
+        const whole = new Uint8Array(at);
+        let o = 0;
+        for (const piece of pieces) (whole.set(piece.bytes, o), (o += piece.bytes.length));
+        const cuts = allowed.filter((x) => x < at);
+        return fc.tuple(fc.constant(whole), cuts.length ? fc.subarray(cuts) : fc.constant([] as number[]));
+      });
+      fc.assert(
+        fc.property(stream, ([whole, cuts]) => {
+          const opts = { bufferBytes: 1 << 16 };
+          const expected = new StreamParser(opts).pushFrame(whole);
+          const p = new StreamParser(opts);
+          const got: StreamEvent[] = [];
+          let from = 0;
+          for (const c of [...cuts, whole.length]) {
+            got.push(...p.pushFrame(whole.slice(from, c)));
+            from = c;
+          }
+          expect(got).to.deep.equal(expected);
+          expect(expected.some((e) => e.kind === 'hazard')).to.equal(false);
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 
   it('random frames never throw, keep pending within the buffer, and a dead parser stays silent (property)', () => {
     const frame = fc.oneof(
@@ -525,14 +530,17 @@ describe('StreamParser: what the SDK sends never hurts it', () => {
 });
 
 describe('StreamParser: found in review (each test failed before its fix)', () => {
-  it('an SND length that can never fit the read window is a stall at once, not a silent wait (wire.md §8.1, §6.5)', () => {
-    const p = new StreamParser();
-    const events = p.pushFrame(bytes('SND9000', [1, 2, 3], 'A|1\nB|2\n'));
-    expect(events.map((e) => e.kind)).to.deep.equal(['hazard']);
-    expect(events[0].kind === 'hazard' && events[0].hazard.kind).to.equal('stall');
-    expect(p.state).to.equal('stalled');
-    expect(p.pushFrame('C|3\n')).to.deep.equal([]); // reported once; everything still piles up
-    // a chunk that does fit is still just awaited
-    expect(new StreamParser().pushFrame(bytes('SND4096', [1, 2]))).to.deep.equal([]);
-  });
+  it(
+    'an SND length that can never fit the read window is a stall at ' + 'once, not a silent wait (wire.md §8.1, §6.5)',
+    () => {
+      const p = new StreamParser();
+      const events = p.pushFrame(bytes('SND9000', [1, 2, 3], 'A|1\nB|2\n'));
+      expect(events.map((e) => e.kind)).to.deep.equal(['hazard']);
+      expect(events[0].kind === 'hazard' && events[0].hazard.kind).to.equal('stall');
+      expect(p.state).to.equal('stalled');
+      expect(p.pushFrame('C|3\n')).to.deep.equal([]); // reported once; everything still piles up
+      // a chunk that does fit is still just awaited
+      expect(new StreamParser().pushFrame(bytes('SND4096', [1, 2]))).to.deep.equal([]);
+    },
+  );
 });

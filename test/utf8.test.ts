@@ -163,23 +163,27 @@ describe('checkWireText', () => {
     );
   });
 
-  it('for any text, either returns utf8ByteLength or throws one of its three codes for a unit that is really there (fast-check)', () => {
-    fc.assert(
-      fc.property(anyString, fc.constantFrom<FieldRef>('line', 'type', 1), (s, ref) => {
-        let bytes: number;
-        try {
-          bytes = checkWireText(s, ref);
-        } catch (e) {
-          const code = (e as MmdError).code;
-          if (code === 'ERR_FORBIDDEN_CHAR') return /[\0\n\r]/.test(s);
-          if (code === 'ERR_PIPE_IN_FIELD') return ref !== 'line' && s.includes('|');
-          if (code === 'ERR_LONE_SURROGATE') return hasLoneSurrogate(s);
-          return false;
-        }
-        const wellFormed = !hasLoneSurrogate(s) && !/[\0\n\r]/.test(s) && (ref === 'line' || !s.includes('|'));
-        return wellFormed && bytes === utf8ByteLength(s);
-      }),
-      { numRuns: 1000 },
-    );
-  });
+  it(
+    'for any text, either returns utf8ByteLength or throws one of its three codes for a unit that is really ' +
+      'there (fast-check)',
+    () => {
+      fc.assert(
+        fc.property(anyString, fc.constantFrom<FieldRef>('line', 'type', 1), (s, ref) => {
+          let bytes: number;
+          try {
+            bytes = checkWireText(s, ref);
+          } catch (e) {
+            const code = (e as MmdError).code;
+            if (code === 'ERR_FORBIDDEN_CHAR') return /[\0\n\r]/.test(s);
+            if (code === 'ERR_PIPE_IN_FIELD') return ref !== 'line' && s.includes('|');
+            if (code === 'ERR_LONE_SURROGATE') return hasLoneSurrogate(s);
+            return false;
+          }
+          const wellFormed = !hasLoneSurrogate(s) && !/[\0\n\r]/.test(s) && (ref === 'line' || !s.includes('|'));
+          return wellFormed && bytes === utf8ByteLength(s);
+        }),
+        { numRuns: 1000 },
+      );
+    },
+  );
 });

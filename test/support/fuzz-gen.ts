@@ -106,7 +106,8 @@ export const WIRE_LINES: readonly string[] = [
 /** .mdf texts with the features a lossless round trip must keep (mdf.md §3). */
 export const MDF_TEXTS: readonly string[] = [
   '',
-  'Plugin_Remote_Websocket_Host=localhost\nPlugin_Remote_Websocket_Port=9001\nPlugin_Remote_Websocket_Directory=/chat\n',
+  'Plugin_Remote_Websocket_Host=localhost\nPlugin_Remote_Websocket_Port=9001\n' +
+    'Plugin_Remote_Websocket_Directory=/chat\n',
   '\ufeff# comment\r\nPlugin_Remote_Websocket_Host=127.0.0.1\r\n\r\nPlugin_Remote_RetryCount=3\r\n',
   'window_size=600,600\n  #not a comment=1\nkey with spaces = value \t\nno equals here\n#x=1\nlast=no newline',
   'Plugin_Remote_Websocket_Host=%ENV{HOST}\nPlugin_Remote_Websocket_Port=%ENV{PORT}%ENV{X}\nbroken=%ENV{OPEN\n',
@@ -379,10 +380,9 @@ export function fail(what: string, detail?: unknown): never {
 
 /** A short printable form of an input or value, for failure messages. */
 export function show(value: unknown): string {
+  const hex = (v: Uint8Array) => Array.from(v.subarray(0, 64), (b) => b.toString(16).padStart(2, '0')).join(' ');
   const seen = (v: unknown): unknown =>
-    v instanceof Uint8Array
-      ? `bytes[${Array.from(v.subarray(0, 64), (b) => b.toString(16).padStart(2, '0')).join(' ')}${v.length > 64 ? ` …+${v.length - 64}` : ''}]`
-      : v;
+    v instanceof Uint8Array ? `bytes[${hex(v)}${v.length > 64 ? ` …+${v.length - 64}` : ''}]` : v;
   const text = JSON.stringify(value, (_k, v) => seen(v));
   return text === undefined ? String(value) : text.length > 600 ? `${text.slice(0, 600)}…(${text.length} chars)` : text;
 }
