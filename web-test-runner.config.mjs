@@ -4,6 +4,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { browserTestServerPlugin } from './test/support/wtr-server-plugin.mjs';
+import { playgroundServersPlugin } from './test/support/wtr-playground-plugin.mjs';
 
 export default {
   files: ['test/**/*.test.ts', '!test/**/*.node.test.ts'],
@@ -12,7 +13,7 @@ export default {
   concurrency: 2,
   testFramework: { config: { timeout: 20000 } },
   testsFinishTimeout: 240000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), browserTestServerPlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), browserTestServerPlugin(), playgroundServersPlugin()],
   browsers: [
     chromeLauncher({
       launchOptions: {

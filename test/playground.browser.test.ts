@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { after, before, describe, it } from './harness.js';
 import { CATALOG } from '../src/catalog/spec.js';
+import { hasRow, openPlayground, pickCommand, rows, setValue, until, type Page } from './support/playground-page.js';
 
 interface TestServerInfo {
   url: string | null;
@@ -13,61 +14,6 @@ interface TestServerInfo {
 }
 // A string-typed specifier: the plugin serves this virtual module (no .d.ts needed).
 const info = ((await import('virtual:test-server' as string)) as { default: TestServerInfo }).default;
-
-async function until<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-interface Page {
-  frame: HTMLIFrameElement;
-  win: Window;
-  doc: Document;
-  $<E extends HTMLElement = HTMLElement>(id: string): E;
-}
-
-async function openPlayground(query: string, width = 1200): Promise<Page> {
-  const frame = document.createElement('iframe');
-  frame.style.width = `${width}px`;
-  frame.style.height = '900px';
-  frame.src = `/playground/index.html?${query}`;
-  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-  document.body.append(frame);
-  await loaded;
-  const win = frame.contentWindow as Page['win'];
-  const doc = frame.contentDocument!;
-  return { frame, win, doc, $: <E extends HTMLElement>(id: string) => doc.getElementById(id) as E };
-}
-
-function rows(page: Page): { dir: string; text: string; hidden: boolean }[] {
-  return [...page.doc.querySelectorAll('#log-list li')].map((li) => ({
-    dir: li.querySelector('.dir')!.className.replace('dir ', ''),
-    text: li.querySelector('.msg')!.textContent!,
-    hidden: (li as HTMLElement).hidden === true,
-  }));
-}
-
-const hasRow = (page: Page, dir: string, text: string | RegExp) =>
-  rows(page).some((r) => r.dir === dir && (typeof text === 'string' ? r.text === text : text.test(r.text)));
-
-function setValue(page: Page, id: string, value: string) {
-  const el = page.$<HTMLInputElement>(id);
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}
-
-function pickCommand(page: Page, label: string) {
-  const select = page.$<HTMLSelectElement>('command-select');
-  const option = [...select.options].find((o) => o.textContent === label);
-  if (!option) throw new Error(`no command ${label} in the composer`);
-  select.value = option.value;
-  select.dispatchEvent(new Event('change', { bubbles: true }));
-}
 
 describe('playground page', () => {
   let page: Page;

@@ -20,6 +20,7 @@ export class ChannelGrid {
   #cards = new Map<string, Card>();
   #open: (path: string) => void;
   #current = '';
+  #ids = 0;
 
   constructor(open: (path: string) => void) {
     this.#open = open;
@@ -62,8 +63,13 @@ export class ChannelGrid {
     const root = el('li', 'card', title, pill, el('span', 'hint ctl'), last, el('div', 'row', watch, open));
     root.dataset.path = info.path;
     const card: Card = { info, root, pill, last, watch, conn: null, agent: info.agent };
-    watch.setAttribute('aria-label', `Watch ${info.path}`);
-    open.setAttribute('aria-label', `Open ${info.path} in the console`);
+    // Each button's name ends with its card's channel ("Watch /shop1"), the visible words first (WCAG 2.5.3).
+    const id = `card-${++this.#ids}`;
+    title.id = `${id}-title`;
+    watch.id = `${id}-watch`;
+    open.id = `${id}-open`;
+    watch.setAttribute('aria-labelledby', `${watch.id} ${title.id}`);
+    open.setAttribute('aria-labelledby', `${open.id} ${title.id}`);
     watch.addEventListener('click', () => this.#toggleWatch(card));
     open.addEventListener('click', () => this.#open(card.info.path));
     return card;

@@ -55,7 +55,7 @@ const grid = new ChannelGrid((path) => switchChannel(path));
 // ------------------------------------------------------------------ sending
 
 /** Sends a line or Message through the SDK (validated there) and logs it; false when refused. */
-function send(what: Message | string, errorBox?: HTMLElement): boolean {
+function send(what: Message | string, errorBox?: HTMLElement, mirror?: HTMLElement): boolean {
   const link = conn.link;
   if (!link) {
     if (errorBox) showError(errorBox, new Error('Not connected: connect to a channel first.'));
@@ -65,7 +65,7 @@ function send(what: Message | string, errorBox?: HTMLElement): boolean {
     const line = typeof what === 'string' ? what : formatMessage(what);
     link.send(what);
     const entry = log.add('out', line);
-    replies.sent(entry);
+    replies.sent(entry, mirror);
     if (errorBox) showError(errorBox, null);
     return true;
   } catch (err) {
@@ -324,14 +324,14 @@ async function init(): Promise<void> {
   $('command-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const msg = composer.validate();
-    if (msg) send(msg, $('command-error'));
+    if (msg) send(msg, $('command-error'), $('command-last'));
   });
   $('raw-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const lines = raw.validate();
     if (!lines) return;
     let sent = 0;
-    for (const line of lines) if (send(line, $('raw-error'))) sent++;
+    for (const line of lines) if (send(line, $('raw-error'), $('raw-last'))) sent++;
     if (sent) raw.remember(lines.slice(0, sent));
     if (sent === lines.length) $<HTMLTextAreaElement>('raw-line').select();
   });

@@ -46,6 +46,8 @@ export function expectationText(type: string): string {
 
 interface Pending {
   entry: Entry;
+  /** A status line beside the Send button that repeats the row's reply (the log may be off-screen). */
+  mirror: HTMLElement | undefined;
   line: string;
   first: string | undefined;
   expected: string[];
@@ -67,10 +69,11 @@ export class Replies {
   }
 
   /** Starts watching for the reply of a sent row. */
-  sent(entry: Entry): void {
+  sent(entry: Entry, mirror?: HTMLElement): void {
     const expected = expectedEvents(entry.line);
     const p: Pending = {
       entry,
+      mirror,
       line: entry.line,
       first: entry.line.startsWith('__AV') ? undefined : entry.line.split('|')[1],
       expected,
@@ -143,10 +146,11 @@ export class Replies {
   }
 
   #show(p: Pending, text: string, kind = ''): void {
-    const r = p.entry.reply;
-    if (!r) return;
-    r.textContent = text;
-    r.dataset.state = kind;
+    for (const r of [p.entry.reply, p.mirror]) {
+      if (!r) continue;
+      r.textContent = r === p.mirror ? `${p.line.slice(0, 60)} ${text}` : text;
+      r.dataset.state = kind;
+    }
   }
 
   clear(): void {
