@@ -73,7 +73,8 @@ describe('catalog tree-shaking', () => {
     const one = await bundle("export { synthStart } from './src/index.ts'");
     const message = await bundle("export { formatMessage, formatNumber } from './src/message.ts'");
     console.log(
-      `  synthStart alone: ${one.bytes} B min, ${one.gzip} B gzip (formatMessage+formatNumber alone: ${message.bytes} B, ${message.gzip} B gzip)`,
+      `  synthStart alone: ${one.bytes} B min, ${one.gzip} B gzip ` +
+        `(formatMessage+formatNumber alone: ${message.bytes} B, ${message.gzip} B gzip)`,
     );
     expect(one.code).to.contain('SYNTH_START');
     for (const other of ['MODEL_ADD', 'MOTION_EVENT_DELETE', 'modelAlias', 'PLUGIN_EVENT_ENABLE'])
@@ -88,7 +89,8 @@ describe('catalog tree-shaking', () => {
     const all = await bundle("export * from './src/catalog/index.ts'");
     const builders = await bundle("export { commands } from './src/index.ts'");
     console.log(
-      `  parseEvent: ${parse.bytes} B min, ${parse.gzip} B gzip; all builders: ${builders.bytes} B, ${builders.gzip} B gzip; whole catalog: ${all.bytes} B, ${all.gzip} B gzip`,
+      `  parseEvent: ${parse.bytes} B min, ${parse.gzip} B gzip; ` +
+        `all builders: ${builders.bytes} B, ${builders.gzip} B gzip; whole catalog: ${all.bytes} B, ${all.gzip} B gzip`,
     );
     expect(parse.code).not.to.contain('MmdError');
     expect(parse.code).not.to.contain('ERR_BAD_ARGUMENT');

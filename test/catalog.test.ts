@@ -79,7 +79,7 @@ describe('catalog data', () => {
     }
   });
 
-  it('RECOG_RECORD_* are kept and parsed but have no builder: MMDAgent-EX drops them from the socket (wire.md §10.1)', () => {
+  it('RECOG_RECORD_* are parsed but have no builder: MMDAgent-EX drops them from the socket (wire.md §10.1)', () => {
     const rec = CATALOG.filter((e) => e.name.startsWith('RECOG_RECORD'));
     expect(rec.map((e) => e.name)).to.deep.equal(['RECOG_RECORD_START', 'RECOG_RECORD_STOP']);
     for (const e of rec) {
@@ -101,7 +101,7 @@ describe('catalog data', () => {
       expect(typeof (entry as Record<string, unknown>)[n!], `${n} exported from the entry`).to.equal('function');
   });
 
-  it("every example parses back as known, with the entry's form (messages.md §1: commands arrive as echoes too)", () => {
+  it("every example parses back as known, with its entry's form (messages.md §1: commands come back as echoes)", () => {
     for (const e of CATALOG.filter((x) => x.kind === 'message')) {
       const ev = parse(e.example);
       expect(ev.known, `${e.example}: ${(ev as UnknownEvent).reason}`).to.equal(true);
@@ -247,7 +247,7 @@ describe('command builders', () => {
     throws(() => synthStart('mei', 'v', 'x'.repeat(3000)), 'ERR_LINE_TOO_LONG');
   });
 
-  it('an all-string builder checks every position alike, the last one too (bug: its fast path once let a bad last argument through)', () => {
+  it('an all-string builder checks every position, the last too (bug: its fast path let a bad last pass)', () => {
     const untyped = synthStart as unknown as (...a: unknown[]) => unknown;
     for (const at of [0, 1, 2]) {
       const args = (bad: unknown) => ['mei', 'v', 'text'].map((v, i) => (i === at ? bad : v));
@@ -312,7 +312,7 @@ describe('built messages carry their checked line (issue 7)', () => {
     fc.constantFrom('a|b', 'a,b', 'x\ny', '\ud800', '😀', 'あ'.repeat(700)),
   );
 
-  it('a builder sends through AgentLink exactly the frame a plain copy of its message gives, or fails the same way (wire.md §12.3)', () => {
+  it('a builder sends through AgentLink the frame a plain copy of its message gives, or fails alike (§12.3)', () => {
     fc.assert(
       fc.property(texts, texts, texts, (model, voice, text) => {
         const plain = () => ({ type: 'SYNTH_START', args: [model, voice, text] });
