@@ -2,13 +2,13 @@
 // protocol/messages.json means. A row of ARG_KINDS gives, for one type: the spec letter that
 // stands for it in the generated tables, how a builder checks and writes a value (its writer),
 // how parseEvent reads the wire text back (its reader), the TypeScript type the generator writes
-// for it, and how a form shows it. Writers and readers are separate objects so that a bundle of
-// builders carries no reader and parseEvent no writer: scripts/gen.ts indexes them by letter in
-// generated/wire.ts, where build.ts and parse.ts look letters up, and the rest of this table
-// (types, forms, docs) is for tools and is left out of bundles. Nothing else interprets a letter.
+// for it, and how a form shows it. Writers and readers are separate exports so that bundles keep
+// only what they use: scripts/gen.ts writes each builder's writers into commands.ts and each
+// letter's reader into table.ts's READERS, and the rest of this table (types, forms, docs) is for
+// tools (the generator, the playground) and is left out of bundles. Nothing else interprets a letter.
 //
-// Adding a kind: a row here (and its writer/reader), then `npm run gen`; test/kinds.test.ts
-// checks every row round-trips.
+// Adding a kind: a row here (and its writer/reader, exported), its samples in test/kinds.test.ts,
+// then `npm run gen`.
 import { formatNumber } from '../message.js';
 import { SUSPECT } from '../utf8.js';
 
