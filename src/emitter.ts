@@ -63,7 +63,19 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
 
   emit<K extends keyof Events>(event: K, ...args: Events[K]): void {
     const list = this.#listeners.get(event);
-    if (!list) return;
+    if (list) this.#run(event, list, args);
+  }
+
+  /**
+   * An emit whose listeners are fixed now and which runs when the returned function is called:
+   * for an owner that decides who hears an event before any listener of another event runs.
+   */
+  prepare<K extends keyof Events>(event: K): (...args: Events[K]) => void {
+    const list = this.#listeners.get(event);
+    return list ? (...args) => this.#run(event, list, args) : noop;
+  }
+
+  #run<K extends keyof Events>(event: K, list: Listener[], args: Events[K]): void {
     for (const cb of list) {
       try {
         cb(...args);
@@ -89,6 +101,8 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
     else this.#listeners.delete(event);
   }
 }
+
+function noop(): void {}
 
 /** Throws `err` from a microtask: reported as uncaught, without unwinding the caller. */
 export function rethrowLater(err: unknown): void {

@@ -120,6 +120,19 @@ describe('Emitter: on() and its unbind', () => {
   });
 });
 
+describe('Emitter: prepare', () => {
+  it('fixes the listeners when called and runs them when its result is called', () => {
+    const { events } = emitter();
+    const calls: string[] = [];
+    events.on('line', (text) => calls.push(`old:${text}`));
+    const toNow = events.prepare('line');
+    events.on('line', (text) => calls.push(`new:${text}`));
+    toNow('x', 0);
+    expect(calls).to.deep.equal(['old:x']);
+    events.prepare('close')(); // nobody: nothing happens
+  });
+});
+
 describe('Emitter: a listener that throws', () => {
   it("goes to 'error' listeners, and the listeners after it still run", () => {
     const { events, unhandled } = emitter();

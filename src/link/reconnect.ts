@@ -1,0 +1,83 @@
+/**
+ * Reconnect policy: jittered exponential back-off, and an attempt count that starts again only
+ * after a connection stayed up `minUptimeMs` (partysocket's minUptime), so a server that accepts
+ * and drops at once cannot make the link redial in a storm.
+ */
+import { MmdError } from '../errors.js';
+import { DEFAULTS, type ReconnectOptions } from './options.js';
+
+/** Delay before reconnect attempt `attempt` (0-based): exponential, capped, jittered downwards. */
+export function reconnectDelay(
+  attempt: number,
+  opts: Partial<ReconnectOptions> = {},
+  random: () => number = Math.random,
+): number {
+  const min = opts.minDelayMs ?? DEFAULTS.reconnectMinDelayMs;
+  const max = opts.maxDelayMs ?? DEFAULTS.reconnectMaxDelayMs;
+  const delay = Math.min(max, min * (opts.factor ?? DEFAULTS.reconnectFactor) ** attempt);
+  return delay - delay * (opts.jitter ?? DEFAULTS.reconnectJitter) * random();
+}
+
+/**
+ * Refuses reconnect settings that would make reconnectDelay NaN or negative: the loop would then
+ * stop without a word, or spin.
+ */
+export function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
+  const { minDelayMs = 0, maxDelayMs = 0, factor = 1, jitter = 0, maxRetries = 0, minUptimeMs = 0 } = opts;
+  const ok =
+    minDelayMs >= 0 &&
+    maxDelayMs >= 0 &&
+    factor >= 1 &&
+    jitter >= 0 &&
+    jitter <= 1 &&
+    maxRetries >= 0 &&
+    minUptimeMs >= 0;
+  if (!ok || ![minDelayMs, factor].every(Number.isFinite)) {
+    const got = Object.entries(opts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    throw new MmdError(
+      'ERR_BAD_INPUT',
+      `reconnect needs delays >= 0 ms, factor >= 1, jitter 0 to 1, maxRetries >= 0 and minUptimeMs >= 0; got ${got}`,
+    );
+  }
+}
+
+/** The attempt count across drops: `up()` when a connection opens, `down()` when it drops. */
+export class Backoff {
+  #attempt = 0;
+  #upSince: number | undefined;
+  readonly #opts: Partial<ReconnectOptions>;
+  readonly #now: () => number;
+  readonly #random: () => number;
+
+  constructor(
+    opts: Partial<ReconnectOptions> = {},
+    now: () => number = () => performance.now(),
+    random: () => number = Math.random,
+  ) {
+    this.#opts = opts;
+    this.#now = now;
+    this.#random = random;
+  }
+
+  get maxRetries(): number {
+    return this.#opts.maxRetries ?? DEFAULTS.reconnectMaxRetries;
+  }
+
+  up(): void {
+    this.#upSince = this.#now();
+  }
+
+  down(): void {
+    const minUptime = this.#opts.minUptimeMs ?? DEFAULTS.reconnectMinUptimeMs;
+    if (this.#upSince !== undefined && this.#now() - this.#upSince >= minUptime) this.#attempt = 0;
+    this.#upSince = undefined;
+  }
+
+  /** The delay before the next attempt, or undefined once maxRetries attempts were made. */
+  next(): number | undefined {
+    if (this.#attempt >= this.maxRetries) return undefined;
+    return reconnectDelay(this.#attempt++, this.#opts, this.#random);
+  }
+}
