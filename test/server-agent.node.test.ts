@@ -7,12 +7,14 @@ import { PEER_DISCONNECTED } from '../src/limits.js';
 import {
   createServer,
   startSim,
+  type AgentInfo,
   type AvatarInfo,
   type ControllerLeftInfo,
   type MmdServer,
   type ServerOptions,
 } from '../src/server.js';
 import { afterEach, describe, it } from './harness.js';
+import { FakeAgent } from './support/fake-agent.js';
 import { HoldingAgent, controller, nextEvent, sleep, tcpRelay } from './support/server-peers.js';
 
 const open: { close(): unknown }[] = [];
@@ -21,6 +23,12 @@ async function start(opts: ServerOptions = {}): Promise<MmdServer> {
   const server = await createServer({ port: 0, syncTimeoutMs: 3000, ...opts });
   open.push({ close: () => server.close() });
   return server;
+}
+
+async function until(done: () => boolean, timeoutMs = 3000): Promise<void> {
+  for (const end = performance.now() + timeoutMs; !done(); await sleep(10)) {
+    if (performance.now() > end) throw new Error(`not so within ${timeoutMs} ms`);
+  }
 }
 
 afterEach(async () => {
@@ -113,5 +121,68 @@ describe('the first frame after the handshake (issue 12 item 3, wire.md §3.4)',
     agent.say('PLUGIN_EVENT_ENABLE|Remote'); // the real app's start-up burst (real-client/notes.md)
     await ready;
     expect(agent.lines[0]).to.match(/^MMDSDK_SYNC\|/);
+  });
+});
+
+describe('a stand-in agent (issue 12 item 4: npm start, then a real MMDAgent-EX)', () => {
+  it('yields its channel to a real MMDAgent-EX (no 429, no /chat-1) and takes it back when that one leaves', async () => {
+    const server = await start({ standIn: true });
+    const standInReady = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
+    const sim = await startSim({ url: server.standInUrl(), platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => sim.stop() });
+    expect((await standInReady)[1]).to.deep.equal({ channel: '/chat', standIn: true });
+    const c = await controller(server.url, open);
+    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    const realReady = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
+    const real = await FakeAgent.connect(server.address().port, '/chat'); // rejects on a 429
+    open.push({ close: () => real.destroy() });
+    expect((await realReady)[1]).to.deep.equal({ channel: '/chat', standIn: false });
+    const relayLines = () => c.texts.filter((t) => t.startsWith('RELAY_'));
+    await until(() => relayLines().length >= 3);
+    expect(relayLines()).to.deep.equal([
+      'RELAY_AGENT_CONNECTED|/chat\n',
+      'RELAY_AGENT_DISCONNECTED|/chat\n',
+      'RELAY_AGENT_CONNECTED|/chat\n',
+    ]);
+    expect(server.channels().map((ch) => [ch.path, ch.agent, ch.standIn])).to.deep.equal([['/chat', true, false]]);
+    c.ws.send('HELLO|real');
+    await real.waitLine('HELLO|real');
+    const back = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
+    real.destroy();
+    expect((await back)[1]).to.deep.equal({ channel: '/chat', standIn: true });
+    await until(() => relayLines().length >= 5);
+    expect(relayLines().slice(3)).to.deep.equal(['RELAY_AGENT_DISCONNECTED|/chat\n', 'RELAY_AGENT_CONNECTED|/chat\n']);
+    c.ws.send('HELLO|sim');
+    await sim.waitFor((m) => m.type === 'HELLO', { timeoutMs: 5000 });
+    expect(sim.received.filter((m) => m.type === 'HELLO').map((m) => m.args)).to.deep.equal([['sim']]);
+    expect(sim.status).to.equal('connected');
+    expect(sim.violations).to.deep.equal([]);
+  });
+
+  it('a stand-in arriving while a real MMDAgent-EX holds the channel waits for it to leave', async () => {
+    const server = await start({ standIn: true });
+    const real = await FakeAgent.connect(server.address().port, '/chat');
+    open.push({ close: () => real.destroy() });
+    await nextEvent((cb) => server.on('agent', cb));
+    const sim = await startSim({ url: server.standInUrl(), platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => sim.stop() });
+    await sleep(300);
+    expect(server.channels().map((ch) => [ch.path, ch.standIn])).to.deep.equal([['/chat', false]]);
+    const back = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
+    real.destroy();
+    expect((await back)[1]).to.include({ standIn: true });
+  });
+
+  it('the stand-in URL carries a per-process secret: a wrong one is 401, and it needs the standIn option', async () => {
+    const server = await start({ standIn: true });
+    const url = new URL(server.standInUrl('/shop1'));
+    expect(url.pathname).to.equal('/shop1');
+    const refused = await FakeAgent.connect(server.address().port, '/chat?standin=0123456789abcdef').then(
+      () => '',
+      (e: { response: string }) => e.response,
+    );
+    expect(refused).to.match(/^HTTP\/1\.1 401 /);
+    const plain = await start();
+    expect(() => plain.standInUrl()).to.throw(/standIn/);
   });
 });

@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import type { WebSocket } from '../ws-socket.js';
 import { Emitter } from '../../emitter.js';
 import { MmdError, isMmdError } from '../../errors.js';
 import { PEER_DISCONNECTED } from '../../limits.js';
@@ -41,6 +41,8 @@ export interface ServerStats {
 
 export interface AgentInfo {
   channel: string;
+  /** The agent is the stand-in (server.standInUrl), which yields to a real MMDAgent-EX. */
+  standIn: boolean;
 }
 export interface AgentLeftInfo {
   channel: string;
@@ -85,6 +87,8 @@ export interface ChannelInfo {
   /** ISO time the current agent became ready, or null. */
   agentSince: string | null;
   controllers: number;
+  /** The agent is the stand-in (a simulator that yields to a real MMDAgent-EX). */
+  standIn: boolean;
 }
 
 /** What channels share with their server. */
@@ -101,6 +105,8 @@ export interface ChannelHost {
 }
 
 interface AgentPeer extends Corkable {
+  /** Connected as the stand-in (server.standInUrl): yields its channel to a real MMDAgent-EX. */
+  standIn: boolean;
   link?: AgentLink;
   linkSocket?: LinkSocket;
   since?: Date;
@@ -136,6 +142,8 @@ export class Channel {
   private readonly host: ChannelHost;
   private readonly emitter: Emitter<ChannelEvents>;
   private agentPeer: AgentPeer | undefined;
+  /** A stand-in waiting while a real MMDAgent-EX holds the channel. */
+  private parked: AgentPeer | undefined;
   private readonly controllerPeers = new Set<ControllerPeer>();
   /** Kept while the user holds it (server.channel()) or it is the configured path. */
   pinned = false;
@@ -171,7 +179,7 @@ export class Channel {
   }
 
   get empty(): boolean {
-    return !this.agentPeer && this.controllerPeers.size === 0;
+    return !this.agentPeer && !this.parked && this.controllerPeers.size === 0;
   }
 
   info(): ChannelInfo {
@@ -180,6 +188,7 @@ export class Channel {
       agent: this.agent !== undefined,
       agentSince: this.agentSince?.toISOString() ?? null,
       controllers: this.controllers,
+      standIn: this.agent !== undefined && this.agentPeer!.standIn,
     };
   }
 
@@ -203,26 +212,61 @@ export class Channel {
    * reassembly buffer is clean and POCO's handshake buffer is flushed, wire.md §3.4, §12) or
    * `syncTimeoutMs` passed, the setup lines follow and the agent is announced.
    */
-  acceptAgent(ws: WebSocket, socket: Duplex): void {
+  acceptAgent(ws: WebSocket, socket: Duplex, standIn = false): void {
     const peer: AgentPeer = {
       ws,
       socket,
       corked: false,
+      standIn,
       lateSyncFrames: LATE_SYNC_FRAMES,
       serverAvatar: false,
       avatar: false,
     };
-    this.agentPeer = peer;
     this.host.counters.agents++;
     ws.on('error', () => this.host.counters.socketErrors++);
     ws.on('message', (data, isBinary) => this.onAgentFrame(peer, rawBytes(data), isBinary));
     ws.on('close', () => this.onAgentClose(peer));
+    const current = this.agentPeer;
+    if (standIn && current) {
+      this.parked = peer; // a real MMDAgent-EX holds the channel: wait until it leaves
+      return;
+    }
+    if (current?.standIn) this.yieldStandIn(current);
+    this.attachAgent(peer);
+  }
+
+  /**
+   * Whether a new agent must be answered 429 (wire.md §4.3). A real MMDAgent-EX takes the channel
+   * from a stand-in; a stand-in arriving while a real one is there waits, parked (one at most).
+   */
+  refusesAgent(standIn: boolean): boolean {
+    const current = this.agentPeer;
+    if (!current) return false;
+    return standIn ? current.standIn || this.parked !== undefined : !current.standIn;
+  }
+
+  /** Makes `peer` the channel's agent: the sync step, then setup and the announcement. */
+  private attachAgent(peer: AgentPeer): void {
+    this.agentPeer = peer;
     peer.syncLine = `MMDSDK_SYNC|${randomBytes(6).toString('hex')}`;
+    peer.syncSent = false;
+    peer.lateSyncFrames = LATE_SYNC_FRAMES;
+    peer.serverAvatar = peer.avatar = false;
     // Nothing may ride in the handshake's read: MMDAgent-EX's socket library keeps bytes that came
     // with the 101 where its select() cannot see them until more data arrives (wire.md §3.4;
     // through a TCP relay the sync stalled 1.5 s, session-2026-12.md). The agent's first frame
     // proves that read is over; a reconnecting app sends none, so a gap bounds the wait.
     peer.syncTimer = setTimeout(() => this.sendSync(peer), this.host.policy.syncGapMs);
+  }
+
+  /** The stand-in steps aside for a real MMDAgent-EX: the app and controllers see it leave; its connection stays. */
+  private yieldStandIn(peer: AgentPeer): void {
+    clearTimeout(peer.syncTimer);
+    this.agentPeer = undefined;
+    this.parked = peer;
+    this.announceLeft(peer);
+    peer.linkSocket?.detach('the stand-in yielded its channel to MMDAgent-EX');
+    peer.link = peer.linkSocket = peer.since = undefined;
   }
 
   private sendSync(peer: AgentPeer): void {
@@ -249,13 +293,13 @@ export class Channel {
     peer.link.on('error', this.host.report);
     peer.since = new Date();
     this.broadcast(relayStatusLine(RELAY_AGENT_CONNECTED, this.path));
-    const info = { channel: this.path };
+    const info = { channel: this.path, standIn: peer.standIn };
     this.host.emit('agent', peer.link, info);
     this.emitter.emit('agent', peer.link, info);
   }
 
   private onAgentFrame(peer: AgentPeer, bytes: Buffer, isBinary: boolean): void {
-    if (bytes.length === 0) return;
+    if (bytes.length === 0 || this.agentPeer !== peer) return; // a parked stand-in, or one let go
     if (!peer.syncSent) this.sendSync(peer);
     if (peer.syncLine !== undefined) {
       if (bytes.includes(peer.syncLine)) {
@@ -294,16 +338,30 @@ export class Channel {
 
   private onAgentClose(peer: AgentPeer): void {
     clearTimeout(peer.syncTimer);
+    if (this.parked === peer) {
+      this.parked = undefined;
+      this.host.counters.agents--;
+      this.host.release(this);
+      return;
+    }
     if (this.agentPeer !== peer) return;
     this.agentPeer = undefined;
     this.host.counters.agents--;
-    if (peer.link && peer.since) {
-      this.broadcast(relayStatusLine(RELAY_AGENT_DISCONNECTED, this.path));
-      const info = { channel: this.path, since: peer.since };
-      this.host.emit('agentLeft', info);
-      this.emitter.emit('agentLeft', info);
+    this.announceLeft(peer);
+    const standIn = this.parked;
+    if (standIn?.ws.readyState === OPEN) {
+      this.parked = undefined;
+      this.attachAgent(standIn); // back on its channel once the real MMDAgent-EX has left
     }
     this.host.release(this);
+  }
+
+  private announceLeft(peer: AgentPeer): void {
+    if (!peer.link || !peer.since) return;
+    this.broadcast(relayStatusLine(RELAY_AGENT_DISCONNECTED, this.path));
+    const info = { channel: this.path, since: peer.since };
+    this.host.emit('agentLeft', info);
+    this.emitter.emit('agentLeft', info);
   }
 
   /** The ready agent, or ERR_NO_AGENT. */
@@ -494,7 +552,7 @@ export class Channel {
     }
     // Keeps idle proxies open. MMDAgent-EX answers (an empty ping gets a 1-byte pong, wire.md
     // §6.2); a missing pong never costs the agent its connection.
-    if (this.agentPeer?.ws.readyState === OPEN) this.agentPeer.ws.ping();
+    for (const agent of [this.agentPeer, this.parked]) if (agent?.ws.readyState === OPEN) agent.ws.ping();
   }
 
   /** Server shutdown: controllers get 1001; the agent an EMPTY close frame (wire.md §6.3). */
@@ -510,5 +568,6 @@ export class Channel {
       if (agent.link) agent.link.close();
       else agent.ws.close();
     }
+    this.parked?.ws.close();
   }
 }

@@ -15,6 +15,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -77,6 +78,11 @@ export interface ServerOptions extends Partial<ServerPolicy> {
   allowedOrigins?: readonly string[] | '*';
   /** Agents must connect with `?secret=<agentSecret>` in Plugin_Remote_Websocket_Directory. */
   agentSecret?: string;
+  /**
+   * Accept a stand-in agent (a simulator, as `npm start` runs) at server.standInUrl(): it holds a
+   * channel only until a real MMDAgent-EX arrives there, and takes it back when that one leaves.
+   */
+  standIn?: boolean;
 }
 
 export interface RefusedInfo {
@@ -105,6 +111,11 @@ export interface MmdServer {
   addresses(): AddressInfo[];
   /** The channel for `path` (created if needed, kept while the server runs). */
   channel(path: string): Channel;
+  /**
+   * The URL for the stand-in agent on `path` (default the configured path): it carries a secret
+   * made for this server process. Needs the `standIn` option; ERR_SERVER_OPTION otherwise.
+   */
+  standInUrl(path?: string): string;
   channels(): ChannelInfo[];
   stats(): ServerStats;
   on<K extends keyof ServerEvents>(event: K, cb: (...args: ServerEvents[K]) => void): () => void;
@@ -146,6 +157,8 @@ class RelayServer implements MmdServer, ChannelHost {
   private origins: Set<string> | '*' = new Set();
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
+  /** Made per process, never configured: only code holding this server can start a stand-in. */
+  private readonly standInSecret: string | undefined;
 
   constructor(options: ServerOptions) {
     this.options = options;
@@ -153,6 +166,8 @@ class RelayServer implements MmdServer, ChannelHost {
     checkChannelPath(this.policy.path, 'path');
     if (options.token !== undefined) checkCredential(options.token, 'token');
     if (options.agentSecret !== undefined) checkCredential(options.agentSecret, 'agentSecret');
+    // Hex: the 429 renaming appends `-N` after the query (wire.md §4.3), so no `-` inside.
+    this.standInSecret = options.standIn ? randomBytes(18).toString('hex') : undefined;
     if (!isLoopbackHost(this.policy.host) && options.token === undefined) {
       throw new MmdError(
         'ERR_INSECURE_BIND',
@@ -205,6 +220,15 @@ class RelayServer implements MmdServer, ChannelHost {
 
   get httpUrl(): string {
     return `http://${this.displayHost()}:${this.address().port}/`;
+  }
+
+  standInUrl(path: string = this.policy.path): string {
+    if (!this.standInSecret) {
+      throw new MmdError('ERR_SERVER_OPTION', 'standInUrl() needs createServer({ standIn: true })');
+    }
+    const base = this.url.slice(0, this.url.length - this.policy.path.length);
+    const secret = this.options.agentSecret === undefined ? '' : `&secret=${this.options.agentSecret}`;
+    return `${base}${checkChannelPath(path, 'path')}?standin=${this.standInSecret}${secret}`;
   }
 
   address(): AddressInfo {
@@ -408,6 +432,11 @@ class RelayServer implements MmdServer, ChannelHost {
           path,
         );
       }
+      const offeredStandIn = query.get('standin');
+      const standIn = offeredStandIn !== null;
+      if (standIn && !(this.standInSecret && sameSecret(offeredStandIn, this.standInSecret))) {
+        return refuse(401, 'ERR_UNAUTHORIZED: stand-in secret wrong: connect with server.standInUrl()', path);
+      }
       // MMDAgent-EX redials at once after a drop, often before `ws` reports the old socket closed;
       // a 429 then would move it to `<path>-1` (wire.md §4.3), away from its app and controllers.
       this.channelMap.get(path)?.dropClosingAgent();
@@ -419,11 +448,11 @@ class RelayServer implements MmdServer, ChannelHost {
           path,
         );
       // "Too Many Requests" makes MMDAgent-EX retry on `<path>-N` (wire.md §4.3).
-      if (channel.busy) return refuse(429, `${path} already has an MMDAgent-EX`, path);
+      if (channel.refusesAgent(standIn)) return refuse(429, `${path} already has an MMDAgent-EX`, path);
       releaseOnFailure(socket, channel, this);
       this.agentWss.handleUpgrade(req, socket, head, (ws) => {
         this.track(ws);
-        channel.acceptAgent(ws, socket);
+        channel.acceptAgent(ws, socket, standIn);
       });
       return;
     }
