@@ -1,4 +1,4 @@
-// The fuzz targets of scripts/fuzz.ts at a smaller count, in Node and in Chromium: every parser
+// The fuzz targets of test/fuzz-run.ts (npm run fuzz) at a smaller count, in Node and in Chromium: every parser
 // under mutated wire fixtures throws only MmdError, stays under the per-input time bound, and
 // keeps its round trips (test/support/fuzz-gen.ts). The full 100k-per-target run is the script.
 import { expect } from 'chai';

@@ -1,5 +1,5 @@
 // Shared fuzz generators and targets: one list of (arbitrary, check) pairs that both the
-// dedicated script (scripts/fuzz.ts, 100k+ inputs each) and test/fuzz.test.ts (a few hundred,
+// dedicated script (test/fuzz-run.ts, 100k+ inputs each) and test/fuzz.test.ts (a few hundred,
 // in Node and Chromium) run. Inputs are mutated wire fixtures, not just random bytes: the
 // mutations are the ones wire.md §13 lists as dangerous (CR/LF runs, NUL, invalid UTF-8 leads,
 // lone surrogates, SND prefixes with garbage digits, `__AV_MESSAGE,`, BOMs, `%ENV{` nesting,
