@@ -21,9 +21,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { MmdError } from '../../errors.js';
-import { encodeLine, lineFrame } from '../../line.js';
 import type { AgentLink } from '../../link.js';
-import { formatMessage, type Message } from '../../message.js';
+import { setupFrames } from '../../link/setup.js';
+import type { Message } from '../../message.js';
 import { Emitter } from '../../emitter.js';
 import { Channel } from './channel.js';
 import type { ChannelEvents, ChannelHost, ChannelInfo, ServerStats } from './channel.js';
@@ -180,9 +180,7 @@ class RelayServer implements MmdServer, ChannelHost {
       options.channels === undefined || options.channels === 'any'
         ? undefined
         : options.channels.map((p) => new RegExp(`^${escapeRegExp(checkChannelPath(p, 'channel'))}(?:-\\d+)*$`));
-    this.setupFrames = (options.setup ?? []).map((m) =>
-      typeof m === 'string' ? encodeLine(m) : lineFrame(formatMessage(m)),
-    );
+    this.setupFrames = setupFrames(options.setup);
     // The emitter already hands a listener's error to 'error' listeners; what is left (no 'error'
     // listener, or one that threw) is logged: an exception here would end every Linux agent.
     this.events = new Emitter<ServerEvents>({ unhandled: logError });
