@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it, skipIf } from './harness.js';
 import { connect } from '../src/server.js';
+import { FakeAgent } from './support/fake-agent.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'node', 'cli.js');
@@ -240,6 +241,68 @@ describe('npm start: one channel for the printed lines, the playground and a rea
       expect(app.output()).to.contain('  Plugin_Remote_Websocket_Directory=/shop1\n');
       expect(app.output()).to.match(/playground: http:\/\/127\.0\.0\.1:\d+\/playground\/\?channel=\/shop1\n/);
       await until(() => agentOn(app.httpUrl, '/shop1'), 'the simulated agent on /shop1');
+    } finally {
+      app.child.kill('SIGKILL');
+    }
+  });
+
+  it('a real MMDAgent-EX using the printed lines takes the channel the playground URL shows (bug: 429, renamed to /chat-1), and the simulated one comes back when it leaves', async () => {
+    const app = await start();
+    try {
+      await until(() => agentOn(app.httpUrl, '/chat'), 'the simulated agent on /chat');
+      const out = app.output();
+      const directory = /^ {2}Plugin_Remote_Websocket_Directory=(\S+)$/m.exec(out)![1];
+      const port = Number(/^ {2}Plugin_Remote_Websocket_Port=(\d+)$/m.exec(out)![1]);
+      const channel = new URL(/playground: (\S+)/.exec(out)![1]).searchParams.get('channel');
+      expect(channel).to.equal(directory);
+
+      const real = await FakeAgent.connect(port, directory); // a refusal (429) would throw here
+      try {
+        expect(real.responseHead).to.match(/^HTTP\/1\.1 101/);
+        const shown = async () => {
+          const res = await fetch(new URL('/channels', app.httpUrl));
+          const { channels } = (await res.json()) as {
+            channels: { path: string; agent: boolean; standIn?: boolean }[];
+          };
+          return channels.find((c) => c.path === channel);
+        };
+        // Ready (its sync echoed) and not the stand-in: the real agent holds the channel.
+        await until(async () => {
+          const info = await shown();
+          return info?.agentSince && info.standIn === false ? true : undefined;
+        }, 'the real agent on the channel');
+        // A controller on the playground's channel reaches the real MMDAgent-EX, not the simulator.
+        const link = await connect(`ws://127.0.0.1:${app.port}${channel}`);
+        try {
+          link.send('VALUE_SET|takeover|1');
+          await real.waitLine('VALUE_SET|takeover|1', 5000).catch((err: Error) => {
+            throw new Error(`${err.message}\noutput:\n${app.output()}`);
+          });
+        } finally {
+          link.close();
+        }
+        expect(
+          (await fetch(new URL('/channels', app.httpUrl)).then((r) => r.json())).channels.map(
+            (c: { path: string }) => c.path,
+          ),
+        ).not.to.include(`${channel}-1`);
+      } finally {
+        real.destroy();
+      }
+      // It left: the simulated agent is back and answers (the fake agent only echoes; the sim also sends the event).
+      await until(async () => {
+        const res = await fetch(new URL('/channels', app.httpUrl));
+        const { channels } = (await res.json()) as { channels: { path: string; agent: boolean; standIn?: boolean }[] };
+        return channels.find((c) => c.path === channel && c.agent && c.standIn) ? true : undefined;
+      }, 'the simulated agent back on the channel');
+      const link = await connect(`ws://127.0.0.1:${app.port}${channel}`);
+      try {
+        const event = link.waitFor((m) => m.type === 'VALUE_EVENT_SET' && m.args[0] === 'back', { timeoutMs: 5000 });
+        link.send('VALUE_SET|back|1');
+        await event;
+      } finally {
+        link.close();
+      }
     } finally {
       app.child.kill('SIGKILL');
     }

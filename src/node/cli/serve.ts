@@ -113,9 +113,13 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   const { options, sim: withSim } = parsed;
   const stop = stopRequested(io); // before the first await: a stop during start-up is not lost
   try {
-    const server = await createServer(options);
+    // The simulated agent is a stand-in: a real MMDAgent-EX using the printed lines takes its channel
+    // (the one the playground shows) instead of being renamed to /chat-1, and it comes back after.
+    const server = await createServer({ ...options, ...(withSim && { standIn: true }) });
     const log = (s: string) => io.out(`[${stamp()}] ${s}`);
-    server.on('agent', (_link, info) => log(`agent connected on ${info.channel}`));
+    server.on('agent', (_link, info) =>
+      log(`agent connected on ${info.channel}${info.standIn ? ' (the simulated MMDAgent-EX)' : ''}`),
+    );
     server.on('agentLeft', (info) => log(`agent disconnected from ${info.channel}`));
     server.on('controller', (info) => log(`controller connected on ${info.channel} from ${info.remoteAddress ?? '?'}`));
     server.on('controllerLeft', (info) =>
@@ -124,13 +128,12 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     server.on('refused', (info) => log(`refused ${info.kind} on ${info.path}: ${info.status} (${info.reason})`));
     server.on('error', (err) => log(`error: ${err instanceof Error ? err.message : String(err)}`));
 
-    io.out(banner(server, options).join('\n'));
+    io.out(banner(server, options, withSim).join('\n'));
     let sim: Sim | undefined;
     if (withSim) {
-      const secret = options.agentSecret ? `?secret=${options.agentSecret}` : '';
       try {
         // `windows` so that the simulated agent reconnects instead of "dying" like the Linux build.
-        sim = await startSim({ url: `${server.url}${secret}`, platform: 'windows', retryCount: 20 });
+        sim = await startSim({ url: server.standInUrl(), platform: 'windows', retryCount: 20 });
         log('simulated MMDAgent-EX started (--sim)');
       } catch (err) {
         log(`the simulated MMDAgent-EX did not start: ${err instanceof Error ? err.message : String(err)}`);
@@ -149,7 +152,7 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-export function banner(server: MmdServer, options: ServeArgs['options']): string[] {
+export function banner(server: MmdServer, options: ServeArgs['options'], withSim = false): string[] {
   const port = server.address().port;
   const directory = `${options.path}${options.agentSecret ? `?secret=${options.agentSecret}` : ''}`;
   const lines = [`mmdagent-ex-remote serving ${server.url}`];
@@ -165,7 +168,8 @@ export function banner(server: MmdServer, options: ServeArgs['options']): string
   }
   if (options.tls && port !== 443) {
     lines.push(
-      `warning: MMDAgent-EX speaks TLS only when its Plugin_Remote_Websocket_Port is 443 (wire.md §3.2); on ${port} it will send plain WebSocket and fail: use --port 443`,
+      `warning: MMDAgent-EX speaks TLS only when its Plugin_Remote_Websocket_Port is 443 (wire.md §3.2); ` +
+        `on ${port} it will send plain WebSocket and fail: use --port 443`,
     );
   }
   lines.push(
@@ -176,6 +180,12 @@ export function banner(server: MmdServer, options: ServeArgs['options']): string
     `  Plugin_Remote_Websocket_Directory=${directory}`,
     '  Plugin_Remote_RetryCount=60',
     '(RetryCount=60 gives it about 30 s to find the server; with 0 it tries only once.)',
+    ...(withSim
+      ? [
+          `A real MMDAgent-EX using these lines takes ${options.path} from the simulated one (the playground`,
+          'follows it), and the simulated one comes back when it leaves.',
+        ]
+      : []),
     'Note: stopping this server ends a Linux MMDAgent-EX, which exits when its connection drops.',
     'Press Ctrl-C to stop.',
     '',
