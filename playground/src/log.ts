@@ -71,6 +71,8 @@ export class Log {
   heldDropped = 0;
   paused = false;
   imported: Exported[] = [];
+  /** The view follows new rows while the reader is at the bottom (scrolling up stops it). */
+  #follow = true;
   #unannounced = 0;
   #last: Entry | null = null;
   #announceTimer = 0;
@@ -87,6 +89,16 @@ export class Log {
     $('log-copy').addEventListener('click', () => void this.copy());
     $('log-export').addEventListener('click', () => this.exportFile());
     $('log-import').addEventListener('change', () => void this.importFile());
+    const box = $('log-scroll');
+    box.addEventListener('scroll', () => {
+      this.#follow = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+    });
+  }
+
+  /** Keeps the newest row in view after rows were added or grew (a reply written into a row). */
+  follow(): void {
+    const box = $('log-scroll');
+    if (this.#follow) box.scrollTop = box.scrollHeight;
   }
 
   add(dir: Dir, line: string, extra = ''): Entry {
@@ -133,8 +145,6 @@ export class Log {
   }
 
   #render(batch: Entry[]): void {
-    const box = $('log-scroll');
-    const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
     const frag = document.createDocumentFragment();
     for (const e of batch) {
       frag.append(this.#row(e));
@@ -142,7 +152,7 @@ export class Log {
     }
     $('log-list').append(frag);
     while (this.entries.length > LOG_LIMIT) this.entries.shift()!.el!.remove();
-    if (stick) box.scrollTop = box.scrollHeight;
+    this.follow();
   }
 
   #matches(e: Entry): boolean {

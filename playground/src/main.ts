@@ -38,7 +38,11 @@ let joining = false;
 let replayTimer = 0;
 
 const conn = new Connection({ state: onState, message: onIncoming, open: onOpen });
-const replies = new Replies(state, () => agentPresent);
+const replies = new Replies(
+  state,
+  () => agentPresent,
+  () => log.follow(),
+);
 const composer = new Composer(state, updateButtons);
 const raw = new RawBox(updateButtons);
 const avatarControls = new AvatarControls((line, box) => send(line, box));

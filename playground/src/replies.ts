@@ -63,9 +63,12 @@ export class Replies {
   /** Whether an agent is on the channel, for the reason given when nothing came. */
   agentPresent: () => boolean;
 
-  constructor(state: AgentState, agentPresent: () => boolean) {
+  #changed: () => void;
+
+  constructor(state: AgentState, agentPresent: () => boolean, changed: () => void) {
     this.#state = state;
     this.agentPresent = agentPresent;
+    this.#changed = changed;
   }
 
   /** Starts watching for the reply of a sent row. */
@@ -151,6 +154,7 @@ export class Replies {
       r.textContent = r === p.mirror ? `${p.line.slice(0, 60)} ${text}` : text;
       r.dataset.state = kind;
     }
+    this.#changed();
   }
 
   clear(): void {
