@@ -88,7 +88,7 @@ function expectAllPassed(results: CheckResult[], names: string[]): void {
   const failed = results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}`);
   expect(failed, failed.join('\n\n')).to.deep.equal([]);
   for (const name of names) expect(results.map((r) => r.name)).to.include(name);
-  for (const r of results) if (r.skipped) console.log(`  ${r.name} skipped: ${r.skipped}`);
+  for (const r of results) if (r.skipped) console.log(`» ${r.name} skipped: ${r.skipped}`);
 }
 
 interface ServerModule {
@@ -116,7 +116,7 @@ describe('the packed package in every runtime', () => {
 
   for (const rt of RUNTIMES) {
     if (rt.missing) {
-      console.log(`  ${rt.name}: skipped, ${rt.missing}`);
+      console.log(`» ${rt.name}: skipped, ${rt.missing}`);
       skip(`${rt.name}: conformance suite`, rt.missing);
       continue;
     }
@@ -134,7 +134,7 @@ describe('the packed package in every runtime', () => {
 
   for (const spec of browsers()) {
     if (spec.missing) {
-      console.log(`  ${spec.name}: skipped, ${spec.missing}`);
+      console.log(`» ${spec.name}: skipped, ${spec.missing}`);
       skip(`${spec.name}: conformance suite`, spec.missing);
       continue;
     }

@@ -25,7 +25,7 @@ const row = (id: string): SizeRow => rows.find((r) => r.case.id === id)!;
 describe('bundle sizes from the packed tarball (issue 14)', () => {
   before(async () => {
     rows = await measure(packedApp());
-    console.log(sizeTable(rows, shippedBundles()));
+    for (const line of sizeTable(rows, shippedBundles()).split('\n')) console.log(`» ${line}`);
   });
 
   for (const c of CASES.filter((x) => x.budget !== undefined)) {
