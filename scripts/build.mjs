@@ -4,7 +4,7 @@
 // A failed build leaves the old dist/ untouched.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +50,7 @@ try {
 
 /** Puts `from` where `to` is, keeping the old one until the new one is in place. */
 function swap(from, to) {
-  const old = join(stage, `old-${Date.now()}`);
+  const old = join(stage, `old-${basename(to)}`);
   for (let attempt = 0; ; attempt++) {
     try {
       if (existsSync(to)) renameSync(to, old);
