@@ -111,46 +111,54 @@ const unit = (x: unknown) => number(x, false, true);
 /** A csv item: a number, or a string without `,`. */
 const item = (x: unknown) => (typeof x === 'number' ? number(x) : alias(x));
 
-export const writeAlias: Writer = { write: alias, suspect: ALIAS_SUSPECT };
-export const writeText: Writer = { write: string, suspect: SUSPECT };
-export const writeRest: Writer = { write: string, raw: true, rest: true };
-export const writeWord: Writer = {
-  write: (v, words) =>
+/** Every writer has the same shape, so the builder's loop reads their fields through one hidden class. */
+const writer = (write: Writer['write'], flags: Omit<Writer, 'write'> = {}): Writer => ({
+  write,
+  suspect: flags.suspect,
+  raw: flags.raw,
+  words: flags.words,
+  rest: flags.rest,
+});
+
+export const writeAlias = /* @__PURE__ */ writer(alias, { suspect: ALIAS_SUSPECT });
+export const writeText = /* @__PURE__ */ writer(string, { suspect: SUSPECT });
+export const writeRest = /* @__PURE__ */ writer(string, { raw: true, rest: true });
+export const writeWord = /* @__PURE__ */ writer(
+  (v, words) =>
     typeof v !== 'string' ? new Miss('a string', v) : words!.includes(v) ? v : new Miss(`one of ${words}`, v),
-  words: true,
-};
-export const writeHex: Writer = {
-  write: (v) =>
-    typeof v !== 'string'
-      ? new Miss('a string', v)
-      : /^[\da-f]{6}([\da-f]{2})?$/i.test(v)
-        ? v
-        : new Miss('RRGGBB or RRGGBBAA', v),
-};
-export const writeInt: Writer = { write: (v) => number(v, true) };
-export const writeFloat: Writer = { write: float };
-export const writeVec2: Writer = { write: (v) => list(v, float, 2) };
-export const writeVec3: Writer = { write: (v) => list(v, float, 3) };
-export const writeColor3: Writer = { write: (v) => list(v, unit, 3) };
-export const writeColor4: Writer = { write: (v) => list(v, unit, 4) };
+  { words: true },
+);
+export const writeHex = /* @__PURE__ */ writer((v) =>
+  typeof v !== 'string'
+    ? new Miss('a string', v)
+    : /^[\da-f]{6}([\da-f]{2})?$/i.test(v)
+      ? v
+      : new Miss('RRGGBB or RRGGBBAA', v),
+);
+export const writeInt = /* @__PURE__ */ writer((v) => number(v, true));
+export const writeFloat = /* @__PURE__ */ writer(float);
+export const writeVec2 = /* @__PURE__ */ writer((v) => list(v, float, 2));
+export const writeVec3 = /* @__PURE__ */ writer((v) => list(v, float, 3));
+export const writeColor3 = /* @__PURE__ */ writer((v) => list(v, unit, 3));
+export const writeColor4 = /* @__PURE__ */ writer((v) => list(v, unit, 4));
 // the fifth value is a thickness, not a colour component
-export const writeEdge5: Writer = { write: (v) => list(v, (x, i) => (i < 4 ? unit(x) : float(x)), 5) };
-export const writeCsv: Writer = { write: (v) => list(v, item), raw: true };
-export const writePair: Writer = { write: (v) => list(v, item, 2), raw: true };
-export const writeTextParams: Writer = { write: (v) => list(v, float, 3, 4) };
-export const writePhonemes: Writer = {
-  // { phoneme, ms } pairs as parseEvent gives them, or the flat `phoneme, ms, ...` list of the wire
-  write(v) {
-    if (!(Array.isArray(v) && v.some((x) => typeof x === 'object' && x))) return list(v, item);
-    return list(v, (p: any) => {
-      if (!(typeof p === 'object' && p)) return new Miss('{ phoneme, ms } objects', p);
-      const phoneme = alias(p.phoneme);
-      const ms = number(p.ms);
-      return phoneme instanceof Miss ? phoneme : ms instanceof Miss ? ms : `${phoneme},${ms}`;
-    });
-  },
-  raw: true,
-};
+export const writeEdge5 = /* @__PURE__ */ writer((v) => list(v, (x, i) => (i < 4 ? unit(x) : float(x)), 5));
+export const writeCsv = /* @__PURE__ */ writer((v) => list(v, item), { raw: true });
+export const writePair = /* @__PURE__ */ writer((v) => list(v, item, 2), { raw: true });
+export const writeTextParams = /* @__PURE__ */ writer((v) => list(v, float, 3, 4));
+// { phoneme, ms } pairs as parseEvent gives them, or the flat `phoneme, ms, ...` list of the wire
+export const writePhonemes = /* @__PURE__ */ writer(
+  (v) =>
+    Array.isArray(v) && v.some((x) => typeof x === 'object' && x)
+      ? list(v, (p: any) => {
+          if (!(typeof p === 'object' && p)) return new Miss('{ phoneme, ms } objects', p);
+          const phoneme = alias(p.phoneme);
+          const ms = number(p.ms);
+          return phoneme instanceof Miss ? phoneme : ms instanceof Miss ? ms : `${phoneme},${ms}`;
+        })
+      : list(v, item),
+  { raw: true },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Readers
@@ -166,34 +174,35 @@ function numbers(text: string, ...sizes: number[]): number[] | Miss {
   return it.every((x) => FLOAT.test(x)) ? it.map(Number) : new Miss('numbers');
 }
 
-export const readText: Reader = { read: (t) => t };
-export const readRest: Reader = { read: (t) => t, rest: true };
-export const readWord: Reader = { read: (t, words) => (words!.includes(t) ? t : new Miss(words!.join(' or '))) };
-export const readHex: Reader = {
-  read: (t) => (/^([0-9a-f]{6}|[0-9a-f]{8})$/i.test(t) ? t : new Miss('RRGGBB or RRGGBBAA')),
-};
-export const readInt: Reader = { read: (t) => (INT.test(t) ? Number(t) : new Miss('a number')) };
-export const readFloat: Reader = { read: (t) => (FLOAT.test(t) ? Number(t) : new Miss('a number')) };
-export const readVec2: Reader = { read: (t) => numbers(t, 2) };
-export const readVec3: Reader = { read: (t) => numbers(t, 3) };
-export const readVec4: Reader = { read: (t) => numbers(t, 4) };
-export const readVec5: Reader = { read: (t) => numbers(t, 5) };
-export const readTextParams: Reader = { read: (t) => numbers(t, 3, 4) };
-export const readCsv: Reader = { read: items };
-export const readPair: Reader = {
-  read: (t) => (items(t).length === 2 ? items(t) : new Miss('2 comma-separated values')),
-};
-export const readPhonemes: Reader = {
-  read(t) {
-    const it = items(t);
-    const pairs = [];
-    for (let i = 0; i < it.length; i += 2) {
-      if (!FLOAT.test(it[i + 1])) return new Miss('phoneme,milliseconds pairs');
-      pairs.push({ phoneme: it[i], ms: Number(it[i + 1]) });
-    }
-    return pairs.length ? pairs : new Miss('phoneme,milliseconds pairs');
-  },
-};
+/** Every reader has the same shape too. */
+const reader = (read: Reader['read'], rest?: true): Reader => ({ read, rest });
+
+export const readText = /* @__PURE__ */ reader((t) => t);
+export const readRest = /* @__PURE__ */ reader((t) => t, true);
+export const readWord = /* @__PURE__ */ reader((t, words) => (words!.includes(t) ? t : new Miss(words!.join(' or '))));
+export const readHex = /* @__PURE__ */ reader((t) =>
+  /^([0-9a-f]{6}|[0-9a-f]{8})$/i.test(t) ? t : new Miss('RRGGBB or RRGGBBAA'),
+);
+export const readInt = /* @__PURE__ */ reader((t) => (INT.test(t) ? Number(t) : new Miss('a number')));
+export const readFloat = /* @__PURE__ */ reader((t) => (FLOAT.test(t) ? Number(t) : new Miss('a number')));
+export const readVec2 = /* @__PURE__ */ reader((t) => numbers(t, 2));
+export const readVec3 = /* @__PURE__ */ reader((t) => numbers(t, 3));
+export const readVec4 = /* @__PURE__ */ reader((t) => numbers(t, 4));
+export const readVec5 = /* @__PURE__ */ reader((t) => numbers(t, 5));
+export const readTextParams = /* @__PURE__ */ reader((t) => numbers(t, 3, 4));
+export const readCsv = /* @__PURE__ */ reader(items);
+export const readPair = /* @__PURE__ */ reader((t) =>
+  items(t).length === 2 ? items(t) : new Miss('2 comma-separated values'),
+);
+export const readPhonemes = /* @__PURE__ */ reader((t) => {
+  const it = items(t);
+  const pairs = [];
+  for (let i = 0; i < it.length; i += 2) {
+    if (!FLOAT.test(it[i + 1])) return new Miss('phoneme,milliseconds pairs');
+    pairs.push({ phoneme: it[i], ms: Number(it[i + 1]) });
+  }
+  return pairs.length ? pairs : new Miss('phoneme,milliseconds pairs');
+});
 
 // ---------------------------------------------------------------------------------------------
 // The table
