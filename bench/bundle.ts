@@ -36,7 +36,8 @@ export async function run(_mode: Mode): Promise<Table[]> {
       title: 'Bundle size (from the packed tarball)',
       rows,
       notes: [
-        'Imports from the package as `npm install` puts it in an app, bundled for the browser, minified, gzip level 9. Ratio = size ÷ budget (≤ 1× passes).',
+        'Imports from the package as `npm install` puts it in an app, bundled for the browser, minified, gzip ' +
+          'level 9. Ratio = size ÷ budget (≤ 1× passes).',
       ],
     },
   ];
