@@ -53,6 +53,7 @@ export const ERROR_CODES = [
   'ERR_SERVER_CLOSED',
   'ERR_SERVER_OPTION',
   'ERR_RATE_LIMIT',
+  'ERR_LINE_NOT_ALLOWED',
   'ERR_FLEET',
   // simulator and CLI
   'ERR_SIM_KILLED',

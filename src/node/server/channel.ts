@@ -22,6 +22,7 @@ import {
   relayErrorLine,
   relayStatusLine,
 } from './frames.js';
+import { checkControllerLine, checkMaySend, type LinePolicy } from './commands.js';
 import { LinkSocket, corkTick, rawBytes, type Corkable } from './peers.js';
 import { RateWindow, checkAgentRoom, isSlowConsumer, type ServerPolicy } from './policy.js';
 
@@ -51,6 +52,8 @@ export interface AgentLeftInfo {
 export interface ControllerInfo {
   channel: string;
   remoteAddress: string | undefined;
+  /** Connected with the viewer token: sees everything, may send nothing. */
+  readOnly: boolean;
 }
 export interface ControllerLeftInfo extends ControllerInfo {
   code: number;
@@ -96,6 +99,8 @@ export interface ChannelHost {
   readonly policy: ServerPolicy;
   readonly counters: ServerStats;
   readonly setupFrames: readonly string[];
+  /** The command policy for controllers on `channel` (commands.ts); undefined: only the built-in refusals. */
+  linePolicy(channel: string): LinePolicy | undefined;
   /** Server-wide events (the channel also emits its own). */
   emit<K extends keyof ChannelEvents>(event: K, ...args: ChannelEvents[K]): void;
   /** Called when a channel may have become empty. */
@@ -127,6 +132,9 @@ interface ControllerPeer extends Corkable {
   alive: boolean;
   leaving: boolean;
   rate: RateWindow;
+  lineRate: RateWindow;
+  /** When this controller was last told it is over a rate: at most once a second. */
+  rateToldAt: number;
 }
 
 const OPEN = 1;
@@ -142,6 +150,8 @@ export class Channel {
   private readonly host: ChannelHost;
   private readonly emitter: Emitter<ChannelEvents>;
   private agentPeer: AgentPeer | undefined;
+  /** Lines all controllers of this channel may send per second, together. */
+  private readonly lineRate: RateWindow;
   /** A stand-in waiting while a real MMDAgent-EX holds the channel. */
   private parked: AgentPeer | undefined;
   private readonly controllerPeers = new Set<ControllerPeer>();
@@ -152,6 +162,7 @@ export class Channel {
     this.path = path;
     this.host = host;
     this.emitter = new Emitter<ChannelEvents>({ unhandled: host.report });
+    this.lineRate = new RateWindow(host.policy.channelLinesPerSecond);
   }
 
   /** The connected MMDAgent-EX, once its setup was sent; undefined otherwise. */
@@ -417,15 +428,18 @@ export class Channel {
 
   // ---- controllers -------------------------------------------------------------------------
 
-  acceptController(ws: WebSocket, socket: Duplex, remoteAddress: string | undefined): void {
+  acceptController(ws: WebSocket, socket: Duplex, remoteAddress: string | undefined, readOnly = false): void {
+    const policy = this.host.policy;
     const peer: ControllerPeer = {
       ws,
       socket,
       corked: false,
-      info: { channel: this.path, remoteAddress },
+      info: { channel: this.path, remoteAddress, readOnly },
       alive: true,
       leaving: false,
-      rate: new RateWindow(this.host.policy.controllerFramesPerSecond),
+      rate: new RateWindow(policy.controllerFramesPerSecond),
+      lineRate: new RateWindow(policy.controllerLinesPerSecond),
+      rateToldAt: -Infinity,
     };
     this.controllerPeers.add(peer);
     this.host.counters.controllers++;
@@ -443,15 +457,25 @@ export class Channel {
 
   private onControllerFrame(peer: ControllerPeer, bytes: Buffer, isBinary: boolean): void {
     peer.alive = true;
-    if (peer.leaving || !this.withinRate(peer)) return;
+    if (peer.leaving || !this.withinRate(peer, peer.rate, 1, 'frames')) return;
     try {
       if (isBinary) {
+        checkMaySend(peer.info);
         checkSndFrame(bytes);
         const agent = this.readyAgent();
         this.checkAgentRoom(agent, bytes.length);
         this.sendRawToAgent(agent, bytes, true);
       } else {
         const lines = controllerLines(bytes);
+        const policy = this.host.linePolicy(this.path);
+        for (const line of lines) checkControllerLine(line, policy, peer.info);
+        // Lines, not frames: one frame may hold hundreds, and the agent digests lines (issue 13).
+        const n = lines.length;
+        if (
+          !this.withinRate(peer, peer.lineRate, n, 'lines') ||
+          !this.withinRate(peer, this.lineRate, n, 'channel lines')
+        )
+          return;
         if (lines.length === 1 && isAgentLineFrame(bytes, lines[0])) this.sendFrameToAgent(bytes);
         else this.sendLinesToAgent(lines);
       }

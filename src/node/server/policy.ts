@@ -24,6 +24,10 @@ export interface ServerPolicy {
   agentMaxBufferedBytes: number;
   /** Frames a controller may send per second; the rest of that second is refused with one error line. */
   controllerFramesPerSecond: number;
+  /** Lines a controller may send per second (a frame may hold many); beyond, its frames are refused. */
+  controllerLinesPerSecond: number;
+  /** Lines all controllers of one channel may send per second together: about what MMDAgent-EX digests. */
+  channelLinesPerSecond: number;
   maxControllersPerChannel: number;
   maxChannels: number;
   /** close(): time allowed for sockets to finish their close handshake before they are terminated. */
@@ -45,6 +49,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   controllerMaxBufferedBytes: 1024 * 1024,
   agentMaxBufferedBytes: 256 * 1024,
   controllerFramesPerSecond: 200,
+  controllerLinesPerSecond: 500,
+  channelLinesPerSecond: 1000,
   maxControllersPerChannel: 64,
   maxChannels: 1024,
   closeTimeoutMs: 2000,

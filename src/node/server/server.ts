@@ -27,6 +27,7 @@ import type { Message } from '../../message.js';
 import { Emitter } from '../../emitter.js';
 import { Channel } from './channel.js';
 import type { ChannelEvents, ChannelHost, ChannelInfo, ServerStats } from './channel.js';
+import { checkLinePolicy, type LinePolicy } from './commands.js';
 import { resolvePolicy, type Policy, type ServerPolicy } from './policy.js';
 import { findPackageRoot, sendText, serveStatic, type StaticMount } from './static.js';
 import {
@@ -55,6 +56,8 @@ export type {
   ServerStats,
 } from './channel.js';
 export type { ServerPolicy } from './policy.js';
+export { UNSAFE_LINE_KINDS } from './commands.js';
+export type { ControllerLine, LinePolicy, LineRule, LineSender, UnsafeLineKind } from './commands.js';
 export { RELAY_AGENT_CONNECTED, RELAY_AGENT_DISCONNECTED, RELAY_ERROR } from './frames.js';
 export { SERVER_DEFAULTS } from './policy.js';
 export { TOKEN_PROTOCOL_PREFIX } from './upgrade.js';
@@ -78,6 +81,14 @@ export interface ServerOptions extends Partial<ServerPolicy> {
   allowedOrigins?: readonly string[] | '*';
   /** Agents must connect with `?secret=<agentSecret>` in Plugin_Remote_Websocket_Directory. */
   agentSecret?: string;
+  /** Controllers presenting this instead of `token` are read-only viewers: they see everything and send nothing. */
+  viewerToken?: string;
+  /**
+   * What controllers may send (allow/deny by type or function, and unsafe kinds to allow), for
+   * every channel or per channel. Lines that end or move the agent's connection and the relay's
+   * own lines are refused whatever this says, unless `allowUnsafe` names their kind.
+   */
+  lines?: LinePolicy | ((channel: string) => LinePolicy | undefined);
   /**
    * Accept a stand-in agent (a simulator, as `npm start` runs) at server.standInUrl(): it holds a
    * channel only until a real MMDAgent-EX arrives there, and takes it back when that one leaves.
@@ -174,6 +185,23 @@ class RelayServer implements MmdServer, ChannelHost {
         `listening on ${this.policy.host} exposes the relay to the network: pass a controller token (token option, --token) or bind 127.0.0.1 (see docs/security.md)`,
       );
     }
+    // Without it, anyone may connect first as the agent, read every controller's lines and answer
+    // with forged events, while the real app is pushed to <path>-1 (issue 13).
+    if (!isLoopbackHost(this.policy.host) && options.agentSecret === undefined) {
+      throw new MmdError(
+        'ERR_INSECURE_BIND',
+        `listening on ${this.policy.host} lets anyone on the network be the agent: pass an agent secret (agentSecret option, --agent-secret) and set Plugin_Remote_Websocket_Directory=/chat?secret=<it>, or bind 127.0.0.1 (see docs/security.md)`,
+      );
+    }
+    if (options.viewerToken !== undefined) {
+      checkCredential(options.viewerToken, 'viewerToken');
+      if (options.token === undefined || options.viewerToken === options.token)
+        throw new MmdError(
+          'ERR_SERVER_OPTION',
+          'viewerToken needs a token for full controllers, different from it: without one every controller may send anyway',
+        );
+    }
+    if (typeof options.lines !== 'function') checkLinePolicy(options.lines);
     checkList(options.channels, 'channels', 'any');
     checkList(options.allowedOrigins, 'allowedOrigins', '*');
     this.allowedPaths =
@@ -265,6 +293,11 @@ class RelayServer implements MmdServer, ChannelHost {
   }
 
   // ---- ChannelHost ---------------------------------------------------------------------------
+
+  linePolicy(channel: string): LinePolicy | undefined {
+    const lines = this.options.lines;
+    return typeof lines === 'function' ? checkLinePolicy(lines(channel), `lines(${channel})`) : lines;
+  }
 
   emit<K extends keyof ChannelEvents>(event: K, ...args: ChannelEvents[K]): void {
     this.events.emit(event, ...(args as ServerEvents[K]));
@@ -454,7 +487,9 @@ class RelayServer implements MmdServer, ChannelHost {
       });
       return;
     }
-    if (this.options.token !== undefined && !sameSecret(offeredToken(req, query).token, this.options.token)) {
+    const offered = offeredToken(req, query).token;
+    const viewer = this.options.viewerToken !== undefined && sameSecret(offered, this.options.viewerToken);
+    if (this.options.token !== undefined && !viewer && !sameSecret(offered, this.options.token)) {
       return refuse(
         401,
         'ERR_UNAUTHORIZED: controller token missing or wrong: connect with ?token=<token> or the subprotocol mmdagent-token.<token>',
@@ -486,7 +521,7 @@ class RelayServer implements MmdServer, ChannelHost {
     releaseOnFailure(socket, channel, this);
     this.controllerWss.handleUpgrade(req, socket, head, (ws) => {
       this.track(ws);
-      channel.acceptController(ws, socket, req.socket.remoteAddress);
+      channel.acceptController(ws, socket, req.socket.remoteAddress, viewer);
     });
   }
 

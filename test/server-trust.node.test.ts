@@ -1,0 +1,126 @@
+// The trust boundary (issue 13) on real sockets on 127.0.0.1: what a controller may make the
+// relay do to the agent, and who may be the agent. Each test failed on the code before its fix.
+import { expect } from 'chai';
+import { isMmdError } from '../src/errors.js';
+import { createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
+import { afterEach, describe, it } from './harness.js';
+import { FakeAgent } from './support/fake-agent.js';
+import { controller, nextEvent, sleep } from './support/server-peers.js';
+
+const open: { close(): unknown }[] = [];
+
+async function start(opts: ServerOptions = {}): Promise<MmdServer> {
+  const server = await createServer({ port: 0, ...opts });
+  open.push({ close: () => server.close() });
+  return server;
+}
+
+async function withAgent(opts: ServerOptions = {}): Promise<{ server: MmdServer; agent: FakeAgent }> {
+  const server = await start(opts);
+  const ready = nextEvent((cb) => server.on('agent', cb));
+  const agent = await FakeAgent.connect(server.address().port, '/chat');
+  open.push({ close: () => agent.destroy() });
+  await ready;
+  return { server, agent };
+}
+
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+describe('what a controller may send', () => {
+  it('PLUGIN_DISABLE|Remote, plain or wrapped, and KEYVALUE_SET of Plugin_Remote_* never reach a Linux agent', async () => {
+    const server = await start({ syncTimeoutMs: 3000 });
+    const ready = nextEvent((cb) => server.on('agent', cb));
+    const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+    open.push({ close: () => sim.stop() });
+    await ready;
+    const c = await controller(server.url, open);
+    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    for (const line of [
+      'PLUGIN_DISABLE|Remote',
+      '__AV_MESSAGE,PLUGIN_DISABLE|Remote',
+      'KEYVALUE_SET|Plugin_Remote_Websocket_Host|evil.example',
+    ]) {
+      c.ws.send(line);
+      expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_LINE_NOT_ALLOWED\|/);
+      c.texts.length = 0;
+    }
+    c.ws.send('PROBE|1');
+    await sim.waitFor((m) => m.type === 'PROBE', { timeoutMs: 5000 });
+    expect(sim.received.map((m) => m.type)).to.not.include.members(['PLUGIN_DISABLE', 'KEYVALUE_SET']);
+    expect(sim.status).to.equal('connected');
+  });
+
+  it("a forged relay line (RELAY_AGENT_DISCONNECTED) is refused and no other controller sees 'agent left'", async () => {
+    const { server, agent } = await withAgent();
+    const forger = await controller(server.url, open);
+    const victim = await controller(server.url, open);
+    await victim.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    forger.ws.send('RELAY_AGENT_DISCONNECTED|/chat');
+    expect(await forger.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_LINE_NOT_ALLOWED\|/);
+    forger.ws.send('AFTER|1');
+    await victim.waitText('AFTER|1\n');
+    expect(victim.texts).to.not.include('RELAY_AGENT_DISCONNECTED|/chat\n');
+    expect(agent.lines).to.not.include('RELAY_AGENT_DISCONNECTED|/chat');
+  });
+
+  it('lines.allowUnsafe lets the app allow a kind; a per-channel function narrows by type', async () => {
+    const { server, agent } = await withAgent({
+      lines: (channel) => (channel === '/chat' ? { allowUnsafe: ['remote-settings'], deny: ['MODEL_DELETE'] } : {}),
+    });
+    const c = await controller(server.url, open);
+    c.ws.send('KEYVALUE_SET|Plugin_Remote_Websocket_Directory|/chat');
+    await agent.waitLine('KEYVALUE_SET|Plugin_Remote_Websocket_Directory|/chat');
+    c.ws.send('MODEL_DELETE|0');
+    expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_LINE_NOT_ALLOWED\|MODEL_DELETE is denied/);
+  });
+
+  it('a viewer (viewerToken) sees the agent but may send nothing, text or audio', async () => {
+    const { server, agent } = await withAgent({ token: 'operator_token', viewerToken: 'viewer_token' });
+    const viewer = await controller(`${server.url}?token=viewer_token`, open);
+    await viewer.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+    viewer.ws.send('SYNTH_START|0|mei_voice_normal|hi');
+    expect(await viewer.waitText(/^RELAY_ERROR\|/)).to.contain('read-only');
+    viewer.texts.length = 0;
+    viewer.ws.send(Buffer.concat([Buffer.from('SND0002'), Buffer.alloc(2)]), { binary: true });
+    expect(await viewer.waitText(/^RELAY_ERROR\|/)).to.contain('read-only');
+    agent.say('EVENT|1');
+    await viewer.waitText('EVENT|1\n');
+    const operator = await controller(`${server.url}?token=operator_token`, open);
+    operator.ws.send('OK|1');
+    await agent.waitLine('OK|1');
+    expect(agent.lines).to.not.include('SYNTH_START|0|mei_voice_normal|hi');
+  });
+
+  it('rate limits count lines, not frames: one controller cannot push thousands of lines a second', async () => {
+    const { server, agent } = await withAgent({ controllerLinesPerSecond: 100, channelLinesPerSecond: 150 });
+    const c = await controller(server.url, open);
+    const frame = Array.from({ length: 50 }, (_, i) => `L|${i}`).join('\n');
+    for (let i = 0; i < 10; i++) c.ws.send(frame); // 10 frames, 500 lines, well under 200 frames/s
+    expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_RATE_LIMIT\|more than 100 lines/);
+    c.ws.send('END|1');
+    await sleep(200);
+    expect(agent.lines.filter((l) => l.startsWith('L|'))).to.have.length(100);
+    // The channel's budget is shared: a second controller gets the 50 lines left, not 100.
+    const d = await controller(server.url, open);
+    d.ws.send(frame);
+    d.ws.send(frame);
+    expect(await d.waitText(/^RELAY_ERROR\|/)).to.match(/lines on \/chat \(all its controllers together\)/);
+    await sleep(100);
+    expect(agent.lines.filter((l) => l.startsWith('L|'))).to.have.length(150);
+  });
+});
+
+describe('who may be the agent', () => {
+  it('off loopback, a token alone is not enough: no agent secret is refused at start, naming the option', async () => {
+    const err = await createServer({ host: '0.0.0.0', port: 0, token: 'operator_token' }).then(
+      (s) => (open.push({ close: () => s.close() }), undefined),
+      (e: unknown) => e,
+    );
+    expect(isMmdError(err, 'ERR_INSECURE_BIND'), String(err)).to.equal(true);
+    expect((err as Error).message)
+      .to.contain('agentSecret')
+      .and.contain('--agent-secret');
+  });
+});
