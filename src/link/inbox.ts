@@ -30,7 +30,9 @@ type Item = { event: { data: unknown } } | { close: { code?: number; reason?: st
 
 export class Inbox {
   #host: InboxHost;
+  /** Queued items from #head on; the array is cut back when it runs empty (shift() is linear). */
   #items: Item[] = [];
+  #head = 0;
   #lines: string[] = [];
   #next = 0;
   #terminated = true;
@@ -45,7 +47,7 @@ export class Inbox {
 
   /** One frame's event; its `data` (text, or bytes as an ArrayBuffer) is read when its turn comes. */
   frame(event: { data: unknown }): void {
-    if (this.#busy || this.#items.length || this.#next < this.#lines.length) {
+    if (this.#busy || this.#head < this.#items.length || this.#next < this.#lines.length) {
       this.#items.push({ event });
       return;
     }
@@ -72,7 +74,8 @@ export class Inbox {
   clear(): void {
     this.#lines = [];
     this.#next = 0;
-    this.#items = this.#items.filter((item) => 'close' in item);
+    this.#items = this.#items.slice(this.#head).filter((item) => 'close' in item);
+    this.#head = 0;
   }
 
   #tick = (): void => {
@@ -101,8 +104,17 @@ export class Inbox {
         this.#host.deliver({ type: msg.type, args: msg.args, line, truncated });
         return;
       }
-      const item = this.#items.shift();
-      if (!item) return;
+      if (this.#head === this.#items.length) {
+        this.#items = [];
+        this.#head = 0;
+        return;
+      }
+      const item = this.#items[this.#head++];
+      // A queue that never runs empty (a steady stream) must not keep what it handed out.
+      if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
       if ('close' in item) {
         this.#host.closed(item.close, item.source);
         continue;
