@@ -1,8 +1,9 @@
 // The generated TypeScript of src/catalog/ (types, builders, parse table, letter lookups, full
 // entries) and the playground's page data. Types and letters come from src/catalog/kinds.ts.
-import * as kinds from '../../src/catalog/kinds.js';
+import * as codecs from '../../src/catalog/codecs.js';
+import { ARG_KINDS } from '../../src/catalog/kinds.js';
 import { kindOf, OPTIONAL, REPEAT, specOf, tsTypeOf, TS_DECLARATIONS } from '../../src/catalog/kinds.js';
-import type { ArgSpec } from '../../src/catalog/kinds.js';
+import type { ArgKind, ArgSpec } from '../../src/catalog/kinds.js';
 import {
   buildable,
   builderName,
@@ -152,7 +153,8 @@ function usedTypes(code: string): string[] {
 export function commandsTs(): string {
   const body = buildable.map(builderTs);
   const code = body.join('');
-  const imports = ['OPTIONAL', 'REPEAT', ...Object.keys(kinds).filter((n) => n.startsWith('write'))];
+  const used = (names: string[]) => names.filter((n) => new RegExp(`\\b${n}\\b`).test(code)).sort();
+  const writers = used(Object.keys(codecs).filter((n) => n.startsWith('write')));
   return [
     FROM_DATA,
     '// One builder per command form. Each returns a Message that formatMessage accepts, or throws',
@@ -161,10 +163,8 @@ export function commandsTs(): string {
     '// wire.md §10.1), nor for the __AV*/SND* lines (see avatar.ts and audio.ts).',
     "import type { Message } from '../message.js';",
     "import { builder } from './build.js';",
-    `import { ${imports
-      .filter((n) => new RegExp(`\\b${n}\\b`).test(code))
-      .sort()
-      .join(', ')} } from './kinds.js';`,
+    `import { ${writers.join(', ')} } from './codecs.js';`,
+    `import { ${used(['OPTIONAL', 'REPEAT']).join(', ')} } from './kinds.js';`,
     `import type { ${usedTypes(code).join(', ')} } from './types.js';`,
     '',
     ...body,
@@ -187,8 +187,8 @@ export function tableTs(): string {
     '// One line per message form: `TYPE[:form] spec arg arg=ENUM,WORDS ...`; spec letters are the',
     '// codes of kinds.ts, whose readers READERS gives. Kept as one string so that it costs little',
     '// and is read only when parseEvent is first called.',
-    `import { ${[...new Set(map.values())].sort().join(', ')} } from './kinds.js';`,
-    "import type { Reader } from './kinds.js';",
+    `import { ${[...new Set(map.values())].sort().join(', ')} } from './codecs.js';`,
+    "import type { Reader } from './codecs.js';",
     '',
     'export const READERS: Record<string, Reader> = {',
     ...[...map].map(([c, n]) => `  ${JSON.stringify(c)}: ${n},`),
@@ -199,17 +199,17 @@ export function tableTs(): string {
   ].join('\n');
 }
 
-/** A writer's or reader's export name in kinds.ts, for the generated imports. */
+/** A writer's or reader's export name in codecs.ts, for the generated imports. */
 function exportName(value: unknown): string {
-  const found = Object.entries(kinds).find(([, v]) => v === value)?.[0];
-  if (!found) throw new Error('every writer and reader of ARG_KINDS must be exported from kinds.ts');
+  const found = Object.entries(codecs).find(([, v]) => v === value)?.[0];
+  if (!found) throw new Error('every writer and reader of ARG_KINDS must be exported from codecs.ts');
   return found;
 }
 
 /** Each letter's reader, by export name; a letter shared by several types must mean one reader. */
 function readers(): Map<string, string> {
   const map = new Map<string, string>();
-  for (const [type, kind] of Object.entries(kinds.ARG_KINDS) as [string, kinds.ArgKind][]) {
+  for (const [type, kind] of Object.entries(ARG_KINDS) as [string, ArgKind][]) {
     const name = exportName(kind.read);
     const before = map.get(kind.code);
     if (before && before !== name) throw new Error(`${type}: letter ${kind.code} already means ${before}`);

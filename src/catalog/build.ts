@@ -9,8 +9,9 @@ import type { Message } from '../message.js';
 import { MAX_ARGS, MAX_LINE_BYTES } from '../limits.js';
 import { Built } from '../built.js';
 import { SUSPECT } from '../utf8.js';
-import { Miss, OPTIONAL, REPEAT } from './kinds.js';
-import type { Writer } from './kinds.js';
+import { Miss } from './codecs.js';
+import type { Writer } from './codecs.js';
+import { OPTIONAL, REPEAT } from './kinds.js';
 
 // Labels and messages are built only here, once something failed.
 function fail(type: string, at: number, expected: string, value: unknown): never {

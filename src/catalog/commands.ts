@@ -5,7 +5,8 @@
 // wire.md §10.1), nor for the __AV*/SND* lines (see avatar.ts and audio.ts).
 import type { Message } from '../message.js';
 import { builder } from './build.js';
-import { OPTIONAL, REPEAT, writeAlias, writeColor3, writeColor4, writeCsv, writeEdge5, writeFloat, writeHex, writeInt, writePair, writePhonemes, writeRest, writeText, writeTextParams, writeVec2, writeVec3, writeWord } from './kinds.js';
+import { writeAlias, writeColor3, writeColor4, writeCsv, writeEdge5, writeFloat, writeHex, writeInt, writePair, writePhonemes, writeRest, writeText, writeTextParams, writeVec2, writeVec3, writeWord } from './codecs.js';
+import { OPTIONAL, REPEAT } from './kinds.js';
 import type { Color3, Color4, Edge5, LipsyncPhoneme, OptionalTail, TextParams, Vec2, Vec3 } from './types.js';
 
 /**

@@ -3,8 +3,9 @@
 // or a message that fits none of its forms comes back as an UnknownEvent, so a newer MMDAgent-EX
 // cannot break a client.
 import type { Message } from '../message.js';
-import { Miss, OPTIONAL, REPEAT } from './kinds.js';
-import type { Reader } from './kinds.js';
+import { Miss } from './codecs.js';
+import type { Reader } from './codecs.js';
+import { OPTIONAL, REPEAT } from './kinds.js';
 import { READERS, TABLE } from './table.js';
 import type { AgentEvent, UnknownEvent } from './types.js';
 

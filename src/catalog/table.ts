@@ -2,8 +2,8 @@
 // One line per message form: `TYPE[:form] spec arg arg=ENUM,WORDS ...`; spec letters are the
 // codes of kinds.ts, whose readers READERS gives. Kept as one string so that it costs little
 // and is read only when parseEvent is first called.
-import { readCsv, readFloat, readHex, readInt, readPair, readPhonemes, readRest, readText, readTextParams, readVec2, readVec3, readVec4, readVec5, readWord } from './kinds.js';
-import type { Reader } from './kinds.js';
+import { readCsv, readFloat, readHex, readInt, readPair, readPhonemes, readRest, readText, readTextParams, readVec2, readVec3, readVec4, readVec5, readWord } from './codecs.js';
+import type { Reader } from './codecs.js';
 
 export const READERS: Record<string, Reader> = {
   "a": readText,
