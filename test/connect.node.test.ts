@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { connect as coreConnect } from '../src/link.js';
 import { connect } from '../src/node/connect.js';
+import * as nodeEntry from '../src/node/index.js';
+import * as coreEntry from '../src/index.js';
+import { readFileSync } from 'node:fs';
 import { after, describe, it, skipIf } from './harness.js';
 import { rejectsWith } from './support/codes.js';
 
@@ -66,5 +69,29 @@ describe('connect() for Node (real sockets)', () => {
     cleanups.push(() => link.close());
     expect((await link.waitFor((m) => m.type === 'HELLO', { timeoutMs: 2000 })).args).to.deep.equal(['1']);
     expect(constructed).to.deep.equal([server.url]);
+  });
+});
+
+describe("the package's entry under the node condition (src/node/index.ts, issue 14)", () => {
+  it("package.json maps `mmdagent-ex-remote` under 'node' to the build of src/node/index.ts", () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.exports['.'].node).to.equal('./dist/node/index.js');
+  });
+
+  it('exports every name of the core entry, with the Node connect() in place of the core one', () => {
+    expect(Object.keys(nodeEntry).sort()).to.deep.equal(Object.keys(coreEntry).sort());
+    expect(nodeEntry.connect).to.equal(connect);
+    expect(nodeEntry.connect).not.to.equal(coreConnect);
+  });
+
+  it('connect() with no WebSocket option reaches a real server on 127.0.0.1 and round-trips a line', async () => {
+    const server = await startServer('MODEL_EVENT_ADD|0\n');
+    const link = await nodeEntry.connect(server.url);
+    cleanups.push(() => link.close());
+    const added = await link.request('MOTION_ADD|0|base|wait.vmd', 'MODEL_EVENT_ADD', { timeoutMs: 2000 });
+    expect(added.args).to.deep.equal(['0']);
+    const deadline = Date.now() + 2000;
+    while (server.frames.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(server.frames).to.deep.equal(['MOTION_ADD|0|base|wait.vmd\n']);
   });
 });
