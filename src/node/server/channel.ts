@@ -486,17 +486,22 @@ export class Channel {
     }
   }
 
-  /** The first refused frame of a window is answered, the rest counted. */
-  private withinRate(peer: ControllerPeer): boolean {
-    const verdict = peer.rate.take(1, performance.now());
-    if (verdict === 'ok') return true;
+  /**
+   * Takes `units` from `window` for this controller's frame. A refused frame is counted; the
+   * controller is told at most once a second, whichever window refused it.
+   */
+  private withinRate(peer: ControllerPeer, window: RateWindow, units: number, what: string): boolean {
+    const now = performance.now();
+    if (window.take(units, now) === 'ok') return true;
     this.host.counters.rateLimitedFrames++;
-    if (verdict === 'first-refusal') {
+    if (now - peer.rateToldAt >= 1000) {
+      peer.rateToldAt = now;
+      const scope = what === 'channel lines' ? `lines on ${this.path} (all its controllers together)` : what;
       this.sendToController(
         peer,
         relayErrorLine(
           'ERR_RATE_LIMIT',
-          `more than ${peer.rate.perSecond} frames in one second: frames are refused until the second is over; a sustained stream also delays MMDAgent-EX's own output (wire.md §5.4)`,
+          `more than ${window.perSecond} ${scope} in one second: frames are refused until the second is over; MMDAgent-EX digests about a thousand lines a second, and a sustained stream also delays its own output (wire.md §5.4)`,
         ),
       );
     }
