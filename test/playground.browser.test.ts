@@ -284,3 +284,33 @@ describe('playground command forms', () => {
     }
   });
 });
+
+describe('playground modules', () => {
+  it('mic level: silence reads 0, a full-scale tone 1, a -30 dBFS tone half way', async () => {
+    const { level } = await import('../playground/src/audio.js');
+    const tone = (amp: number) => Float32Array.from({ length: 2048 }, (_, i) => amp * Math.sin(i / 3));
+    expect(level(new Float32Array(2048))).to.equal(0);
+    expect(level(tone(Math.SQRT2))).to.be.closeTo(1, 0.001);
+    expect(level(tone(4))).to.equal(1); // clipped input does not overflow the meter
+    expect(level(tone(Math.SQRT2 * 10 ** (-30 / 20)))).to.be.closeTo(0.5, 0.01);
+  });
+
+  it('hides a controller token wherever it stands in a URL or a message', async () => {
+    const { shown } = await import('../playground/src/address.js');
+    expect(shown('ws://h:1/chat?token=abc')).to.equal('ws://h:1/chat?token=…');
+    expect(shown('connection to ws://h:1/chat?token=abc failed (code 1006)')).to.equal(
+      'connection to ws://h:1/chat?token=… failed (code 1006)',
+    );
+  });
+
+  it('shows the catalog description under each argument, without playground/catalog.js', async () => {
+    const page = await openPlayground(`server=${encodeURIComponent('ws://127.0.0.1:9')}&connect=0`);
+    try {
+      pickCommand(page, 'SYNTH_START');
+      expect(page.$('arg-0-hint').textContent).to.equal('model that lip-syncs; also the speaker id');
+      expect(page.$<HTMLMeterElement>('mic-level').labels.length).to.equal(1);
+    } finally {
+      page.frame.remove();
+    }
+  });
+});

@@ -69,7 +69,7 @@ export function httpUrl(path: string, base = serverBase()): string {
 
 /** A URL for the screen and the log: a controller token is not shown. */
 export function shown(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/, '$1…');
+  return url.replace(/([?&]token=)[^&#\s]*/g, '$1…');
 }
 
 /** The page's origin as the server sees it (pages opened from disk send "null"). */

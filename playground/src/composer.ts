@@ -13,19 +13,10 @@ type Builder = (...args: unknown[]) => Message;
 interface Form extends CatalogEntry {
   label: string;
   build: Builder;
-  descriptions: (string | undefined)[];
 }
 
 /** One argument as the catalog gives it (the generated CATALOG marks fixed words, variadics, descriptions). */
 type Arg = ArgSpec & { fixed?: true };
-
-/** Argument descriptions from playground/catalog.js, for a catalog that does not carry them itself. */
-function descriptionsOf(e: CatalogEntry): (string | undefined)[] {
-  const data = (globalThis as { MmdPlaygroundCatalog?: unknown }).MmdPlaygroundCatalog;
-  if (!Array.isArray(data)) return [];
-  const d = data.find((x: { name?: string; form?: string }) => x.name === e.name && (x.form ?? '') === (e.form ?? ''));
-  return Array.isArray(d?.args) ? d.args.map((a: { description?: string }) => a.description) : [];
-}
 
 export function commandForms(): Form[] {
   const table = commands as unknown as Record<string, Builder | undefined>;
@@ -34,15 +25,11 @@ export function commandForms(): Form[] {
       ...e,
       label: e.form ? `${e.name} (${e.form})` : e.name,
       build: table[e.builder!]!,
-      descriptions: descriptionsOf(e),
     }),
   );
 }
 
-const argOf = (f: Form, i: number): Arg => {
-  const a = f.args[i] as Arg;
-  return a.description || !f.descriptions[i] ? a : { ...a, description: f.descriptions[i] };
-};
+const argOf = (f: Form, i: number): Arg => f.args[i] as Arg;
 /** `MENU|ADD|...`: the form's own word is part of what the builder sends, not a field. */
 const isFixed = (f: Form, i: number) =>
   (f.args[i] as Arg).fixed === true ||
