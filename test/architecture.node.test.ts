@@ -82,8 +82,25 @@ const isNodeBuiltin = (spec: string) =>
   spec.startsWith('node:') || builtinModules.includes(spec) || builtinModules.includes(spec.split('/')[0]);
 const isCore = (p: string) => p.startsWith('src/') && !p.startsWith('src/node/') && p !== 'src/server.ts';
 const isBrowser = (p: string) => p.startsWith('playground/src/');
+const isNodeFile = (p: string) => p.startsWith('src/node/');
 const isLink = (p: string) => p === 'src/link.ts' || p.startsWith('src/link/');
 const isCatalog = (p: string) => p.startsWith('src/catalog/');
+
+// The core's layers, bottom up (DESIGN.md "Dependencies point one way"): a file imports its own
+// layer or lower ones. src/node/ sits on top of the core, and the ./server entry on top of it.
+const LAYERS: [number, RegExp][] = [
+  [0, /^src\/(errors|limits|utf8)\.ts$/],
+  [1, /^src\/(line|message|built|audio|stream-parser|emitter|wait)\.ts$|^src\/mdf\//],
+  [2, /^src\/catalog\/|^src\/avatar\.ts$/],
+  [3, /^src\/link(\.ts$|\/)/],
+  [4, /^src\/index\.ts$/],
+  // The CLI is an app of the package: it may use the entries (matched before the rest of src/node/).
+  [7, /^src\/node\/cli\//],
+  [5, /^src\/node\//],
+  [6, /^src\/server\.ts$/],
+];
+/** The layer of a source file; a core file the table does not know is an error to fix here. */
+const layerOf = (p: string) => LAYERS.find(([, re]) => re.test(p))?.[0];
 
 /** Run-time import cycles among our own files, each as a list of paths. */
 export function runtimeCycles(graph: Graph): string[][] {
@@ -138,8 +155,16 @@ function runtimeClosure(graph: Graph, start: string): Set<string> {
 export function violations(graph: Graph): string[] {
   const out: string[] = [];
   for (const [from, edges] of graph) {
+    if (from.startsWith('src/') && layerOf(from) === undefined) {
+      out.push(`${from} is in no layer: add it to LAYERS in test/architecture.node.test.ts`);
+    }
     for (const e of edges) {
       const how = e.typeOnly ? 'imports (type only)' : 'imports';
+      // An import of src/node/ from the core has its own message below.
+      const [up, down] = [layerOf(from), e.external || isNodeFile(e.to) ? undefined : layerOf(e.to)];
+      if (up !== undefined && down !== undefined && down > up) {
+        out.push(`${from} ${how} ${e.to}, a higher layer: imports point down (docs/architecture.md)`);
+      }
       if (isCore(from) || isBrowser(from)) {
         if (e.external && (NODE_ONLY.has(e.to) || isNodeBuiltin(e.to))) {
           out.push(`${from} ${how} '${e.to}': Node code belongs under src/node/, reached through ./server`);
@@ -265,6 +290,7 @@ describe('architecture checker, on synthetic graphs', () => {
       'scripts/gen.ts': "import { fixture } from '../test/support/codes.js';",
       'test/support/codes.ts': '',
       'playground/src/main.ts': "import { readFile } from 'node:fs/promises';",
+      'src/stray.ts': '',
     });
     expect(bad).to.deep.equal([
       "src/line.ts imports 'buffer': Node code belongs under src/node/, reached through ./server",
@@ -273,8 +299,10 @@ describe('architecture checker, on synthetic graphs', () => {
       'src/avatar.ts imports src/node/server/frames.ts: only src/node/ and the ./server entry may reach src/node/',
       `src/link/agent-link.ts imports src/catalog/types.ts at run time: ${TYPES_ONLY}`,
       `src/link/agent-link.ts loads the catalog at run time through its imports: ${CATALOG}`,
+      'src/wait.ts imports src/catalog/index.ts, a higher layer: imports point down (docs/architecture.md)',
       'scripts/gen.ts imports test/support/codes.ts: scripts/ must not depend on test/',
       "playground/src/main.ts imports 'node:fs/promises': Node code belongs under src/node/, reached through ./server",
+      'src/stray.ts is in no layer: add it to LAYERS in test/architecture.node.test.ts',
       'run-time import cycle: src/catalog/a.ts <-> src/catalog/index.ts',
     ]);
   });
