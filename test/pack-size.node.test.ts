@@ -49,7 +49,7 @@ describe('bundle sizes from the packed tarball (issue 14)', () => {
   it("the README's size table is this measurement (within 0.1 KB of rounding)", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const table = readmeTable(readme);
-    const fix = 'run `node --import tsx test/support/pack-size.ts --write` after `npm run build`, and commit README.md';
+    const fix = 'run `npm run sizes` (after `npm run build`) and commit README.md';
     expect(table, `README.md has no ${README_START} … ${README_END} section: ${fix}`).to.be.a('string');
     const measured = figures(sizeTable(rows, shippedBundles()));
     const printed = figures(table!);

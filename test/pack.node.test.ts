@@ -42,7 +42,9 @@ describe('the tarball', () => {
   });
 
   it('ships no sources, tests, build intermediates or temporary folders', () => {
-    const stray = app.files.filter((f) => /^(src|test|build|bench|scripts|\.tmp|node_modules)\//.test(f));
+    const stray = app.files.filter((f) =>
+      /^(src|test|build|bench|scripts|\.tmp|node_modules|playground\/src)\//.test(f),
+    );
     expect(stray).to.deep.equal([]);
   });
 

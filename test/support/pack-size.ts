@@ -2,7 +2,7 @@
 // bundled by esbuild and by rollup (+ node-resolve, terser), minified, for the browser, then gzip -9.
 // test/pack-size.node.test.ts holds the budgets and checks the README's table; bench/bundle.ts
 // prints the same rows. `node --import tsx test/support/pack-size.ts --write` rewrites the README's
-// table from a fresh measurement (the test tells you when to).
+// table from a fresh measurement (`npm run sizes`; the test tells you when to).
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terserImport from '@rollup/plugin-terser';
 import { build } from 'esbuild';
