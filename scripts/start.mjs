@@ -19,11 +19,14 @@ function newestMtime(dir) {
   return newest;
 }
 
+// What the server and the page it serves load, and the sources they are built from.
+const outputs = [cli, join(root, 'dist', 'browser.js'), join(root, 'dist', 'playground.js')];
+const sources = ['src', 'playground/src'].map((d) => join(root, d)).filter((d) => existsSync(d));
+
 function needsBuild() {
-  const outputs = [cli, join(root, 'dist', 'browser.js')];
   if (!outputs.every((f) => existsSync(f))) return true;
   const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
-  return newestMtime(join(root, 'src')) > built;
+  return Math.max(...sources.map(newestMtime)) > built;
 }
 
 if (needsBuild()) {

@@ -32,10 +32,12 @@ function newestMtime(dir: string): number {
  * under other runs and still tests the current code.
  */
 function entryPoint(): { args: string[]; via: string } {
-  const outputs = [cli, join(root, 'dist', 'browser.js')];
+  // As scripts/start.mjs decides whether to build.
+  const outputs = [cli, join(root, 'dist', 'browser.js'), join(root, 'dist', 'playground.js')];
+  const sources = [join(root, 'src'), join(root, 'playground', 'src')].filter((d) => existsSync(d));
   const fresh =
     outputs.every((f) => existsSync(f)) &&
-    newestMtime(join(root, 'src')) <= Math.min(...outputs.map((f) => statSync(f).mtimeMs));
+    Math.max(...sources.map(newestMtime)) <= Math.min(...outputs.map((f) => statSync(f).mtimeMs));
   return fresh
     ? { args: [startScript], via: 'scripts/start.mjs' }
     : { args: ['--import', 'tsx', cliSource, 'serve', '--sim'], via: 'src/node/cli.ts serve --sim' };
@@ -274,9 +276,11 @@ describe('npm start: one channel for the printed lines, the playground and a rea
         // A controller on the playground's channel reaches the real MMDAgent-EX, not the simulator.
         const link = await connect(`ws://127.0.0.1:${app.port}${channel}`);
         try {
+          const replies: string[] = [];
+          link.on('message', (m) => void replies.push(m.line));
           link.send('VALUE_SET|takeover|1');
           await real.waitLine('VALUE_SET|takeover|1', 5000).catch((err: Error) => {
-            throw new Error(`${err.message}\noutput:\n${app.output()}`);
+            throw new Error(`${err.message}\ncontroller got ${JSON.stringify(replies)}\noutput:\n${app.output()}`);
           });
         } finally {
           link.close();
