@@ -1,11 +1,13 @@
 // `npm run build` (and `prepack`): tsc, then rollup, into a fresh folder under .tmp/, then swap the
-// result in for build/ and dist/. A running `npm start` serves dist/ to the playground: deleting it
-// first (as `rm -rf dist && tsc && rollup` did) made the page's script 404 for the whole build.
+// result in for build/ and dist/ (scripts/swap-dir.mjs). A running `npm start` serves dist/ to the
+// playground: deleting it first (as `rm -rf dist && tsc && rollup` did) made the page's script 404
+// for the whole build.
 // A failed build leaves the old dist/ untouched.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { swapDir } from './swap-dir.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stage = join(root, '.tmp', `build-${process.pid}-${Date.now()}`);
@@ -48,29 +50,10 @@ try {
   fail(`rollup: ${err instanceof Error ? err.message : String(err)}; dist/ was left as it was`);
 }
 
-/** Puts `from` where `to` is, keeping the old one until the new one is in place. */
-function swap(from, to) {
-  const old = join(stage, `old-${basename(to)}`);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if (existsSync(to)) renameSync(to, old);
-      renameSync(from, to);
-      return;
-    } catch (err) {
-      // Windows refuses to rename a folder with a file open in it: retry, then copy over in place.
-      if (existsSync(old) && !existsSync(to)) renameSync(old, to);
-      if (attempt < 10) {
-        spawnSync(process.execPath, ['-e', 'setTimeout(() => {}, 100)']);
-        continue;
-      }
-      if (!quiet) console.warn(`build: could not swap ${to} (${err.code}); copying over it instead`);
-      cpSync(from, to, { recursive: true, force: true });
-      return;
-    }
-  }
+const warn = quiet ? undefined : (message) => console.warn(`build: ${message}`);
+for (const name of ['build', 'dist']) {
+  mkdirSync(join(stage, `old-${name}`));
+  swapDir(join(stage, name), join(root, name), join(stage, `old-${name}`), warn);
 }
-
-swap(join(stage, 'build'), join(root, 'build'));
-swap(join(stage, 'dist'), join(root, 'dist'));
 rmSync(stage, { recursive: true, force: true });
 if (!quiet) console.log('build: dist/ updated');
