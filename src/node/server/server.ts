@@ -36,6 +36,7 @@ import {
   checkCredential,
   checkList,
   defaultOrigins,
+  hostAllowed,
   isAgentRequest,
   isLoopbackHost,
   offeredToken,
@@ -81,6 +82,11 @@ export interface ServerOptions extends Partial<ServerPolicy> {
   allowedOrigins?: readonly string[] | '*';
   /** Agents must connect with `?secret=<agentSecret>` in Plugin_Remote_Websocket_Directory. */
   agentSecret?: string;
+  /**
+   * Host names (without port) requests may carry besides this server's own; '*' allows any. A
+   * loopback server otherwise answers only loopback names (DNS rebinding, docs/security.md).
+   */
+  allowedHosts?: readonly string[] | '*';
   /** Controllers presenting this instead of `token` are read-only viewers: they see everything and send nothing. */
   viewerToken?: string;
   /**
@@ -204,6 +210,7 @@ class RelayServer implements MmdServer, ChannelHost {
     if (typeof options.lines !== 'function') checkLinePolicy(options.lines);
     checkList(options.channels, 'channels', 'any');
     checkList(options.allowedOrigins, 'allowedOrigins', '*');
+    checkList(options.allowedHosts, 'allowedHosts', '*');
     this.allowedPaths =
       options.channels === undefined || options.channels === 'any'
         ? undefined
@@ -386,6 +393,14 @@ class RelayServer implements MmdServer, ChannelHost {
       return;
     }
     const path = url.pathname;
+    if (!hostAllowed(req.headers.host, this.policy.host, this.options.allowedHosts)) {
+      sendText(res, 403, hostRefusal(req.headers.host));
+      return;
+    }
+    if (path === '/channels' && req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, `${req.method} ${path}: only GET and HEAD are answered here`, { Allow: 'GET, HEAD' });
+      return;
+    }
     if (path === '/channels') {
       if (
         this.options.token !== undefined &&
@@ -442,6 +457,8 @@ class RelayServer implements MmdServer, ChannelHost {
     };
     if (this.closing)
       return refuse(503, 'ERR_SERVER_CLOSED: the server is shutting down; connect again once it is back');
+    if (!hostAllowed(req.headers.host, this.policy.host, this.options.allowedHosts))
+      return refuse(403, hostRefusal(req.headers.host));
     const target = parseTarget(req.url ?? '/', isAgent);
     if (!target) return refuse(404, 'not a channel path: use "/" followed by printable ASCII without "|" (e.g. /chat)');
     const { channel: path, query } = target;
@@ -562,6 +579,10 @@ class RelayServer implements MmdServer, ChannelHost {
  */
 function releaseOnFailure(socket: Duplex, channel: Channel, host: { release(channel: Channel): void }): void {
   socket.once('close', () => host.release(channel)); // a no-op while the channel is in use
+}
+
+function hostRefusal(host: string | undefined): string {
+  return `ERR_ORIGIN: Host ${JSON.stringify(host ?? '')} is not a name of this server (a page on another site may have made its name point here): use http://127.0.0.1:<port>/, or start the server with allowedHosts including that name`;
 }
 
 function logError(err: unknown): void {

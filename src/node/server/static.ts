@@ -1,5 +1,6 @@
 // The playground's files: `/playground/*` from the package's playground/ folder and `/dist/*` from
 // dist/. Read-only, GET/HEAD only, and no path may leave its folder.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -91,6 +92,18 @@ export function serveStatic(
     sendText(res, 404, `not found: ${pathname}`);
     return true;
   }
+  if (extname(file).toLowerCase() === '.html') {
+    const html = readFileSync(file);
+    res.writeHead(200, {
+      'Content-Type': contentTypeOf(file),
+      'Content-Length': html.length,
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      ...pageSecurityHeaders(html.toString('utf8')),
+    });
+    res.end(req.method === 'HEAD' ? undefined : html);
+    return true;
+  }
   res.writeHead(200, {
     'Content-Type': contentTypeOf(file),
     'Content-Length': stat.size,
@@ -105,6 +118,31 @@ export function serveStatic(
   stream.on('error', () => res.destroy());
   stream.pipe(res);
   return true;
+}
+
+/**
+ * Headers for a served page: it may not be framed (clickjacking: a framed playground passes the
+ * Origin check, issue 13), and it runs only its own scripts — files from this server, its inline
+ * scripts by hash, and the blob: the microphone's AudioWorklet is loaded from. It may connect
+ * anywhere: the playground is pointed at other servers with ?server=.
+ */
+export function pageSecurityHeaders(html: string): Record<string, string> {
+  const inline = [...html.matchAll(/<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi)].map(
+    (m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`,
+  );
+  const csp = [
+    "default-src 'self'",
+    `script-src 'self' blob: ${inline.join(' ')}`.trim(),
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    'connect-src * ws: wss: http: https:',
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ];
+  return { 'Content-Security-Policy': csp.join('; '), 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' };
 }
 
 export function sendText(

@@ -160,3 +160,29 @@ export function refuseUpgrade(socket: Duplex, status: number, body: string): voi
   if (socket.writable) socket.once('finish', () => socket.destroy()).end(head + text);
   else socket.destroy();
 }
+
+/** The host name of a `Host` header (`name`, `name:port`, `[v6]:port`), lower-cased; undefined if malformed. */
+export function hostName(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 && /^(?::\d{1,5})?$/.test(h.slice(end + 1)) ? h.slice(1, end) : undefined;
+  }
+  const m = /^([a-z0-9.-]+)(?::\d{1,5})?$/.exec(h);
+  return m?.[1];
+}
+
+/**
+ * The DNS-rebinding check: a page on another site whose name now resolves to 127.0.0.1 reaches a
+ * loopback server with its own name in `Host` (issue 13). A loopback server answers only loopback
+ * names (any port: a local proxy may sit in front) and those in `allowedHosts`; a server on the
+ * network checks only `allowedHosts` when given (its tokens guard it otherwise).
+ */
+export function hostAllowed(header: string | undefined, bindHost: string, allowed?: readonly string[] | '*'): boolean {
+  if (allowed === '*') return true;
+  const name = hostName(header);
+  if (name !== undefined && allowed?.some((a) => a.toLowerCase() === name)) return true;
+  if (isLoopbackHost(bindHost)) return name !== undefined && isLoopbackHost(name);
+  return allowed === undefined;
+}
