@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, type CliIo } from '../src/node/cli/main.js';
-import { after, describe, it } from './harness.js';
+import { after, describe, it, skipIf } from './harness.js';
 import { FakeAgent } from './support/fake-agent.js';
+import { hasProgram, makeCert } from './support/processes.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cleanup: (() => unknown)[] = [];
@@ -230,6 +231,41 @@ describe('cli: serve', () => {
     await agent.closed;
     expect(agent.frames.some((f) => f.raw.equals(Buffer.from([0x88, 0x00])))).to.equal(true);
   });
+});
+
+describe('cli: serve --cert --key (wss://)', () => {
+  it('--cert without --key is a usage error (2); unreadable PEM files are ERR_FILE (1)', async () => {
+    const io = captureIo();
+    expect(await main(['serve', '--port', '0', '--cert', 'cert.pem'], io)).to.equal(2);
+    expect(io.errText()).to.match(/^ERR_USAGE: serve: --cert and --key go together/);
+    const missing = captureIo();
+    expect(await main(['serve', '--port', '0', '--cert', 'nope.pem', '--key', 'nope.pem'], missing)).to.equal(1);
+    expect(missing.errText()).to.match(/^ERR_FILE: cannot read nope\.pem/);
+  });
+
+  skipIf(!hasProgram('openssl', ['version']), 'the openssl CLI is not installed (it makes the test certificate)')(
+    'serves wss:// with the given PEM files, warns that MMDAgent-EX needs port 443 for TLS, relays over TLS',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mmd-cli-tls-'));
+      cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+      makeCert(dir);
+      const stop = new AbortController();
+      const io = captureIo(stop.signal);
+      const args = ['--port', '0', '--no-playground', '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')];
+      const exit = main(['serve', ...args], io);
+      const [, url] = await io.waitOut(/serving (wss:\/\/127\.0\.0\.1:\d+\/chat)/);
+      expect(io.outText()).to.match(
+        /warning: MMDAgent-EX speaks TLS only when its Plugin_Remote_Websocket_Port is 443/,
+      );
+      const { WebSocket } = await import('ws');
+      const ws = new WebSocket(url, { ca: readFileSync(join(dir, 'cert.pem')) });
+      cleanup.push(() => ws.terminate());
+      await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+      await io.waitOut(/controller connected on \/chat/);
+      stop.abort();
+      expect(await exit).to.equal(0);
+    },
+  );
 });
 
 after(() => {

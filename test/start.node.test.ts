@@ -264,7 +264,7 @@ describe('npm start: one channel for the printed lines, the playground and a rea
         const shown = async () => {
           const res = await fetch(new URL('/channels', app.httpUrl));
           const { channels } = (await res.json()) as {
-            channels: { path: string; agent: boolean; standIn?: boolean }[];
+            channels: { path: string; agent: boolean; agentSince: string | null; standIn?: boolean }[];
           };
           return channels.find((c) => c.path === channel);
         };

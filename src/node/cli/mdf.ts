@@ -28,7 +28,7 @@ const ARITY: Record<string, { min: number; max: number }> = {
 
 /** Runs one `mdf` subcommand (`args` starts with it) and resolves to the exit code. */
 export async function runMdfCli(args: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = args;
+  const [command] = args;
   if (command === 'help' || command === '--help' || command === '-h') {
     io.out(MDF_USAGE);
     return EXIT_OK;
