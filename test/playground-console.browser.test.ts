@@ -296,6 +296,18 @@ describe('playground console: fixes', () => {
     expect(rows(page).some((r) => /agent left/.test(r.text))).to.equal(false);
   });
 
+  it("puts the server's refusal on the refused row", async () => {
+    sendRaw(page, 'VALUE_SET|refused|1'); // on /shop2, which has no agent
+    const reply = await until(
+      () =>
+        /^refused/.test(findRow(page, 'out', 'VALUE_SET|refused|1')?.reply ?? '') &&
+        findRow(page, 'out', 'VALUE_SET|refused|1')!.reply,
+      'the refusal on the row',
+    );
+    expect(reply).to.match(/^refused by the server: ERR_NO_AGENT no MMDAgent-EX is connected on \/shop2/);
+    expect(page.$('raw-last').textContent).to.contain('refused by the server: ERR_NO_AGENT');
+  });
+
   it('draws one red marker for a relay error row', async () => {
     sendRaw(page, 'VALUE_SET|nobody|1'); // on /shop2, which has no agent
     const row = await until(() => findRow(page, 'in', /^RELAY_ERROR\|ERR_NO_AGENT/), 'the relay error');
@@ -304,7 +316,10 @@ describe('playground console: fixes', () => {
       (x) => getComputedStyle(x).borderLeftWidth !== '0px' && getComputedStyle(x).borderLeftStyle !== 'none',
     );
     expect(bars.map((x) => x.className)).to.deep.equal([]);
-    await until(() => /no agent is connected/.test(findRow(page, 'out', 'VALUE_SET|nobody|1')!.reply), 'why', 9000);
+    await until(
+      () => /^refused by the server: ERR_NO_AGENT/.test(findRow(page, 'out', 'VALUE_SET|nobody|1')!.reply),
+      'why',
+    );
   });
 
   it('has no serious or critical axe-core finding, connected and with rows in the log', async () => {

@@ -95,6 +95,16 @@ export class Replies {
     const [type, rest] = splitType(line);
     const args = rest.split('|').slice(1);
     const now = performance.now();
+    if (type === 'RELAY_ERROR') {
+      // The server refused a line instead of passing it on; it names no line, and it answers at
+      // once, so it belongs to the oldest send that has heard nothing yet.
+      const p = this.#pending.find((x) => x.echoMs === null && x.got.length === 0);
+      if (!p) return;
+      clearTimeout(p.timer);
+      this.#pending = this.#pending.filter((x) => x !== p);
+      this.#show(p, `refused by the server: ${args[0] ?? ''} ${args.slice(1).join('|')}`.trim(), 'bad');
+      return;
+    }
     for (const p of this.#pending) {
       if (p.echoMs === null && line === p.line && !line.startsWith('__AV')) {
         p.echoMs = now - p.sentAt;
