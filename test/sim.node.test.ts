@@ -82,6 +82,20 @@ describe('sim: handshake (wire.md §3.1, real-client/notes.md "Handshake")', () 
     });
   });
 
+  it('with content "example", a line sent at once is echoed after the whole start-up burst, CURRENT_TIME included (issue 12 item 6)', async () => {
+    await withSim({ content: 'example' }, async ({ peer }) => {
+      peer.send('MMDSDK_SYNC|1\n'); // right after the sim has read the 101, as a server's sync
+      await peer.frame('MMDSDK_SYNC|1\n');
+      const texts = peer.texts();
+      const echo = texts.indexOf('MMDSDK_SYNC|1\n');
+      // session-2026-12.md: the burst (27 lines and the first CURRENT_TIME) all came before the sync's echo.
+      expect(echo).to.equal(28);
+      expect(texts.slice(0, echo).filter((t) => t.startsWith('CURRENT_TIME|'))).to.have.length(1);
+      expect(texts.slice(0, echo)).to.include('MOTION_EVENT_ADD|0|base\n');
+      expect(texts.slice(0, echo)).to.include('PLUGIN_EVENT_ENABLE|Remote\n');
+    });
+  });
+
   it('answers an empty ping with a 1-byte pong and echoes a ping payload (wire.md §6.2)', async () => {
     await withSim({}, async ({ peer, sim }) => {
       const pongs: Buffer[] = [];
@@ -285,11 +299,26 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
     });
   });
 
-  it('SYNTH_START: echo, SYNTH_EVENT_START, LIPSYNC_START, LIPSYNC_EVENT_START, then both stops (part1 #15, finding 7)', async () => {
+  it('SYNTH_START ends as recorded with a real-time sink: short text stops at once, long text ~0.8 s after the lip-sync (issue 12 item 6)', async () => {
     await withSim({ timeScale: 0.1 }, async ({ peer, exchange }) => {
-      const sentAt = performance.now();
-      const seq = await exchange('SYNTH_START|0|mei_voice_normal|はい。\n', 'SYNTH_EVENT_STOP|0\n');
-      expect(seq.map((t) => t.trim().split('|').slice(0, 2).join('|'))).to.deep.equal([
+      const types = (seq: string[]) => seq.map((t) => t.trim().split('|').slice(0, 2).join('|'));
+      // session-60-steps.real.json step 59 (おわり, 380 ms of phonemes): SYNTH_EVENT_STOP before LIPSYNC_EVENT_START.
+      const short = await exchange('SYNTH_START|0|mei_voice_normal|おわり\n', 'LIPSYNC_EVENT_STOP|0\n');
+      expect(types(short)).to.deep.equal([
+        'SYNTH_START|0',
+        'SYNTH_EVENT_START|0',
+        'LIPSYNC_START|0',
+        'SYNTH_EVENT_STOP|0',
+        'LIPSYNC_EVENT_START|0',
+        'LIPSYNC_EVENT_STOP|0',
+      ]);
+      // Step 0 (2100 ms of phonemes): LIPSYNC_EVENT_STOP, then SYNTH_EVENT_STOP 0.78 s later.
+      const from = peer.frames.length;
+      const long = await exchange(
+        'SYNTH_START|0|mei_voice_normal|こんにちは、エスディーケーです\n',
+        'SYNTH_EVENT_STOP|0\n',
+      );
+      expect(types(long)).to.deep.equal([
         'SYNTH_START|0',
         'SYNTH_EVENT_START|0',
         'LIPSYNC_START|0',
@@ -297,16 +326,13 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'LIPSYNC_EVENT_STOP|0',
         'SYNTH_EVENT_STOP|0',
       ]);
-      // はい。: 325 ms of phonemes; the stops came 821 ms after the command (real) — here about the same × 0.1
-      const durations = seq[2]
-        .trim()
-        .split('|')[2]
-        .split(',')
-        .filter((_, i) => i % 2 === 1)
-        .map(Number);
-      expect(durations.reduce((a, b) => a + b, 0)).to.equal(325);
-      const stop = peer.frames.find((f) => f.text === 'SYNTH_EVENT_STOP|0\n')!;
-      expect(stop.at - sentAt).to.be.within(60, 160);
+      const at = (t: string) => peer.frames.slice(from).find((f) => f.text === t)!.at;
+      expect(at('SYNTH_EVENT_STOP|0\n') - at('LIPSYNC_EVENT_STOP|0\n')).to.be.within(60, 130); // 780 ms × 0.1
+      // Real phoneme names (Open JTalk's set), not invented vowels: k,o,N,n,i,ch,i,… pau … s,U
+      const sequence = long[2].trim().split('|')[2].split(',');
+      expect(sequence.filter((_, i) => i % 2 === 0).slice(0, 7)).to.deep.equal(['k', 'o', 'N', 'n', 'i', 'ch', 'i']);
+      expect(sequence).to.include('pau');
+      expect(sequence.at(-2)).to.equal('U');
     });
   });
 
@@ -393,7 +419,8 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
   });
 
   it('SPEAK_START / SPEAK_STOP, SOUND_START / SOUND_STOP (part1 #24–#27, part1b #12)', async () => {
-    await withSim({ sounds: { 'test1s.wav': 1000, 'test4s.wav': 4000 } }, async ({ exchange }) => {
+    await withSim({ sounds: { 'test1s.wav': 1000, 'test4s.wav': 4000 } }, async ({ exchange, peer }) => {
+      const from = peer.frames.length;
       expect(await exchange('SPEAK_START|0|test1s.wav\n', 'SOUND_EVENT_STOP|__speak__0\n')).to.deep.equal([
         'SPEAK_START|0|test1s.wav\n',
         'AVATAR|START\n',
@@ -403,6 +430,9 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         'SPEAK_EVENT_STOP|0\n',
         'SOUND_EVENT_STOP|__speak__0\n',
       ]);
+      // session-60-steps.real.json 55–56: the player's stop comes ~1.2 s after SPEAK_EVENT_STOP (was 0.23 s).
+      const at = (t: string) => peer.frames.slice(from).find((f) => f.text === t)!.at;
+      expect(at('SOUND_EVENT_STOP|__speak__0\n') - at('SPEAK_EVENT_STOP|0\n')).to.be.within(1000 * SCALE, 1500 * SCALE);
       expect(await exchange('SPEAK_STOP|0\n', 'SPEAK_EVENT_STOP|0\n')).to.deep.equal([
         'SPEAK_STOP|0\n',
         'SPEAK_EVENT_STOP|0\n',
@@ -501,6 +531,25 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       for (const [line, event] of steps) {
         expect(await exchange(`${line}\n`, `${event}\n`, 10), line).to.deep.equal([`${line}\n`, `${event}\n`]);
       }
+    });
+  });
+
+  it('__AV_ACTION,1 issues MOTION_ADD|0|__action0|… from the shapemap, and a new action deletes the running one (issue 12 item 6)', async () => {
+    await withSim({ motions: { 'gene/motion/01_happy.vmd': 3000 } }, async ({ exchange, peer }) => {
+      peer.send('__AV_SETMODEL,0\n');
+      // session-60-steps.real.json step 56: MOTION_ADD and its MOTION_EVENT_ADD 114 ms after the line.
+      expect(await exchange('__AV_ACTION,1\n', 'MOTION_EVENT_ADD|0|__action0\n', 10)).to.deep.equal([
+        'MOTION_ADD|0|__action0|gene/motion/01_happy.vmd|PART|ONCE|ON|OFF\n',
+        'MOTION_EVENT_ADD|0|__action0\n',
+      ]);
+      expect(await exchange('__AV_ACTION,1\n', 'MOTION_EVENT_DELETE|0|__action0\n', 10)).to.deep.equal([
+        'MOTION_ADD|0|__action1|gene/motion/01_happy.vmd|PART|ONCE|ON|OFF\n',
+        'MOTION_DELETE|0|__action0\n',
+        'MOTION_EVENT_ADD|0|__action1\n',
+        'MOTION_EVENT_DELETE|0|__action0\n',
+      ]);
+      // An action the shapemap does not define does nothing (avatar.md __AV_ACTION).
+      expect(await exchange('__AV_ACTION,7\nSYNC|1\n', 'SYNC|1\n', 20)).to.deep.equal(['SYNC|1\n']);
     });
   });
 

@@ -36,7 +36,7 @@ export interface ConnectionHost {
   lost(conn: Connection, reason: string): void;
   /** The process crashed: the connection and the sim end. */
   crash(conn: Connection, error: MmdError): void;
-  /** A line reached the bus: it is echoed and acted on. */
+  /** A complete line: the core reads it on a later rendered frame, then echoes it and acts on it. */
   dispatch(line: Uint8Array): void;
   post(m: Message): void;
 }
@@ -303,8 +303,7 @@ export class Connection {
       host.behaviour.avatar.line(line, AVATAR_EVENT_MS);
       return true;
     }
-    // The line reaches the core on a later rendered frame; its echo and events go out then.
-    host.clock.after(host.echoDelayMs, () => host.dispatch(lineBytes));
+    host.dispatch(lineBytes);
     return true;
   }
 

@@ -81,6 +81,11 @@ export class Sim {
   private readonly connectionHost: ConnectionHost;
   private resolveDone!: (outcome: SimOutcome) => void;
   private started = false;
+  /** Bus messages waiting for the main loop (loop()). */
+  private readonly queue: Array<{ text: string | Uint8Array; message: Message }> = [];
+  private looping = false;
+  /** Lines received while the start-up burst runs: the app reads them only after it (session-2026-12.md). */
+  private booting: Array<{ line: Uint8Array; at: number }> | undefined;
 
   constructor(opts: SimOptions) {
     const url = URL.canParse(String(opts?.url)) ? new URL(opts.url) : undefined;
@@ -108,7 +113,8 @@ export class Sim {
     const sim = this; // getters read the live connection
     const host: SimHost = {
       post: (m) => this.post(m),
-      after: (ms, fn, scope) => this.clock.after(ms, fn, scope === 'connection' ? this.conn?.timers : undefined),
+      after: (ms, fn, scope) =>
+        this.clock.after(ms, () => this.loop(fn), scope === 'connection' ? this.conn?.timers : undefined),
       get link() {
         return sim.link;
       },
@@ -142,7 +148,7 @@ export class Sim {
         this.dropSocket(conn);
         this.finish('crashed', error);
       },
-      dispatch: (line) => this.dispatch(line),
+      dispatch: (line) => this.dispatchLater(line),
       post: (m) => this.post(m),
     };
   }
@@ -222,7 +228,8 @@ export class Sim {
     if (this.started)
       throw new MmdError('ERR_USAGE', 'sim.start() was already called; create a new Sim to connect again');
     this.started = true;
-    this.tick(FIRST_CURRENT_TIME_MS);
+    // The example content's first CURRENT_TIME is part of its start-up burst (startupBurst()).
+    if (this.opts.content !== 'example') this.tick(FIRST_CURRENT_TIME_MS);
     const ok = await this.series();
     if (ok && !this.ended) return;
     if (this.currentStatus === 'stopped')
@@ -406,6 +413,16 @@ export class Sim {
 
   // ---- the bus ----
 
+  /**
+   * A line from the server reaches the core on a later rendered frame (the echo delay), or, while
+   * the start-up burst runs, after the burst: the app's main loop is busy loading the model.
+   */
+  private dispatchLater(line: Uint8Array): void {
+    const echoDelayMs = this.connectionHost.echoDelayMs;
+    if (this.booting) this.booting.push({ line, at: this.clock.now() });
+    else this.clock.after(echoDelayMs, () => this.dispatch(line));
+  }
+
   /** A line from the server reaches the bus: echoed byte for byte, then acted on (wire.md §7.3). */
   private dispatch(line: Uint8Array): void {
     const bus = busLine(line);
@@ -413,16 +430,37 @@ export class Sim {
     const m = bus.message;
     // RECOG_RECORD* from a module other than the core are dropped entirely (wire.md §10.1).
     if (m.type.startsWith('RECOG_RECORD')) return;
-    this.received.push(m);
-    this.events.emit('message', m);
-    this.send(bus.echo);
-    this.behaviour.handle(m);
+    this.loop(() => {
+      this.received.push(m);
+      this.events.emit('message', m);
+      this.queue.push({ text: bus.echo, message: m });
+    });
   }
 
   private post(m: Message): void {
     if (this.ended) return;
-    this.send(formatBus(m));
-    this.behaviour.handle(m);
+    this.loop(() => this.queue.push({ text: formatBus(m), message: m }));
+  }
+
+  /**
+   * One turn of the app's main loop: what `fn` puts on the bus goes out and is acted on after it,
+   * in order, and what that posts comes after it (a FIFO, as MMDAgent-EX's message queue). So a
+   * TTS thread's SYNTH_EVENT_STOP posted right after its LIPSYNC_START goes out before the
+   * LIPSYNC_EVENT_START the core answers it with (session-60-steps.real.json step 59).
+   */
+  private loop(fn: () => void): void {
+    if (this.looping) return fn();
+    this.looping = true;
+    try {
+      fn();
+      for (let item = this.queue.shift(); item && !this.ended; item = this.queue.shift()) {
+        this.send(item.text);
+        this.behaviour.handle(item.message);
+      }
+    } finally {
+      this.looping = false;
+      this.queue.length = 0;
+    }
   }
 
   private send(message: string | Uint8Array): void {
@@ -435,15 +473,36 @@ export class Sim {
   /** CURRENT_TIME|HH|MM about every 30 s (transcripts.md finding 5); sent only while connected. */
   private tick(ms: number): void {
     this.clock.after(ms, () => {
-      const now = new Date();
-      this.post({ type: 'CURRENT_TIME', args: [two(now.getHours()), two(now.getMinutes())] });
+      this.postTime();
       this.tick(CURRENT_TIME_MS);
     });
   }
 
-  /** The example content's start-up traffic with its recorded timing (transcripts.md part1 #0). */
+  private postTime(): void {
+    const now = new Date();
+    this.post({ type: 'CURRENT_TIME', args: [two(now.getHours()), two(now.getMinutes())] });
+  }
+
+  /**
+   * The example content's start-up traffic with its recorded timing (transcripts.md part1 #0),
+   * ending with the first CURRENT_TIME. Lines the server sent meanwhile are read after it, so
+   * their echoes come after the whole burst (session-2026-12.md "Start-up burst before anything else").
+   */
   private startupBurst(): void {
+    this.booting = [];
     for (const [ms, line] of EXAMPLE_STARTUP) this.clock.after(ms, () => this.send(line));
+    const end = EXAMPLE_STARTUP.at(-1)![0];
+    this.clock.after(end, () => {
+      this.postTime();
+      this.tick(CURRENT_TIME_MS);
+      const waiting = this.booting ?? [];
+      this.booting = undefined;
+      const now = this.clock.now();
+      const echoDelayMs = this.connectionHost.echoDelayMs;
+      for (const { line, at } of waiting) {
+        this.clock.after(Math.max(0, at + echoDelayMs - now), () => this.dispatch(line));
+      }
+    });
   }
 }
 

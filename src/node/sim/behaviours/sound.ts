@@ -1,13 +1,17 @@
 // Sound: SOUND_* (Plugin_Audio) and SPEAK_* (Plugin_Remote playing a file through a model's
-// avatar) (messages.md "Sound"). Timing from transcripts.md part1 #24–#27, part1b #12.
+// avatar) (messages.md "Sound"). Timing from transcripts.md part1 #24–#27, part1b #12, and for
+// the audio device from the real-time sink of session-2026-12.md (session-60-steps.real.json
+// steps 25–27, 55–56): Plugin_Audio's player starts and ends later there than on part1's sink.
 import type { Handlers, Running, World } from './world.js';
 
 const T = {
-  speakStart: 220, // part1 #24
-  speakTail: 100, // messages.md SPEAK_START: audio length + 0.1 s
-  soundStart: 150, // part1 #25/#27
-  soundTail: 180, // part1 #27: stop 1.18 s after start for a 1 s file
-  soundStop: 110, // part1 #26
+  speakStart: 220, // part1 #24; step 55: 213 ms after the echo
+  speakTail: 205, // step 55: SPEAK_EVENT_STOP 6815 ms after SPEAK_EVENT_START for 6.61 s of audio
+  soundStart: 320, // steps 25, 55: 316 and 325 ms (part1 #25/#27: 145–170 ms)
+  // Step 56: SOUND_EVENT_STOP|__speak__0 came 1.2 s after SPEAK_EVENT_STOP, 1.08 s after the
+  // audio's end (part1 #27: 0.18 s; step 25's 1 s file: 2.2 s, unexplained).
+  soundTail: 1_100,
+  soundStop: 110, // part1 #26; step 27: 136 ms
 };
 
 export function soundBehaviours(w: World): Handlers {

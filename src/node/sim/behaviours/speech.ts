@@ -1,6 +1,12 @@
 // Speech: SYNTH_* (Open JTalk / Flite+hts_engine) and LIPSYNC_* (messages.md "Speech").
-// Timing from transcripts.md finding 7 and part1 #15–#23, part1b #8, #11.
+// Timing from transcripts.md finding 7 and part1 #15–#23, part1b #8, #11; the end of an utterance
+// as recorded with a real-time audio sink (session-2026-12.md, session-60-steps.real.json 0, 59):
+// the TTS thread's SYNTH_EVENT_STOP waits for the audio device, so it comes at once for a short
+// text (before the core has even answered LIPSYNC_START) and ~0.8 s after the lip-sync for a long one.
+import { phonemes } from './phonemes.js';
 import type { Handlers, Running, World } from './world.js';
+
+export { phonemes, speechMs } from './phonemes.js';
 
 export const DEFAULT_VOICES = ['normal', 'angry', 'bashful', 'happy', 'sad', 'fast', 'slow', 'high', 'low']
   .map((v) => `mei_voice_${v}`)
@@ -8,33 +14,15 @@ export const DEFAULT_VOICES = ['normal', 'angry', 'bashful', 'happy', 'sad', 'fa
 
 const T = {
   synthPrepare: 100, // part1 #16/#18: SYNTH_EVENT_START 0–230 ms after the echo
-  speechTail: 200, // finding 7: both stops about 200–310 ms after LIPSYNC_START + sum of durations
+  speechTail: 200, // finding 7: LIPSYNC_EVENT_STOP 200–370 ms after LIPSYNC_START + sum of durations
   lipsyncStop: 130, // part1 #20, #23
   restartSpeech: 226, // part1b #8
+  // session-60 step 0: SYNTH_EVENT_STOP 783 ms after LIPSYNC_EVENT_STOP (2100 ms of phonemes).
+  deviceDrain: 780,
+  // A sequence up to this long fits the audio device's buffer, so the write returns at once (step 59,
+  // 380 ms: SYNTH_EVENT_STOP with SYNTH_EVENT_START). Inferred: 64 KiB of pipe at 96,000 bytes/s.
+  deviceBufferMs: 680,
 };
-
-/**
- * Length in ms of the phoneme sequence the TTS plugins produce for `text`, fitted to the recorded
- * table (transcripts.md finding 7): about 163 ms per wide (Japanese) character and 72 ms per
- * ASCII character, minus 164 ms (はい。→ 325, 17 chars → 2530, 60 chars → 9605; 43 ASCII → 2920).
- */
-export function speechMs(text: string): number {
-  let ms = -164;
-  for (const ch of text) ms += ch.charCodeAt(0) < 0x80 ? 72 : 163;
-  return Math.max(200, Math.round(ms));
-}
-
-/** A plausible `LIPSYNC_START` sequence (phoneme,ms,...) whose durations sum to speechMs(text). */
-export function phonemes(text: string): string {
-  const chars = [...text].filter((c) => c.trim() !== '');
-  const total = speechMs(text);
-  const n = Math.max(1, Math.min(chars.length, 100));
-  const each = Math.floor(total / n);
-  const vowels = 'aiueo';
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) parts.push(vowels[i % 5], String(i === n - 1 ? total - each * (n - 1) : each));
-  return parts.join(',');
-}
 
 /** Sum of the durations of a `phoneme,ms,...` sequence. */
 export function sequenceMs(sequence: string): number {
@@ -53,9 +41,16 @@ export function speechBehaviours(w: World, voices: ReadonlySet<string>): Handler
       if (a.length < 3 || !voices.has(a[1])) return;
       const [alias, , text] = a;
       const start = () => {
+        const sequence = phonemes(text);
+        const ms = sequenceMs(sequence);
         bus.post('SYNTH_EVENT_START', alias);
-        bus.post('LIPSYNC_START', alias, phonemes(text));
-        const stop = bus.after(speechMs(text) + T.speechTail, () => {
+        bus.post('LIPSYNC_START', alias, sequence);
+        if (ms <= T.deviceBufferMs) {
+          speech.delete(alias);
+          bus.post('SYNTH_EVENT_STOP', alias);
+          return;
+        }
+        const stop = bus.after(ms + T.speechTail + T.deviceDrain, () => {
           speech.delete(alias);
           bus.post('SYNTH_EVENT_STOP', alias);
         });
@@ -83,11 +78,16 @@ export function speechBehaviours(w: World, voices: ReadonlySet<string>): Handler
       // Both TTS plugins answer with a LIPSYNC_STOP (transcripts.md part1 #20).
       bus.post('LIPSYNC_STOP', alias);
       bus.post('LIPSYNC_STOP', alias);
-      const stop = bus.after(T.lipsyncStop, () => {
-        speech.delete(alias);
-        bus.post('SYNTH_EVENT_STOP', alias);
+      // After the LIPSYNC_EVENT_STOP those answer (step 2: +71 ms and +134 ms; part1 #20: together):
+      // armed once they have been handled, so it cannot overtake it whatever the timer jitter.
+      let stop = () => {};
+      const arm = bus.after(0, () => {
+        stop = bus.after(T.lipsyncStop + 5, () => {
+          speech.delete(alias);
+          bus.post('SYNTH_EVENT_STOP', alias);
+        });
       });
-      speech.set(alias, { cancel: stop });
+      speech.set(alias, { cancel: () => (arm(), stop()) });
     },
     LIPSYNC_START: (a) => {
       const model = w.live(a[0]);
