@@ -126,7 +126,7 @@ describe('the packed package in every runtime', () => {
       const results = await runInRuntime(rt.command, server.url);
       expectAllPassed(results, requires ? [...CHECK_NAMES, 'require(): framing', 'require(): builder'] : CHECK_NAMES);
     });
-    it(`${rt.name}: the ./server entry starts a server and the simulator, connect() round trip through them`, async () => {
+    it(`${rt.name}: the ./server entry runs a server and the simulator; connect() round trip`, async () => {
       const command = rt.serverFlags ? [rt.command[0], ...rt.serverFlags] : rt.command;
       expectAllPassed(await runInRuntime(command, 'server'), ['connect']);
     });

@@ -128,10 +128,10 @@ export function sizeTable(rows: SizeRow[], shipped: ReturnType<typeof shippedBun
   const lines = [
     '| what the app imports | esbuild | rollup + terser | budget |',
     '| --- | --- | --- | --- |',
-    ...rows.map(
-      (r) =>
-        `| ${r.case.label} | ${kb(r.esbuild.gzip)} | ${kb(r.rollup.gzip)} | ${r.case.budget ? `≤ ${kb(r.case.budget)}` : '—'} |`,
-    ),
+    ...rows.map((r) => {
+      const budget = r.case.budget ? `≤ ${kb(r.case.budget)}` : '—';
+      return `| ${r.case.label} | ${kb(r.esbuild.gzip)} | ${kb(r.rollup.gzip)} | ${budget} |`;
+    }),
     ...shipped.map((s) => `| \`${s.file}\` as shipped (the \`<script>\` and CDN bundle) | ${kb(s.gzip)} | | — |`),
   ];
   return lines.join('\n');
