@@ -102,9 +102,8 @@ export class Log {
   }
 
   add(dir: Dir, line: string, extra = ''): Entry {
-    const [type, rest] = dir === 'note' ? [line, ''] : splitType(line);
+    const type = dir === 'note' ? line : splitType(line)[0];
     const entry: Entry = { time: new Date(), dir, kind: kindOf(dir, type), type, line, extra, el: null, reply: null };
-    void rest;
     if (dir === 'in') ((this.#unannounced += 1), (this.#last = entry));
     if (this.paused) {
       this.held.push(entry);

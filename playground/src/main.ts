@@ -1,6 +1,6 @@
 // The playground: a controller console for the mmdagent-ex-remote relay. Built by rollup into
 // dist/playground.js (a classic script, so the page also works opened from disk).
-import { formatMessage, type AgentLink, type IncomingMessage, type Message } from '../../src/index.js';
+import { formatMessage, type IncomingMessage, type Message } from '../../src/index.js';
 import {
   channelPath,
   connectOnLoad,
@@ -114,8 +114,7 @@ function onIncoming(msg: IncomingMessage): void {
   state.feed(msg.type, msg.args);
 }
 
-function onOpen(link: AgentLink): void {
-  void link;
+function onOpen(): void {
   joining = true;
   agentPresent = false;
   setAgent('busy', 'checking…');
