@@ -47,29 +47,20 @@ const child = spawn(process.execPath, [cli, 'serve', '--sim', ...process.argv.sl
   cwd: root,
   stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
 });
-// Ctrl-C (and Ctrl-Break on Windows) in a console reaches the child directly, as it shares the
-// console and process group; passing it on as well would be a second Ctrl-C, which the CLI takes
-// as "exit now". So it is passed on only if the child has not said it is stopping by then: the
-// signal was sent to this wrapper alone (`kill -INT <pid>`, a process manager).
+// A stop signal may reach the child directly as well: Ctrl-C and Ctrl-Break in a console (it
+// shares the console and process group), a closing terminal's SIGHUP, `systemctl stop`'s SIGTERM
+// to the whole cgroup. Passing it on too would be a second signal, which the CLI takes as "exit
+// now". So it is passed on only if the child has not said it is stopping by then: the signal was
+// sent to this wrapper alone (`kill <pid>`, a process manager that signals one process).
 let stopping = false;
 child.on('message', (m) => {
   if (m === 'stopping') stopping = true;
 });
-for (const signal of ['SIGINT', 'SIGBREAK']) {
-  try {
-    process.on(signal, () => {
-      setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null && !stopping) child.kill(signal);
-      }, 500).unref();
-    });
-  } catch {
-    // not a signal on this platform (SIGBREAK on POSIX)
-  }
-}
-// Other stop signals reach this wrapper alone (a service manager's SIGTERM, `kill <pid>`).
-for (const signal of ['SIGTERM', 'SIGHUP']) {
+for (const signal of ['SIGINT', 'SIGBREAK', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
-    if (child.exitCode === null) child.kill(signal);
+    setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null && !stopping) child.kill(signal);
+    }, 500).unref();
   });
 }
 child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 2)));

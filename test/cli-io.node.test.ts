@@ -65,8 +65,8 @@ describe('cli io: parseCommand', () => {
 });
 
 describe('cli io: stopRequested', () => {
-  it('without io.signal, SIGINT, SIGTERM and SIGBREAK each stop a command (bug: sim stopped on SIGINT only)', async () => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGBREAK'] as const) {
+  it('without io.signal, SIGINT, SIGTERM, SIGBREAK and SIGHUP each stop a command (bug: sim stopped on SIGINT only)', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'] as const) {
       const before = process.listenerCount(signal);
       const stop = stopRequested(capture());
       process.emit(signal as 'SIGINT');

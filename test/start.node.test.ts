@@ -196,6 +196,30 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
   );
 });
 
+describe('npm start: signals to the whole process group', () => {
+  after(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+    skipIf(process.platform === 'win32', 'Windows has no process groups to signal')(
+      `${signal} to the group (a closing terminal, systemctl stop) stops both cleanly with exit 0 (bug: the CLI died of it, or of the wrapper's second one)`,
+      async () => {
+        const app = await start();
+        try {
+          await until(() => agentOn(app.httpUrl, '/chat'), 'the simulated agent');
+          process.kill(-app.child.pid!, signal);
+          const { code } = await withinMs(app.exit, 8000, `a clean exit after ${signal}`);
+          expect(code, app.output()).to.equal(0);
+          expect(app.output()).to.match(/stopped/);
+        } finally {
+          if (app.child.exitCode === null) app.child.kill('SIGKILL');
+        }
+      },
+    );
+  }
+});
+
 describe('npm start: SIGINT sent to the wrapper alone', () => {
   after(() => {
     for (const child of children) child.kill('SIGKILL');

@@ -7,7 +7,7 @@ import { MmdError, isMmdError } from '../../errors.js';
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
-  /** Stops `serve` and `sim` when aborted (tests, embedding); without it they stop on Ctrl-C and SIGTERM. */
+  /** Stops `serve` and `sim` when aborted (tests, embedding); without it, see stopRequested(). */
   signal?: AbortSignal;
 }
 
@@ -113,8 +113,9 @@ export function reportFailure(io: CliIo, err: unknown, usage?: string): number {
 
 /**
  * Resolves when the command should stop: on `io.signal`, or without one on Ctrl-C (SIGINT),
- * SIGTERM (service managers, `kill`), and on Windows Ctrl-Break (SIGBREAK) and the end of a
- * console's input. The listeners go after the first, so a second Ctrl-C ends the process at once.
+ * SIGTERM (service managers, `kill`), SIGHUP (the terminal closed), and on Windows Ctrl-Break
+ * (SIGBREAK) and the end of a console's input. The listeners go after the first, so a second
+ * Ctrl-C ends the process at once.
  */
 export function stopRequested(io: CliIo): { stopped: Promise<string>; dispose(): void } {
   let dispose = () => {};
@@ -128,7 +129,9 @@ export function stopRequested(io: CliIo): { stopped: Promise<string>; dispose():
     }
     const windowsConsole = process.platform === 'win32' && process.stdin.isTTY;
     // SIGBREAK is only ever raised on Windows; listening for it elsewhere is allowed and harmless.
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGBREAK'];
+    // SIGHUP: the terminal closed (on Windows, the console window), which would otherwise kill the
+    // process without the clean close its agent and controllers are owed.
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'];
     const handlers = signals.map((s) => [s, () => (dispose(), resolve(s))] as const);
     const onEnd = () => (dispose(), resolve('end of input'));
     dispose = () => {
