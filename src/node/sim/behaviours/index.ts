@@ -5,8 +5,7 @@
 // nothing else (transcripts.md, finding 3). One module per area; adding a command is one entry
 // in its area's table, typed by the catalog.
 import type { Message } from '../../../message.js';
-import { AvatarBehaviour, DEFAULT_ACTIONS } from './avatar.js';
-import type { ShapeMapActions } from './avatar.js';
+import { AvatarBehaviour } from './avatar.js';
 import { modelBehaviours } from './models.js';
 import { motionBehaviours } from './motion.js';
 import { soundBehaviours } from './sound.js';
@@ -14,20 +13,11 @@ import { DEFAULT_VOICES, speechBehaviours } from './speech.js';
 import { systemBehaviours } from './system.js';
 import { uiBehaviours } from './ui.js';
 import { World, typedBus } from './world.js';
-import type { BehaviourOptions as WorldOptions, Handlers, SimHost } from './world.js';
+import type { BehaviourOptions, Handlers, SimHost } from './world.js';
 
 export { DEFAULT_MODELS } from './world.js';
-export type { LinkState, SimHost } from './world.js';
+export type { BehaviourOptions, LinkState, SimHost } from './world.js';
 export { DEFAULT_VOICES, phonemes, speechMs } from './speech.js';
-export type { ShapeMapActions } from './avatar.js';
-
-export interface BehaviourOptions extends WorldOptions {
-  /**
-   * Shapemap `ACT<n>` lines per model file (number → motion file) for `__AV_ACTION,<n>`; default:
-   * Gene's action 1 (`gene/motion/01_happy.vmd`), the one recorded.
-   */
-  actions?: ShapeMapActions;
-}
 
 export class Behaviour {
   readonly world: World;
@@ -36,7 +26,7 @@ export class Behaviour {
 
   constructor(host: SimHost, opts: BehaviourOptions = {}) {
     this.world = new World(typedBus(host), opts);
-    this.avatar = new AvatarBehaviour(this.world, opts.actions ?? DEFAULT_ACTIONS);
+    this.avatar = new AvatarBehaviour(this.world);
     const voices = new Set(opts.voices ?? DEFAULT_VOICES);
     this.handlers = {
       ...modelBehaviours(this.world),
