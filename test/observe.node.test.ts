@@ -94,3 +94,21 @@ describe('GET /metrics', () => {
     expect(metricsText(stats, [channel])).to.include('mmdr_channel_agent{channel="/a\\"b\\\\c"} 0\n');
   });
 });
+
+describe('GET /healthz and the Host check', () => {
+  it('answers a health check that sends no Host header (HAProxy sends HTTP/1.0 without one)', async () => {
+    const { connect } = await import('node:net');
+    const server = await createServer({ port: 0 });
+    servers.push(server);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: server.address().port }, () =>
+        s.end('GET /healthz HTTP/1.0\r\n\r\n'),
+      );
+      let text = '';
+      s.on('data', (d) => (text += d));
+      s.on('end', () => resolve(text));
+      s.on('error', reject);
+    });
+    expect(answer).to.match(/^HTTP\/1\.1 200 /);
+  });
+});

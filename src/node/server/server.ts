@@ -13,6 +13,7 @@
  * Stopping the server (close()) sends agents an empty close frame: that ends a Linux MMDAgent-EX.
  */
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +30,10 @@ import { Channel } from './channel.js';
 import type { ChannelEvents, ChannelHost, ChannelInfo, ServerStats } from './channel.js';
 import { checkLinePolicy, type LinePolicy } from './commands.js';
 import { resolvePolicy, type Policy, type ServerPolicy } from './policy.js';
+import { startTcp, type TcpAgentOptions, type TcpListenOptions, type TcpTransports } from '../tcp/server-tcp.js';
+import type { TcpSharedWarning } from '../tcp/peer-watch.js';
+import { metricsText } from './observe.js';
+import { joinFleet, type FleetMember, type FleetOptions } from '../fleet/registry.js';
 import { findPackageRoot, sendText, serveStatic, type StaticMount } from './static.js';
 import {
   TOKEN_PROTOCOL_PREFIX,
@@ -100,6 +105,26 @@ export interface ServerOptions extends Partial<ServerPolicy> {
    * channel only until a real MMDAgent-EX arrives there, and takes it back when that one leaves.
    */
   standIn?: boolean;
+  /**
+   * MMDAgent-EX as a TCP client (`Plugin_Remote_EnableClient=true`, `Plugin_Remote_Port=<port>`):
+   * listen on each port and make the app that dials in the agent of `channel` (default `path`).
+   */
+  tcp?: readonly TcpListenOptions[];
+  /**
+   * MMDAgent-EX as a TCP server (`Plugin_Remote_EnableServer=true`): dial each and make it the agent
+   * of `channel` (default `path`), redialling while the app restarts.
+   */
+  tcpAgents?: readonly TcpAgentOptions[];
+  /**
+   * Join a fleet of processes behind a proxy (docs/deploy.md): publish this process's channels to
+   * Redis, and answer GET /channels for every live process (`?local=1`: this one only).
+   */
+  fleet?: FleetOptions;
+  /**
+   * Serve `wss://` and `https://` with this certificate and key (PEM). MMDAgent-EX speaks TLS when
+   * its Plugin_Remote_Websocket_Port is 443, and only then (wire.md §3.2): listen on 443 for it.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface RefusedInfo {
@@ -113,6 +138,8 @@ export interface RefusedInfo {
 export interface ServerEvents extends ChannelEvents {
   /** An upgrade was answered with an HTTP error (401, 403, 404, 429, 503). */
   refused: [info: RefusedInfo];
+  /** Another TCP client joined a TCP agent's app: their bytes share its one input buffer (wire.md §14). */
+  tcpWarning: [warning: TcpSharedWarning];
   /** A listener threw, or something failed that has nobody else to tell. */
   error: [err: unknown];
 }
@@ -135,6 +162,8 @@ export interface MmdServer {
   standInUrl(path?: string): string;
   channels(): ChannelInfo[];
   stats(): ServerStats;
+  /** Where the `tcp` listeners listen (option order); empty without them. */
+  tcpAddresses(): AddressInfo[];
   on<K extends keyof ServerEvents>(event: K, cb: (...args: ServerEvents[K]) => void): () => void;
   /** Graceful and idempotent: see the module comment; ends a Linux MMDAgent-EX. */
   close(): Promise<void>;
@@ -143,6 +172,20 @@ export interface MmdServer {
 export async function createServer(options: ServerOptions = {}): Promise<MmdServer> {
   const server = new RelayServer(options);
   await server.listen();
+  try {
+    server.tcp = await startTcp(server, options);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  if (options.fleet) {
+    try {
+      server.fleet = await joinFleet(server, options.fleet);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+  }
   return server;
 }
 
@@ -176,6 +219,8 @@ class RelayServer implements MmdServer, ChannelHost {
   private closing: Promise<void> | undefined;
   /** Made per process, never configured: only code holding this server can start a stand-in. */
   private readonly standInSecret: string | undefined;
+  tcp: TcpTransports | undefined;
+  fleet: FleetMember | undefined;
 
   constructor(options: ServerOptions) {
     this.options = options;
@@ -185,6 +230,12 @@ class RelayServer implements MmdServer, ChannelHost {
     if (options.agentSecret !== undefined) checkCredential(options.agentSecret, 'agentSecret');
     // Hex: the 429 renaming appends `-N` after the query (wire.md §4.3), so no `-` inside.
     this.standInSecret = options.standIn ? randomBytes(18).toString('hex') : undefined;
+    if (options.tls !== undefined && !(options.tls?.cert && options.tls?.key)) {
+      throw new MmdError(
+        'ERR_SERVER_OPTION',
+        'tls needs { cert, key }: the PEM of a certificate and of its private key',
+      );
+    }
     if (!isLoopbackHost(this.policy.host) && options.token === undefined) {
       throw new MmdError(
         'ERR_INSECURE_BIND',
@@ -248,11 +299,11 @@ class RelayServer implements MmdServer, ChannelHost {
   // ---- public API --------------------------------------------------------------------------
 
   get url(): string {
-    return `ws://${this.displayHost()}:${this.address().port}${this.policy.path}`;
+    return `${this.options.tls ? 'wss' : 'ws'}://${this.displayHost()}:${this.address().port}${this.policy.path}`;
   }
 
   get httpUrl(): string {
-    return `http://${this.displayHost()}:${this.address().port}/`;
+    return `${this.options.tls ? 'https' : 'http'}://${this.displayHost()}:${this.address().port}/`;
   }
 
   standInUrl(path: string = this.policy.path): string {
@@ -288,6 +339,10 @@ class RelayServer implements MmdServer, ChannelHost {
 
   stats(): ServerStats {
     return { ...this.counters, channels: this.channelMap.size };
+  }
+
+  tcpAddresses(): AddressInfo[] {
+    return this.tcp?.addresses() ?? [];
   }
 
   on<K extends keyof ServerEvents>(event: K, cb: (...args: ServerEvents[K]) => void): () => void {
@@ -350,7 +405,7 @@ class RelayServer implements MmdServer, ChannelHost {
     if (allowed === '*') this.origins = '*';
     else if (allowed) this.origins = new Set(allowed.map((o) => o.toLowerCase()));
     else {
-      this.origins = new Set(defaultOrigins(host, port0));
+      this.origins = new Set(defaultOrigins(host, port0, this.options.tls !== undefined));
     }
     this.channelFor(this.policy.path)!.pinned = true;
     this.heartbeatTimer = setInterval(() => this.channelMap.forEach((c) => c.heartbeat()), this.policy.heartbeatMs);
@@ -358,7 +413,19 @@ class RelayServer implements MmdServer, ChannelHost {
   }
 
   private listenOn(host: string, port: number): Promise<HttpServer> {
-    const http = createHttpServer();
+    const tls = this.options.tls;
+    let http: HttpServer;
+    try {
+      http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return Promise.reject(
+        new MmdError(
+          'ERR_SERVER_OPTION',
+          `tls: the certificate or key cannot be used (${why}); pass PEM text or Buffers`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       http.once('error', reject);
       http.listen({ host, port, exclusive: true }, () => {
@@ -393,6 +460,12 @@ class RelayServer implements MmdServer, ChannelHost {
       return;
     }
     const path = url.pathname;
+    if (path === '/healthz') {
+      // For a proxy's health check: says only that this process serves, so it needs no token and
+      // no Host check (HAProxy's check sends no Host; nothing here is worth a rebinding attack).
+      sendText(res, 200, 'ok');
+      return;
+    }
     if (!hostAllowed(req.headers.host, this.policy.host, this.options.allowedHosts)) {
       sendText(res, 403, hostRefusal(req.headers.host));
       return;
@@ -401,7 +474,7 @@ class RelayServer implements MmdServer, ChannelHost {
       sendText(res, 405, `${req.method} ${path}: only GET and HEAD are answered here`, { Allow: 'GET, HEAD' });
       return;
     }
-    if (path === '/channels') {
+    if (path === '/channels' || path === '/metrics') {
       if (
         this.options.token !== undefined &&
         !sameSecret(url.searchParams.get('token') ?? bearer(req), this.options.token)
@@ -409,11 +482,32 @@ class RelayServer implements MmdServer, ChannelHost {
         sendText(
           res,
           401,
-          'ERR_UNAUTHORIZED: GET /channels needs the controller token: ?token=<token> or Authorization: Bearer <token>',
+          `ERR_UNAUTHORIZED: GET ${path} needs the controller token: ?token=<token> or Authorization: Bearer <token>`,
         );
         return;
       }
-      const body = `${JSON.stringify({ channels: this.channels() })}\n`;
+      if (path === '/metrics') {
+        const text = metricsText(this.stats(), this.channelMap.values());
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.end(text);
+        return;
+      }
+      if (this.fleet && url.searchParams.get('local') !== '1') {
+        this.fleet.channels().then(
+          (channels) => this.answerChannels(req, res, channels),
+          (err: unknown) => sendText(res, 503, `ERR_FLEET: ${err instanceof Error ? err.message : String(err)}`),
+        );
+        return;
+      }
+      this.answerChannels(req, res, this.channels());
+      return;
+    }
+    this.serveFiles(req, res, path);
+  }
+
+  private answerChannels(req: IncomingMessage, res: ServerResponse, channels: readonly object[]): void {
+    {
+      const body = `${JSON.stringify({ channels })}\n`;
       const headers: Record<string, string | number> = {
         'Content-Type': 'application/json; charset=utf-8',
         'Content-Length': Buffer.byteLength(body),
@@ -427,8 +521,10 @@ class RelayServer implements MmdServer, ChannelHost {
         headers['Access-Control-Allow-Origin'] = origin;
       res.writeHead(200, headers);
       res.end(body);
-      return;
     }
+  }
+
+  private serveFiles(req: IncomingMessage, res: ServerResponse, path: string): void {
     if (this.options.playground) {
       if (path === '/' || path === '/playground') {
         res.writeHead(302, { Location: '/playground/', 'Content-Length': 0 });
@@ -496,7 +592,8 @@ class RelayServer implements MmdServer, ChannelHost {
           path,
         );
       // "Too Many Requests" makes MMDAgent-EX retry on `<path>-N` (wire.md §4.3).
-      if (channel.refusesAgent(standIn)) return refuse(429, `${path} already has an MMDAgent-EX`, path);
+      if (channel.refusesAgent(standIn))
+        return refuse(429, this.tcp?.busyReason(path) ?? `${path} already has an MMDAgent-EX`, path);
       releaseOnFailure(socket, channel, this);
       this.agentWss.handleUpgrade(req, socket, head, (ws) => {
         this.track(ws);
@@ -561,6 +658,8 @@ class RelayServer implements MmdServer, ChannelHost {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
+    await this.tcp?.close();
+    await this.fleet?.close();
     const stopped = this.httpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of this.httpServers) s.closeIdleConnections();
     for (const channel of this.channelMap.values()) channel.closeAll();
@@ -604,6 +703,7 @@ function isNoSuchAddress(err: unknown): boolean {
 }
 
 function listenError(err: unknown, hosts: string[], port: number): MmdError {
+  if (err instanceof MmdError) return err; // already says what to do (a bad tls option)
   const code = (err as NodeJS.ErrnoException).code;
   const where = `${hosts.join(' and ')} port ${port}`;
   const advice =

@@ -1,10 +1,10 @@
-// deploy/haproxy.cfg with real parts (docs/deploy.md): HAProxy from Debian's packages on a
+// deploy/haproxy.cfg and deploy/nginx.conf with real parts (docs/deploy.md): the proxy from Debian's packages on a
 // loopback port, three server processes started from the built CLI, a real redis-server for the
 // fleet's channel list, simulated MMDAgent-EX agents and controllers connecting through the proxy.
 // .ci/run installs haproxy and redis-server; elsewhere these tests skip and say why.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,3 +252,59 @@ function withCa(ca: Buffer) {
     }
   };
 }
+
+const haveNginx = hasProgram('nginx', ['-v']) && hasProgram('redis-server', ['--version']);
+const nginxConfig = join(root, 'deploy', 'nginx.conf');
+
+describe('a fleet behind nginx (deploy/nginx.conf)', () => {
+  let redis: (Child & { url: string }) | undefined;
+  let backends: Fleet['backends'] = [];
+  let nginx: Child | undefined;
+  let port = 0;
+  let dir = '';
+  const sims: Sim[] = [];
+  const links: AgentLink[] = [];
+  before(async () => {
+    if (!haveNginx || !existsSync(cli)) return;
+    redis = await startRedis();
+    backends = await Promise.all(['n1', 'n2'].map((id) => startBackend(id, redis!.url)));
+    port = await freePort();
+    dir = mkdtempSync(join(tmpdir(), 'mmdr-nginx-'));
+    mkdirSync(join(dir, 'tmp'));
+    const conf = readFileSync(nginxConfig, 'utf8')
+      .replaceAll('@BIND@', `127.0.0.1:${port}`)
+      .replaceAll('@R1@', `127.0.0.1:${backends[0]!.port}`)
+      .replaceAll('@R2@', `127.0.0.1:${backends[1]!.port}`);
+    writeFileSync(join(dir, 'nginx.conf'), conf);
+    nginx = startChild('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+    await waitForPort(port).catch((err: Error) => {
+      throw new Error(`${err.message}\n${nginx!.output()}`);
+    });
+  });
+  after(async () => {
+    for (const l of links) l.close();
+    await Promise.all(sims.map((s) => s.stop()));
+    await nginx?.stop();
+    await Promise.all(backends.map((b) => b.child.stop()));
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const withNginx = skipIf(!haveNginx, 'nginx and redis-server are not installed (apt-get install nginx redis-server)');
+
+  withNginx('puts agents and controllers of a channel in one process, renamed agents with a secret too', async () => {
+    const paths = ['/n1', '/n2', '/n3', '/n4', '/n1'];
+    for (const path of paths) {
+      sims.push(await startSim({ url: `ws://127.0.0.1:${port}${path}?secret=${SECRET}`, platform: 'windows' }));
+    }
+    const channels = ['/n1', '/n2', '/n3', '/n4', '/n1-1'];
+    await eventually(
+      () => getJson(port, '/channels'),
+      (r) => r.status === 200 && channels.every((p) => r.body.channels.some((c: any) => c.path === p && c.agent)),
+    );
+    for (const path of channels) {
+      const link = await connect(`ws://127.0.0.1:${port}${path}?token=${TOKEN}`);
+      links.push(link);
+      await roundTrip(link, `nginx${path.slice(1)}`);
+    }
+  });
+});
