@@ -55,6 +55,7 @@ export const ERROR_CODES = [
   'ERR_RATE_LIMIT',
   'ERR_LINE_NOT_ALLOWED',
   'ERR_FLEET',
+  'ERR_TRANSPORT_CONFLICT',
   // simulator and CLI
   'ERR_SIM_KILLED',
   'ERR_SIM_GAVE_UP',

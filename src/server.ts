@@ -4,3 +4,4 @@ export * from './node/server/server.js';
 // Named, so it wins over the core's connect() should this entry ever re-export the core.
 export { connect } from './node/connect.js';
 export * from './node/sim/sim.js';
+export * from './node/tcp/index.js';
