@@ -314,3 +314,16 @@ describe('playground modules', () => {
     }
   });
 });
+
+describe('playground replies', () => {
+  it('pairs each command with the events the catalog names for it', async () => {
+    const { expectedEvents } = await import('../playground/src/replies.js');
+    expect(expectedEvents('MOTION_ADD|0|a|b.vmd')).to.deep.equal(['MOTION_EVENT_ADD']);
+    expect(expectedEvents('SYNTH_START|0|v|Hi.')).to.deep.equal(['SYNTH_EVENT_START', 'SYNTH_EVENT_STOP']);
+    expect(expectedEvents('MENU|ADD|m')).to.deep.equal(['MENU_EVENT|ADD']);
+    expect(expectedEvents('__AV_START')).to.deep.equal(['AVATAR|START']);
+    expect(expectedEvents('TIMER_CANCEL|t')).to.deep.equal(['TIMER_EVENT_CANCELLED']);
+    expect(expectedEvents('MODEL_CHANGE_ASYNC|0|m.pmd')).to.deep.equal(['MODEL_EVENT_CHANGE']);
+    expect(expectedEvents('CAMERA|0,0,0|0,0,0|1|27')).to.deep.equal([]);
+  });
+});

@@ -12,6 +12,12 @@ const MODEL_FIRST = new Set(
   CATALOG.filter((e) => e.direction === 'command' && e.args[0]?.name === 'modelAlias').map((e) => e.name),
 );
 
+/** The two replies whose names do not pair by that rule (messages.md, the commands' entries). */
+const UNPAIRED: Record<string, string[]> = {
+  MODEL_CHANGE_ASYNC: ['MODEL_EVENT_CHANGE'],
+  TIMER_CANCEL: ['TIMER_EVENT_CANCELLED'],
+};
+
 export const REPLY_WAIT_MS = 5000;
 
 /** The event types a command line is answered with (catalog pairs), in order. */
@@ -20,6 +26,7 @@ export function expectedEvents(line: string): string[] {
   if (line === '__AV_END') return ['AVATAR|END'];
   if (line.startsWith('__AV')) return [];
   const [type, rest] = splitType(line);
+  if (UNPAIRED[type]) return UNPAIRED[type];
   const form = rest.split('|')[1];
   if (EVENTS.has(`${type}_EVENT`) && form) return [`${type}_EVENT|${form}`];
   const out: string[] = [];
