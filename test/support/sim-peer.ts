@@ -2,7 +2,8 @@
 // tests. It records every upgrade request and every frame the simulated MMDAgent-EX sends, and
 // can refuse upgrades with any status line (429 Too Many Requests for wire.md §4.3).
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -30,8 +31,10 @@ export class SimPeer {
 
   private constructor(private readonly server: Server) {}
 
-  static async start(port = 0): Promise<SimPeer> {
-    const server = createServer((_req, res) => res.writeHead(404).end());
+  /** `tls`: serve wss (HTTPS) with this key and certificate, as a TLS server or a terminating proxy would. */
+  static async start(port = 0, opts: { tls?: { key: string; cert: string } } = {}): Promise<SimPeer> {
+    const notFound = (_req: IncomingMessage, res: ServerResponse) => res.writeHead(404).end();
+    const server = opts.tls ? createTlsServer(opts.tls, notFound) : createServer(notFound);
     const peer = new SimPeer(server);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => peer.onUpgrade(req, socket, head));
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -44,6 +47,11 @@ export class SimPeer {
 
   url(path = '/chat'): string {
     return `ws://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** The secure URL; MMDAgent-EX can reach it only when the port is 443 (wire.md §3.2). */
+  wssUrl(path = '/chat'): string {
+    return `wss://127.0.0.1:${this.port}${path}`;
   }
 
   /** The server side of the latest connection. */

@@ -28,7 +28,7 @@ import type {
   SimViolation,
   SimViolationKind,
 } from './types.js';
-import { AttemptFailure, handshake } from './wire.js';
+import { AttemptFailure, TLS_PORT, handshake } from './wire.js';
 
 export type * from './types.js';
 
@@ -89,10 +89,17 @@ export class Sim {
 
   constructor(opts: SimOptions) {
     const url = URL.canParse(String(opts?.url)) ? new URL(opts.url) : undefined;
-    if (url?.protocol !== 'ws:') {
+    // The app has a host, a port and a directory, no scheme: TLS if and only if the port is 443
+    // (wire.md §3.2). So wss:// means port 443, and ws://host:443 speaks TLS as well.
+    const port = url?.port || (url?.protocol === 'wss:' ? String(TLS_PORT) : '80');
+    if (
+      (url?.protocol !== 'ws:' && url?.protocol !== 'wss:') ||
+      (url.protocol === 'wss:' && port !== String(TLS_PORT))
+    ) {
       throw new MmdError(
         'ERR_USAGE',
-        `sim url must be ws://host:port/path (MMDAgent-EX uses TLS only on port 443), got ${String(opts?.url)}`,
+        `sim url must be ws://host:port/path, or wss://host/path for TLS on port 443 (MMDAgent-EX uses TLS ` +
+          `only on port 443, wire.md §3.2), got ${String(opts?.url)}`,
       );
     }
     const retryCount = opts.retryCount ?? 3;
@@ -129,7 +136,7 @@ export class Sim {
     }
     const kv = world.keyValues;
     kv.set('Plugin_Remote_Websocket_Host', url.hostname.replace(/^\[|\]$/g, ''));
-    kv.set('Plugin_Remote_Websocket_Port', url.port || '80');
+    kv.set('Plugin_Remote_Websocket_Port', port);
     kv.set('Plugin_Remote_Websocket_Directory', `${url.pathname}${url.search}`);
     kv.set('Plugin_Remote_RetryCount', String(retryCount));
     this.connectionHost = {
@@ -324,7 +331,8 @@ export class Sim {
       'gave-up',
       new MmdError(
         'ERR_SIM_GAVE_UP',
-        `the simulated MMDAgent-EX gave up after ${this.retryCount + 1} attempt(s) to ws://${host}:${port}${path} ` +
+        `the simulated MMDAgent-EX gave up after ${this.retryCount + 1} attempt(s) to ` +
+          `${port === TLS_PORT ? 'wss' : 'ws'}://${host}:${port}${path} ` +
           `(last: ${lastError}); start the server first or raise retryCount — ` +
           `the real app never retries after this (wire.md §4.2)`,
       ),

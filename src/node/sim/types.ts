@@ -17,7 +17,15 @@ export type SimStatus =
   'connecting' | 'connected' | 'stalled' | 'hung' | 'reconnecting' | 'stopped' | 'killed' | 'crashed' | 'gave-up';
 
 export type SimViolationKind =
-  HazardKind | 'close-code' | 'invalid-utf8' | 'long-line' | 'odd-snd' | 'killed' | 'remote-disabled';
+  | HazardKind
+  | 'close-code'
+  | 'invalid-utf8'
+  | 'long-line'
+  | 'odd-snd'
+  | 'killed'
+  | 'remote-disabled'
+  /** TCP server mode: one client's bytes glued to another's unfinished line (wire.md §14). */
+  | 'interleaved';
 
 /** Something the real MMDAgent-EX would not survive (or not handle as the sender meant). */
 export interface SimViolation {
@@ -30,7 +38,10 @@ export interface SimViolation {
 }
 
 export interface SimOptions extends BehaviourOptions {
-  /** ws://host:port/path of the server, as Plugin_Remote_Websocket_Host/Port/Directory. */
+  /**
+   * ws://host:port/path of the server, as Plugin_Remote_Websocket_Host/Port/Directory; port 443
+   * (wss://host/path) speaks TLS, as the app does, and wss:// with any other port is refused.
+   */
   url: string;
   /** Plugin_Remote_RetryCount: a connect series is 1 + retryCount attempts (default 3, as notes.md's content). */
   retryCount?: number;

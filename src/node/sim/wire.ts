@@ -4,6 +4,7 @@
 // the simulator reads and writes frames itself to fail exactly where the real client fails.
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { TOO_MANY_REQUESTS } from '../../limits.js';
@@ -32,6 +33,11 @@ export interface Target {
   path: string;
 }
 
+/** MMDAgent-EX speaks TLS if and only if the port is 443 (wire.md §3.2). */
+export const TLS_PORT = 443;
+/** POCO's client context (wire.md §3.2): this cipher list, and any certificate accepted. */
+const TLS_CIPHERS = 'ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH';
+
 /**
  * One handshake as MMDAgent-EX sends it (wire.md §3.1, real-client/notes.md "Handshake"): no
  * Origin, no subprotocol, no extensions, `X-App-Type: MMDAgent`. Resolves with the upgraded socket
@@ -44,12 +50,16 @@ export function handshake(
 ): Promise<{ socket: Socket; head: Buffer }> {
   const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
-    const req = request({
+    const tls = target.port === TLS_PORT;
+    const req = (tls ? tlsRequest : request)({
       host: target.host,
       port: target.port,
       path: target.path,
       agent: false,
       signal,
+      // VERIFY_RELAXED with no CA store and an AcceptCertificateHandler: self-signed, expired or
+      // mismatched certificates all pass (wire.md §3.2).
+      ...(tls ? { rejectUnauthorized: false, ciphers: TLS_CIPHERS } : {}),
       headers: {
         Upgrade: 'websocket',
         Connection: 'Upgrade',
