@@ -117,13 +117,15 @@ export class Sim {
     this.timeScale = timeScale;
     this.clock = new Clock(timeScale, () => this.ended);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    const sim = this; // getters read the live connection
+    // The getters below read the live connection and status through these arrows.
+    const link = () => this.link;
+    const status = () => this.currentStatus;
     const host: SimHost = {
       post: (m) => this.post(m),
       after: (ms, fn, scope) =>
         this.clock.after(ms, () => this.loop(fn), scope === 'connection' ? this.conn?.timers : undefined),
       get link() {
-        return sim.link;
+        return link();
       },
       now: () => this.clock.now(),
       remoteDisabled: () => this.remoteDisabled(),
@@ -145,7 +147,7 @@ export class Sim {
       clock: this.clock,
       events: this.events,
       get status() {
-        return sim.currentStatus;
+        return status();
       },
       echoDelayMs: opts.echoDelayMs ?? 170,
       setStatus: (s) => this.setStatus(s),
