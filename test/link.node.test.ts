@@ -8,7 +8,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import IsoWebSocket from 'isomorphic-ws';
 import { after, describe, it } from './harness.js';
 import { rejectsWith } from './support/codes.js';
-import { AgentLink, connect as coreConnect, type WebSocketConstructor, type WebSocketLike } from '../src/link.js';
+import { AgentLink, connect as coreConnect, type WebSocketConstructor } from '../src/link.js';
 import { connect } from '../src/node/connect.js';
 import { MmdError } from '../src/errors.js';
 import { FLUSH_GAP_MS, MAX_AGENT_MESSAGE_BYTES, SND_BYTES_PER_SECOND, SND_HEADER_BYTES } from '../src/limits.js';

@@ -39,10 +39,12 @@ export class Inbox {
   /** A message was dispatched (or a hold began) and the macrotask after it has not run yet. */
   #busy = false;
   #decoder: TextDecoder | undefined;
-  #schedule: (fn: () => void) => void = macrotaskScheduler();
+  #schedule: (fn: () => void) => void;
 
-  constructor(host: InboxHost) {
+  /** `schedule` runs a callback as a macrotask; a fuzz test passes its own to drive the queue by hand. */
+  constructor(host: InboxHost, schedule: (fn: () => void) => void = macrotaskScheduler()) {
     this.#host = host;
+    this.#schedule = schedule;
   }
 
   /** One frame's event; its `data` (text, or bytes as an ArrayBuffer) is read when its turn comes. */
