@@ -64,7 +64,8 @@ function runInRuntime(command: string[], arg: string): Promise<CheckResult[]> {
     const child = spawn(command[0], [...command.slice(1), 'pack-run.mjs', arg], {
       cwd: app.app,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      // no update checks or telemetry: the tests reach nothing beyond 127.0.0.1
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DO_NOT_TRACK: '1' },
     });
     let out = '';
     let err = '';
