@@ -120,6 +120,36 @@ describe('Emitter: on() and its unbind', () => {
   });
 });
 
+describe('Emitter: emits inside emits', () => {
+  it('an emit from inside a listener runs its whole list before the outer emit goes on', () => {
+    const { events } = emitter();
+    const calls: string[] = [];
+    events.on('line', (text) => {
+      calls.push(`a:${text}`);
+      if (text === 'outer') events.emit('line', 'nested', 0);
+    });
+    events.on('line', (text) => calls.push(`b:${text}`));
+    events.emit('line', 'outer', 0);
+    expect(calls).to.deep.equal(['a:outer', 'a:nested', 'b:nested', 'b:outer']);
+  });
+
+  it("a hook that emits 'error' again, whose listener throws again, ends at the hook (no stack overflow)", () => {
+    const logged: unknown[] = [];
+    type E = { line: [string]; error: [unknown] };
+    // As the server's channels do: their hook reports to an emitter whose own hook logs.
+    const outer = new Emitter<E>({ unhandled: (err) => logged.push(err) });
+    const inner = new Emitter<E>({ unhandled: (err) => outer.emit('error', err) });
+    outer.on('error', () => {
+      throw new Error('logger down');
+    });
+    inner.on('line', () => {
+      throw new Error('app bug');
+    });
+    inner.emit('line', 'x');
+    expect(logged.map((e) => (e as Error).message)).to.deep.equal(['logger down']);
+  });
+});
+
 describe('Emitter: prepare', () => {
   it('fixes the listeners when called and runs them when its result is called', () => {
     const { events } = emitter();
