@@ -61,6 +61,8 @@ describe('cli io: parseCommand', () => {
     const values = { ...spec, dashValues: true };
     expect(parseCommand(['-0.5,1,0', '-1'], values)).to.deep.include({ positionals: ['-0.5,1,0', '-1'] });
     expect(() => parseCommand(['-x'], values)).to.throw(/unknown option -x/);
+    // An h inside such a value is not -h.
+    expect(parseCommand(['-1h'], values)).to.deep.include({ positionals: ['-1h'] });
   });
 });
 

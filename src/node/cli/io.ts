@@ -59,7 +59,9 @@ export function parseCommand<O extends Record<string, OptionSpec>>(args: string[
   const options = { ...spec.options, help: { type: 'boolean', short: 'h' } } as Record<string, OptionSpec>;
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
   const terminator = tokens.find((t) => t.kind === 'option-terminator')?.index ?? args.length;
-  if (tokens.some((t) => t.kind === 'option' && t.name === 'help' && t.index < terminator)) return { help: true };
+  const asksHelp = (t: (typeof tokens)[number]) =>
+    t.kind === 'option' && t.index < terminator && (args[t.index] === '-h' || args[t.index] === '--help');
+  if (tokens.some(asksHelp)) return { help: true };
   const values: Record<string, string | boolean | string[]> = {};
   const positionals: string[] = [];
   const seenAsPositional = new Set<number>();
@@ -69,17 +71,15 @@ export function parseCommand<O extends Record<string, OptionSpec>>(args: string[
       positionals.push(token.value);
       continue;
     }
-    const known = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
-    if (!known) {
-      const raw = args[token.index];
-      if (spec.dashValues && /^-[\d.]/.test(raw)) {
-        // A short-option group like -0.5 comes as several tokens of one argument.
-        if (!seenAsPositional.has(token.index)) positionals.push(raw);
-        seenAsPositional.add(token.index);
-        continue;
-      }
-      throw usageError(spec, `unknown option ${token.rawName}`);
+    const raw = args[token.index];
+    if (spec.dashValues && /^-[\d.]/.test(raw)) {
+      // A short-option group like -0.5 comes as several tokens of one argument.
+      if (!seenAsPositional.has(token.index)) positionals.push(raw);
+      seenAsPositional.add(token.index);
+      continue;
     }
+    const known = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
+    if (!known) throw usageError(spec, `unknown option ${token.rawName}`);
     if (known.type === 'boolean') {
       if (token.inlineValue) throw usageError(spec, `${token.rawName} takes no value`);
       values[token.name] = true;
