@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DIRS = ['src', 'scripts', 'test', 'bench', 'examples', 'playground'];
+export const DIRS = ['src', 'scripts', 'test', 'bench', 'examples', 'playground', 'deploy', '.ci'];
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'fixtures', '.tmp', 'coverage']);
 const CODE = /\.(ts|mts|cts|js|mjs|cjs|html|css)$/;
 
@@ -43,9 +43,9 @@ function files(dir: string): string[] {
 function main(argv: string[]): number {
   const at = argv.indexOf('--max');
   const max = at >= 0 ? Number(argv[at + 1]) : 120;
-  const found = DIRS.flatMap((d) => files(join(ROOT, d))).flatMap((f) =>
-    longLines(relative(ROOT, f).split('\\').join('/'), readFileSync(f, 'utf8'), max),
-  );
+  const top = readdirSync(ROOT).filter((name) => CODE.test(name) && statSync(join(ROOT, name)).isFile());
+  const all = [...top.map((name) => join(ROOT, name)), ...DIRS.flatMap((d) => files(join(ROOT, d)))];
+  const found = all.flatMap((f) => longLines(relative(ROOT, f).split('\\').join('/'), readFileSync(f, 'utf8'), max));
   for (const line of found) console.error(line);
   if (found.length > 0) console.error(`${found.length} line(s) over ${max} characters: wrap them by hand.`);
   return found.length > 0 ? 1 : 0;
