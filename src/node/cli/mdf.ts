@@ -112,7 +112,8 @@ async function lint(files: string[], io: CliIo): Promise<number> {
     }
   }
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  io.out(`${plural(files.length, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
+  const refused = unreadable > 0 ? `, ${unreadable} not read` : '';
+  io.out(`${plural(files.length, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${refused}`);
   return errors + unreadable > 0 ? EXIT_FAIL : EXIT_OK;
 }
 
