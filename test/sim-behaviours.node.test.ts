@@ -148,10 +148,13 @@ describe('sim behaviours: every command of messages.md (issue 12 item 5)', () =>
     expect(send('REMOTEKEY_CHAR|d')).to.deep.equal(['KEY|d']);
   });
 
-  it('PLUGIN_ENABLE of a plugin the content did not load gives the echo only (each plugin answers its own name)', () => {
-    const { send } = recordingHost();
-    expect(send('PLUGIN_ENABLE|Julius')).to.deep.equal([]);
-    expect(send('PLUGIN_DISABLE|Audio')).to.deep.equal(['PLUGIN_EVENT_DISABLE|Audio']);
-    expect(send('PLUGIN_ENABLE|Audio')).to.deep.equal(['PLUGIN_EVENT_ENABLE|Audio']);
-  });
+  it(
+    'PLUGIN_ENABLE of a plugin the content did not load gives ' + 'the echo only (each plugin answers its own name)',
+    () => {
+      const { send } = recordingHost();
+      expect(send('PLUGIN_ENABLE|Julius')).to.deep.equal([]);
+      expect(send('PLUGIN_DISABLE|Audio')).to.deep.equal(['PLUGIN_EVENT_DISABLE|Audio']);
+      expect(send('PLUGIN_ENABLE|Audio')).to.deep.equal(['PLUGIN_EVENT_ENABLE|Audio']);
+    },
+  );
 });

@@ -67,14 +67,17 @@ describe('encodeClientFrame: masked client frames (RFC 6455 §5.2, real-client/n
     expect(unmask(big, 14).equals(Buffer.alloc(65536, 0x61))).to.equal(true);
   });
 
-  it('the pong to an empty ping carries one byte, as real-client/E-ping recorded: 8A 81 mask 1 byte (wire.md §6.2)', () => {
-    // What the simulator writes for an empty ping (sim.ts): the recorded frame had header_bytes 6, len 1, payload 00.
-    const pong = encodeClientFrame(OPCODE_PONG, Buffer.of(0));
-    expect([pong[0], pong[1], pong.length]).to.deep.equal([0x8a, 0x81, 7]);
-    expect([...unmask(pong, 6)]).to.deep.equal([0x00]);
-    const echoed = encodeClientFrame(OPCODE_PONG, Buffer.from('hb-1'));
-    expect([echoed[0], echoed[1], unmask(echoed, 6).toString()]).to.deep.equal([0x8a, 0x84, 'hb-1']);
-  });
+  it(
+    'the pong to an empty ping carries one byte, as real-client/E-ping ' + 'recorded: 8A 81 mask 1 byte (wire.md §6.2)',
+    () => {
+      // What the simulator writes for an empty ping (sim.ts): the recorded frame had header_bytes 6, len 1, payload 00.
+      const pong = encodeClientFrame(OPCODE_PONG, Buffer.of(0));
+      expect([pong[0], pong[1], pong.length]).to.deep.equal([0x8a, 0x81, 7]);
+      expect([...unmask(pong, 6)]).to.deep.equal([0x00]);
+      const echoed = encodeClientFrame(OPCODE_PONG, Buffer.from('hb-1'));
+      expect([echoed[0], echoed[1], unmask(echoed, 6).toString()]).to.deep.equal([0x8a, 0x84, 'hb-1']);
+    },
+  );
 
   it('close and ping opcodes, and an empty payload (mask only)', () => {
     const close = encodeClientFrame(OPCODE_CLOSE, new Uint8Array(0));
@@ -156,15 +159,19 @@ describe('FrameReader: server frames (RFC 6455 §5.7 examples)', () => {
 });
 
 describe('FrameReader: oversize refused from the header alone (wire.md §6.5)', () => {
-  it(`${MAX_FRAME_BYTES} bytes is accepted (the reader waits for the payload); ${MAX_FRAME_BYTES + 1} is refused with no payload sent`, () => {
-    const ok = reader();
-    expect(ok.r.push(bytes(0x81, 0x7e, 0x1f, 0xff))).to.equal(true);
-    expect(ok.headers).to.deep.equal([{ opcode: OPCODE_TEXT, length: MAX_FRAME_BYTES }]);
-    const big = reader();
-    expect(big.r.push(bytes(0x81, 0x7e, 0x20, 0x00))).to.equal(false);
-    expect(big.headers).to.deep.equal([{ opcode: OPCODE_TEXT, length: MAX_FRAME_BYTES + 1 }]);
-    expect(big.frames).to.deep.equal([]);
-  });
+  it(
+    `${MAX_FRAME_BYTES} bytes is accepted (the reader waits for the payload); ` +
+      `${MAX_FRAME_BYTES + 1} is refused with no payload sent`,
+    () => {
+      const ok = reader();
+      expect(ok.r.push(bytes(0x81, 0x7e, 0x1f, 0xff))).to.equal(true);
+      expect(ok.headers).to.deep.equal([{ opcode: OPCODE_TEXT, length: MAX_FRAME_BYTES }]);
+      const big = reader();
+      expect(big.r.push(bytes(0x81, 0x7e, 0x20, 0x00))).to.equal(false);
+      expect(big.headers).to.deep.equal([{ opcode: OPCODE_TEXT, length: MAX_FRAME_BYTES + 1 }]);
+      expect(big.frames).to.deep.equal([]);
+    },
+  );
 
   it('a 64-bit length of 4 GiB is refused from its 10 header bytes', () => {
     const { r, frames, headers } = reader();
@@ -286,7 +293,8 @@ describe('handshake failures in POCO words (wire.md §3.3)', () => {
     const combined = await failure(
       await httpServer((s) =>
         s.end(
-          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n',
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n' +
+            'Sec-WebSocket-Accept: x\r\n\r\n',
         ),
       ),
     );
@@ -294,7 +302,8 @@ describe('handshake failures in POCO words (wire.md §3.3)', () => {
     const badAccept = await failure(
       await httpServer((s) =>
         s.end(
-          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IGl0\r\n\r\n',
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Accept: bm90IGl0\r\n\r\n',
         ),
       ),
     );
