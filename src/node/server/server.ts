@@ -32,8 +32,6 @@ import { checkLinePolicy, type LinePolicy } from './commands.js';
 import { resolvePolicy, type Policy, type ServerPolicy } from './policy.js';
 import { startTcp, type TcpAgentOptions, type TcpListenOptions, type TcpTransports } from '../tcp/server-tcp.js';
 import type { TcpSharedWarning } from '../tcp/peer-watch.js';
-import { startTcp, type TcpAgentOptions, type TcpListenOptions, type TcpTransports } from '../tcp/server-tcp.js';
-import type { TcpSharedWarning } from '../tcp/peer-watch.js';
 import { metricsText } from './observe.js';
 import { joinFleet, type FleetMember, type FleetOptions } from '../fleet/registry.js';
 import { findPackageRoot, sendText, serveStatic, type StaticMount } from './static.js';
@@ -118,16 +116,6 @@ export interface ServerOptions extends Partial<ServerPolicy> {
    */
   tcpAgents?: readonly TcpAgentOptions[];
   /**
-   * MMDAgent-EX as a TCP client (`Plugin_Remote_EnableClient=true`, `Plugin_Remote_Port=<port>`):
-   * listen on each port and make the app that dials in the agent of `channel` (default `path`).
-   */
-  tcp?: readonly TcpListenOptions[];
-  /**
-   * MMDAgent-EX as a TCP server (`Plugin_Remote_EnableServer=true`): dial each and make it the agent
-   * of `channel` (default `path`), redialling while the app restarts.
-   */
-  tcpAgents?: readonly TcpAgentOptions[];
-  /**
    * Join a fleet of processes behind a proxy (docs/deploy.md): publish this process's channels to
    * Redis, and answer GET /channels for every live process (`?local=1`: this one only).
    */
@@ -150,8 +138,6 @@ export interface RefusedInfo {
 export interface ServerEvents extends ChannelEvents {
   /** An upgrade was answered with an HTTP error (401, 403, 404, 429, 503). */
   refused: [info: RefusedInfo];
-  /** Another TCP client joined a TCP agent's app: their bytes share its one input buffer (wire.md §14). */
-  tcpWarning: [warning: TcpSharedWarning];
   /** Another TCP client joined a TCP agent's app: their bytes share its one input buffer (wire.md §14). */
   tcpWarning: [warning: TcpSharedWarning];
   /** A listener threw, or something failed that has nobody else to tell. */
@@ -178,8 +164,6 @@ export interface MmdServer {
   stats(): ServerStats;
   /** Where the `tcp` listeners listen (option order); empty without them. */
   tcpAddresses(): AddressInfo[];
-  /** Where the `tcp` listeners listen (option order); empty without them. */
-  tcpAddresses(): AddressInfo[];
   on<K extends keyof ServerEvents>(event: K, cb: (...args: ServerEvents[K]) => void): () => void;
   /** Graceful and idempotent: see the module comment; ends a Linux MMDAgent-EX. */
   close(): Promise<void>;
@@ -188,12 +172,6 @@ export interface MmdServer {
 export async function createServer(options: ServerOptions = {}): Promise<MmdServer> {
   const server = new RelayServer(options);
   await server.listen();
-  try {
-    server.tcp = await startTcp(server, options);
-  } catch (err) {
-    await server.close();
-    throw err;
-  }
   try {
     server.tcp = await startTcp(server, options);
   } catch (err) {
@@ -241,7 +219,6 @@ class RelayServer implements MmdServer, ChannelHost {
   private closing: Promise<void> | undefined;
   /** Made per process, never configured: only code holding this server can start a stand-in. */
   private readonly standInSecret: string | undefined;
-  tcp: TcpTransports | undefined;
   tcp: TcpTransports | undefined;
   fleet: FleetMember | undefined;
 
@@ -362,10 +339,6 @@ class RelayServer implements MmdServer, ChannelHost {
 
   stats(): ServerStats {
     return { ...this.counters, channels: this.channelMap.size };
-  }
-
-  tcpAddresses(): AddressInfo[] {
-    return this.tcp?.addresses() ?? [];
   }
 
   tcpAddresses(): AddressInfo[] {
@@ -685,7 +658,6 @@ class RelayServer implements MmdServer, ChannelHost {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
-    await this.tcp?.close();
     await this.tcp?.close();
     await this.fleet?.close();
     const stopped = this.httpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
