@@ -83,6 +83,8 @@ export class RawWsClient {
     readonly socket: Socket,
     readonly responseHead: string,
     rest: Buffer,
+    /** Keep bytes that came with the 101 until the next read, as MMDAgent-EX (POCO) does (wire.md §3.4). */
+    holdRest = false,
   ) {
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
@@ -92,7 +94,8 @@ export class RawWsClient {
     );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // After the subclass's fields exist: the first frame often shares a TCP read with the 101.
-    if (rest.length) queueMicrotask(() => this.onData(rest));
+    if (holdRest) this.pending = rest;
+    else if (rest.length) queueMicrotask(() => this.onData(rest));
   }
 
   /** Opens a WebSocket at the TCP level; rejects with the raw response when it is not a 101. */
@@ -193,6 +196,12 @@ export interface FakeAgentOptions extends RawConnectOptions {
   echo?: boolean;
   /** Answer pings (default true). */
   pong?: boolean;
+  /**
+   * Hold frames that arrive in the same TCP read as the 101 until more bytes arrive, as the real
+   * app does (wire.md §3.4, session-2026-12.md): a server that sends its first frame with the 101
+   * stalls there. Default false (the frames are read at once).
+   */
+  holdEarlyFrames?: boolean;
 }
 
 export class FakeAgent extends RawWsClient {
@@ -205,7 +214,7 @@ export class FakeAgent extends RawWsClient {
 
   static async connect(port: number, path = '/chat', opts: FakeAgentOptions = {}): Promise<FakeAgent> {
     const { socket, head, rest } = await openRaw(port, path, { ...opts, agent: true });
-    const agent = new FakeAgent(socket, head, rest);
+    const agent = new FakeAgent(socket, head, rest, opts.holdEarlyFrames ?? false);
     agent.echo = opts.echo ?? true;
     agent.pong = opts.pong ?? true;
     return agent;
