@@ -40,6 +40,14 @@ export interface ServerStats {
   socketErrors: number;
 }
 
+export interface ChannelTraffic {
+  framesToAgent: number;
+  /** One per controller a frame was delivered to. */
+  framesToControllers: number;
+  /** Controller frames refused (invalid, not allowed, over the rate). */
+  refusedFrames: number;
+}
+
 export interface AgentInfo {
   channel: string;
   /** The agent is the stand-in (server.standInUrl), which yields to a real MMDAgent-EX. */
@@ -157,6 +165,8 @@ export class Channel {
   private readonly controllerPeers = new Set<ControllerPeer>();
   /** Kept while the user holds it (server.channel()) or it is the configured path. */
   pinned = false;
+  /** Frames this channel carried since it was created, for GET /metrics. */
+  readonly traffic: ChannelTraffic = { framesToAgent: 0, framesToControllers: 0, refusedFrames: 0 };
 
   constructor(path: string, host: ChannelHost) {
     this.path = path;
@@ -424,6 +434,7 @@ export class Channel {
     corkTick(peer);
     peer.ws.send(data, { binary });
     this.host.counters.framesToAgents++;
+    this.traffic.framesToAgent++;
   }
 
   // ---- controllers -------------------------------------------------------------------------
@@ -481,6 +492,7 @@ export class Channel {
       }
     } catch (err) {
       this.host.counters.refusedControllerFrames++;
+      this.traffic.refusedFrames++;
       const code = isMmdError(err) ? err.code : 'ERR_BAD_INPUT';
       this.sendToController(peer, relayErrorLine(code, err instanceof Error ? err.message : String(err)));
     }
@@ -494,6 +506,7 @@ export class Channel {
     const now = performance.now();
     if (window.take(units, now) === 'ok') return true;
     this.host.counters.rateLimitedFrames++;
+    this.traffic.refusedFrames++;
     if (now - peer.rateToldAt >= 1000) {
       peer.rateToldAt = now;
       const scope = what === 'channel lines' ? `lines on ${this.path} (all its controllers together)` : what;
@@ -551,6 +564,7 @@ export class Channel {
     corkTick(peer);
     peer.ws.send(data, { binary: false });
     this.host.counters.framesToControllers++;
+    this.traffic.framesToControllers++;
   }
 
   /**
