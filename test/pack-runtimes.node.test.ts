@@ -106,13 +106,40 @@ describe('the packed package in every runtime', () => {
     const entry = createRequire(join(app.app, 'package.json')).resolve('mmdagent-ex-remote/server');
     expect(entry.startsWith(app.installed), entry).to.equal(true);
     const mod = (await import(pathToFileURL(entry).href)) as ServerModule;
-    server = await mod.createServer({ host: '127.0.0.1', port: 0, path: '/chat', allowedOrigins: '*' });
+    server = await mod.createServer({
+      host: '127.0.0.1',
+      port: 0,
+      path: '/chat',
+      allowedOrigins: '*',
+      playground: true,
+    });
     sim = await mod.startSim({ url: server.url, platform: 'windows' });
   });
 
   after(async () => {
     await sim?.stop();
     await server?.close();
+  });
+
+  it('the installed server serves the playground page and the scripts it loads', async () => {
+    const http = server.url.replace(/^ws/, 'http').replace(/\/chat$/, '');
+    const page = await fetch(`${http}/playground/`);
+    expect(page.status).to.equal(200);
+    const html = await page.text();
+    const scripts = [...html.matchAll(/<script src="\.\.\/(dist\/[^"]+)"/g)].map((m) => m[1]);
+    expect(scripts.length, 'the page loads its scripts from dist/').to.be.greaterThan(0);
+    for (const script of scripts) expect((await fetch(`${http}/${script}`)).status, script).to.equal(200);
+  });
+
+  it('the bin runs from node_modules/.bin', () => {
+    const bin = join(app.app, 'node_modules', '.bin', 'mmdagent-ex-remote');
+    // npm links a script on POSIX (run it with this node) and a .cmd shim on Windows
+    const result =
+      process.platform === 'win32'
+        ? spawnSync(`"${bin}.cmd"`, ['--help'], { cwd: app.app, encoding: 'utf8', shell: true })
+        : spawnSync(process.execPath, [bin, '--help'], { cwd: app.app, encoding: 'utf8' });
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/^usage: mmdagent-ex-remote/);
   });
 
   for (const rt of RUNTIMES) {
