@@ -112,22 +112,26 @@ export function pend<T>(
 /**
  * The first value `subscribe` delivers that `match` accepts. `subscribe` registers a listener
  * and returns its unbind, e.g. `(cb) => emitter.on('message', cb)`. A `match` that throws
- * rejects the wait with its error.
+ * rejects the wait with its error. `started`, if given, is called with the wait's reject once it is
+ * registered (not when it was refused at once): to fail it from outside, e.g. when a send fails.
  */
 export function waitFor<T>(
   subscribe: (cb: (value: T) => void) => () => void,
   match: (value: T) => boolean,
   opts: PendOptions,
+  started?: (reject: (err: unknown) => void) => void,
 ): Promise<T> {
-  return pend<T>(opts, (resolve, reject) =>
-    subscribe((value) => {
+  return pend<T>(opts, (resolve, reject) => {
+    const stop = subscribe((value) => {
       try {
         if (match(value)) resolve(value);
       } catch (err) {
         reject(err);
       }
-    }),
-  );
+    });
+    started?.(reject);
+    return stop;
+  });
 }
 
 /** Resolves after `ms`; rejects early on the signal or `closed` (no timeout of its own). */

@@ -12,7 +12,7 @@ function linked() {
 }
 
 describe('AgentLink dispatch: a sequence of waits misses nothing', () => {
-  it('echo and event sent back to back: the second waitFor, made after the first resolved, gets the event', async () => {
+  it('echo and event sent back to back: a waitFor made after the first resolved gets the event', async () => {
     const { link, peer } = linked();
     link.send('VALUE_SET|x|1');
     peer.send('VALUE_SET|x|1\n');

@@ -103,19 +103,23 @@ describe('AgentLink on a server, facing MMDAgent-EX (real sockets)', () => {
     expect(agent.texts).to.deep.equal(['MMDSDK_SYNC|42\n']);
   });
 
-  it('a 2047-byte cut echo without \\n arrives truncated and is not glued to the next frame (wire.md "Verified" note 1)', async () => {
-    const { agent, link } = await agentSession();
-    const got: { line: string; truncated: boolean }[] = [];
-    link.on('message', (m) => got.push({ line: m.line, truncated: m.truncated }));
-    const long = 'SYNTH_START|0|mei_voice_normal|' + 'a'.repeat(3000);
-    agent.socket.send(cut(Buffer.from(long + '\n'))); // what MMDAgent-EX sends for a long message
-    agent.socket.send('NEXT|1\n');
-    await link.waitFor((m) => m.type === 'NEXT', { timeoutMs: 2000 });
-    expect(got).to.deep.equal([
-      { line: long.slice(0, MAX_AGENT_MESSAGE_BYTES), truncated: true },
-      { line: 'NEXT|1', truncated: false },
-    ]);
-  });
+  it(
+    'a 2047-byte cut echo without \\n arrives truncated and is not glued to the ' +
+      'next frame (wire.md "Verified" note 1)',
+    async () => {
+      const { agent, link } = await agentSession();
+      const got: { line: string; truncated: boolean }[] = [];
+      link.on('message', (m) => got.push({ line: m.line, truncated: m.truncated }));
+      const long = 'SYNTH_START|0|mei_voice_normal|' + 'a'.repeat(3000);
+      agent.socket.send(cut(Buffer.from(long + '\n'))); // what MMDAgent-EX sends for a long message
+      agent.socket.send('NEXT|1\n');
+      await link.waitFor((m) => m.type === 'NEXT', { timeoutMs: 2000 });
+      expect(got).to.deep.equal([
+        { line: long.slice(0, MAX_AGENT_MESSAGE_BYTES), truncated: true },
+        { line: 'NEXT|1', truncated: false },
+      ]);
+    },
+  );
 
   it('a cut inside a UTF-8 character (invalid UTF-8) does not kill the link (wire.md §5.1)', async () => {
     const { agent, link } = await agentSession();
@@ -216,26 +220,30 @@ describe('connect() from Node (real sockets)', () => {
     }
   });
 
-  it('a server that sends and closes right after the handshake: ERR_CONNECT, or a link that delivers the frames before it closes', async () => {
-    const server = await startServer();
-    server.wss.on('connection', (socket) => {
-      socket.send('BYE|1\n');
-      socket.send('BYE|2\n');
-      socket.close();
-    });
-    for (let round = 0; round < 10; round++) {
-      const seen: string[] = [];
-      try {
-        const link = await connect(server.url);
-        link.on('message', (m) => seen.push(m.line));
-        await new Promise<void>((resolve) => link.on('close', () => resolve()));
-        expect(seen).to.deep.equal(['BYE|1', 'BYE|2']);
-      } catch (err) {
-        expect((err as MmdError).code, String(err)).to.equal('ERR_CONNECT');
-        expect((err as MmdError).message).to.contain('right after the handshake');
+  it(
+    'a server that sends and closes right after the handshake: ERR_CONNECT, or a link ' +
+      'that delivers the frames before it closes',
+    async () => {
+      const server = await startServer();
+      server.wss.on('connection', (socket) => {
+        socket.send('BYE|1\n');
+        socket.send('BYE|2\n');
+        socket.close();
+      });
+      for (let round = 0; round < 10; round++) {
+        const seen: string[] = [];
+        try {
+          const link = await connect(server.url);
+          link.on('message', (m) => seen.push(m.line));
+          await new Promise<void>((resolve) => link.on('close', () => resolve()));
+          expect(seen).to.deep.equal(['BYE|1', 'BYE|2']);
+        } catch (err) {
+          expect((err as MmdError).code, String(err)).to.equal('ERR_CONNECT');
+          expect((err as MmdError).message).to.contain('right after the handshake');
+        }
       }
-    }
-  });
+    },
+  );
 
   it('times out (ERR_TIMEOUT) against a server that accepts TCP and never answers the upgrade', async () => {
     const sockets: Socket[] = [];
@@ -397,7 +405,8 @@ describe('connect() and reconnection: found in review (each test failed before i
 
   it('close() during a redial tears the half-open connection down at once', async () => {
     const server = await stallingServer();
-    const link = await connect(server.url, { connectTimeoutMs: 3000, reconnect: { minDelayMs: 10, jitter: 0 } }); // a regression fails, not hangs
+    // connectTimeoutMs: a regression fails, not hangs
+    const link = await connect(server.url, { connectTimeoutMs: 3000, reconnect: { minDelayMs: 10, jitter: 0 } });
     cleanups.push(() => link.close());
     const dropped = new Promise<void>((resolve) => link.on('close', (e) => e.reconnecting && resolve()));
     server.connections[0].terminate();
@@ -408,29 +417,33 @@ describe('connect() and reconnection: found in review (each test failed before i
     expect(server.stalledClosed).to.deep.equal(server.stalled);
   });
 
-  it("a reconnection whose onOpen fails is a failed attempt: its socket is closed, the link dials again, nothing is thrown without an 'error' listener", async () => {
-    const server = await startServer();
-    let calls = 0;
-    const link = await connect(server.url, {
-      onOpen: async () => {
-        if (++calls === 2) throw new MmdError('ERR_TIMEOUT', 'state not restored');
-      },
-      reconnect: { minDelayMs: 20, jitter: 0 },
-    });
-    cleanups.push(() => link.close());
-    const first = await server.next();
-    const second = server.next();
-    const third = server.next();
-    const reopened = new Promise<void>((resolve) => link.on('open', resolve));
-    first.socket.terminate();
-    const failed = await second;
-    await new Promise((resolve) => failed.socket.on('close', resolve)); // closed by the link
-    await third;
-    await reopened;
-    expect(calls).to.equal(3);
-    expect(link.connected).to.equal(true);
-    link.close();
-  });
+  it(
+    'a reconnection whose onOpen fails is a failed attempt: its socket is closed, the link dials again, ' +
+      "nothing is thrown without an 'error' listener",
+    async () => {
+      const server = await startServer();
+      let calls = 0;
+      const link = await connect(server.url, {
+        onOpen: async () => {
+          if (++calls === 2) throw new MmdError('ERR_TIMEOUT', 'state not restored');
+        },
+        reconnect: { minDelayMs: 20, jitter: 0 },
+      });
+      cleanups.push(() => link.close());
+      const first = await server.next();
+      const second = server.next();
+      const third = server.next();
+      const reopened = new Promise<void>((resolve) => link.on('open', resolve));
+      first.socket.terminate();
+      const failed = await second;
+      await new Promise((resolve) => failed.socket.on('close', resolve)); // closed by the link
+      await third;
+      await reopened;
+      expect(calls).to.equal(3);
+      expect(link.connected).to.equal(true);
+      link.close();
+    },
+  );
 
   it("a reconnection's onOpen failure reaches 'error' listeners", async () => {
     const server = await startServer();

@@ -159,37 +159,45 @@ describe('AgentLink: send', () => {
     expect(socket.sent).to.deep.equal([]);
   });
 
-  it('every frame it sends for a short line starting with S is dispatched at once, so __peer_disconnected__ still starts a frame (wire.md §8.4, §10.4, hazards.md (i))', () => {
-    const lines = ['S', 'SX', 'STOP', 'SABCD', 'S\u00e9', 'S|1', 'SABCDE', '\u00c9'];
-    const messages = [
-      { type: 'STOP', args: [] },
-      { type: 'S', args: ['1'] },
-      { type: 'SAB', args: ['c'] },
-    ];
-    const { link, socket } = linked({ setup: ['STOP', { type: 'SX', args: [] }] });
-    for (const line of lines) link.send(line);
-    for (const msg of messages) link.send(msg);
-    const expected = ['STOP', 'SX', ...lines, ...messages.map((m) => [m.type, ...m.args].join('|'))];
-    expect(socket.sent).to.have.length(expected.length);
-    socket.sent.forEach((frame, i) => {
-      const parser = new StreamParser();
-      const events = parser.pushFrame(frame);
-      expect(events, JSON.stringify(frame)).to.deep.equal([{ kind: 'line', line: expected[i], route: 'message' }]);
-      expect(parser.pendingBytes, JSON.stringify(frame)).to.equal(0);
-      expect(parser.pushFrame(`${PEER_DISCONNECTED}\n`)[0]).to.deep.equal({ kind: 'peer-disconnected' });
-    });
-  });
+  it(
+    'every frame it sends for a short line starting with S is dispatched at once, so ' +
+      '__peer_disconnected__ still starts a frame (wire.md §8.4, §10.4, hazards.md (i))',
+    () => {
+      const lines = ['S', 'SX', 'STOP', 'SABCD', 'S\u00e9', 'S|1', 'SABCDE', '\u00c9'];
+      const messages = [
+        { type: 'STOP', args: [] },
+        { type: 'S', args: ['1'] },
+        { type: 'SAB', args: ['c'] },
+      ];
+      const { link, socket } = linked({ setup: ['STOP', { type: 'SX', args: [] }] });
+      for (const line of lines) link.send(line);
+      for (const msg of messages) link.send(msg);
+      const expected = ['STOP', 'SX', ...lines, ...messages.map((m) => [m.type, ...m.args].join('|'))];
+      expect(socket.sent).to.have.length(expected.length);
+      socket.sent.forEach((frame, i) => {
+        const parser = new StreamParser();
+        const events = parser.pushFrame(frame);
+        expect(events, JSON.stringify(frame)).to.deep.equal([{ kind: 'line', line: expected[i], route: 'message' }]);
+        expect(parser.pendingBytes, JSON.stringify(frame)).to.equal(0);
+        expect(parser.pushFrame(`${PEER_DISCONNECTED}\n`)[0]).to.deep.equal({ kind: 'peer-disconnected' });
+      });
+    },
+  );
 
-  it('refuses lines with no message type (ERR_EMPTY_TYPE), as parseMessage does; an empty type with arguments is up to the caller', () => {
-    const { link, socket } = linked();
-    for (const line of ['|', '||', '|||', '__AV_MESSAGE,', '__AV_MESSAGE,|', '__AV_MESSAGE,||']) {
-      throwsWith(() => validateLine(line), 'ERR_EMPTY_TYPE');
-      throwsWith(() => link.send(line), 'ERR_EMPTY_TYPE');
-    }
-    expect(socket.sent).to.deep.equal([]);
-    for (const line of ['A|', 'A||', '__AV_MESSAGE,A', '__AV_MESSAGE,A|', '__AV_START']) link.send(line);
-    expect(socket.sent).to.have.length(5);
-  });
+  it(
+    'refuses lines with no message type (ERR_EMPTY_TYPE), as parseMessage does; an ' +
+      'empty type with arguments is up to the caller',
+    () => {
+      const { link, socket } = linked();
+      for (const line of ['|', '||', '|||', '__AV_MESSAGE,', '__AV_MESSAGE,|', '__AV_MESSAGE,||']) {
+        throwsWith(() => validateLine(line), 'ERR_EMPTY_TYPE');
+        throwsWith(() => link.send(line), 'ERR_EMPTY_TYPE');
+      }
+      expect(socket.sent).to.deep.equal([]);
+      for (const line of ['A|', 'A||', '__AV_MESSAGE,A', '__AV_MESSAGE,A|', '__AV_START']) link.send(line);
+      expect(socket.sent).to.have.length(5);
+    },
+  );
 
   it('throws ERR_CLOSED instead of dropping once closed', () => {
     const { link, socket } = linked();
@@ -225,19 +233,22 @@ describe('AgentLink: incoming frames', () => {
     ]);
   });
 
-  it('flags a frame cut without \\n as truncated and never glues it to the next (wire.md "Verified" note 1)', async () => {
-    const { link, peer } = linked();
-    const got = collect(link);
-    const cut = ('SYNTH_START|0|mei_voice_normal|' + 'あ'.repeat(700)).slice(0, 700); // ≈ 2047 bytes, no \n
-    peer.send(cut);
-    peer.send('NEXT|1\n');
-    await drained();
-    expect(got).to.have.length(2);
-    expect(got[0].line).to.equal(cut);
-    expect(got[0].type).to.equal('SYNTH_START');
-    expect(got[0].truncated).to.equal(true);
-    expect(got[1]).to.deep.include({ type: 'NEXT', line: 'NEXT|1', truncated: false });
-  });
+  it(
+    'flags a frame cut without \\n as truncated and never glues it to the ' + 'next (wire.md "Verified" note 1)',
+    async () => {
+      const { link, peer } = linked();
+      const got = collect(link);
+      const cut = ('SYNTH_START|0|mei_voice_normal|' + 'あ'.repeat(700)).slice(0, 700); // ≈ 2047 bytes, no \n
+      peer.send(cut);
+      peer.send('NEXT|1\n');
+      await drained();
+      expect(got).to.have.length(2);
+      expect(got[0].line).to.equal(cut);
+      expect(got[0].type).to.equal('SYNTH_START');
+      expect(got[0].truncated).to.equal(true);
+      expect(got[1]).to.deep.include({ type: 'NEXT', line: 'NEXT|1', truncated: false });
+    },
+  );
 
   it('decodes binary frames as UTF-8; invalid bytes become U+FFFD, nothing throws', async () => {
     const { link, peer } = linked();
@@ -254,17 +265,20 @@ describe('AgentLink: incoming frames', () => {
     expect(errors).to.deep.equal([]);
   });
 
-  it('delivers a typeless line with type "" and skips empty lines (AllLog frames end with \\n\\n, wire.md §5.2)', async () => {
-    const { link, peer } = linked();
-    const got = collect(link);
-    peer.send('||\n');
-    peer.send('[log] x\n\n');
-    await drained();
-    expect(got.map((m) => [m.type, m.line])).to.deep.equal([
-      ['', '||'],
-      ['[log] x', '[log] x'],
-    ]);
-  });
+  it(
+    'delivers a typeless line with type "" and skips empty lines (AllLog ' + 'frames end with \\n\\n, wire.md §5.2)',
+    async () => {
+      const { link, peer } = linked();
+      const got = collect(link);
+      peer.send('||\n');
+      peer.send('[log] x\n\n');
+      await drained();
+      expect(got.map((m) => [m.type, m.line])).to.deep.equal([
+        ['', '||'],
+        ['[log] x', '[log] x'],
+      ]);
+    },
+  );
 
   it('dispatches in frame order, type listeners before message listeners, one message per task', async () => {
     const { link, peer } = linked();
@@ -358,23 +372,26 @@ describe('AgentLink: on', () => {
     expect(got).to.deep.equal(['a']);
   });
 
-  it('the same listener added twice is two subscriptions: each unsubscribe removes one (bug: one removed both)', async () => {
-    const { link, peer } = linked();
-    const got: string[] = [];
-    const cb = (m: { args: string[] }) => got.push(m.args[1]);
-    const first = link.on('MOTION_EVENT_DELETE', cb);
-    const second = link.on('MOTION_EVENT_DELETE', cb);
-    first();
-    first(); // a second call must not take the other subscription with it
-    peer.send('MOTION_EVENT_DELETE|mei|a\n');
-    await drained();
-    expect(got).to.deep.equal(['a']);
-    second();
-    peer.send('MOTION_EVENT_DELETE|mei|b\n');
-    await drained();
-    expect(got).to.deep.equal(['a']);
-    link.close();
-  });
+  it(
+    'the same listener added twice is two subscriptions: each unsubscribe ' + 'removes one (bug: one removed both)',
+    async () => {
+      const { link, peer } = linked();
+      const got: string[] = [];
+      const cb = (m: { args: string[] }) => got.push(m.args[1]);
+      const first = link.on('MOTION_EVENT_DELETE', cb);
+      const second = link.on('MOTION_EVENT_DELETE', cb);
+      first();
+      first(); // a second call must not take the other subscription with it
+      peer.send('MOTION_EVENT_DELETE|mei|a\n');
+      await drained();
+      expect(got).to.deep.equal(['a']);
+      second();
+      peer.send('MOTION_EVENT_DELETE|mei|b\n');
+      await drained();
+      expect(got).to.deep.equal(['a']);
+      link.close();
+    },
+  );
 
   it('types listeners through the catalog; a misspelt type does not compile', () => {
     const { link } = linked();
@@ -510,6 +527,37 @@ describe('AgentLink: waitFor', () => {
   });
 });
 
+describe('AgentLink: request', () => {
+  it('sends the line and resolves with the first reply of one of the types', async () => {
+    const { link, peer, socket } = linked();
+    peer.addEventListener('message', () => peer.send('VALUE_SET|x|1\nVALUE_EVENT_SET|x\n'));
+    const reply = await link.request('VALUE_SET|x|1', ['VALUE_EVENT_SET', 'VALUE_EVENT_UNSET'], { timeoutMs: 1000 });
+    expect([socket.sent, reply.line]).to.deep.equal([['VALUE_SET|x|1\n'], 'VALUE_EVENT_SET|x']);
+    link.close();
+  });
+
+  it('sends nothing when the wait is refused at once (aborted signal, bad timeout, closed link)', async () => {
+    const { link, socket } = linked();
+    await rejectsWith(link.request('A|1', 'VALUE_EVENT_SET', { signal: AbortSignal.abort() }), 'ERR_ABORTED');
+    await rejectsWith(link.request('A|1', 'VALUE_EVENT_SET', { timeoutMs: -1 }), 'ERR_BAD_INPUT');
+    link.close();
+    await rejectsWith(link.request('A|1', 'VALUE_EVENT_SET'), 'ERR_CLOSED');
+    expect(socket.sent).to.deep.equal([]);
+  });
+
+  it('a line that cannot be sent rejects with its error and leaves no wait behind', async () => {
+    const { link, socket } = linked();
+    await rejectsWith(
+      link.request('A|\n', (m) => m.type === 'A'),
+      'ERR_FORBIDDEN_CHAR',
+    );
+    socket.bufferedAmount = DEFAULTS.maxBufferedBytes + 1;
+    await rejectsWith(link.request('A|1', 'VALUE_EVENT_SET'), 'ERR_BACKPRESSURE');
+    expect(socket.sent).to.deep.equal([]);
+    link.close();
+  });
+});
+
 describe('AgentLink: async iteration', () => {
   it('yields every message in order and ends cleanly after close()', async () => {
     const { link, peer } = linked();
@@ -573,14 +621,17 @@ describe('AgentLink: async iteration', () => {
     expect(await Promise.race([c, tick(50).then(() => 'pending')])).to.deep.equal({ value: undefined, done: true });
   });
 
-  it('concurrent next() calls waiting when the peer closes: the first fails with ERR_CLOSED, the rest are done', async () => {
-    const { link, peer } = linked();
-    const it = link[Symbol.asyncIterator]();
-    const [a, b] = [it.next(), it.next()];
-    peer.close();
-    await rejectsWith(Promise.race([a, tick(50).then(() => 'pending')]), 'ERR_CLOSED');
-    expect(await Promise.race([b, tick(50).then(() => 'pending')])).to.deep.equal({ value: undefined, done: true });
-  });
+  it(
+    'concurrent next() calls waiting when the peer closes: the first fails ' + 'with ERR_CLOSED, the rest are done',
+    async () => {
+      const { link, peer } = linked();
+      const it = link[Symbol.asyncIterator]();
+      const [a, b] = [it.next(), it.next()];
+      peer.close();
+      await rejectsWith(Promise.race([a, tick(50).then(() => 'pending')]), 'ERR_CLOSED');
+      expect(await Promise.race([b, tick(50).then(() => 'pending')])).to.deep.equal({ value: undefined, done: true });
+    },
+  );
 
   it('an iterator made after the link closed is done at once', async () => {
     const { link } = linked();
@@ -873,27 +924,31 @@ describe('connect (injected WebSocket class)', () => {
 });
 
 describe('AgentLink: found in review (each test failed before its fix)', () => {
-  it('a waitFor, a message listener or a for-await started inside a listener is for the next message, not the one being handled', async () => {
-    const { link, peer } = linked();
-    let waited: Promise<IncomingMessage> | undefined;
-    let iterator: AsyncIterator<IncomingMessage> | undefined;
-    const heard: string[] = [];
-    const off = link.on('RECOG_EVENT_STOP', () => {
-      off();
-      waited = link.waitFor('RECOG_EVENT_STOP');
-      link.on('message', (m) => heard.push(m.line));
-      iterator = link[Symbol.asyncIterator]();
-    });
-    peer.send('RECOG_EVENT_STOP|first\n');
-    await drained();
-    expect(heard).to.deep.equal([]);
-    peer.send('RECOG_EVENT_STOP|second\n');
-    await drained();
-    expect((await waited!).args).to.deep.equal(['second']);
-    expect(heard).to.deep.equal(['RECOG_EVENT_STOP|second']);
-    expect((await iterator!.next()).value.line).to.equal('RECOG_EVENT_STOP|second');
-    link.close();
-  });
+  it(
+    'a waitFor, a message listener or a for-await started inside a listener is for ' +
+      'the next message, not the one being handled',
+    async () => {
+      const { link, peer } = linked();
+      let waited: Promise<IncomingMessage> | undefined;
+      let iterator: AsyncIterator<IncomingMessage> | undefined;
+      const heard: string[] = [];
+      const off = link.on('RECOG_EVENT_STOP', () => {
+        off();
+        waited = link.waitFor('RECOG_EVENT_STOP');
+        link.on('message', (m) => heard.push(m.line));
+        iterator = link[Symbol.asyncIterator]();
+      });
+      peer.send('RECOG_EVENT_STOP|first\n');
+      await drained();
+      expect(heard).to.deep.equal([]);
+      peer.send('RECOG_EVENT_STOP|second\n');
+      await drained();
+      expect((await waited!).args).to.deep.equal(['second']);
+      expect(heard).to.deep.equal(['RECOG_EVENT_STOP|second']);
+      expect((await iterator!.next()).value.line).to.equal('RECOG_EVENT_STOP|second');
+      link.close();
+    },
+  );
 
   it('a for-await ended inside a listener does not get the message being handled', async () => {
     const { link, peer } = linked();

@@ -78,6 +78,30 @@ describe('waitFor', () => {
     expect(events.count()).to.equal(0);
   });
 
+  it('`started` gets the reject once the wait is registered; a wait refused at once never calls it', async () => {
+    const { events, subscribe } = source();
+    let fail: ((err: unknown) => void) | undefined;
+    const p = waitFor(
+      subscribe,
+      () => true,
+      { what: 'x' },
+      (reject) => (fail = reject),
+    );
+    expect(events.count()).to.equal(1);
+    fail!(new MmdError('ERR_CLOSED', 'from outside'));
+    await rejectsWith(p, 'ERR_CLOSED');
+    expect(events.count()).to.equal(0);
+    let called = false;
+    const refused = waitFor(
+      subscribe,
+      () => true,
+      { what: 'x', signal: AbortSignal.abort() },
+      () => (called = true),
+    );
+    await rejectsWith(refused, 'ERR_ABORTED');
+    expect(called).to.equal(false);
+  });
+
   it('has one default timeout, finite', () => {
     expect(DEFAULT_WAIT_TIMEOUT_MS).to.equal(30_000);
   });

@@ -25,7 +25,7 @@ import { MmdError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { KnownMessageType } from '../catalog/types.js';
 import { Emitter, rethrowLater } from '../emitter.js';
-import { pend, sleep, waitFor as waitUntil, type WaitOptions } from '../wait.js';
+import { sleep, waitFor as waitUntil, type WaitOptions } from '../wait.js';
 import { AudioPacer } from './audio-pacer.js';
 import { Inbox } from './inbox.js';
 import { messageIterator, type Feed } from './iterator.js';
@@ -153,14 +153,17 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   ): Promise<IncomingMessage> {
     const types = typeof reply === 'function' ? undefined : typeof reply === 'string' ? [reply] : reply;
     const test = types ? (m: IncomingMessage) => types.includes(m.type) : (reply as (m: IncomingMessage) => boolean);
-    let fail: (err: unknown) => void = ignore;
+    let fail: ((err: unknown) => void) | undefined;
     const waiting = this.#wait(test, `request(${types ? types.join(' | ') : 'predicate'})`, opts, (reject) => {
       fail = reject;
     });
-    try {
-      this.send(msg);
-    } catch (err) {
-      fail(err);
+    // A wait refused at once (closed link, aborted signal, bad timeout) sends nothing.
+    if (fail) {
+      try {
+        this.send(msg);
+      } catch (err) {
+        fail(err);
+      }
     }
     return waiting;
   }
@@ -193,16 +196,13 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     return this.#wait(test, `waitFor(${typeof match === 'string' ? match : 'predicate'})`, opts);
   }
 
+  /** A wait for the first message `test` accepts; `started` gets its reject once it is registered. */
   #wait(
     test: (m: IncomingMessage) => boolean,
     what: string,
     opts: WaitOptions,
     started?: (reject: (err: unknown) => void) => void,
   ): Promise<IncomingMessage> {
-    const subscribe = (cb: Waiter) => {
-      this.#waiters = [...this.#waiters, cb];
-      return () => (this.#waiters = this.#waiters.filter((w) => w !== cb));
-    };
     const options = {
       what,
       timeoutMs: opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs,
@@ -210,17 +210,15 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       closed: this.#ended.signal,
       hint: 'raise timeoutMs or check the agent',
     };
-    if (!started) return waitUntil(subscribe, test, options);
-    return pend<IncomingMessage>(options, (resolve, reject) => {
-      started(reject);
-      return subscribe((m) => {
-        try {
-          if (test(m)) resolve(m);
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    return waitUntil(
+      (cb: Waiter) => {
+        this.#waiters = [...this.#waiters, cb];
+        return () => (this.#waiters = this.#waiters.filter((w) => w !== cb));
+      },
+      test,
+      options,
+      started,
+    );
   }
 
   /**
