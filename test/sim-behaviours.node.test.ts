@@ -4,24 +4,39 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { describe, it } from './harness.js';
-import { Behaviour } from '../src/node/sim/behaviours/index.js';
+import { Behaviour, phonemes, speechMs } from '../src/node/sim/behaviours/index.js';
 import type { LinkState, SimHost } from '../src/node/sim/behaviours/index.js';
 import { typedBus } from '../src/node/sim/behaviours/world.js';
 import type { Bus, Handlers } from '../src/node/sim/behaviours/world.js';
 import type { Message } from '../src/message.js';
 
-/** A host whose clock is driven by hand: `run(ms)` fires every timer due within `ms`. */
+/**
+ * A host whose clock is driven by hand: `run(ms)` fires every timer due within `ms`. Posts go
+ * through one FIFO main loop, as in the Sim (a reply comes after what was already queued).
+ */
 export function recordingHost(link?: Partial<LinkState>) {
   const posted: string[] = [];
   let now = 0;
   let timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+  const queue: Message[] = [];
+  let looping = false;
+  const loop = (fn: () => void) => {
+    if (looping) return fn();
+    looping = true;
+    try {
+      fn();
+      for (let m = queue.shift(); m; m = queue.shift()) {
+        posted.push(m.args.length ? `${m.type}|${m.args.join('|')}` : m.type);
+        behaviour.handle(m);
+      }
+    } finally {
+      looping = false;
+    }
+  };
   const host: SimHost = {
-    post: (m: Message) => {
-      posted.push(m.args.length ? `${m.type}|${m.args.join('|')}` : m.type);
-      behaviour.handle(m);
-    },
+    post: (m: Message) => loop(() => queue.push(m)),
     after: (ms, fn) => {
-      const t = { at: now + ms, fn, live: true };
+      const t = { at: now + ms, fn: () => loop(fn), live: true };
       timers.push(t);
       return () => void (t.live = false);
     },
@@ -46,7 +61,7 @@ export function recordingHost(link?: Partial<LinkState>) {
   const send = (line: string, ms = 0) => {
     const from = posted.length;
     const [type, ...args] = line.split('|').filter((f) => f !== '');
-    behaviour.handle({ type, args });
+    loop(() => behaviour.handle({ type, args }));
     run(ms);
     return posted.slice(from);
   };
@@ -157,4 +172,65 @@ describe('sim behaviours: every command of messages.md (issue 12 item 5)', () =>
       expect(send('PLUGIN_ENABLE|Audio')).to.deep.equal(['PLUGIN_EVENT_ENABLE|Audio']);
     },
   );
+});
+
+describe('sim behaviours: speech as recorded with a real-time sink (issue 12 item 6)', () => {
+  it('short text: SYNTH_EVENT_STOP goes out before LIPSYNC_EVENT_START (step 59, おわり)', () => {
+    const { send } = recordingHost();
+    expect(send('SYNTH_START|0|mei_voice_normal|おわり', 100).map((l) => l.split('|')[0])).to.deep.equal([
+      'SYNTH_EVENT_START',
+      'LIPSYNC_START',
+      'SYNTH_EVENT_STOP',
+      'LIPSYNC_EVENT_START',
+    ]);
+  });
+
+  it('long text: LIPSYNC_EVENT_STOP 200 ms after the phonemes, SYNTH_EVENT_STOP 780 ms after that (step 0)', () => {
+    const { send, run, posted } = recordingHost();
+    const started = send('SYNTH_START|0|mei_voice_normal|こんにちは、エスディーケーです', 100);
+    const sequence = started
+      .find((l) => l.startsWith('LIPSYNC_START|'))!
+      .split('|')[2]
+      .split(',');
+    const ms = sequence.filter((_, i) => i % 2 === 1).reduce((sum, d) => sum + Number(d), 0);
+    run(ms + 199);
+    expect(posted.at(-1)).to.equal('LIPSYNC_EVENT_START|0');
+    run(1);
+    expect(posted.at(-1)).to.equal('LIPSYNC_EVENT_STOP|0');
+    run(779);
+    expect(posted.at(-1)).to.equal('LIPSYNC_EVENT_STOP|0');
+    run(1);
+    expect(posted.at(-1)).to.equal('SYNTH_EVENT_STOP|0');
+  });
+
+  it('SYNTH_STOP: two LIPSYNC_STOP, then LIPSYNC_EVENT_STOP before SYNTH_EVENT_STOP (step 2)', () => {
+    const { send } = recordingHost();
+    send('SYNTH_START|0|mei_voice_normal|これはとても長い文章です。途中で止めます。', 500);
+    expect(send('SYNTH_STOP|0', 300)).to.deep.equal([
+      'LIPSYNC_STOP|0',
+      'LIPSYNC_STOP|0',
+      'LIPSYNC_EVENT_STOP|0',
+      'SYNTH_EVENT_STOP|0',
+    ]);
+  });
+
+  it('phonemes are read from the kana in Open JTalk names, and from letters for English', () => {
+    const names = (text: string) =>
+      phonemes(text)
+        .split(',')
+        .filter((_, i) => i % 2 === 0);
+    expect(names('こんにちは、エスディーケーです')).to.deep.equal(
+      'k o N n i ch i h a pau e s u d e i i k e e d e s U'.split(' '),
+    );
+    expect(names('ちょっと')).to.deep.equal(['ch', 'o', 'cl', 't', 'o']);
+    expect(names('Hello!')).to.deep.equal(['hh', 'eh', 'l', 'l', 'aa']);
+    for (const text of ['はい。', '本日は晴天なり', 'Hi.']) {
+      const ms = phonemes(text)
+        .split(',')
+        .filter((_, i) => i % 2 === 1)
+        .map(Number);
+      expect(ms.every((d) => d > 0)).to.equal(true);
+      expect(ms.reduce((a, b) => a + b, 0)).to.equal(speechMs(text));
+    }
+  });
 });
