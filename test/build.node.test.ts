@@ -8,10 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from './harness.js';
-// @ts-expect-error: a plain .mjs script without types
-import { swapDir } from '../scripts/swap-dir.mjs';
-
-const swap = swapDir as (from: string, to: string, parking: string) => void;
+import { swapDir as swap } from '../scripts/swap-dir.mjs';
 
 /** A build output: top-level files, a subfolder, and one file only this version has. */
 function writeBuild(dir: string, version: string): void {
