@@ -67,7 +67,7 @@ describe('cli io: parseCommand', () => {
 });
 
 describe('cli io: stopRequested', () => {
-  it('without io.signal, SIGINT, SIGTERM, SIGBREAK and SIGHUP each stop a command (bug: sim stopped on SIGINT only)', async () => {
+  it('without io.signal, SIGINT, SIGTERM, SIGBREAK, SIGHUP each stop it (bug: sim heeded SIGINT only)', async () => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'] as const) {
       const before = process.listenerCount(signal);
       const stop = stopRequested(capture());

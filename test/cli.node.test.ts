@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,7 +164,7 @@ describe('cli: serve', () => {
     expect(await exit).to.equal(0);
   });
 
-  it('--allow-origin lets a browser page from elsewhere (here: one opened from disk, origin "null") connect', async () => {
+  it('--allow-origin lets a page from elsewhere (here: opened from disk, origin "null") connect', async () => {
     const stop = new AbortController();
     const io = captureIo(stop.signal);
     const exit = main(['serve', '--port', '0', '--no-playground', '--allow-origin', 'null'], io);
@@ -230,6 +231,58 @@ describe('cli: serve', () => {
     // The agent was let go with an empty close frame (wire.md §6.3), not a status code.
     await agent.closed;
     expect(agent.frames.some((f) => f.raw.equals(Buffer.from([0x88, 0x00])))).to.equal(true);
+  });
+});
+
+describe('cli: serve --allow-host, --viewer-token', () => {
+  const channelsStatus = (port: number, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/channels', headers: { Host: host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject).end();
+    });
+
+  it('--allow-host NAME: requests for that host name are answered (a proxy in front), others still refused', async () => {
+    const stop = new AbortController();
+    const io = captureIo(stop.signal);
+    const exit = main(['serve', '--port', '0', '--no-playground', '--allow-host', 'avatar.example'], io);
+    const [, port] = await io.waitOut(/serving ws:\/\/127\.0\.0\.1:(\d+)/);
+    expect(await channelsStatus(Number(port), `avatar.example:${port}`)).to.equal(200);
+    expect(await channelsStatus(Number(port), `elsewhere.example:${port}`)).not.to.equal(200);
+    stop.abort();
+    expect(await exit).to.equal(0);
+  });
+
+  it('--viewer-token V: a controller with it is read-only (its lines are refused); it needs --token', async () => {
+    const noToken = captureIo();
+    expect(await main(['serve', '--port', '0', '--viewer-token', 'view_abcdefgh12345678'], noToken)).to.equal(1);
+    expect(noToken.errText()).to.match(/viewerToken needs a token/);
+    const stop = new AbortController();
+    const io = captureIo(stop.signal);
+    const args = ['--port', '0', '--no-playground', '--token', 'tok_abcdefgh12345678'];
+    const exit = main(['serve', ...args, '--viewer-token', 'view_abcdefgh12345678'], io);
+    const [, url, port] = await io.waitOut(/serving (ws:\/\/127\.0\.0\.1:(\d+)\/chat)/);
+    expect(io.outText()).to.match(/viewer token may watch and send nothing/);
+    const agent = await FakeAgent.connect(Number(port), '/chat');
+    cleanup.push(() => agent.destroy());
+    await io.waitOut(/agent connected on \/chat/);
+    const { WebSocket } = await import('ws');
+    const viewer = new WebSocket(`${url}?token=view_abcdefgh12345678`);
+    cleanup.push(() => viewer.terminate());
+    const lines: string[] = [];
+    viewer.on('message', (d) => void lines.push(String(d)));
+    await new Promise((resolve, reject) => (viewer.once('open', resolve), viewer.once('error', reject)));
+    viewer.send('VALUE_SET|viewer|1\n');
+    const deadline = Date.now() + 3000;
+    while (!lines.some((l) => l.startsWith('RELAY_ERROR|')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(lines.join('')).to.match(/RELAY_ERROR\|ERR_LINE_NOT_ALLOWED/);
+    expect(agent.lines).not.to.include('VALUE_SET|viewer|1');
+    stop.abort();
+    expect(await exit).to.equal(0);
   });
 });
 

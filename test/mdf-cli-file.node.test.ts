@@ -56,7 +56,7 @@ describe('mdf set/delete: atomic, locked edits', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('8 concurrent sets in one process keep all 8 keys (bug: 7 of 8 were lost to read-modify-write races)', async () => {
+  it('8 concurrent sets in one process keep all 8 keys (bug: read-modify-write races lost 1 of 8)', async () => {
     const path = join(dir, 'concurrent.mdf');
     writeFileSync(path, '# shared\r\nbase=1\r\n');
     const codes = await Promise.all(Array.from({ length: 8 }, (_, i) => run('set', path, `key${i}`, String(i))));
@@ -154,7 +154,7 @@ describe('mdf lint: bounded input', () => {
     },
   );
 
-  it('refuses a folder, and a file over MDF_MAX_BYTES (1 MiB), with ERR_FILE_REFUSED; takes one at the bound', async () => {
+  it('refuses a folder and a file over MDF_MAX_BYTES (1 MiB): ERR_FILE_REFUSED; takes one at the bound', async () => {
     expect(MDF_MAX_BYTES).to.equal(1024 * 1024);
     expect((await run('lint', dir)).err).to.contain('ERR_FILE_REFUSED');
     const big = join(dir, 'big.mdf');

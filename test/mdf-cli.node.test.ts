@@ -35,7 +35,8 @@ describe('mdf CLI', () => {
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).to.match(
       new RegExp(
-        `^${path.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}:1:28 error MDF_BOOLEAN_TRAP .+ \\(fix: Plugin_Remote_EnableServer=false\\)$`,
+        `^${path.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}:1:28 error MDF_BOOLEAN_TRAP .+ ` +
+          '\\(fix: Plugin_Remote_EnableServer=false\\)$',
       ),
     );
     expect(lines[1]).to.match(
@@ -120,7 +121,8 @@ describe('mdf CLI', () => {
     expect(code.out).to.match(/^MDF_BOOLEAN_TRAP: .*EnableServer=no is ON/);
     const key = await run('explain', 'camera_rotation');
     expect(key.out).to.equal(
-      'camera_rotation: float3, default "0.0,0.0,0.0", range 0.001…1000 (clamped)\n  Clamped to 0.001–1000 per component, so negative angles cannot be set here.\n',
+      'camera_rotation: float3, default "0.0,0.0,0.0", range 0.001…1000 (clamped)\n' +
+        '  Clamped to 0.001–1000 per component, so negative angles cannot be set here.\n',
     );
     expect((await run('explain', 'Plugin_Remote_RetryCount')).out).to.contain('default "0"');
     const unknown = await run('explain', 'my_var');

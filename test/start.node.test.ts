@@ -107,7 +107,7 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
     for (const child of children) child.kill('SIGKILL');
   });
 
-  it('prints its URL and the .mdf lines, serves the playground and /channels, relays a controller, and stops on Ctrl-C with exit code 0', async () => {
+  it('prints its URL and .mdf lines, serves the playground and /channels, relays, stops on Ctrl-C with 0', async () => {
     const app = await start();
     try {
       const out = () => app.output();
@@ -203,7 +203,7 @@ describe('npm start: signals to the whole process group', () => {
 
   for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
     skipIf(process.platform === 'win32', 'Windows has no process groups to signal')(
-      `${signal} to the group (a closing terminal, systemctl stop) stops both cleanly with exit 0 (bug: the CLI died of it, or of the wrapper's second one)`,
+      `${signal} to the group (terminal closed, systemctl stop) stops both with exit 0 (bug: the CLI died of it)`,
       async () => {
         const app = await start();
         try {
@@ -255,12 +255,12 @@ async function agentOn(httpUrl: string, path: string): Promise<true | undefined>
   return channels.some((c) => c.path === path && c.agent) ? true : undefined;
 }
 
-describe('npm start: one channel for the printed lines, the playground and a real MMDAgent-EX (issue 12 item 4)', () => {
+describe('npm start: one channel for the .mdf lines, the playground and a real MMDAgent-EX (issue 12 #4)', () => {
   after(() => {
     for (const child of children) child.kill('SIGKILL');
   });
 
-  it('npm start -- --path /shop1 puts the .mdf lines, the playground URL (?channel=/shop1) and the simulated agent on /shop1', async () => {
+  it('--path /shop1 puts the .mdf lines, the playground URL (?channel=) and the sim on /shop1', async () => {
     const app = await start(['--path', '/shop1']);
     try {
       await until(async () => (/Plugin_Remote_RetryCount/.test(app.output()) ? true : undefined), 'the .mdf lines');
@@ -272,7 +272,7 @@ describe('npm start: one channel for the printed lines, the playground and a rea
     }
   });
 
-  it('a real MMDAgent-EX using the printed lines takes the channel the playground URL shows (bug: 429, renamed to /chat-1), and the simulated one comes back when it leaves', async () => {
+  it('a real MMDAgent-EX takes the channel of the playground (bug: 429, /chat-1); the sim comes back', async () => {
     const app = await start();
     try {
       await until(() => agentOn(app.httpUrl, '/chat'), 'the simulated agent on /chat');

@@ -125,7 +125,8 @@ function explain(topic: string, io: CliIo): number {
   const spec = mdfKeySpec(topic);
   if (!spec) {
     io.err(
-      `mdf: ${JSON.stringify(topic)} is neither a lint code nor a key MMDAgent-EX reads (unknown keys are FST global variables)`,
+      `mdf: ${JSON.stringify(topic)} is neither a lint code nor a key MMDAgent-EX reads ` +
+        '(unknown keys are FST global variables)',
     );
     return EXIT_FAIL;
   }

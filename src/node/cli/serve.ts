@@ -4,24 +4,25 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { MmdError } from '../../errors.js';
 import { createServer, startSim, type MmdServer, type ServerOptions, type Sim } from '../../server.js';
-import { isLoopbackHost } from '../server/upgrade.js';
 import { EXIT_OK, parseCommand, stopRequested, usageError, type CliIo } from './io.js';
 
 export const SERVE_USAGE = `usage: mmdagent-ex-remote serve [options]
   run the server MMDAgent-EX connects to, with the relay for controllers and the playground
-  --host H               address to listen on (default 127.0.0.1; anything but loopback needs --token)
+  --host H               address to listen on (default 127.0.0.1; anything else needs --token and --agent-secret)
   --port N               0 to 65535, 0 picks a free port (default 9001)
   --path /P              the channel MMDAgent-EX is told to use (default /chat)
   --token T              controllers must present it (?token= or the subprotocol mmdagent-token.T)
   --agent-secret S       MMDAgent-EX must connect with ?secret=S in its Directory
+  --viewer-token V       controllers presenting V instead of --token are read-only viewers
   --allow-origin O       let browser pages from origin O connect (repeatable; null for a page opened from disk; *)
+  --allow-host NAME      answer requests for host name NAME too (repeatable; *), e.g. behind a proxy
   --sim                  also run a simulated MMDAgent-EX on the channel
   --no-playground        do not serve the playground
   --cert FILE --key FILE serve wss:// and https:// (PEM files); MMDAgent-EX uses TLS only on port 443
   --fleet-redis URL      join a fleet behind a proxy: list every process's channels via Redis (docs/deploy.md)
   --fleet-id ID          this process's name in the fleet (default: host name and pid)
   -h, --help             this text
-Stops on Ctrl-C, SIGTERM and (Windows) Ctrl-Break.`;
+Stops on Ctrl-C, SIGTERM, SIGHUP and (Windows) Ctrl-Break.`;
 
 const SPEC = {
   name: 'serve',
@@ -32,7 +33,9 @@ const SPEC = {
     path: { type: 'string' },
     token: { type: 'string' },
     'agent-secret': { type: 'string' },
+    'viewer-token': { type: 'string' },
     'allow-origin': { type: 'string', multiple: true },
+    'allow-host': { type: 'string', multiple: true },
     sim: { type: 'boolean' },
     'no-playground': { type: 'boolean' },
     cert: { type: 'string' },
@@ -57,6 +60,7 @@ export function parseServeArgs(args: string[]): ServeArgs | 'help' {
     if (!(port <= 65535)) throw usageError(SPEC, `--port must be 0 to 65535, got ${JSON.stringify(v.port)}`);
   }
   const origins = v['allow-origin'];
+  const hosts = v['allow-host'];
   if ((v.cert === undefined) !== (v.key === undefined)) {
     throw usageError(SPEC, '--cert and --key go together: the PEM files of a certificate and of its private key');
   }
@@ -71,7 +75,9 @@ export function parseServeArgs(args: string[]): ServeArgs | 'help' {
       playground: !v['no-playground'],
       ...(v.token !== undefined && { token: v.token }),
       ...(v['agent-secret'] !== undefined && { agentSecret: v['agent-secret'] }),
+      ...(v['viewer-token'] !== undefined && { viewerToken: v['viewer-token'] }),
       ...(origins && { allowedOrigins: origins.includes('*') ? '*' : origins }),
+      ...(hosts && { allowedHosts: hosts.includes('*') ? '*' : hosts }),
       ...(v.cert !== undefined && v.key !== undefined && { tls: { cert: readPem(v.cert), key: readPem(v.key) } }),
       ...(v['fleet-redis'] !== undefined && {
         fleet: { redis: v['fleet-redis'], ...(v['fleet-id'] !== undefined && { id: v['fleet-id'] }) },
@@ -161,11 +167,7 @@ export function banner(server: MmdServer, options: ServeArgs['options'], withSim
     lines.push(
       `controllers must present the token: ${server.url}?token=<token> (or the subprotocol mmdagent-token.<token>)`,
     );
-  if (!isLoopbackHost(options.host) && !options.agentSecret) {
-    lines.push(
-      'warning: any host that can reach this port may connect as MMDAgent-EX; consider --agent-secret (docs/security.md)',
-    );
-  }
+  if (options.viewerToken) lines.push('controllers presenting the viewer token may watch and send nothing');
   if (options.tls && port !== 443) {
     lines.push(
       `warning: MMDAgent-EX speaks TLS only when its Plugin_Remote_Websocket_Port is 443 (wire.md §3.2); ` +

@@ -66,7 +66,10 @@ function show(bytes: Uint8Array): string {
 
 const OPCODES: Record<number, string> = { 0: 'cont', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 
-/** Runs until the sim ends or is stopped; 0 after a clean stop, 1 when it was killed, crashed or gave up, 2 on bad usage. */
+/**
+ * Runs until the sim ends or is stopped: 0 after a clean stop, 1 when it was killed, crashed or
+ * gave up, 2 on bad usage.
+ */
 export async function runSimCli(args: string[], io: CliIo): Promise<number> {
   let sim: Sim;
   try {
@@ -81,11 +84,10 @@ export async function runSimCli(args: string[], io: CliIo): Promise<number> {
   }
   const started = Date.now();
   const stamp = () => `[${((Date.now() - started) / 1000).toFixed(3)}]`;
-  sim.on('attempt', (a) =>
-    io.out(
-      `${stamp()} connect ${a.path} (attempt ${a.attempt + 1}/${sim.retryCount + 1})${a.error ? `: failed: ${a.error}` : ': ok'}`,
-    ),
-  );
+  sim.on('attempt', (a) => {
+    const outcome = a.error ? `: failed: ${a.error}` : ': ok';
+    io.out(`${stamp()} connect ${a.path} (attempt ${a.attempt + 1}/${sim.retryCount + 1})${outcome}`);
+  });
   sim.on('connect', (c) => io.out(`${stamp()} connected to ${c.path} (connection ${c.connection}, ${sim.platform})`));
   sim.on('disconnect', (d) => io.out(`${stamp()} disconnected: ${d.reason}`));
   sim.on('frame', (f) => io.out(`${stamp()} <- ${OPCODES[f.opcode] ?? `op${f.opcode}`} ${show(f.bytes)}`));
