@@ -115,6 +115,8 @@ export async function runInBrowser(spec: BrowserSpec, pageUrl: string): Promise<
     browser: spec.name === 'firefox' ? 'firefox' : 'chrome',
     executablePath: spec.executablePath,
     headless: true,
+    timeout: 120_000, // Firefox takes 10+ s to start on a loaded 2-core machine
+    protocolTimeout: 120_000,
     args:
       spec.name === 'chromium'
         ? [
