@@ -244,7 +244,7 @@ describe('cli: serve --allow-host, --viewer-token', () => {
       req.on('error', reject).end();
     });
 
-  it('--allow-host NAME: requests for that host name are answered (a proxy in front), others still refused', async () => {
+  it('--allow-host NAME: requests for that name are answered (a proxy in front), others still refused', async () => {
     const stop = new AbortController();
     const io = captureIo(stop.signal);
     const exit = main(['serve', '--port', '0', '--no-playground', '--allow-host', 'avatar.example'], io);
