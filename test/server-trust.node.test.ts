@@ -1,13 +1,22 @@
 // The trust boundary (issue 13) on real sockets on 127.0.0.1: what a controller may make the
 // relay do to the agent, and who may be the agent. Each test failed on the code before its fix.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { isMmdError } from '../src/errors.js';
 import { createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
-import { afterEach, describe, it } from './harness.js';
+import { afterEach, describe, it, skipIf } from './harness.js';
 import { FakeAgent } from './support/fake-agent.js';
-import { controller, nextEvent, sleep } from './support/server-peers.js';
+import { controller, nextEvent, sleep, tcpRelay } from './support/server-peers.js';
 
 const open: { close(): unknown }[] = [];
+const hasSs = (() => {
+  try {
+    execFileSync('ss', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 async function start(opts: ServerOptions = {}): Promise<MmdServer> {
   const server = await createServer({ port: 0, ...opts });
@@ -123,4 +132,74 @@ describe('who may be the agent', () => {
       .to.contain('agentSecret')
       .and.contain('--agent-secret');
   });
+
+  it('an agent frame announcing more than agentMaxPayloadBytes ends that connection at once, and nothing stays held', async () => {
+    const server = await start();
+    const agents = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => FakeAgent.connect(server.address().port, `/fake${i}`)),
+    );
+    for (const agent of agents) {
+      open.push({ close: () => agent.destroy() });
+      // A masked text frame announcing 16 MiB, and the first 64 KiB of it (what held 16 MiB each before).
+      const header = Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4]);
+      agent.socket.write(Buffer.concat([header, Buffer.alloc(64 * 1024, 0x41)]));
+    }
+    await Promise.race([
+      Promise.all(agents.map((a) => a.closed)),
+      sleep(3000).then(() => {
+        throw new Error('a fake agent holding a partial 16 MiB frame was kept');
+      }),
+    ]);
+    for (let i = 0; i < 50 && server.stats().agents > 0; i++) await sleep(20);
+    expect(server.stats().agents).to.equal(0);
+  });
+
+  it('a zombie agent (behind a relay that stopped forwarding) loses its channel to a new agent once it missed a pong', async () => {
+    const server = await start({ heartbeatMs: 100 });
+    const relay = await tcpRelay(server.address().port);
+    open.push({ close: () => relay.close() });
+    const ready = nextEvent((cb) => server.on('agent', cb));
+    const zombie = await FakeAgent.connect(relay.port, '/chat');
+    open.push({ close: () => zombie.destroy() });
+    await ready;
+    relay.pause(); // no FIN, no RST: the peer just stops answering
+    await sleep(350);
+    const again = nextEvent((cb) => server.on('agent', cb));
+    const restarted = await FakeAgent.connect(server.address().port, '/chat'); // a 429 rejects here
+    open.push({ close: () => restarted.destroy() });
+    await again;
+    expect(server.stats().deadAgentTakeovers).to.equal(1);
+    const c = await controller(server.url, open);
+    c.ws.send('TO_THE_LIVE_ONE|1');
+    await restarted.waitLine('TO_THE_LIVE_ONE|1');
+  });
+
+  it('a live agent that answers its pings keeps its channel: the next one still gets 429', async () => {
+    const server = await start({ heartbeatMs: 100 });
+    const ready = nextEvent((cb) => server.on('agent', cb));
+    const live = await FakeAgent.connect(server.address().port, '/chat');
+    open.push({ close: () => live.destroy() });
+    await ready;
+    await sleep(350);
+    const second = await FakeAgent.connect(server.address().port, '/chat').then(
+      () => '',
+      (e: { response: string }) => e.response,
+    );
+    expect(second).to.match(/^HTTP\/1\.1 429 /);
+    expect(live.isClosed).to.equal(false);
+  });
+
+  skipIf(!hasSs, 'needs ss (iproute2) to read socket timers')(
+    'agent sockets have TCP keepalive on (a peer gone without a FIN is found by the kernel too)',
+    async () => {
+      const server = await start({ agentKeepAliveMs: 15_000 });
+      const ready = nextEvent((cb) => server.on('agent', cb));
+      const agent = await FakeAgent.connect(server.address().port, '/chat');
+      open.push({ close: () => agent.destroy() });
+      await ready;
+      const port = server.address().port;
+      const out = execFileSync('ss', ['-tnoH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
+      expect(out).to.match(/timer:\(keepalive,/);
+    },
+  );
 });

@@ -125,8 +125,9 @@ describe('SERVER_DEFAULTS', () => {
   it('holds every policy number, frozen, with safe values', () => {
     expect(Object.isFrozen(SERVER_DEFAULTS)).to.equal(true);
     expect(SERVER_DEFAULTS).to.include({ host: '127.0.0.1', port: 9001, path: '/chat', peerDisconnected: true });
-    // ws must never close an agent for size (1009): MMDAgent-EX frames are at most 2047 bytes (§5.1).
-    expect(SERVER_DEFAULTS.agentMaxPayloadBytes).to.be.greaterThan(MAX_FRAME_BYTES * 100);
+    // ws must never close a real agent for size (1009): MMDAgent-EX frames are at most 2047 bytes
+    // (§5.1), 8 KiB at most; and a fake agent must not make the server hold megabytes (issue 13).
+    expect(SERVER_DEFAULTS.agentMaxPayloadBytes).to.be.within(MAX_FRAME_BYTES * 2, 64 * 1024);
     // Controllers get an error line for frames between 8191 bytes and ws's own limit.
     expect(SERVER_DEFAULTS.controllerMaxPayloadBytes).to.be.greaterThan(MAX_FRAME_BYTES);
     expect(SERVER_DEFAULTS.syncTimeoutMs).to.be.within(100, 5000);

@@ -2,6 +2,7 @@
 // controllers. The relay rules live here; sockets are accepted by server.ts.
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from '../ws-socket.js';
 import { Emitter } from '../../emitter.js';
@@ -33,6 +34,8 @@ export interface ServerStats {
   refusedUpgrades: number;
   slowConsumerDisconnects: number;
   deadControllerTerminations: number;
+  /** Agents that had missed their pongs and were let go because a new agent wanted their channel. */
+  deadAgentTakeovers: number;
   refusedControllerFrames: number;
   rateLimitedFrames: number;
   framesToAgents: number;
@@ -133,6 +136,9 @@ interface AgentPeer extends Corkable {
   serverAvatar: boolean;
   /** Avatar control as the agent last reported it; a new connection starts with it off (wire.md §9.2). */
   avatar: boolean;
+  /** A ping is out without its pong yet; `missedPongs` counts heartbeats that found one still out. */
+  pingOut: boolean;
+  missedPongs: number;
 }
 
 interface ControllerPeer extends Corkable {
@@ -242,9 +248,17 @@ export class Channel {
       lateSyncFrames: LATE_SYNC_FRAMES,
       serverAvatar: false,
       avatar: false,
+      pingOut: false,
+      missedPongs: 0,
     };
     this.host.counters.agents++;
+    // A vanished peer (no FIN) is found by the kernel too, not only by our pings (issue 13).
+    (socket as Partial<Socket>).setKeepAlive?.(true, this.host.policy.agentKeepAliveMs);
     ws.on('error', () => this.host.counters.socketErrors++);
+    ws.on('pong', () => {
+      peer.pingOut = false;
+      peer.missedPongs = 0;
+    });
     ws.on('message', (data, isBinary) => this.onAgentFrame(peer, rawBytes(data), isBinary));
     ws.on('close', () => this.onAgentClose(peer));
     const current = this.agentPeer;
@@ -344,6 +358,22 @@ export class Channel {
       this.host.emit('avatar', info);
       this.emitter.emit('avatar', info);
     }
+  }
+
+  /**
+   * Lets go of an agent that missed its pongs, so a new one (the same app restarted, say) takes
+   * the channel instead of being sent to `<path>-1` (issue 13). An agent is never dropped for a
+   * missed pong alone: only when another wants its channel. It gets the empty close frame the
+   * real app expects (wire.md §6.3), and is terminated if nothing answers within closeTimeoutMs.
+   */
+  dropDeadAgent(): boolean {
+    const peer = this.agentPeer;
+    if (!peer || peer.missedPongs === 0) return false;
+    this.host.counters.deadAgentTakeovers++;
+    this.onAgentClose(peer);
+    peer.ws.close();
+    setTimeout(() => peer.ws.terminate(), this.host.policy.closeTimeoutMs).unref();
+    return true;
   }
 
   /**
@@ -595,7 +625,12 @@ export class Channel {
     }
     // Keeps idle proxies open. MMDAgent-EX answers (an empty ping gets a 1-byte pong, wire.md
     // §6.2); a missing pong never costs the agent its connection.
-    for (const agent of [this.agentPeer, this.parked]) if (agent?.ws.readyState === OPEN) agent.ws.ping();
+    for (const agent of [this.agentPeer, this.parked]) {
+      if (agent?.ws.readyState !== OPEN) continue;
+      if (agent.pingOut) agent.missedPongs++;
+      agent.pingOut = true;
+      agent.ws.ping();
+    }
   }
 
   /** Server shutdown: controllers get 1001; the agent an EMPTY close frame (wire.md §6.3). */

@@ -14,7 +14,11 @@ export interface ServerPolicy {
   syncGapMs: number;
   /** Ping period: controllers that missed the previous pong are terminated; agents are only pinged (wire.md §5.3). */
   heartbeatMs: number;
-  /** Largest frame `ws` accepts from an agent; far above MMDAgent-EX's 2047 bytes, so it never closes one with 1009. */
+  /**
+   * Largest frame `ws` accepts from an agent (1009 beyond). MMDAgent-EX never sends more than
+   * 8 KiB (2047 bytes per message, wire.md §5.1); the bound keeps what a fake agent can make the
+   * server hold small (24 partial 16 MiB frames once took 390 MiB, issue 13).
+   */
   agentMaxPayloadBytes: number;
   /** Largest frame `ws` accepts from a controller (1009 beyond); frames over 8191 bytes get an error line first. */
   controllerMaxPayloadBytes: number;
@@ -30,6 +34,8 @@ export interface ServerPolicy {
   channelLinesPerSecond: number;
   maxControllersPerChannel: number;
   maxChannels: number;
+  /** TCP keepalive idle time on agent sockets: a peer gone without a FIN is found by the kernel too. */
+  agentKeepAliveMs: number;
   /** close(): time allowed for sockets to finish their close handshake before they are terminated. */
   closeTimeoutMs: number;
   /** Send `__peer_disconnected__` to the agent when its last controller leaves (wire.md §10.4). */
@@ -44,7 +50,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   syncTimeoutMs: 1500,
   syncGapMs: 100,
   heartbeatMs: 30_000,
-  agentMaxPayloadBytes: 16 * 1024 * 1024,
+  agentMaxPayloadBytes: 16 * 1024,
   controllerMaxPayloadBytes: 64 * 1024,
   controllerMaxBufferedBytes: 1024 * 1024,
   agentMaxBufferedBytes: 256 * 1024,
@@ -53,6 +59,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   channelLinesPerSecond: 1000,
   maxControllersPerChannel: 64,
   maxChannels: 1024,
+  agentKeepAliveMs: 15_000,
   closeTimeoutMs: 2000,
   peerDisconnected: true,
 } satisfies ServerPolicy & { host: string; port: number; path: string });

@@ -198,6 +198,7 @@ class RelayServer implements MmdServer, ChannelHost {
     refusedUpgrades: 0,
     slowConsumerDisconnects: 0,
     deadControllerTerminations: 0,
+    deadAgentTakeovers: 0,
     refusedControllerFrames: 0,
     rateLimitedFrames: 0,
     framesToAgents: 0,
@@ -584,6 +585,9 @@ class RelayServer implements MmdServer, ChannelHost {
       // MMDAgent-EX redials at once after a drop, often before `ws` reports the old socket closed;
       // a 429 then would move it to `<path>-1` (wire.md §4.3), away from its app and controllers.
       this.channelMap.get(path)?.dropClosingAgent();
+      // One that vanished without a FIN keeps its channel until it misses a pong; then a new agent
+      // (the restarted app) takes it instead of landing on <path>-1 (issue 13).
+      if (!standIn) this.channelMap.get(path)?.dropDeadAgent();
       const channel = this.channelFor(path);
       if (!channel)
         return refuse(
