@@ -5,3 +5,6 @@ export * from './node/server/server.js';
 export { connect } from './node/connect.js';
 export * from './node/sim/sim.js';
 export * from './node/tcp/index.js';
+// Named, so it wins over sim.js's: the same startSim, which also takes the TCP transports.
+export { startSim } from './node/sim/tcp.js';
+export type { SimTransport, TcpSim, TcpSimOptions, WebSocketSimOptions } from './node/sim/tcp.js';

@@ -48,7 +48,7 @@ describe('connectTcp(): an AgentLink to MMDAgent-EX in TCP server mode', () => {
     const { app, port } = await appListening();
     const link = await connectTcp({ port, setup: ['SETUP|1'], onSharedBuffer: () => {} });
     open.push({ close: () => link.close() });
-    const echo = await link.request('HELLO|tcp', 'HELLO');
+    const echo = await link.request('HELLO|tcp', (m) => m.type === 'HELLO');
     expect(echo.line).to.equal('HELLO|tcp');
     const [client] = app.clients;
     // Each line in the write that carries it: no line is ever split over two chunks.

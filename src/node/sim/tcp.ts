@@ -115,6 +115,7 @@ class Bridge {
   readonly #unserved = new Set<Socket>();
   #backlog: Buffer[] = [];
   #early: [Socket, Buffer][] = [];
+  #ready = false;
   /** The client whose bytes are pending in the shared buffer (tcp-server). */
   #pendingFrom: Socket | undefined;
   #lastFrom: Socket | undefined;
@@ -191,8 +192,18 @@ class Bridge {
     ws.on('error', () => {});
     ws.on('message', (data: Buffer) => this.#fromSim(data));
     ws.on('close', () => this.#simDropped(ws));
-    // Bytes the TCP peer sent while the sim's handshake with the bridge finished.
-    for (const [socket, chunk] of this.#early.splice(0)) this.#fromClient(socket, chunk);
+    // Bytes the TCP peer sent meanwhile wait until the sim has read the 101 on its own: bytes in
+    // the same read as the 101 would be held back as POCO holds them (wire.md §3.4), which is a
+    // WebSocket matter, not a TCP one. The sim counts the connection once it read the 101.
+    const sim = this.#sim;
+    const before = sim?.connections ?? 0;
+    const flush = () => {
+      if (this.#ws !== ws) return;
+      if (sim && sim.connections === before && ws.readyState === ws.OPEN) return void setTimeout(flush, 1);
+      this.#ready = true;
+      for (const [socket, chunk] of this.#early.splice(0)) this.#fromClient(socket, chunk);
+    };
+    flush();
   }
 
   /** One message the app sends: one write to every client (wire.md §14), or kept until one comes. */
@@ -211,6 +222,7 @@ class Bridge {
   #simDropped(ws: WebSocket): void {
     if (this.#ws !== ws) return;
     this.#ws = undefined;
+    this.#ready = false;
     if (this.#mode === 'tcp-client') {
       for (const c of this.#clients) c.destroy();
       return;
@@ -265,7 +277,7 @@ class Bridge {
   #fromClient(socket: Socket, chunk: Buffer): void {
     const ws = this.#ws;
     if (this.#closed) return;
-    if (!ws) return void this.#early.push([socket, chunk]);
+    if (!ws || !this.#ready) return void this.#early.push([socket, chunk]);
     if (this.#pendingFrom && this.#pendingFrom !== socket && this.#shadow.pendingBytes > 0) {
       this.#violate(
         'interleaved',
