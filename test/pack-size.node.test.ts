@@ -46,18 +46,26 @@ describe('bundle sizes from the packed tarball (issue 14)', () => {
     }
   });
 
-  it("the README's size table is this measurement (within 0.1 KB of rounding)", () => {
+  // Budgeted rows within 0.1 KB (the rounding); the whole-core rows within 0.25 KB, so that a small
+  // change elsewhere does not ask for a new table while growth still has to be written down.
+  it("the README's size table is this measurement", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const table = readmeTable(readme);
     const fix = 'run `npm run sizes` (after `npm run build`) and commit README.md';
     expect(table, `README.md has no ${README_START} … ${README_END} section: ${fix}`).to.be.a('string');
-    const measured = figures(sizeTable(rows, shippedBundles()));
-    const printed = figures(table!);
-    expect(printed.length, `the README's table has other rows than the measurement: ${fix}`).to.equal(measured.length);
-    const off = measured
-      .map((m, i) => ({ m, p: printed[i] }))
-      .filter(({ m, p }) => Math.abs(m - p) > 0.1 + 1e-9)
-      .map(({ m, p }) => `README ${p} KB, measured ${m} KB`);
+    const measured = sizeTable(rows, shippedBundles()).split('\n');
+    const printed = table!.split('\n');
+    const label = (line: string) => line.split('|')[1]?.trim();
+    expect(printed.map(label), `the README's table has other rows than the measurement: ${fix}`).to.deep.equal(
+      measured.map(label),
+    );
+    const off = measured.flatMap((line, i) => {
+      const tolerance = line.includes('≤') ? 0.1 : 0.25;
+      const [m, p] = [figures(line), figures(printed[i])];
+      return m.some((x, k) => !(Math.abs(x - p[k]) <= tolerance + 1e-9))
+        ? [`${label(line)}: README ${p.join(' / ')} KB, measured ${m.join(' / ')} KB`]
+        : [];
+    });
     expect(off, `the README's sizes are out of date (${off.join('; ')}): ${fix}`).to.deep.equal([]);
   });
 });
