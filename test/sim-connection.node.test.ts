@@ -442,4 +442,26 @@ describe('sim: a frame in the handshake read is held back (wire.md §3.4, issue 
       await peer.close();
     }
   });
+
+  it('a frozen relay keeps the connection open but delivers nothing (sim-relay.ts, for zombie agents)', async () => {
+    const peer = await SimPeer.start();
+    const relay = await startRelay(peer.port, { coalesceMs: 1 });
+    const sim = await startSim({ url: relay.url(), timeScale: SCALE });
+    try {
+      await peer.connection(0);
+      await peer.until(() => sim.connections === 1);
+      peer.send('ALIVE|1\n');
+      await peer.frame('ALIVE|1\n');
+      relay.freeze();
+      peer.send('ALIVE|2\n');
+      await delay(200);
+      expect(peer.texts().filter((t) => !PERIODIC.test(t))).to.deep.equal(['ALIVE|1\n']);
+      expect(sim.status).to.equal('connected');
+      expect(peer.sockets[0].readyState).to.equal(1); // OPEN
+    } finally {
+      await sim.stop();
+      await relay.close();
+      await peer.close();
+    }
+  });
 });

@@ -9,12 +9,18 @@ import type { AddressInfo, Socket } from 'node:net';
 export interface TcpRelay {
   readonly port: number;
   url(path?: string): string;
+  /**
+   * Stops forwarding in both directions but keeps every connection open and acknowledged, as a
+   * proxy in front of an app that vanished without a FIN (a zombie agent, issue 13).
+   */
+  freeze(): void;
   close(): Promise<void>;
 }
 
 export async function startRelay(targetPort: number, opts: { coalesceMs?: number } = {}): Promise<TcpRelay> {
   const coalesceMs = opts.coalesceMs ?? 20;
   const sockets = new Set<Socket>();
+  let frozen = false;
   const server = createServer((app) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
     for (const s of [app, upstream]) {
@@ -26,15 +32,16 @@ export async function startRelay(targetPort: number, opts: { coalesceMs?: number
         upstream.destroy();
       });
     }
-    app.on('data', (chunk: Buffer) => upstream.write(chunk));
+    app.on('data', (chunk: Buffer) => void (frozen || upstream.write(chunk)));
     let pending: Buffer[] = [];
     upstream.on('data', (chunk: Buffer) => {
+      if (frozen) return;
       pending.push(chunk);
       if (pending.length > 1) return;
       setTimeout(() => {
         const bytes = Buffer.concat(pending);
         pending = [];
-        if (!app.destroyed) app.write(bytes);
+        if (!app.destroyed && !frozen) app.write(bytes);
       }, coalesceMs);
     });
   });
@@ -43,6 +50,7 @@ export async function startRelay(targetPort: number, opts: { coalesceMs?: number
   return {
     port,
     url: (path = '/chat') => `ws://127.0.0.1:${port}${path}`,
+    freeze: () => void (frozen = true),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
