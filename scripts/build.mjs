@@ -1,10 +1,10 @@
-// `npm run build` (and `prepack`): tsc, then rollup, into a fresh folder under .tmp/, then swap the
+// `npm run build` (and `prepack`, `prepare`): tsc, then rollup, into a fresh folder under .tmp/, then swap the
 // result in for build/ and dist/ (scripts/swap-dir.mjs). A running `npm start` serves dist/ to the
 // playground: deleting it first (as `rm -rf dist && tsc && rollup` did) made the page's script 404
 // for the whole build.
 // A failed build leaves the old dist/ untouched.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { swapDir } from './swap-dir.mjs';
@@ -12,6 +12,16 @@ import { swapDir } from './swap-dir.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stage = join(root, '.tmp', `build-${process.pid}-${Date.now()}`);
 const quiet = process.argv.includes('--quiet');
+
+// `prepare` (npm runs it on a local `npm install` and, alone of all scripts, when it installs the
+// package from git): build only when there is no build yet. `prepack` always builds.
+if (process.argv.includes('--if-missing')) {
+  if (existsSync(join(root, 'dist', 'index.js'))) process.exit(0);
+  if (!existsSync(join(root, 'node_modules', 'typescript', 'bin', 'tsc'))) {
+    console.warn('build: skipped, the dev dependencies are not installed (run npm install)');
+    process.exit(0);
+  }
+}
 
 function fail(message) {
   rmSync(stage, { recursive: true, force: true });

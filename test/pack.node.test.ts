@@ -81,8 +81,9 @@ describe('the tarball', () => {
     }
   });
 
-  it('is built by npm pack itself (prepack), so a pack or a git install never ships without dist/', () => {
+  it('is built by npm pack (prepack) and by an install from git (prepare, the one script npm runs there)', () => {
     expect(manifest.scripts.prepack).to.match(/scripts\/build\.mjs/);
+    expect(manifest.scripts.prepare).to.match(/scripts\/build\.mjs .*--if-missing/);
   });
 });
 
