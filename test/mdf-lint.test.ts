@@ -136,6 +136,16 @@ const fixtures: Record<MdfDiagnostic['code'], [input: string | Uint8Array, expec
   ],
   MDF_WS_TLS: [`${WS}Plugin_Remote_Websocket_Port=443\n`, [['MDF_WS_TLS', 'info', 3, 30]]],
   MDF_WS_AND_TCP: [`${WS}Plugin_Remote_EnableServer=true\n`, [['MDF_WS_AND_TCP', 'error', 3, 1]]],
+  MDF_TCP_SELF_LOOP: [
+    'Plugin_Remote_EnableServer=true\nPlugin_Remote_EnableClient=true\nPlugin_Remote_RetryCount=60\n',
+    [['MDF_TCP_SELF_LOOP', 'error', 2, 1]],
+    'Plugin_Remote_ListenPort=60002',
+  ],
+  MDF_TCP_LISTEN_PORT: [
+    'Plugin_Remote_EnableServer=true\nPlugin_Remote_Port=50001\n',
+    [['MDF_TCP_LISTEN_PORT', 'warning', 2, 1]],
+    'Plugin_Remote_ListenPort=50001',
+  ],
   MDF_RETRY_ZERO: [
     'Plugin_Remote_Websocket_Host=localhost\nPlugin_Remote_RetryCount=0\n',
     [['MDF_RETRY_ZERO', 'warning', 2, 26]],

@@ -15,6 +15,18 @@ export {
   websocketSettings,
 } from './websocket.js';
 export type { WebsocketParts, WebsocketSettings } from './websocket.js';
+export {
+  TCP_CLIENT_KEY,
+  TCP_CLIENT_OLD_KEY,
+  TCP_HOSTNAME_KEY,
+  TCP_LISTEN_PORT_KEY,
+  TCP_PORT_KEY,
+  TCP_SERVER_KEY,
+  TCP_SERVER_OLD_KEY,
+  setTcpSettings,
+  tcpSettings,
+} from './tcp.js';
+export type { TcpParts, TcpSettings } from './tcp.js';
 export { MDF_KEYS, mdfKeySpec, mdfSetting } from './schema.js';
 export type { MdfKeySpec, MdfValue, MdfValueType } from './schema.js';
 export { MDF_DIAGNOSTIC_CODES, lintMdf } from './lint.js';

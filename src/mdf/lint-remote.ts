@@ -96,7 +96,59 @@ export function checkRemote(doc: MdfDocument, last: Map<string, Def>, report: Re
       );
     }
   }
+  if (!ws && tcp.length > 0) checkTcp(last, retry, report);
   if (ws || tcp.length > 0) checkRemoteEnabled(doc, last, report);
+}
+
+/** The TCP modes (wire.md §14): the self-loop switch-off, the listen port's default, no retries. */
+function checkTcp(last: Map<string, Def>, retry: Def | undefined, report: Report): void {
+  const on = (key: string) => {
+    const d = last.get(key);
+    return d !== undefined && d.value !== 'false' ? d : undefined;
+  };
+  const client = on('Plugin_Remote_EnableClient') ?? on('Plugin_Remote_ClientMode');
+  const server = on('Plugin_Remote_EnableServer') ?? on('Plugin_Remote_ServerMode');
+  const portDef = last.get('Plugin_Remote_Port');
+  const listenDef = last.get('Plugin_Remote_ListenPort');
+  const number = (d: Def | undefined, fallback: number) =>
+    d && !d.value.includes('%ENV{') ? leadingNumber(d.value, true)[0] : fallback;
+  const host = last.get('Plugin_Remote_Hostname')?.value ?? 'localhost';
+  const port = client ? number(portDef, 60001) : 60001;
+  const listen = number(listenDef, port);
+  if (client && server && (host === 'localhost' || host === '127.0.0.1') && listen === port) {
+    report(
+      'MDF_TCP_SELF_LOOP',
+      'error',
+      client.line,
+      client.column,
+      `client mode dials ${host}:${port}, the app's own listen port: MMDAgent-EX switches client mode off ` +
+        '("loop connection") and only listens',
+      listenDef ? `${client.key}=false` : 'Plugin_Remote_ListenPort=60002',
+    );
+  }
+  if (server && !client && portDef && !listenDef && number(portDef, 60001) !== 60001) {
+    report(
+      'MDF_TCP_LISTEN_PORT',
+      'warning',
+      portDef.line,
+      portDef.column,
+      `server mode listens on 60001, not on Plugin_Remote_Port=${portDef.value}: that key is read only in ` +
+        'client mode; set the listen port with Plugin_Remote_ListenPort',
+      `Plugin_Remote_ListenPort=${portDef.value}`,
+    );
+  }
+  const retries = retry && !retry.value.includes('%ENV{') ? leadingNumber(retry.value, true)[0] : retry ? 1 : 0;
+  if (client && retries <= 0) {
+    report(
+      'MDF_RETRY_ZERO',
+      'warning',
+      retry ? retry.line : client.line,
+      retry ? retry.valueColumn : client.column,
+      `${RETRY_COUNT_KEY} is ${retry ? retries : 'unset (0)'}: in TCP client mode MMDAgent-EX dials once and ` +
+        `then gives up for good${server ? ' (it keeps listening)' : ''}, so the server must already be listening`,
+      `${RETRY_COUNT_KEY}=60`,
+    );
+  }
 }
 
 function checkRemoteEnabled(doc: MdfDocument, last: Map<string, Def>, report: Report): void {

@@ -88,6 +88,10 @@ export const MDF_DIAGNOSTIC_HELP: Readonly<Record<MdfDiagnosticCode, string>> = 
   MDF_WS_DIRECTORY: 'The directory must start with "/". Prefix it with "/".',
   MDF_WS_TLS: 'Port 443 means wss (TLS); no other port uses TLS. Informational.',
   MDF_WS_AND_TCP: 'WebSocket and a TCP mode together are unsupported. Turn the TCP mode off (=false).',
+  MDF_TCP_SELF_LOOP:
+    "TCP client mode aimed at the app's own listen port is switched off by the app. Use another port for one.",
+  MDF_TCP_LISTEN_PORT:
+    'Server mode reads Plugin_Remote_Port only with client mode on; alone it listens on 60001. Set ListenPort.',
   MDF_RETRY_ZERO:
     'One connection attempt only; the server must already listen. Set Plugin_Remote_RetryCount (e.g. 60).',
   MDF_REMOTE_DISABLED: 'Plugin_Remote is disabled but configured. Add enablePlugin=Remote or drop it from the list.',

@@ -5,6 +5,7 @@ import { MmdError } from '../errors.js';
 import type { MdfDocument } from './document.js';
 import { expandEnv } from './env.js';
 import { atof, atoi, mdfBoolean, vectorOf } from './values.js';
+import { tcpSettings } from './tcp.js';
 
 /**
  * bool: Option boolean, exactly `true` is on. flag: on unless exactly `false`. yes: `true`/`True`/
@@ -223,7 +224,9 @@ export function mdfSetting(
     raw = expandEnv(raw, env);
   }
   if (!spec) return raw;
-  if (key === 'Plugin_Remote_ListenPort' && raw === undefined) return mdfSetting(doc, 'Plugin_Remote_Port', env);
+  // Plugin_Remote_Port is read only in client mode (RemotePlugin::setup): without it, 60001.
+  if (key === 'Plugin_Remote_ListenPort' && raw === undefined)
+    return tcpSettings(doc, env)?.server?.port ?? mdfSetting(doc, 'Plugin_Remote_Port', env);
   // 0 → internal default
   if (key === 'motion_capture_max_minutes' && raw !== undefined && atoi(raw) === 0) raw = undefined;
   const value = raw ?? spec.default;
