@@ -57,7 +57,7 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
           const [add, del] = ['MOTION_EVENT_ADD|0|act\n', 'MOTION_EVENT_DELETE|0|act\n'].map((t) =>
             peer.frames.slice(from).find((f) => f.text === t)!,
           );
-          expect(del.at - add.at).to.be.within(2000 * SCALE - 5, 2000 * SCALE + 100);
+          expect(del.at - add.at).to.be.within(2000 * SCALE - 10, 2000 * SCALE + 100);
           expect(
             await exchange(
               'MOTION_ADD|0|act2|motions/action/thinking.vmd|PART|LOOP\n',
