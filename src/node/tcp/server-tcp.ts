@@ -257,8 +257,9 @@ class Transports implements TcpTransports {
         'one agent per channel'
       : `ERR_TRANSPORT_CONFLICT: ${path} already has an MMDAgent-EX over WebSocket; the TCP agent at ${where} was ` +
         'refused: a channel has one agent over one transport, give the TCP one its own channel';
-    const info: RefusedInfo = { status: TCP_REFUSED_STATUS, reason, path, kind: 'agent', remoteAddress };
-    this.#host.events.emit('refused', info);
+    // Told once per refusal (a dialler tells once per busy spell), so nothing is suppressed.
+    const info = { status: TCP_REFUSED_STATUS, reason, path, kind: 'agent' as const, remoteAddress, suppressed: 0 };
+    this.#host.events.emit('refused', info satisfies Omit<RefusedInfo, 'suppressed'>);
   }
 
   #pause(ms: number): Promise<void> {
