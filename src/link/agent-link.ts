@@ -25,12 +25,13 @@ import { MmdError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { KnownMessageType } from '../catalog/types.js';
 import { Emitter, rethrowLater } from '../emitter.js';
-import { sleep, waitFor as waitUntil, type WaitOptions } from '../wait.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, sleep, waitFor as waitUntil, type WaitOptions } from '../wait.js';
 import { AudioPacer } from './audio-pacer.js';
 import { Inbox } from './inbox.js';
 import { messageIterator, type Feed } from './iterator.js';
 import {
-  DEFAULTS,
+  ITERATOR_BUFFER_SIZE,
+  MAX_BUFFERED_BYTES,
   type AgentLinkOptions,
   type IncomingMessage,
   type LinkCloseEvent,
@@ -205,7 +206,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   ): Promise<IncomingMessage> {
     const options = {
       what,
-      timeoutMs: opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULTS.waitTimeoutMs,
+      timeoutMs: opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
       signal: opts.signal,
       closed: this.#ended.signal,
       hint: 'raise timeoutMs or check the agent',
@@ -227,7 +228,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<IncomingMessage> {
     return messageIterator(
-      this.#opts.iteratorBufferSize ?? DEFAULTS.iteratorBufferSize,
+      this.#opts.iteratorBufferSize ?? ITERATOR_BUFFER_SIZE,
       (feed) => {
         this.#feeds = [...this.#feeds, feed];
         return () => (this.#feeds = this.#feeds.filter((f) => f !== feed));
@@ -344,7 +345,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     if (!socket || socket.readyState !== OPEN) {
       throw new MmdError('ERR_CLOSED', "send: reconnecting; wait for the 'open' event");
     }
-    const max = this.#opts.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
+    const max = this.#opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
     if (socket.bufferedAmount > max) {
       throw new MmdError(
         'ERR_BACKPRESSURE',

@@ -7,7 +7,7 @@ import { MmdError } from '../errors.js';
 import { SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND, SND_HEADER_BYTES } from '../limits.js';
 import { sndChunks } from '../audio.js';
 import { abortError, sleep } from '../wait.js';
-import { DEFAULTS, type SendAudioOptions } from './options.js';
+import { AUDIO_GAP_MS, AUDIO_LEAD_MS, type SendAudioOptions } from './options.js';
 
 const MAX_LEAD_MS = SND_BUFFER_SECONDS * 1000;
 
@@ -47,7 +47,7 @@ export class AudioPacer {
       if (closed.aborted) throw closed.reason;
       const chunks = sndChunks(pcm16k, opts.chunkBytes === undefined ? undefined : { chunkBytes: opts.chunkBytes });
       const longest = chunks.length ? chunkMs(chunks[0]) : 0;
-      const leadMs = opts.leadMs ?? (opts.realtime === false ? MAX_LEAD_MS - longest : DEFAULTS.audioLeadMs);
+      const leadMs = opts.leadMs ?? (opts.realtime === false ? MAX_LEAD_MS - longest : AUDIO_LEAD_MS);
       if (!(leadMs >= 0 && leadMs + longest <= MAX_LEAD_MS)) {
         throw new MmdError(
           'ERR_AUDIO_AHEAD',
@@ -55,7 +55,7 @@ export class AudioPacer {
             `use 0 to ${MAX_LEAD_MS - longest}`,
         );
       }
-      const gapMs = opts.gapMs ?? DEFAULTS.audioGapMs;
+      const gapMs = opts.gapMs ?? AUDIO_GAP_MS;
       // NaN would switch off pacing and the ahead check below it.
       if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS))
         throw new MmdError('ERR_BAD_INPUT', `gapMs must be 0 to ${MAX_LEAD_MS} ms, got ${gapMs}`);

@@ -11,32 +11,33 @@ import type { AgentLink } from './agent-link.js';
 export type { WaitOptions } from '../wait.js';
 
 /** Lifecycle defaults, in one place. Every one can be overridden per link or per call. */
-export const DEFAULTS = Object.freeze({
-  /** connect(): time allowed for the WebSocket upgrade. */
-  connectTimeoutMs: 10_000,
-  /** waitFor(): time allowed for the awaited message (the simulator's waitFor uses it too). */
+// One constant per default, so a bundle takes only those its code reads; DEFAULTS (the public,
+// frozen view) is dropped from bundles that do not import it.
+export const CONNECT_TIMEOUT_MS = 10_000;
+export const RECONNECT_MIN_DELAY_MS = RETRY_INTERVAL_MS;
+export const RECONNECT_MAX_DELAY_MS = 30_000;
+export const RECONNECT_FACTOR = 2;
+export const RECONNECT_JITTER = 0.5;
+export const RECONNECT_MAX_RETRIES = Infinity;
+export const RECONNECT_MIN_UPTIME_MS = 5_000;
+export const MAX_BUFFERED_BYTES = 1_048_576;
+export const ITERATOR_BUFFER_SIZE = 1024;
+export const AUDIO_LEAD_MS = 200;
+export const AUDIO_GAP_MS = FLUSH_GAP_MS + 5;
+
+export const DEFAULTS = /* @__PURE__ */ Object.freeze({
+  connectTimeoutMs: CONNECT_TIMEOUT_MS,
   waitTimeoutMs: DEFAULT_WAIT_TIMEOUT_MS,
-  /** Reconnect back-off: first delay (MMDAgent-EX's own retry pause, wire.md §4.1), cap, growth. */
-  reconnectMinDelayMs: RETRY_INTERVAL_MS,
-  reconnectMaxDelayMs: 30_000,
-  reconnectFactor: 2,
-  /** Fraction of each delay that is randomised (0 = none, 1 = anywhere in [0, delay]). */
-  reconnectJitter: 0.5,
-  /** Reconnect attempts, counted since the last connection that stayed up, before the link closes for good. */
-  reconnectMaxRetries: Infinity,
-  /**
-   * A connection must stay up this long before the attempt count starts again from 0: a server
-   * that accepts and drops at once is redialled with growing delays, not every 250-500 ms forever.
-   */
-  reconnectMinUptimeMs: 5_000,
-  /** send/sendAudio refuse while the socket already buffers more than this (≈ 32 s of audio). */
-  maxBufferedBytes: 1_048_576,
-  /** Messages an async iterator may hold unread before it fails with ERR_SLOW_CONSUMER. */
-  iteratorBufferSize: 1024,
-  /** sendAudio: audio kept queued ahead of real time, so playback never starves. */
-  audioLeadMs: 200,
-  /** sendAudio: least pause between chunks, above FLUSH_GAP_MS with room for timer jitter. */
-  audioGapMs: FLUSH_GAP_MS + 5,
+  reconnectMinDelayMs: RECONNECT_MIN_DELAY_MS,
+  reconnectMaxDelayMs: RECONNECT_MAX_DELAY_MS,
+  reconnectFactor: RECONNECT_FACTOR,
+  reconnectJitter: RECONNECT_JITTER,
+  reconnectMaxRetries: RECONNECT_MAX_RETRIES,
+  reconnectMinUptimeMs: RECONNECT_MIN_UPTIME_MS,
+  maxBufferedBytes: MAX_BUFFERED_BYTES,
+  iteratorBufferSize: ITERATOR_BUFFER_SIZE,
+  audioLeadMs: AUDIO_LEAD_MS,
+  audioGapMs: AUDIO_GAP_MS,
 });
 
 /** The part of the WHATWG WebSocket that AgentLink uses; `ws` and browsers both provide it. */

@@ -4,7 +4,15 @@
  * and drops at once cannot make the link redial in a storm.
  */
 import { MmdError } from '../errors.js';
-import { DEFAULTS, type ReconnectOptions } from './options.js';
+import {
+  RECONNECT_FACTOR,
+  RECONNECT_JITTER,
+  RECONNECT_MAX_DELAY_MS,
+  RECONNECT_MAX_RETRIES,
+  RECONNECT_MIN_DELAY_MS,
+  RECONNECT_MIN_UPTIME_MS,
+  type ReconnectOptions,
+} from './options.js';
 
 /** Delay before reconnect attempt `attempt` (0-based): exponential, capped, jittered downwards. */
 export function reconnectDelay(
@@ -12,10 +20,10 @@ export function reconnectDelay(
   opts: Partial<ReconnectOptions> = {},
   random: () => number = Math.random,
 ): number {
-  const min = opts.minDelayMs ?? DEFAULTS.reconnectMinDelayMs;
-  const max = opts.maxDelayMs ?? DEFAULTS.reconnectMaxDelayMs;
-  const delay = Math.min(max, min * (opts.factor ?? DEFAULTS.reconnectFactor) ** attempt);
-  return delay - delay * (opts.jitter ?? DEFAULTS.reconnectJitter) * random();
+  const min = opts.minDelayMs ?? RECONNECT_MIN_DELAY_MS;
+  const max = opts.maxDelayMs ?? RECONNECT_MAX_DELAY_MS;
+  const delay = Math.min(max, min * (opts.factor ?? RECONNECT_FACTOR) ** attempt);
+  return delay - delay * (opts.jitter ?? RECONNECT_JITTER) * random();
 }
 
 /**
@@ -62,7 +70,7 @@ export class Backoff {
   }
 
   get maxRetries(): number {
-    return this.#opts.maxRetries ?? DEFAULTS.reconnectMaxRetries;
+    return this.#opts.maxRetries ?? RECONNECT_MAX_RETRIES;
   }
 
   up(): void {
@@ -70,7 +78,7 @@ export class Backoff {
   }
 
   down(): void {
-    const minUptime = this.#opts.minUptimeMs ?? DEFAULTS.reconnectMinUptimeMs;
+    const minUptime = this.#opts.minUptimeMs ?? RECONNECT_MIN_UPTIME_MS;
     if (this.#upSince !== undefined && this.#now() - this.#upSince >= minUptime) this.#attempt = 0;
     this.#upSince = undefined;
   }
