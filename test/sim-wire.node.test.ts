@@ -1,4 +1,4 @@
-// The simulator's own RFC 6455 client framing (src/node/sim-wire.ts) against literal bytes (RFC 6455
+// The simulator's own RFC 6455 client framing (src/node/sim/wire.ts) against literal bytes (RFC 6455
 // §5.7 examples, real-client/E-ping), against a real `ws` server on 127.0.0.1 (port 0), and the
 // handshake failures in POCO's words (wire.md §3.3).
 import { expect } from 'chai';
