@@ -50,7 +50,7 @@ const charBytes = (lead: number) =>
  * `|`-separated fields of a line's bytes as MMDAgent-EX's UTF-8 aware tokenizer finds them:
  * empty fields collapse, and a `|` (or `\n`) inside a cut character is no delimiter (wire.md §7.4, §7.5).
  */
-export function fieldsOf(bytes: Uint8Array, from: number): Array<[start: number, end: number]> {
+function fieldsOf(bytes: Uint8Array, from: number): Array<[start: number, end: number]> {
   const fields: Array<[number, number]> = [];
   let start = from;
   let i = from;
@@ -95,7 +95,7 @@ const CRASH_FIELD_BYTES = 4096;
  * `__AV_*` lines act at once on the Remote thread, in stream order with audio (wire.md §7.3); the
  * bus messages they cause wait for the main loop: AVATAR|START came 14–72 ms later (transcripts.md part1 #51, #56).
  */
-export const AVATAR_EVENT_MS = 40;
+const AVATAR_EVENT_MS = 40;
 
 export class Connection {
   /** A fresh avatar per connection (wire.md §9.2). */
