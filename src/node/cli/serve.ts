@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { MmdError } from '../../errors.js';
 import { createServer, startSim, type MmdServer, type ServerOptions, type Sim } from '../../server.js';
+import { tcpBannerLines } from '../tcp/banner.js';
 import { EXIT_OK, parseCommand, stopRequested, usageError, type CliIo } from './io.js';
 
 export const SERVE_USAGE = `usage: mmdagent-ex-remote serve [options]
@@ -17,6 +18,9 @@ export const SERVE_USAGE = `usage: mmdagent-ex-remote serve [options]
   --allow-origin O       let browser pages from origin O connect (repeatable; null for a page opened from disk; *)
   --allow-host NAME      answer requests for host name NAME too (repeatable; *), e.g. behind a proxy
   --sim                  also run a simulated MMDAgent-EX on the channel
+  --tcp-port N[/CH]      take MMDAgent-EX in TCP client mode dialling port N (0: any free one) as the agent of
+                         channel CH (default --path)
+  --tcp-agent H:P[/CH]   dial MMDAgent-EX in TCP server mode at H:P as the agent of CH, again when it restarts
   --no-playground        do not serve the playground
   --cert FILE --key FILE serve wss:// and https:// (PEM files); MMDAgent-EX uses TLS only on port 443
   --fleet-redis URL      join a fleet behind a proxy: list every process's channels via Redis (docs/deploy.md)
@@ -37,6 +41,8 @@ const SPEC = {
     'allow-origin': { type: 'string', multiple: true },
     'allow-host': { type: 'string', multiple: true },
     sim: { type: 'boolean' },
+    'tcp-port': { type: 'string' },
+    'tcp-agent': { type: 'string' },
     'no-playground': { type: 'boolean' },
     cert: { type: 'string' },
     key: { type: 'string' },
@@ -67,9 +73,29 @@ export function parseServeArgs(args: string[]): ServeArgs | 'help' {
   if (v['fleet-id'] !== undefined && v['fleet-redis'] === undefined) {
     throw usageError(SPEC, '--fleet-id goes with --fleet-redis redis://HOST:PORT');
   }
+  // `N` or `N/CHANNEL`, `HOST:PORT` or `HOST:PORT/CHANNEL`: each TCP agent defaults to --path.
+  const tcpPort = v['tcp-port'] === undefined ? undefined : /^(\d{1,5})(\/.*)?$/.exec(v['tcp-port']);
+  if (v['tcp-port'] !== undefined && !(tcpPort && Number(tcpPort[1]) <= 65535))
+    throw usageError(
+      SPEC,
+      `--tcp-port must be N or N/CHANNEL, N from 0 to 65535, got ${JSON.stringify(v['tcp-port'])}`,
+    );
+  const tcpAgent = v['tcp-agent'] === undefined ? undefined : /^(.+?):(\d{1,5})(\/.*)?$/.exec(v['tcp-agent']);
+  if (v['tcp-agent'] !== undefined && !(tcpAgent && Number(tcpAgent[2]) >= 1 && Number(tcpAgent[2]) <= 65535))
+    throw usageError(SPEC, `--tcp-agent must be HOST:PORT or HOST:PORT/CHANNEL, got ${JSON.stringify(v['tcp-agent'])}`);
   return {
     options: {
       host: v.host ?? '127.0.0.1',
+      ...(tcpPort && { tcp: [{ port: Number(tcpPort[1]), ...(tcpPort[2] && { channel: tcpPort[2] }) }] }),
+      ...(tcpAgent && {
+        tcpAgents: [
+          {
+            host: tcpAgent[1].replace(/^\[(.*)\]$/, '$1'),
+            port: Number(tcpAgent[2]),
+            ...(tcpAgent[3] && { channel: tcpAgent[3] }),
+          },
+        ],
+      }),
       port,
       path: v.path ?? '/chat',
       playground: !v['no-playground'],
@@ -188,6 +214,7 @@ export function banner(server: MmdServer, options: ServeArgs['options'], withSim
           'follows it), and the simulated one comes back when it leaves.',
         ]
       : []),
+    ...tcpBannerLines(server.tcpAddresses(), options),
     'Note: stopping this server ends a Linux MMDAgent-EX, which exits when its connection drops.',
     'Press Ctrl-C to stop.',
     '',

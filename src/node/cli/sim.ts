@@ -1,13 +1,18 @@
 // `mmdagent-ex-remote sim --url ws://127.0.0.1:9001/chat [--platform linux|windows] [--retry N]
 // [--time-scale F] [--content example|none]`: a simulated MMDAgent-EX that logs every frame both ways.
-import { Sim, type SimOptions } from '../../server.js';
+import type { Sim, SimOptions } from '../../server.js';
+import { createSim, type TcpSimOptions } from '../sim/tcp.js';
 import { EXIT_FAIL, EXIT_OK, parseCommand, reportFailure, stopRequested, usageError, type CliIo } from './io.js';
 
 export type { CliIo } from './io.js';
 
 export const SIM_USAGE = `usage: mmdagent-ex-remote sim --url ws://HOST:PORT/PATH [options]
+       mmdagent-ex-remote sim --transport tcp-client|tcp-server [--host H] --port N [options]
   run a simulated MMDAgent-EX against a server; logs every frame both ways
-  --url URL              where to connect (required)
+  --url URL              where to connect (required over WebSocket)
+  --transport T          websocket (default); tcp-client dials --host:--port (Plugin_Remote_EnableClient);
+                         tcp-server listens on --host:--port, 0 for any free port (Plugin_Remote_EnableServer)
+  --host H --port N      the TCP address (default 127.0.0.1 and 60001)
   --platform P           linux (dies on a lost connection, like the Linux build) or windows (reconnects); default linux
   --retry N              Plugin_Remote_RetryCount: N more attempts, 0.5 s apart (whole number >= 0; default 3)
   --time-scale F         stretch every recorded delay by F (> 0; default 1)
@@ -20,6 +25,9 @@ const SPEC = {
   usage: SIM_USAGE,
   options: {
     url: { type: 'string' },
+    transport: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
     platform: { type: 'string' },
     retry: { type: 'string' },
     'time-scale': { type: 'string' },
@@ -27,11 +35,20 @@ const SPEC = {
   },
 } as const;
 
-function simOptions(args: string[]): SimOptions | 'help' {
+function simOptions(args: string[]): SimOptions | TcpSimOptions | 'help' {
   const parsed = parseCommand(args, SPEC);
   if (parsed.help) return 'help';
-  const { url, platform, retry, content, 'time-scale': timeScale } = parsed.values;
-  if (url === undefined) throw usageError(SPEC, '--url is required');
+  const { url, platform, retry, content, 'time-scale': timeScale, transport, host, port } = parsed.values;
+  const tcp = transport === 'tcp-client' || transport === 'tcp-server' ? transport : undefined;
+  if (transport !== undefined && transport !== 'websocket' && !tcp) {
+    throw usageError(SPEC, `--transport must be websocket, tcp-client or tcp-server, got ${JSON.stringify(transport)}`);
+  }
+  if (tcp && url !== undefined) throw usageError(SPEC, `--url is for WebSocket; ${tcp} takes --host and --port`);
+  if (!tcp && (host !== undefined || port !== undefined))
+    throw usageError(SPEC, '--host and --port go with --transport tcp-client|tcp-server');
+  if (port !== undefined && !/^\d{1,5}$/.test(port))
+    throw usageError(SPEC, `--port must be 0 to 65535, got ${JSON.stringify(port)}`);
+  if (!tcp && url === undefined) throw usageError(SPEC, '--url is required');
   if (platform !== undefined && platform !== 'linux' && platform !== 'windows') {
     throw usageError(SPEC, `--platform must be linux or windows, got ${JSON.stringify(platform)}`);
   }
@@ -47,7 +64,9 @@ function simOptions(args: string[]): SimOptions | 'help' {
     throw usageError(SPEC, `--time-scale must be a number > 0, got ${JSON.stringify(timeScale)}`);
   }
   return {
-    url,
+    ...(tcp
+      ? { transport: tcp, ...(host !== undefined && { host }), ...(port !== undefined && { port: Number(port) }) }
+      : { url: url! }),
     ...(platform && { platform }),
     ...(retry !== undefined && { retryCount: Number(retry) }),
     ...(scale !== undefined && { timeScale: scale }),
@@ -78,7 +97,7 @@ export async function runSimCli(args: string[], io: CliIo): Promise<number> {
       io.out(SIM_USAGE);
       return EXIT_OK;
     }
-    sim = new Sim(options);
+    sim = await createSim(options);
   } catch (err) {
     return reportFailure(io, err);
   }

@@ -63,6 +63,26 @@ export function startSim(opts: WebSocketSimOptions | TcpSimOptions): Promise<Sim
 export async function startSim(opts: WebSocketSimOptions | TcpSimOptions): Promise<Sim> {
   const transport = (opts as { transport?: unknown })?.transport;
   if (transport === undefined || transport === 'websocket') return startWebSocketSim(opts as SimOptions);
+  const tcp = opts as TcpSimOptions;
+  const sim = await createSim(tcp);
+  try {
+    await sim.start();
+  } catch (err) {
+    await sim.stop();
+    throw err;
+  }
+  return sim;
+}
+
+/**
+ * A Sim not started yet (call start()), for code that subscribes to its first connection's
+ * events (the CLI): over WebSocket a plain `new Sim`, in a TCP mode one with its bridge open.
+ */
+export function createSim(opts: TcpSimOptions): Promise<TcpSim>;
+export function createSim(opts: WebSocketSimOptions | TcpSimOptions): Promise<Sim>;
+export async function createSim(opts: WebSocketSimOptions | TcpSimOptions): Promise<Sim> {
+  const transport = (opts as { transport?: unknown })?.transport;
+  if (transport === undefined || transport === 'websocket') return new Sim(opts as SimOptions);
   if (transport !== 'tcp-client' && transport !== 'tcp-server') {
     throw new MmdError(
       'ERR_USAGE',
@@ -89,12 +109,6 @@ export async function startSim(opts: WebSocketSimOptions | TcpSimOptions): Promi
     transport: { value: transport, enumerable: true },
     tcpAddress: { value: bridge.tcpAddress(), enumerable: true },
   });
-  try {
-    await sim.start();
-  } catch (err) {
-    await bridge.close();
-    throw err;
-  }
   return sim as TcpSim;
 }
 
@@ -296,7 +310,7 @@ class Bridge {
       rest = rest.subarray(piece.length);
       if (this.#shadow.pendingBytes === 0 && startsLikePeerDisconnected(piece)) piece = Buffer.concat([AV, piece]);
       this.#shadow.pushFrame(piece);
-      ws.send(piece, { binary: true });
+      ws.send(piece, { binary: false }); // text, as the app's reads are; not validated
       if (room <= 0) break;
     }
     this.#pendingFrom = this.#shadow.pendingBytes > 0 ? socket : undefined;
