@@ -28,17 +28,13 @@ function checkChunkBytes(n: number): void {
   if (!Number.isInteger(n) || n < SND_MIN_CHUNK_BYTES || n > SND_MAX_CHUNK_BYTES || n % 2 !== 0) {
     throw new MmdError(
       'ERR_SND_CHUNK_SIZE',
-      `SND chunk payload of ${n} bytes: use an even size from ${SND_MIN_CHUNK_BYTES} to ${SND_MAX_CHUNK_BYTES} ` +
-        `(default ${SND_DEFAULT_CHUNK_BYTES}, 40 ms)`,
+      `SND chunk of ${n} bytes: use an even size from ${SND_MIN_CHUNK_BYTES} to ${SND_MAX_CHUNK_BYTES}`,
     );
   }
 }
 
 function oddPcm(bytes: number): MmdError {
-  return new MmdError(
-    'ERR_ODD_PCM',
-    `PCM of ${bytes} bytes is not whole 16-bit samples and would misalign all later ones; send an even number of bytes`,
-  );
+  return new MmdError('ERR_ODD_PCM', `PCM of ${bytes} bytes is not whole 16-bit samples: send an even number of bytes`);
 }
 
 function isLittleEndianHost(): boolean {
@@ -86,10 +82,7 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
     if (pcm16k.length % 2 !== 0) throw oddPcm(pcm16k.length);
     bytes = pcm16k;
   } else {
-    throw new MmdError(
-      'ERR_BAD_INPUT',
-      'sndChunks takes an Int16Array of samples or a Uint8Array of little-endian PCM bytes',
-    );
+    throw new MmdError('ERR_BAD_INPUT', 'sndChunks takes an Int16Array or a Uint8Array of little-endian PCM');
   }
   const chunks: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += size) {

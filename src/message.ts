@@ -38,7 +38,7 @@ export function parseMessage(line: string): Message {
     if (c === LF || c === CR) {
       throw new MmdError(
         'ERR_FORBIDDEN_CHAR',
-        `parseMessage got a line break at index ${i}; split lines with frameLines() or LineDecoder first`,
+        `parseMessage: line break at index ${i}; split lines with frameLines() first`,
       );
     }
     if (c !== PIPE) continue;
@@ -51,7 +51,7 @@ export function parseMessage(line: string): Message {
   if (type === '') {
     throw new MmdError(
       'ERR_EMPTY_TYPE',
-      `line ${JSON.stringify(line.slice(0, 40))} has no message type; MMDAgent-EX ignores it`,
+      `${JSON.stringify(line.slice(0, 40))} has no message type: put one before "|"`,
     );
   }
   return { type, args };
@@ -75,13 +75,13 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   const { type, args } = msg;
   const reserved = type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '';
   if (type === '') {
-    throw new MmdError('ERR_EMPTY_TYPE', 'message type is empty; MMDAgent-EX needs a type before the first "|"');
+    throw new MmdError('ERR_EMPTY_TYPE', 'the message has no type: put one before "|"');
   }
   if (reserved && !options?.allowReservedType) {
     throw new MmdError(
       reserved === 'SND' ? 'ERR_SND_PREFIX' : 'ERR_AV_PREFIX',
-      `type "${type.slice(0, 16)}" starts with "${reserved}", so MMDAgent-EX reads the line as ` +
-        `${reserved === 'SND' ? 'audio' : 'an avatar command'}; wrap it with avatar.message(msg)`,
+      `type "${type.slice(0, 16)}" would be read as ${reserved === 'SND' ? 'audio' : 'an avatar command'}: ` +
+        'wrap it with avatar.message(msg)',
     );
   }
   if (args.length > MAX_ARGS) {
@@ -101,10 +101,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
       );
     }
     if (arg === '') {
-      throw new MmdError(
-        'ERR_EMPTY_ARGUMENT',
-        `argument ${i} is empty: MMDAgent-EX drops it and shifts the rest left; give it a value`,
-      );
+      throw new MmdError('ERR_EMPTY_ARGUMENT', `argument ${i} is empty (MMDAgent-EX would drop it): give it a value`);
     }
     if (SUSPECT.test(arg)) checkWireText(arg, i);
     line = line + '|' + arg; // a rope: flattened once, when the socket writes it
@@ -115,7 +112,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   if (bytes > MAX_LINE_BYTES) {
     throw new MmdError(
       'ERR_LINE_TOO_LONG',
-      `message "${type.slice(0, 32)}" is ${bytes} UTF-8 bytes, over ${MAX_LINE_BYTES}; shorten its arguments`,
+      `message "${type.slice(0, 32)}" is ${bytes} bytes, over ${MAX_LINE_BYTES}: shorten it`,
     );
   }
   return line;

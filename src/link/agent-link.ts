@@ -89,10 +89,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   /** Wraps an OPEN socket; sends `setup` at once. Throws MmdError if a setup line is invalid. */
   constructor(socket: WebSocketLike, opts: AgentLinkOptions = {}) {
     if (socket.readyState !== OPEN) {
-      throw new MmdError(
-        'ERR_CLOSED',
-        `AgentLink needs an open socket (readyState ${socket.readyState}); await its 'open' event or use connect()`,
-      );
+      throw new MmdError('ERR_CLOSED', "AgentLink needs an open socket: await its 'open' event or use connect()");
     }
     this.#opts = opts;
     this.#setupFrames = setupFrames(opts.setup);
@@ -209,7 +206,6 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       timeoutMs: opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
       signal: opts.signal,
       closed: this.#ended.signal,
-      hint: 'raise timeoutMs or check the agent',
     };
     return waitUntil(
       (cb: Waiter) => {
@@ -349,8 +345,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     if (socket.bufferedAmount > max) {
       throw new MmdError(
         'ERR_BACKPRESSURE',
-        `the socket buffers ${socket.bufferedAmount} bytes, over maxBufferedBytes ${max}: ` +
-          'the peer is not reading; retry later',
+        `send: ${socket.bufferedAmount} bytes buffered, over maxBufferedBytes ${max}; retry later`,
       );
     }
     socket.send(frame as string | Uint8Array<ArrayBuffer>); // sndChunks allocates plain ArrayBuffers

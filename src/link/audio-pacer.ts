@@ -51,14 +51,13 @@ export class AudioPacer {
       if (!(leadMs >= 0 && leadMs + longest <= MAX_LEAD_MS)) {
         throw new MmdError(
           'ERR_AUDIO_AHEAD',
-          `leadMs ${leadMs} would run audio over ${SND_BUFFER_SECONDS} s ahead, where MMDAgent-EX drops it; ` +
-            `use 0 to ${MAX_LEAD_MS - longest}`,
+          `leadMs ${leadMs}: use 0 to ${MAX_LEAD_MS - longest} (MMDAgent-EX drops audio over ${SND_BUFFER_SECONDS} s ahead)`,
         );
       }
       const gapMs = opts.gapMs ?? AUDIO_GAP_MS;
       // NaN would switch off pacing and the ahead check below it.
       if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS))
-        throw new MmdError('ERR_BAD_INPUT', `gapMs must be 0 to ${MAX_LEAD_MS} ms, got ${gapMs}`);
+        throw new MmdError('ERR_BAD_INPUT', `gapMs ${gapMs}: use 0 to ${MAX_LEAD_MS}`);
       const connection = this.#host.connection();
       // Calls are chained so that two utterances never interleave their chunks.
       const run = this.#tail.then(() => this.#stream(connection, chunks, leadMs, gapMs, opts.signal));
@@ -85,10 +84,7 @@ export class AudioPacer {
       if (signal?.aborted) throw abortError('sendAudio', signal);
       if (host.closed.aborted) throw host.closed.reason;
       if (host.connection() !== connection) {
-        throw new MmdError(
-          'ERR_CLOSED',
-          'sendAudio: the connection dropped mid-audio; re-send the audio after reconnecting',
-        );
+        throw new MmdError('ERR_CLOSED', 'sendAudio: the connection dropped; send the audio again once reconnected');
       }
       host.sendFrame(chunk);
       const sentAt = performance.now();
