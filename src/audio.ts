@@ -41,16 +41,12 @@ function isLittleEndianHost(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
 
-/** Allocates one chunk and writes its 7-byte header; the caller fills bytes 7.. with `n` bytes. */
-function newChunk(n: number): Uint8Array {
-  const chunk = new Uint8Array(SND_HEADER_BYTES + n);
-  chunk[0] = S;
-  chunk[1] = N;
-  chunk[2] = D;
-  chunk[3] = ZERO + ((n / 1000) | 0);
-  chunk[4] = ZERO + (((n / 100) | 0) % 10);
-  chunk[5] = ZERO + (((n / 10) | 0) % 10);
-  chunk[6] = ZERO + (n % 10);
+/** One chunk: `SND`, the payload's length in 4 digits (it is at most 4096), the payload. */
+function newChunk(payload: Uint8Array): Uint8Array {
+  const chunk = new Uint8Array(SND_HEADER_BYTES + payload.length);
+  const header = `SND${String(payload.length).padStart(4, '0')}`;
+  for (let i = 0; i < SND_HEADER_BYTES; i++) chunk[i] = header.charCodeAt(i);
+  chunk.set(payload, SND_HEADER_BYTES);
   return chunk;
 }
 
@@ -60,9 +56,7 @@ export function encodeSndChunk(payload: Uint8Array): Uint8Array {
     throw new MmdError('ERR_BAD_INPUT', 'encodeSndChunk takes a Uint8Array of PCM bytes');
   if (payload.length % 2 !== 0) throw oddPcm(payload.length);
   checkChunkBytes(payload.length);
-  const chunk = newChunk(payload.length);
-  chunk.set(payload, SND_HEADER_BYTES);
-  return chunk;
+  return newChunk(payload);
 }
 
 /**
@@ -86,10 +80,7 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
   }
   const chunks: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += size) {
-    const n = Math.min(size, bytes.length - at);
-    const chunk = newChunk(n);
-    chunk.set(bytes.subarray(at, at + n), SND_HEADER_BYTES);
-    chunks.push(chunk);
+    chunks.push(newChunk(bytes.subarray(at, at + size)));
   }
   return chunks;
 }

@@ -49,15 +49,19 @@ const CLOSING = 2;
 const NO_STATUS = 1005;
 const ABNORMAL = 1006;
 
-/** Message types are keyed behind a `|`, which no type can contain: a peer's `close` line never reaches 'close'. */
+/**
+ * Message types are keyed behind a `|`, which no type can contain: a peer's `close` line never reaches 'close'.
+ * Waits and iterators listen too ('wait', 'feed', 'end'): one copy-on-write list for every taker of a message.
+ */
 type EventArgs = {
   message: [IncomingMessage];
   open: [];
   close: [LinkCloseEvent];
   error: [unknown];
+  wait: [IncomingMessage];
+  feed: [IncomingMessage];
+  end: [unknown];
 } & { [type: `|${string}`]: [IncomingMessage] };
-
-type Waiter = (m: IncomingMessage) => void;
 
 /** Frames a client socket received between its 'open' and its AgentLink taking it over (connect.ts). */
 export const HELD_FRAMES: unique symbol = Symbol('mmdagent-ex-remote held frames');
@@ -76,8 +80,6 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   #opts: AgentLinkOptions;
   #setupFrames: string[];
   #events = new Emitter<EventArgs>();
-  #waiters: Waiter[] = [];
-  #feeds: Feed[] = [];
   #inbox: Inbox;
   #final = false;
   /** Aborted, with the reason, when the link closes for good: ends every wait and a redial in progress. */
@@ -96,10 +98,24 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     checkReconnect(opts.reconnect);
     if (opts.redial) this.#backoff = new Backoff(opts.reconnect);
     this.#inbox = new Inbox({
-      wanted: () => this.#wanted(),
-      deliver: (msg) => this.#dispatch(msg),
+      wanted: () => {
+        const e = this.#events;
+        return !this.#final && e.count() - e.count('open') - e.count('close') - e.count('error') > 0;
+      },
+      // Who gets a message is decided before any listener runs: a waitFor, iterator or listener that
+      // a listener starts is for the next message (the emitter's lists are copy on write).
+      deliver: (msg) => {
+        const e = this.#events;
+        if (this.#final) return;
+        const [all, waits, feeds] = (['message', 'wait', 'feed'] as const).map((k) => e.prepare(k));
+        e.emit(`|${msg.type}`, msg);
+        all(msg);
+        waits(msg);
+        feeds(msg);
+      },
       closed: (event, socket) => this.#onClosed(event, socket),
-      error: (err) => this.#error(err),
+      // An error no listener threw: to 'error' listeners, or rethrown so it is not lost.
+      error: (err) => (this.#events.has('error') ? this.#events.emit('error', err) : rethrowLater(err)),
     });
     this.#pacer = new AudioPacer({
       connection: () => this.#socket,
@@ -207,15 +223,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       signal: opts.signal,
       closed: this.#ended.signal,
     };
-    return waitUntil(
-      (cb: Waiter) => {
-        this.#waiters = [...this.#waiters, cb];
-        return () => (this.#waiters = this.#waiters.filter((w) => w !== cb));
-      },
-      test,
-      options,
-      started,
-    );
+    return waitUntil((cb) => this.#events.on('wait', cb), test, options, started);
   }
 
   /**
@@ -226,8 +234,8 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     return messageIterator(
       this.#opts.iteratorBufferSize ?? ITERATOR_BUFFER_SIZE,
       (feed) => {
-        this.#feeds = [...this.#feeds, feed];
-        return () => (this.#feeds = this.#feeds.filter((f) => f !== feed));
+        const unbind = [this.#events.on('feed', feed.push), this.#events.on('end', feed.end)];
+        return () => unbind.forEach((f) => f());
       },
       this.#final ? { err: this.#closedByUser ? undefined : closedError('for-await') } : undefined,
     );
@@ -309,32 +317,6 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     } else this.#finish(closedError(`the connection closed (code ${code})`));
   }
 
-  #wanted(): boolean {
-    if (this.#final) return false;
-    if (this.#waiters.length || this.#feeds.length) return true;
-    const e = this.#events;
-    return e.count() - e.count('open') - e.count('close') - e.count('error') > 0;
-  }
-
-  #dispatch(msg: IncomingMessage): void {
-    if (this.#final) return;
-    // Who gets this message is decided before any listener runs: a waitFor, iterator or listener
-    // that a listener starts is for the next message (the lists are copy on write).
-    const waiters = this.#waiters;
-    const feeds = this.#feeds;
-    const toAll = this.#events.prepare('message');
-    this.#events.emit(`|${msg.type}`, msg);
-    toAll(msg);
-    for (const w of waiters) w(msg);
-    for (const feed of feeds) feed.push(msg);
-  }
-
-  /** An error no listener threw: to 'error' listeners, or rethrown so it is not lost. */
-  #error(err: unknown): void {
-    if (this.#events.has('error')) this.#events.emit('error', err);
-    else rethrowLater(err);
-  }
-
   #sendFrame(frame: string | Uint8Array): void {
     const socket = this.#socket;
     if (this.#final) throw closedError('send');
@@ -355,7 +337,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     if (this.#final) return;
     this.#final = true;
     this.#ended.abort(err);
-    for (const feed of this.#feeds) feed.end(this.#closedByUser ? undefined : err);
+    this.#events.emit('end', this.#closedByUser ? undefined : err);
   }
 
   async #reconnect(): Promise<void> {
