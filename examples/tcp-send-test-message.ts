@@ -48,7 +48,8 @@ export async function run(opts: TcpTestMessageOptions = {}): Promise<{ port: num
     stop = () => server.close();
   }
   log(
-    `${opts.mode === 'server' ? 'dialled' : 'listening on'} TCP port ${port}; TEST_MESSAGE every ${(opts.everyMs ?? 2000) / 1000} s`,
+    `${opts.mode === 'server' ? 'dialled' : 'listening on'} TCP port ${port}; ` +
+      `TEST_MESSAGE every ${(opts.everyMs ?? 2000) / 1000} s`,
   );
   return {
     port,

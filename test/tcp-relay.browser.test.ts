@@ -4,7 +4,7 @@
 // dialled through `tcpAgents`). The browser sees the same relay as for a WebSocket agent.
 import { expect } from 'chai';
 import { connect } from '../src/link.js';
-import { describe, it, skipIf } from './harness.js';
+import { describe, skipIf } from './harness.js';
 
 interface TestServerInfo {
   url: string | null;

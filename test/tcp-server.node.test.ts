@@ -77,7 +77,7 @@ describe('MMDAgent-EX as a TCP client (server option tcp)', () => {
     ]);
   });
 
-  it('refuses a TCP agent on a channel a WebSocket agent holds (ERR_TRANSPORT_CONFLICT), and keeps the first', async () => {
+  it('refuses a TCP agent on a channel a WebSocket agent holds (ERR_TRANSPORT_CONFLICT), keeps the first', async () => {
     const server = await start({ tcp: [{ port: 0 }] });
     const ws = await FakeAgent.connect(server.address().port, '/chat');
     open.push({ close: () => ws.socket.destroy() });

@@ -256,7 +256,8 @@ class Bridge {
         reject(
           new MmdError(
             'ERR_LISTEN',
-            `the simulated MMDAgent-EX cannot listen on ${this.#host} port ${this.#port} (${err.code ?? err.message}): ` +
+            `the simulated MMDAgent-EX cannot listen on ${this.#host} port ${this.#port} ` +
+              `(${err.code ?? err.message}): ` +
               'pick another port (0 for any free one)',
             { cause: err },
           ),

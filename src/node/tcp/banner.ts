@@ -22,7 +22,8 @@ export function tcpBannerLines(
     const port = a.port ?? 60001;
     lines.push(
       '',
-      `Dialling MMDAgent-EX in TCP server mode at ${a.host ?? '127.0.0.1'}:${port} (agent of ${a.channel ?? opts.path}),`,
+      `Dialling MMDAgent-EX in TCP server mode at ${a.host ?? '127.0.0.1'}:${port} ` +
+        `(agent of ${a.channel ?? opts.path}),`,
       'again whenever it restarts; its .mdf needs:',
       '  Plugin_Remote_EnableServer=true',
       `  Plugin_Remote_ListenPort=${port}`,
