@@ -7,7 +7,7 @@
 // and says so.
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -30,14 +30,26 @@ interface Runtime {
   missing?: string;
 }
 
-function runtime(name: string, binary: string, prefix: string[], serverPrefix?: string[]): Runtime {
-  if (!existsSync(binary)) return { name, command: [], missing: `${binary} is missing (npm install puts it there)` };
-  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-  if (version.status !== 0) {
-    return { name, command: [], missing: `${binary} --version failed: ${version.error ?? version.stderr}` };
+/** A runtime's binary as its npm package left it: its own (after its postinstall), else its platform package's. */
+function candidates(main: string, scope: string, inner: string): string[] {
+  const dir = join(repoRoot, 'node_modules', scope);
+  const platform = existsSync(dir) ? readdirSync(dir).map((p) => join(dir, p, inner)) : [];
+  return [join(repoRoot, 'node_modules', main), ...platform];
+}
+
+function runtime(name: string, binaries: string[], prefix: string[], serverPrefix?: string[]): Runtime {
+  const tried: string[] = [];
+  for (const binary of binaries.filter((b) => existsSync(b))) {
+    const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+    if (version.status !== 0) {
+      tried.push(`${binary} --version failed: ${version.error ?? version.stderr}`);
+      continue;
+    }
+    const v = /\d+\.\d+\.\d+/.exec(version.stdout)?.[0] ?? version.stdout.trim();
+    return { name: `${name} ${v}`, command: [binary, ...prefix], serverFlags: serverPrefix };
   }
-  const v = /\d+\.\d+\.\d+/.exec(version.stdout)?.[0] ?? version.stdout.trim();
-  return { name: `${name} ${v}`, command: [binary, ...prefix], serverFlags: serverPrefix };
+  const why = tried.length ? tried.join('; ') : `none of ${binaries.join(', ')} is there (npm install puts one there)`;
+  return { name, command: [], missing: why };
 }
 
 const exe = process.platform === 'win32' ? '.exe' : '';
@@ -45,7 +57,7 @@ const RUNTIMES: Runtime[] = [
   { name: `node ${process.version}`, command: [process.execPath] },
   runtime(
     'deno',
-    join(repoRoot, 'node_modules', 'deno', `deno${exe}`),
+    candidates(join('deno', `deno${exe}`), '@deno', `deno${exe}`),
     ['run', '--allow-net=127.0.0.1'],
     [
       'run',
@@ -55,7 +67,7 @@ const RUNTIMES: Runtime[] = [
       '--allow-sys',
     ],
   ),
-  runtime('bun', join(repoRoot, 'node_modules', 'bun', 'bin', 'bun.exe'), []),
+  runtime('bun', candidates(join('bun', 'bin', 'bun.exe'), '@oven', join('bin', `bun${exe}`)), []),
 ];
 
 /** Runs pack-run.mjs in the app and returns the results it printed. */
