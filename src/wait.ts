@@ -35,6 +35,24 @@ type Stop = (() => void) | void;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** What listen() takes: an AbortSignal, a WebSocket. */
+interface Listenable {
+  addEventListener(type: string, listener: (event: any) => void): void;
+  removeEventListener(type: string, listener: (event: any) => void): void;
+}
+
+/**
+ * Adds each of `listeners` (by event type) to `target`, if there is one; returns the function that
+ * removes them again. The one add/remove pair of the SDK's waits, sockets and signals.
+ */
+export function listen(target: Listenable | undefined, listeners: Record<string, (event: any) => void>): () => void {
+  const each = (method: 'addEventListener' | 'removeEventListener') => {
+    for (const type in listeners) target?.[method](type, listeners[type]);
+  };
+  each('addEventListener');
+  return () => each('removeEventListener');
+}
+
 /**
  * Calls `fire` after `ms` milliseconds (never for Infinity); returns the cancel function. Longer
  * than a timer can hold is waited for in steps.
@@ -68,27 +86,22 @@ export function pend<T>(
   const { what, signal, closed } = opts;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   return new Promise<T>((resolve, reject) => {
-    try {
-      checkTimeout(timeoutMs, `${what}: timeoutMs`);
-    } catch (err) {
-      return reject(err);
-    }
-    if (closed?.aborted) return reject(closedError(what, closed));
-    if (signal?.aborted) return reject(abortError(what, signal));
+    // Nothing is set up yet: a throw here just rejects.
+    checkTimeout(timeoutMs, `${what}: timeoutMs`);
+    if (closed?.aborted) throw closedError(what, closed);
+    if (signal?.aborted) throw abortError(what, signal);
     let done = false;
     let stop: Stop = undefined;
     const settle = (): boolean => {
       if (done) return false;
       done = true;
       cancel();
-      signal?.removeEventListener('abort', onAbort);
-      closed?.removeEventListener('abort', onClosed);
+      unlisten();
+      unlistenClosed();
       stop?.();
       return true;
     };
     const fail = (err: unknown) => void (settle() && reject(err));
-    const onAbort = () => fail(abortError(what, signal!));
-    const onClosed = () => fail(closedError(what, closed!));
     const cancel = after(timeoutMs, () =>
       fail(
         new MmdError(
@@ -97,8 +110,8 @@ export function pend<T>(
         ),
       ),
     );
-    signal?.addEventListener('abort', onAbort);
-    closed?.addEventListener('abort', onClosed);
+    const unlisten = listen(signal, { abort: () => fail(abortError(what, signal!)) });
+    const unlistenClosed = listen(closed, { abort: () => fail(closedError(what, closed!)) });
     try {
       stop = start((value) => void (settle() && resolve(value)), fail);
     } catch (err) {

@@ -25,7 +25,7 @@ import { MmdError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { KnownMessageType } from '../catalog/types.js';
 import { Emitter, rethrowLater } from '../emitter.js';
-import { DEFAULT_WAIT_TIMEOUT_MS, sleep, waitFor as waitUntil, type WaitOptions } from '../wait.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, listen, sleep, waitFor as waitUntil, type WaitOptions } from '../wait.js';
 import { AudioPacer } from './audio-pacer.js';
 import { Inbox } from './inbox.js';
 import { messageIterator, type Feed } from './iterator.js';
@@ -64,7 +64,7 @@ type EventArgs = {
 } & { [type: `|${string}`]: [IncomingMessage] };
 
 /** Frames a client socket received between its 'open' and its AgentLink taking it over (connect.ts). */
-export const HELD_FRAMES: unique symbol = Symbol('mmdagent-ex-remote held frames');
+export const HELD_FRAMES: unique symbol = Symbol();
 export interface HeldFrames {
   frames: { data: unknown }[];
   hold: (event: { data: unknown }) => void;
@@ -87,6 +87,8 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   #closedByUser = false;
   #pacer: AudioPacer;
   #backoff: Backoff | undefined;
+  /** Removes this link's listeners from the current socket (they stay on a socket it let go of). */
+  #unlisten = ignore;
 
   /** Wraps an OPEN socket; sends `setup` at once. Throws MmdError if a setup line is invalid. */
   constructor(socket: WebSocketLike, opts: AgentLinkOptions = {}) {
@@ -274,10 +276,18 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       socket.removeEventListener('message', held.hold);
       for (const event of held.frames) this.#inbox.frame(event);
     }
-    socket.addEventListener('message', this.#onFrame);
-    socket.addEventListener('close', this.#onClose);
+    this.#unlisten = listen(socket, {
+      message: (event: { data: unknown }) => {
+        if (!this.#final) this.#inbox.frame(event);
+      },
+      close: (event: { code?: number; reason?: string }) => {
+        // Stop listening now; the close itself is handled in turn, after the messages before it.
+        this.#unlisten();
+        this.#inbox.close(event, socket);
+      },
+    });
     // `ws` throws on an 'error' event nobody listens to; 'close' always follows, so it is handled there.
-    socket.addEventListener('error', ignore);
+    listen(socket, { error: ignore });
     this.#socket = socket;
     this.#pacer.reset();
     this.#backoff?.up();
@@ -285,24 +295,9 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   }
 
   #detach(): void {
-    const socket = this.#socket;
-    if (!socket) return;
-    socket.removeEventListener('message', this.#onFrame);
-    socket.removeEventListener('close', this.#onClose);
+    this.#unlisten();
     this.#socket = undefined;
   }
-
-  #onFrame = (event: { data: unknown }): void => {
-    if (!this.#final) this.#inbox.frame(event);
-  };
-
-  #onClose = (event: { code?: number; reason?: string }): void => {
-    // Stop listening now; the close itself is handled in turn, after the messages before it.
-    const socket = this.#socket;
-    socket?.removeEventListener('message', this.#onFrame);
-    socket?.removeEventListener('close', this.#onClose);
-    this.#inbox.close(event, socket);
-  };
 
   #onClosed(event: { code?: number; reason?: string }, socket: unknown): void {
     // A socket let go meanwhile (its onOpen failed on reconnect) is no longer this link's business.

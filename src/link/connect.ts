@@ -4,7 +4,7 @@
  * (src/node/connect.ts), so this module never imports it.
  */
 import { MmdError } from '../errors.js';
-import { checkTimeout, pend } from '../wait.js';
+import { checkTimeout, listen, pend } from '../wait.js';
 import { AgentLink, HELD_FRAMES, type HeldFrames } from './agent-link.js';
 import {
   CONNECT_TIMEOUT_MS,
@@ -113,30 +113,29 @@ function openSocket(
           },
         );
       }
-      socket.addEventListener('error', ignore); // kept: `ws` emits 'error' after an aborted handshake
+      listen(socket, { error: ignore }); // kept: `ws` emits 'error' after an aborted handshake
       // Node's `ws` emits the frames that came with the handshake in the same tick as 'open': they
       // are held on the socket until its AgentLink takes them over (agent-link.ts #attach).
       const held: HeldFrames = { frames: [], hold: (event) => void held.frames.push(event) };
-      socket.addEventListener('message', held.hold);
+      listen(socket, { message: held.hold });
       (socket as { [HELD_FRAMES]?: HeldFrames })[HELD_FRAMES] = held;
       let opened = false;
-      const onOpen = () => {
-        opened = true;
-        resolve(socket);
-      };
-      const onClose = (event: { code?: number }) =>
-        reject(
-          new MmdError(
-            'ERR_CONNECT',
-            `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`,
+      const unlisten = listen(socket, {
+        open: () => {
+          opened = true;
+          resolve(socket);
+        },
+        close: (event: { code?: number }) =>
+          reject(
+            new MmdError(
+              'ERR_CONNECT',
+              `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`,
+            ),
           ),
-        );
-      socket.addEventListener('open', onOpen);
-      socket.addEventListener('close', onClose);
+      });
       // Runs once the attempt settles, however: a timed out or aborted handshake is torn down.
       return () => {
-        socket.removeEventListener('open', onOpen);
-        socket.removeEventListener('close', onClose);
+        unlisten();
         if (!opened && socket.readyState < CLOSING) socket.close();
       };
     },

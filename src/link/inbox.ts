@@ -28,114 +28,115 @@ export interface InboxHost {
 
 type Item = { event: { data: unknown } } | { close: { code?: number; reason?: string }; source: unknown };
 
+/**
+ * The state lives in the constructor's closure, not in private fields: the methods are bound
+ * functions on the instance, which minify to a fraction of `this.#field` code (issue 14's budget).
+ */
 export class Inbox {
-  #host: InboxHost;
-  /** Queued items from #head on; the array is cut back when it runs empty (shift() is linear). */
-  #items: Item[] = [];
-  #head = 0;
-  #lines: string[] = [];
-  #next = 0;
-  #terminated = true;
-  /** A message was dispatched (or a hold began) and the macrotask after it has not run yet. */
-  #busy = false;
-  #decoder: TextDecoder | undefined;
-  #schedule: (fn: () => void) => void;
+  /** One frame's event; its `data` (text, or bytes as an ArrayBuffer) is read when its turn comes. */
+  declare readonly frame: (event: { data: unknown }) => void;
+  /** The socket `source` closed; told to the host in turn, with `source`. */
+  declare readonly close: (event: { code?: number; reason?: string }, source: unknown) => void;
+  /** Dispatches nothing before the next macrotask: code that just got the link subscribes first. */
+  declare readonly hold: () => void;
+  /** Drops what is queued, closes excepted (they still say so in turn). */
+  declare readonly clear: () => void;
 
   /** `schedule` runs a callback as a macrotask; a fuzz test passes its own to drive the queue by hand. */
   constructor(host: InboxHost, schedule: (fn: () => void) => void = macrotaskScheduler()) {
-    this.#host = host;
-    this.#schedule = schedule;
-  }
-
-  /** One frame's event; its `data` (text, or bytes as an ArrayBuffer) is read when its turn comes. */
-  frame(event: { data: unknown }): void {
-    if (this.#busy || this.#head < this.#items.length || this.#next < this.#lines.length) {
-      this.#items.push({ event });
-      return;
-    }
-    // Idle fast path: not even read.
-    if (!this.#host.wanted()) return;
-    this.#items.push({ event });
-    this.#drain();
-  }
-
-  /** The socket `source` closed; told to the host in turn, with `source`. */
-  close(event: { code?: number; reason?: string }, source: unknown): void {
-    this.#items.push({ close: event, source });
-    if (!this.#busy) this.#drain();
-  }
-
-  /** Dispatches nothing before the next macrotask: code that just got the link subscribes first. */
-  hold(): void {
-    if (this.#busy) return;
-    this.#busy = true;
-    this.#schedule(this.#tick);
-  }
-
-  /** Drops what is queued, closes excepted (they still say so in turn). */
-  clear(): void {
-    this.#lines = [];
-    this.#next = 0;
-    this.#items = this.#items.slice(this.#head).filter((item) => 'close' in item);
-    this.#head = 0;
-  }
-
-  #tick = (): void => {
-    this.#busy = false;
-    this.#drain();
-  };
-
-  #drain(): void {
-    for (;;) {
-      if (this.#next < this.#lines.length) {
-        const i = this.#next++;
-        // Nobody can subscribe while this loop runs: with no one now, the rest of the frame goes.
-        if (!this.#host.wanted()) {
-          this.#next = this.#lines.length;
+    /** Queued items from `head` on; the array is cut back when it runs empty (shift() is linear). */
+    let items: Item[] = [];
+    let head = 0;
+    let lines: string[] = [];
+    let next = 0;
+    let terminated = true;
+    /** A message was dispatched (or a hold began) and the macrotask after it has not run yet. */
+    let busy = false;
+    let decoder: TextDecoder | undefined;
+    const tick = () => {
+      busy = false;
+      drain();
+    };
+    const hold = () => {
+      if (busy) return;
+      busy = true;
+      schedule(tick);
+    };
+    const drain = () => {
+      for (;;) {
+        if (next < lines.length) {
+          const i = next++;
+          // Nobody can subscribe while this loop runs: with no one now, the rest of the frame goes.
+          if (!host.wanted()) {
+            next = lines.length;
+            continue;
+          }
+          const line = lines[i];
+          // A line MMDAgent-EX would ignore (no type, e.g. `||`) still arrives, with type ''.
+          let msg: Message = { type: '', args: [] };
+          try {
+            msg = parseMessage(line);
+          } catch {}
+          const truncated = i === lines.length - 1 && !terminated;
+          // Busy first: a listener that makes the peer send synchronously queues behind.
+          hold();
+          host.deliver({ type: msg.type, args: msg.args, line, truncated });
+          return;
+        }
+        if (head === items.length) {
+          items = [];
+          head = 0;
+          return;
+        }
+        const item = items[head++];
+        // A queue that never runs empty (a steady stream) must not keep what it handed out.
+        if (head >= 1024 && head * 2 >= items.length) {
+          items = items.slice(head);
+          head = 0;
+        }
+        if ('close' in item) {
+          host.closed(item.close, item.source);
           continue;
         }
-        const line = this.#lines[i];
-        // A line MMDAgent-EX would ignore (no type, e.g. `||`) still arrives, with type ''.
-        let msg: Message = { type: '', args: [] };
+        if (!host.wanted()) continue;
         try {
-          msg = parseMessage(line);
-        } catch {}
-        const truncated = i === this.#lines.length - 1 && !this.#terminated;
-        // Busy first: a listener that makes the peer send synchronously queues behind.
-        this.hold();
-        this.#host.deliver({ type: msg.type, args: msg.args, line, truncated });
-        return;
+          const data = item.event.data;
+          const framed = frameLines(
+            typeof data === 'string'
+              ? data
+              : (decoder ??= new TextDecoder('utf-8', { ignoreBOM: true })).decode(data as ArrayBuffer),
+          );
+          lines = framed.lines;
+          terminated = framed.terminated;
+          next = 0;
+        } catch (err) {
+          host.error(err);
+        }
       }
-      if (this.#head === this.#items.length) {
-        this.#items = [];
-        this.#head = 0;
-        return;
-      }
-      const item = this.#items[this.#head++];
-      // A queue that never runs empty (a steady stream) must not keep what it handed out.
-      if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-        this.#items = this.#items.slice(this.#head);
-        this.#head = 0;
-      }
-      if ('close' in item) {
-        this.#host.closed(item.close, item.source);
-        continue;
-      }
-      if (!this.#host.wanted()) continue;
-      try {
-        const data = item.event.data;
-        const framed = frameLines(
-          typeof data === 'string'
-            ? data
-            : (this.#decoder ??= new TextDecoder('utf-8', { ignoreBOM: true })).decode(data as ArrayBuffer),
-        );
-        this.#lines = framed.lines;
-        this.#terminated = framed.terminated;
-        this.#next = 0;
-      } catch (err) {
-        this.#host.error(err);
-      }
-    }
+    };
+    Object.assign(this, {
+      frame: (event: { data: unknown }) => {
+        if (busy || head < items.length || next < lines.length) {
+          items.push({ event });
+          return;
+        }
+        // Idle fast path: not even read.
+        if (!host.wanted()) return;
+        items.push({ event });
+        drain();
+      },
+      close: (event: { code?: number; reason?: string }, source: unknown) => {
+        items.push({ close: event, source });
+        if (!busy) drain();
+      },
+      hold,
+      clear: () => {
+        lines = [];
+        next = 0;
+        items = items.slice(head).filter((item) => 'close' in item);
+        head = 0;
+      },
+    });
   }
 }
 
