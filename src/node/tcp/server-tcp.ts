@@ -183,8 +183,15 @@ class Transports implements TcpTransports {
       let failures = 0;
       let toldBusy = false;
       while (!this.#stop.signal.aborted) {
-        const channel = this.#host.channel(spec.path);
-        if (channel.refusesAgent(false)) {
+        let busy = false;
+        try {
+          busy = this.#host.channel(spec.path).refusesAgent(false);
+        } catch (err) {
+          this.#host.report(err); // maxChannels reached: try again later
+          await this.#pause(MAX_REDIAL_MS);
+          continue;
+        }
+        if (busy) {
           // Not even dialled: connecting would add a client to the app (and its shared buffer) for nothing.
           if (!toldBusy) this.#refuse(spec.path, where, undefined);
           toldBusy = true;
@@ -228,7 +235,15 @@ class Transports implements TcpTransports {
       socket.destroy();
       return undefined;
     }
-    const channel = this.#host.channel(spec.path);
+    let channel: Channel;
+    try {
+      channel = this.#host.channel(spec.path);
+    } catch (err) {
+      // More channels than maxChannels: the app is told nothing better than a closed connection.
+      this.#host.report(err);
+      socket.destroy();
+      return undefined;
+    }
     // The same app redialling at once after a drop must find its channel free (as for WebSocket).
     channel.dropClosingAgent();
     if (channel.refusesAgent(false)) {
