@@ -134,7 +134,7 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
         // #14: a default-speed move over 2 units took 11.1 s.
         expect(await gap('MOVE_START|0|0,0,2\n', 'MOVE_EVENT_START|0\n', 'MOVE_EVENT_STOP|0\n')).to.be.within(
           10000,
-          13000,
+          16000, // timers fire late on a loaded machine; a speed-based move would take 0.6 s
         );
       });
     },
@@ -280,7 +280,7 @@ describe('sim: command event sequences (real-client/transcripts.md)', () => {
       ]);
       // session-60-steps.real.json 55–56: the player's stop comes ~1.2 s after SPEAK_EVENT_STOP (was 0.23 s).
       const at = (t: string) => peer.frames.slice(from).find((f) => f.text === t)!.at;
-      expect(at('SOUND_EVENT_STOP|__speak__0\n') - at('SPEAK_EVENT_STOP|0\n')).to.be.within(1000 * SCALE, 2000 * SCALE);
+      expect(at('SOUND_EVENT_STOP|__speak__0\n') - at('SPEAK_EVENT_STOP|0\n')).to.be.within(600 * SCALE, 3000 * SCALE);
       expect(await exchange('SPEAK_STOP|0\n', 'SPEAK_EVENT_STOP|0\n')).to.deep.equal([
         'SPEAK_STOP|0\n',
         'SPEAK_EVENT_STOP|0\n',
