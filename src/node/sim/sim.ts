@@ -14,6 +14,7 @@ import { waitFor as waitOn } from '../../wait.js';
 import { Behaviour, DEFAULT_MODELS } from './behaviours/index.js';
 import type { LinkState, SimHost } from './behaviours/index.js';
 import { Clock } from './clock.js';
+import { checkOptions } from './options.js';
 import { Connection, busLine } from './connection.js';
 import type { ConnectionHost } from './connection.js';
 import { EXAMPLE_STARTUP } from './content.js';
@@ -88,34 +89,12 @@ export class Sim {
   private booting: Array<{ line: Uint8Array; at: number }> | undefined;
 
   constructor(opts: SimOptions) {
-    const url = URL.canParse(String(opts?.url)) ? new URL(opts.url) : undefined;
-    // The app has a host, a port and a directory, no scheme: TLS if and only if the port is 443
-    // (wire.md §3.2). So wss:// means port 443, and ws://host:443 speaks TLS as well.
-    const port = url?.port || (url?.protocol === 'wss:' ? String(TLS_PORT) : '80');
-    if (
-      (url?.protocol !== 'ws:' && url?.protocol !== 'wss:') ||
-      (url.protocol === 'wss:' && port !== String(TLS_PORT))
-    ) {
-      throw new MmdError(
-        'ERR_USAGE',
-        `sim url must be ws://host:port/path, or wss://host/path for TLS on port 443 (MMDAgent-EX uses TLS ` +
-          `only on port 443, wire.md §3.2), got ${String(opts?.url)}`,
-      );
-    }
-    const retryCount = opts.retryCount ?? 3;
-    const timeScale = opts.timeScale ?? 1;
-    if (!Number.isInteger(retryCount) || retryCount < 0) {
-      throw new MmdError('ERR_USAGE', `retryCount must be a whole number ≥ 0, got ${retryCount}`);
-    }
-    if (!(timeScale > 0)) throw new MmdError('ERR_USAGE', `timeScale must be > 0, got ${timeScale}`);
-    if (opts.platform !== undefined && opts.platform !== 'linux' && opts.platform !== 'windows') {
-      throw new MmdError('ERR_USAGE', `platform must be 'linux' or 'windows', got ${String(opts.platform)}`);
-    }
+    const checked = checkOptions(opts);
     this.opts = opts;
-    this.platform = opts.platform ?? 'linux';
-    this.retryCount = retryCount;
-    this.timeScale = timeScale;
-    this.clock = new Clock(timeScale, () => this.ended);
+    this.platform = checked.platform;
+    this.retryCount = checked.retryCount;
+    this.timeScale = checked.timeScale;
+    this.clock = new Clock(checked.timeScale, () => this.ended);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     // The getters below read the live connection and status through these arrows.
     const link = () => this.link;
@@ -137,10 +116,10 @@ export class Sim {
       world.models.get('0')?.motions.set('base', { file: 'motions/wait/01_Wait.vmd', once: false });
     }
     const kv = world.keyValues;
-    kv.set('Plugin_Remote_Websocket_Host', url.hostname.replace(/^\[|\]$/g, ''));
-    kv.set('Plugin_Remote_Websocket_Port', port);
-    kv.set('Plugin_Remote_Websocket_Directory', `${url.pathname}${url.search}`);
-    kv.set('Plugin_Remote_RetryCount', String(retryCount));
+    kv.set('Plugin_Remote_Websocket_Host', checked.host);
+    kv.set('Plugin_Remote_Websocket_Port', checked.port);
+    kv.set('Plugin_Remote_Websocket_Directory', checked.directory);
+    kv.set('Plugin_Remote_RetryCount', String(checked.retryCount));
     this.connectionHost = {
       parser: this.parser,
       behaviour: this.behaviour,
