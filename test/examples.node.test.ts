@@ -218,6 +218,11 @@ describe('example 5: operator-console through the relay', () => {
     try {
       const shop1 = await sim(`${base}/shop1`);
       const shop2 = await sim(`${base}/shop2`);
+      // A sim is connected when startSim resolves; the server lists it once its sync step is done.
+      const deadline = Date.now() + 5000;
+      while (server.channels().filter((c) => c.agent).length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       const app = await runConsole({ url: server.httpUrl, input, log: out.log });
       await out.waitFor(/^pick a channel/);
       expect(
