@@ -1,10 +1,10 @@
 // TcpSocket and connectTcp() against raw sockets on 127.0.0.1 (wire.md §14): MMDAgent-EX's byte
 // stream cut back into its messages, whole lines in one write each, and an AgentLink over TCP.
 import { expect } from 'chai';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { isMmdError } from '../src/errors.js';
 import { connectTcp, type TcpSharedWarning } from '../src/server.js';
-import { MessageSplitter } from '../src/node/tcp/tcp-socket.js';
+import { MessageSplitter, TcpSocket } from '../src/node/tcp/tcp-socket.js';
 import { afterEach, describe, it } from './harness.js';
 import { TcpApp } from './support/tcp-app.js';
 
@@ -114,5 +114,28 @@ describe('connectTcp(): an AgentLink to MMDAgent-EX in TCP server mode', () => {
     await ended;
     peer.end();
     expect((await closed).code).to.equal(1005);
+  });
+});
+
+describe('TcpSocket', () => {
+  it('is CONNECTING until its socket connects, then OPEN with an open event; a peer FIN makes it CLOSING', async () => {
+    const server = createServer();
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    open.push({ close: () => new Promise((r) => server.close(r)) });
+    const ws = new TcpSocket(connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port }));
+    expect(ws.readyState).to.equal(0);
+    await new Promise<void>((resolve) => ws.addEventListener('open', () => resolve()));
+    expect(ws.readyState).to.equal(1);
+    const peer = await accepted;
+    const got: string[] = [];
+    ws.addEventListener('message', (e: { data: ArrayBuffer }) => got.push(Buffer.from(e.data).toString()));
+    peer.write('ONE|1\nTW');
+    peer.write('O|2\n');
+    const closed = new Promise<{ code: number }>((resolve) => ws.addEventListener('close', resolve));
+    peer.end();
+    expect((await closed).code).to.equal(1006);
+    expect(got).to.deep.equal(['ONE|1\n', 'TWO|2\n']);
+    expect(ws.readyState).to.equal(3);
   });
 });

@@ -75,11 +75,16 @@ export class TcpSocket {
   #whatwg = new Map<WhatwgType, Map<Listener, Listener>>();
   #onMessage: ((bytes: Buffer) => void) | undefined;
 
-  /** `socket` must be connected. */
+  /** `socket` may still be connecting: 'open' fires when it is connected (AgentLink needs it open). */
   constructor(socket: Socket, opts: TcpSocketOptions = {}) {
     this.socket = socket;
     this.#onMessage = opts.onMessage;
     if (socket.connecting || socket.destroyed) this.#state = socket.destroyed ? CLOSED : CONNECTING;
+    socket.once('connect', () => {
+      if (this.#state !== CONNECTING) return;
+      this.#state = OPEN;
+      this.#fire('open');
+    });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('data', (chunk: Buffer) => {
