@@ -3,16 +3,12 @@
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
 import { Built } from './built.js';
-import { checkWireText, SUSPECT } from './utf8.js';
+import { checkWireText, CR, LF, SUSPECT } from './utf8.js';
 
 export interface Message {
   type: string;
   args: string[];
 }
-
-const LF = 0x0a;
-const CR = 0x0d;
-const PIPE = 0x7c;
 
 /**
  * Splits one line as MMDAgent-EX does: an `__AV_MESSAGE,` prefix is unwrapped first; then `|`
@@ -29,26 +25,19 @@ export function parseMessage(line: string): Message {
   }
   let end = line.length;
   while (end > 0 && (line.charCodeAt(end - 1) === LF || line.charCodeAt(end - 1) === CR)) end--;
-  const start = line.startsWith(AV_MESSAGE_PREFIX) ? AV_MESSAGE_PREFIX.length : 0;
-  let type = '';
-  const args: string[] = [];
-  let from = start;
-  for (let i = start; i <= end; i++) {
-    const c = i < end ? line.charCodeAt(i) : PIPE;
-    if (c === LF || c === CR) {
-      throw new MmdError(
-        'ERR_FORBIDDEN_CHAR',
-        `parseMessage: line break at index ${i}; split lines with frameLines() first`,
-      );
-    }
-    if (c !== PIPE) continue;
-    if (i > from) {
-      if (type === '') type = line.slice(from, i);
-      else args.push(line.slice(from, i));
-    }
-    from = i + 1;
+  const body = line.slice(0, end);
+  const at = body.search(/[\r\n]/);
+  if (at >= 0) {
+    throw new MmdError(
+      'ERR_FORBIDDEN_CHAR',
+      `parseMessage: line break at index ${at}; split lines with frameLines() first`,
+    );
   }
-  if (type === '') {
+  // Empty fields collapse: the first one left is the type.
+  const [type, ...args] = (body.startsWith(AV_MESSAGE_PREFIX) ? body.slice(AV_MESSAGE_PREFIX.length) : body)
+    .split('|')
+    .filter((field) => field);
+  if (!type) {
     throw new MmdError(
       'ERR_EMPTY_TYPE',
       `${JSON.stringify(line.slice(0, 40))} has no message type: put one before "|"`,
@@ -80,14 +69,13 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   if (reserved && !options?.allowReservedType) {
     throw new MmdError(
       reserved === 'SND' ? 'ERR_SND_PREFIX' : 'ERR_AV_PREFIX',
-      `type "${type.slice(0, 16)}" would be read as ${reserved === 'SND' ? 'audio' : 'an avatar command'}: ` +
-        'wrap it with avatar.message(msg)',
+      `type "${type.slice(0, 16)}" starts with ${reserved}: wrap it with avatar.message(msg)`,
     );
   }
   if (args.length > MAX_ARGS) {
     throw new MmdError(
       'ERR_TOO_MANY_ARGS',
-      `${args.length} arguments, but MMDAgent-EX keeps ${MAX_ARGS}; drop or merge some`,
+      `${args.length} arguments, over MMDAgent-EX's ${MAX_ARGS}: drop or merge some`,
     );
   }
   if (SUSPECT.test(type)) checkWireText(type, 'type');
@@ -97,7 +85,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
     if (typeof arg !== 'string') {
       throw new MmdError(
         'ERR_BAD_INPUT',
-        `argument ${i} is ${arg === null ? 'null' : typeof arg}, not a string; convert numbers with formatNumber()`,
+        `argument ${i} is ${arg === null ? 'null' : typeof arg}, not a string: use formatNumber() for numbers`,
       );
     }
     if (arg === '') {

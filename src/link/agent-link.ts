@@ -93,7 +93,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   /** Wraps an OPEN socket; sends `setup` at once. Throws MmdError if a setup line is invalid. */
   constructor(socket: WebSocketLike, opts: AgentLinkOptions = {}) {
     if (socket.readyState !== OPEN) {
-      throw new MmdError('ERR_CLOSED', "AgentLink needs an open socket: await its 'open' event or use connect()");
+      throw new MmdError('ERR_CLOSED', "AgentLink needs an open socket: use connect(), or await 'open'");
     }
     this.#opts = opts;
     this.#setupFrames = setupFrames(opts.setup);
@@ -139,7 +139,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
 
   /** Milliseconds of sent audio still ahead of real time; wait this long before closing (wire.md §8.3). */
   get audioAheadMs(): number {
-    return this.#pacer.aheadMs;
+    return this.#pacer.ahead();
   }
 
   /**
@@ -320,10 +320,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     }
     const max = this.#opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
     if (socket.bufferedAmount > max) {
-      throw new MmdError(
-        'ERR_BACKPRESSURE',
-        `send: ${socket.bufferedAmount} bytes buffered, over maxBufferedBytes ${max}; retry later`,
-      );
+      throw new MmdError('ERR_BACKPRESSURE', `send: over maxBufferedBytes (${max}); retry later`);
     }
     socket.send(frame as string | Uint8Array<ArrayBuffer>); // sndChunks allocates plain ArrayBuffers
   }

@@ -39,7 +39,7 @@ export function messageIterator(
       feed.end(
         new MmdError(
           'ERR_SLOW_CONSUMER',
-          `for-await fell ${limit} messages behind; handle them faster or raise iteratorBufferSize`,
+          `for-await fell ${limit} messages behind: read faster or raise iteratorBufferSize`,
         ),
       );
     },

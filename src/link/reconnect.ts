@@ -32,15 +32,11 @@ export function reconnectDelay(
  */
 export function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
   const { minDelayMs = 0, maxDelayMs = 0, factor = 1, jitter = 0, maxRetries = 0, minUptimeMs = 0 } = opts;
-  const ok =
-    minDelayMs >= 0 &&
-    maxDelayMs >= 0 &&
-    factor >= 1 &&
-    jitter >= 0 &&
-    jitter <= 1 &&
-    maxRetries >= 0 &&
-    minUptimeMs >= 0;
-  if (!ok || ![minDelayMs, factor].every(Number.isFinite)) {
+  // `!(x >= 0)` also refuses NaN.
+  if (
+    [minDelayMs, maxDelayMs, factor - 1, jitter, 1 - jitter, maxRetries, minUptimeMs].some((v) => !(v >= 0)) ||
+    ![minDelayMs, factor].every(Number.isFinite)
+  ) {
     const got = Object.entries(opts)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
@@ -51,41 +47,33 @@ export function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
   }
 }
 
-/** The attempt count across drops: `up()` when a connection opens, `down()` when it drops. */
+/**
+ * The attempt count across drops: `up()` when a connection opens, `down()` when it drops. State in
+ * the constructor's closure, as in Inbox: it minifies far better than private fields.
+ */
 export class Backoff {
-  #attempt = 0;
-  #upSince: number | undefined;
-  readonly #opts: Partial<ReconnectOptions>;
-  readonly #now: () => number;
-  readonly #random: () => number;
+  declare readonly up: () => void;
+  declare readonly down: () => void;
+  /** The delay before the next attempt, or undefined once maxRetries attempts were made. */
+  declare readonly next: () => number | undefined;
+  declare readonly maxRetries: number;
 
   constructor(
     opts: Partial<ReconnectOptions> = {},
     now: () => number = () => performance.now(),
     random: () => number = Math.random,
   ) {
-    this.#opts = opts;
-    this.#now = now;
-    this.#random = random;
-  }
-
-  get maxRetries(): number {
-    return this.#opts.maxRetries ?? RECONNECT_MAX_RETRIES;
-  }
-
-  up(): void {
-    this.#upSince = this.#now();
-  }
-
-  down(): void {
-    const minUptime = this.#opts.minUptimeMs ?? RECONNECT_MIN_UPTIME_MS;
-    if (this.#upSince !== undefined && this.#now() - this.#upSince >= minUptime) this.#attempt = 0;
-    this.#upSince = undefined;
-  }
-
-  /** The delay before the next attempt, or undefined once maxRetries attempts were made. */
-  next(): number | undefined {
-    if (this.#attempt >= this.maxRetries) return undefined;
-    return reconnectDelay(this.#attempt++, this.#opts, this.#random);
+    let attempt = 0;
+    let upSince: number | undefined;
+    const maxRetries = opts.maxRetries ?? RECONNECT_MAX_RETRIES;
+    Object.assign(this, {
+      maxRetries,
+      up: () => void (upSince = now()),
+      down: () => {
+        if (upSince !== undefined && now() - upSince >= (opts.minUptimeMs ?? RECONNECT_MIN_UPTIME_MS)) attempt = 0;
+        upSince = undefined;
+      },
+      next: () => (attempt < maxRetries ? reconnectDelay(attempt++, opts, random) : undefined),
+    });
   }
 }
