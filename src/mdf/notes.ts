@@ -22,7 +22,8 @@ export const MDF_KEY_NOTES: Readonly<Record<string, string>> = {
   Plugin_Remote_EnableServer:
     'TCP server mode; anything but exactly "false" (even "no" or empty) turns it on. Do not combine with WebSocket.',
   Plugin_Remote_ServerMode: 'Old name of Plugin_Remote_EnableServer, still honoured. Not in the docs.',
-  Plugin_Remote_ListenPort: 'TCP server port; default is Plugin_Remote_Port, else 60001.',
+  Plugin_Remote_ListenPort:
+    'TCP server port; default Plugin_Remote_Port when client mode is on too (only then is that key read), else 60001.',
   Plugin_Remote_EnableLocalLipsync:
     'true/True/yes/Yes: lip-sync from the local microphone; the plugin applies __AV_START and __AV_SETMODEL,0 itself.',
   Plugin_Remote_EnableLocalPassthrough: 'Only with EnableLocalLipsync: also play the microphone input.',
