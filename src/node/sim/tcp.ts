@@ -306,12 +306,15 @@ class Bridge {
     let rest = chunk;
     while (rest.length > 0) {
       const room = MAX_FRAME_BYTES - this.#shadow.pendingBytes;
+      // The prefix rides inside the read window: the piece shrinks to leave room for it.
+      const plain = this.#shadow.pendingBytes === 0 && startsLikePeerDisconnected(rest);
       // recv() with no room returns 0: the app drops the client. The sim reports it as over WebSocket.
-      let piece = rest.subarray(0, Math.max(1, room));
+      const piece = rest.subarray(0, Math.max(1, plain ? room - AV.length : room));
       rest = rest.subarray(piece.length);
-      if (this.#shadow.pendingBytes === 0 && startsLikePeerDisconnected(piece)) piece = Buffer.concat([AV, piece]);
-      this.#shadow.pushFrame(piece);
-      ws.send(piece, { binary: false }); // text, as the app's reads are; not validated
+      const frame = plain ? Buffer.concat([AV, piece]) : piece;
+      // A refused frame never reaches the sim's parser, so not the shadow's either.
+      if (room > 0) this.#shadow.pushFrame(frame);
+      ws.send(frame, { binary: false }); // text, as the app's reads are; not validated
       if (room <= 0) break;
     }
     this.#pendingFrom = this.#shadow.pendingBytes > 0 ? socket : undefined;
