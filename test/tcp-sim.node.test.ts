@@ -89,6 +89,25 @@ describe('sim transport tcp-client (Plugin_Remote_EnableClient)', () => {
     expect(s.status).to.equal('stalled');
   });
 
+  it('reads a write over 8191 bytes as recv() does, in windows beside the pending bytes: no frame rule applies', async () => {
+    const { port, next } = await tcpServer();
+    const s = await sim({ transport: 'tcp-client', port, ...FAST });
+    const peer = await next();
+    const lines = Array.from({ length: 1000 }, (_, i) => `LINE|${String(i).padStart(4, '0')}\n`).join('');
+    peer.socket.write(lines); // 10000 bytes in one write
+    await peer.waitText('LINE|0999\n', 8000);
+    expect(s.received.filter((m) => m.type === 'LINE')).to.have.length(1000);
+    expect(s.violations).to.deep.equal([]);
+  });
+
+  it('ends the connection when an unfinished line fills the 8191-byte buffer (recv of 0 bytes)', async () => {
+    const { port, next } = await tcpServer();
+    const s = await sim({ transport: 'tcp-client', port, platform: 'linux', ...FAST });
+    (await next()).socket.write('X'.repeat(9000));
+    expect((await s.done).status).to.equal('killed');
+    expect(s.violations.map((v) => v.kind)).to.deep.equal(['overflow', 'killed']);
+  });
+
   it('linux: dies when the server drops the connection, as over WebSocket (docs/sim.md)', async () => {
     const { port, next } = await tcpServer();
     const s = await sim({ transport: 'tcp-client', port, platform: 'linux', ...FAST });
