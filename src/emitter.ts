@@ -36,13 +36,12 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
   }
 
   on<K extends keyof Events>(event: K, cb: (...args: Events[K]) => void): Unbind {
-    // Copy on write, so an emit in progress keeps the list it started with.
-    this.#set(event, [...(this.#listeners.get(event) ?? []), cb as unknown as Listener]);
+    this.#set(event, [...this.#list(event), cb as unknown as Listener]);
     let bound = true;
     return () => {
       if (!bound) return;
       bound = false;
-      const list = this.#listeners.get(event)!;
+      const list = this.#list(event);
       const at = list.indexOf(cb as unknown as Listener);
       this.#set(
         event,
@@ -53,17 +52,16 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
 
   /** True when anyone listens to `event`. */
   has(event: keyof Events): boolean {
-    return (this.#listeners.get(event)?.length ?? 0) > 0;
+    return this.count(event) > 0;
   }
 
   /** Listeners of `event`, or of every event when none is given. */
   count(event?: keyof Events): number {
-    return event === undefined ? this.#total : (this.#listeners.get(event)?.length ?? 0);
+    return event === undefined ? this.#total : this.#list(event).length;
   }
 
   emit<K extends keyof Events>(event: K, ...args: Events[K]): void {
-    const list = this.#listeners.get(event);
-    if (list) this.#run(event, list, args);
+    this.prepare(event)(...args);
   }
 
   /**
@@ -71,20 +69,18 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
    * for an owner that decides who hears an event before any listener of another event runs.
    */
   prepare<K extends keyof Events>(event: K): (...args: Events[K]) => void {
-    const list = this.#listeners.get(event);
-    return list ? (...args) => this.#run(event, list, args) : noop;
-  }
-
-  #run<K extends keyof Events>(event: K, list: Listener[], args: Events[K]): void {
-    for (const cb of list) {
-      try {
-        cb(...args);
-      } catch (err) {
-        if (event !== 'error' && this.has('error' as keyof Events)) {
-          this.emit('error' as K, ...([err] as unknown[] as Events[K]));
-        } else this.#report(err);
+    const list = this.#list(event);
+    return (...args) => {
+      for (const cb of list) {
+        try {
+          cb(...args);
+        } catch (err) {
+          if (event !== 'error' && this.has('error' as keyof Events)) {
+            this.emit('error' as K, ...([err] as unknown[] as Events[K]));
+          } else this.#report(err);
+        }
       }
-    }
+    };
   }
 
   #report(err: unknown): void {
@@ -95,14 +91,16 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
     }
   }
 
+  #list(event: keyof Events): Listener[] {
+    return this.#listeners.get(event) ?? [];
+  }
+
   #set(event: keyof Events, list: Listener[]): void {
-    this.#total += list.length - (this.#listeners.get(event)?.length ?? 0);
+    this.#total += list.length - this.count(event);
     if (list.length) this.#listeners.set(event, list);
     else this.#listeners.delete(event);
   }
 }
-
-function noop(): void {}
 
 /** Throws `err` from a microtask: reported as uncaught, without unwinding the caller. */
 export function rethrowLater(err: unknown): void {

@@ -44,10 +44,10 @@ import {
 import { Backoff, checkReconnect } from './reconnect.js';
 import { outgoingFrame, setupFrames } from './setup.js';
 
-const OPEN = 1;
-const CLOSING = 2;
+export const OPEN = 1;
+export const CLOSING = 2;
 const NO_STATUS = 1005;
-const ABNORMAL = 1006;
+export const ABNORMAL = 1006;
 
 /**
  * Message types are keyed behind a `|`, which no type can contain: a peer's `close` line never reaches 'close'.
@@ -73,7 +73,7 @@ export interface HeldFrames {
 const closedError = (what: string) =>
   new MmdError('ERR_CLOSED', `${what}: the link is closed; connect again to continue`);
 
-function ignore(): void {}
+export function ignore(): void {}
 
 export class AgentLink implements AsyncIterable<IncomingMessage> {
   #socket: WebSocketLike | undefined;
@@ -117,7 +117,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       },
       closed: (event, socket) => this.#onClosed(event, socket),
       // An error no listener threw: to 'error' listeners, or rethrown so it is not lost.
-      error: (err) => (this.#events.has('error') ? this.#events.emit('error', err) : rethrowLater(err)),
+      error: (err) => this.#error(err, rethrowLater),
     });
     this.#pacer = new AudioPacer({
       connection: () => this.#socket,
@@ -312,6 +312,12 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     } else this.#finish(closedError(`the connection closed (code ${code})`));
   }
 
+  /** To 'error' listeners; `otherwise` when there are none. */
+  #error(err: unknown, otherwise: (err: unknown) => void): void {
+    if (this.#events.has('error')) this.#events.emit('error', err);
+    else otherwise(err);
+  }
+
   #sendFrame(frame: string | Uint8Array): void {
     const socket = this.#socket;
     if (this.#final) throw closedError('send');
@@ -354,7 +360,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       } catch (err) {
         // onOpen is part of connecting, as in connect(): when it fails, so did this attempt.
         // 'error' listeners hear why; without any nothing is thrown, since no listener threw.
-        if (this.#events.has('error')) this.#events.emit('error', err);
+        this.#error(err, ignore);
         if (this.#socket !== socket) return; // it closed meanwhile, and its 'close' started over
         this.#detach();
         socket.close();

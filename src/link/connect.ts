@@ -5,7 +5,7 @@
  */
 import { MmdError } from '../errors.js';
 import { checkTimeout, listen, pend } from '../wait.js';
-import { AgentLink, HELD_FRAMES, type HeldFrames } from './agent-link.js';
+import { ABNORMAL, AgentLink, CLOSING, HELD_FRAMES, ignore, OPEN, type HeldFrames } from './agent-link.js';
 import {
   CONNECT_TIMEOUT_MS,
   type AgentLinkOptions,
@@ -15,10 +15,6 @@ import {
 import type { WebSocketLike } from './options.js';
 import { checkReconnect } from './reconnect.js';
 import { setupFrames } from './setup.js';
-
-const OPEN = 1;
-const CLOSING = 2;
-const ABNORMAL = 1006;
 
 export interface ConnectOptions extends Omit<AgentLinkOptions, 'redial' | 'reconnect'> {
   /** The WebSocket class; default `globalThis.WebSocket`, and `ws` in Node (the package's `node` entry). */
@@ -87,8 +83,6 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   }
   return link;
 }
-
-function ignore(): void {}
 
 function openSocket(
   WS: WebSocketConstructor,
