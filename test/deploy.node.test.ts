@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, startSim, type Sim } from '../src/server.js';
 import { WebSocket } from 'ws';
 import type { AgentLink } from '../src/link.js';
-import { after, before, describe, it, skipIf } from './harness.js';
+import { after, before, describe, skipIf } from './harness.js';
 import {
   freePort,
   hasProgram,

@@ -90,7 +90,8 @@ async function joinInChild(redisUrl: string, prefix: string): Promise<ChildProce
   const code = `
     const { joinFleet } = await import(${JSON.stringify(registry)});
     const src = { channels: () => [{ path: '/doomed', agent: true, agentSince: null, controllers: 0 }] };
-    await joinFleet(src, { redis: ${JSON.stringify(redisUrl)}, id: 'doomed', prefix: ${JSON.stringify(prefix)}, ttlMs: 600 });
+    const options = { redis: ${JSON.stringify(redisUrl)}, id: 'doomed', prefix: ${JSON.stringify(prefix)}, ttlMs: 600 };
+    await joinFleet(src, options);
     console.log('joined');
     setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {

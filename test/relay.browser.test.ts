@@ -42,17 +42,21 @@ async function openController(
 }
 
 describe('relay: a controller in Chromium', () => {
-  it('is told the agent is there, and a line makes the round trip through the simulated MMDAgent-EX (wire.md §10.1)', async () => {
-    const c = await openController(serverUrl());
-    try {
-      await c.waitText((t) => t === `RELAY_AGENT_CONNECTED|${info.path}\n`, 'RELAY_AGENT_CONNECTED');
-      const probe = `BROWSER_PROBE|${Math.random().toString(36).slice(2)}`;
-      c.ws.send(probe);
-      expect(await c.waitText((t) => t === `${probe}\n`, 'the echo')).to.equal(`${probe}\n`);
-    } finally {
-      c.ws.close();
-    }
-  });
+  it(
+    'is told the agent is there, and a line makes the round trip ' +
+      'through the simulated MMDAgent-EX (wire.md §10.1)',
+    async () => {
+      const c = await openController(serverUrl());
+      try {
+        await c.waitText((t) => t === `RELAY_AGENT_CONNECTED|${info.path}\n`, 'RELAY_AGENT_CONNECTED');
+        const probe = `BROWSER_PROBE|${Math.random().toString(36).slice(2)}`;
+        c.ws.send(probe);
+        expect(await c.waitText((t) => t === `${probe}\n`, 'the echo')).to.equal(`${probe}\n`);
+      } finally {
+        c.ws.close();
+      }
+    },
+  );
 
   it('gets a RELAY_ERROR line for a line MMDAgent-EX must never see, and the channel keeps working', async () => {
     const c = await openController(serverUrl());
