@@ -89,7 +89,7 @@ describe('sim transport tcp-client (Plugin_Remote_EnableClient)', () => {
     expect(s.status).to.equal('stalled');
   });
 
-  it('reads a write over 8191 bytes as recv() does, in windows beside the pending bytes: no frame rule applies', async () => {
+  it('reads a write over 8191 bytes as recv() does, in windows beside the pending bytes', async () => {
     const { port, next } = await tcpServer();
     const s = await sim({ transport: 'tcp-client', port, ...FAST });
     const peer = await next();
