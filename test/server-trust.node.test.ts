@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { isMmdError } from '../src/errors.js';
-import { createServer, startSim, type MmdServer, type ServerOptions } from '../src/server.js';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { createServer, startSim, type MmdServer, type RefusedInfo, type ServerOptions } from '../src/server.js';
 import { afterEach, describe, it, skipIf } from './harness.js';
 import { FakeAgent } from './support/fake-agent.js';
 import { controller, nextEvent, sleep, tcpRelay } from './support/server-peers.js';
@@ -202,4 +203,53 @@ describe('who may be the agent', () => {
       expect(out).to.match(/timer:\(keepalive,/);
     },
   );
+});
+
+describe('connections before the handshake', () => {
+  function silentSocket(port: number): Promise<{ socket: Socket; closed: Promise<number> }> {
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      const socket = connectTcp({ host: '127.0.0.1', port }, () =>
+        resolve({ socket, closed: new Promise((r) => socket.once('close', () => r(performance.now() - started))) }),
+      );
+      socket.on('error', () => {});
+      socket.once('error', reject);
+      open.push({ close: () => socket.destroy() });
+    });
+  }
+
+  it('a socket that sends nothing is closed after handshakeTimeoutMs (it was held ~90 s)', async () => {
+    const server = await start({ handshakeTimeoutMs: 300 });
+    const { closed } = await silentSocket(server.address().port);
+    const after = await Promise.race([closed, sleep(3000).then(() => Infinity)]);
+    expect(after).to.be.below(2500);
+  });
+
+  it('connections still in their handshake are capped per address and in total; the refusal is reported', async () => {
+    const server = await start({ maxPendingPerAddress: 10, maxPendingConnections: 50, handshakeTimeoutMs: 500 });
+    const refused = nextEvent<[RefusedInfo]>((cb) => server.on('refused', cb));
+    const silent = await Promise.all(Array.from({ length: 10 }, () => silentSocket(server.address().port)));
+    const over = await silentSocket(server.address().port);
+    expect(await Promise.race([over.closed, sleep(1000).then(() => Infinity)])).to.be.below(400);
+    expect((await refused)[0]).to.include({ kind: 'connection', status: 0, remoteAddress: '127.0.0.1' });
+    expect(server.stats().refusedConnections).to.equal(1);
+    await Promise.all(silent.map((s) => s.closed)); // the handshake timeout frees them
+    const agent = await FakeAgent.connect(server.address().port, '/chat');
+    open.push({ close: () => agent.destroy() });
+  });
+
+  it("'refused' reports are throttled, and the next one says how many were held back", async () => {
+    const server = await start({ refusalReportsPerSecond: 2 });
+    const reports: RefusedInfo[] = [];
+    server.on('refused', (info) => reports.push(info));
+    const tries = Array.from({ length: 8 }, () =>
+      FakeAgent.connect(server.address().port, '/bad|path').catch(() => {}),
+    );
+    await Promise.all(tries);
+    expect(reports).to.have.length(2);
+    await sleep(1100);
+    await FakeAgent.connect(server.address().port, '/bad|path').catch(() => {});
+    expect(reports).to.have.length(3);
+    expect(reports[2].suppressed).to.equal(6);
+  });
 });

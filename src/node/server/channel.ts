@@ -36,6 +36,8 @@ export interface ServerStats {
   deadControllerTerminations: number;
   /** Agents that had missed their pongs and were let go because a new agent wanted their channel. */
   deadAgentTakeovers: number;
+  /** Connections closed at once because too many were still in their handshake (ConnectionGate). */
+  refusedConnections: number;
   refusedControllerFrames: number;
   rateLimitedFrames: number;
   framesToAgents: number;

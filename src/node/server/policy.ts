@@ -34,6 +34,14 @@ export interface ServerPolicy {
   channelLinesPerSecond: number;
   maxControllersPerChannel: number;
   maxChannels: number;
+  /** A connection must have sent its whole request (the upgrade) within this; silent ones are closed. */
+  handshakeTimeoutMs: number;
+  /** Connections not yet through their handshake, in total: kept well below the process's descriptors. */
+  maxPendingConnections: number;
+  /** The same, from one address. */
+  maxPendingPerAddress: number;
+  /** 'refused' events a second at most; the next one says how many were held back. */
+  refusalReportsPerSecond: number;
   /** TCP keepalive idle time on agent sockets: a peer gone without a FIN is found by the kernel too. */
   agentKeepAliveMs: number;
   /** close(): time allowed for sockets to finish their close handshake before they are terminated. */
@@ -60,6 +68,10 @@ export const SERVER_DEFAULTS = Object.freeze({
   maxControllersPerChannel: 64,
   maxChannels: 1024,
   agentKeepAliveMs: 15_000,
+  handshakeTimeoutMs: 10_000,
+  maxPendingConnections: 512,
+  maxPendingPerAddress: 128,
+  refusalReportsPerSecond: 20,
   closeTimeoutMs: 2000,
   peerDisconnected: true,
 } satisfies ServerPolicy & { host: string; port: number; path: string });

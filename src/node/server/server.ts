@@ -15,7 +15,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -29,6 +29,7 @@ import { Emitter } from '../../emitter.js';
 import { Channel } from './channel.js';
 import type { ChannelEvents, ChannelHost, ChannelInfo, ServerStats } from './channel.js';
 import { checkLinePolicy, type LinePolicy } from './commands.js';
+import { ConnectionGate, ReportThrottle } from './gate.js';
 import { resolvePolicy, type Policy, type ServerPolicy } from './policy.js';
 import { startTcp, type TcpAgentOptions, type TcpListenOptions, type TcpTransports } from '../tcp/server-tcp.js';
 import type { TcpSharedWarning } from '../tcp/peer-watch.js';
@@ -128,15 +129,21 @@ export interface ServerOptions extends Partial<ServerPolicy> {
 }
 
 export interface RefusedInfo {
+  /** The HTTP status answered; 0 for a connection closed before its request (over a connection cap). */
   status: number;
   reason: string;
   path: string;
-  kind: 'agent' | 'controller';
+  kind: 'agent' | 'controller' | 'connection';
   remoteAddress: string | undefined;
+  /** Refusals not reported since the previous report (at most refusalReportsPerSecond are). */
+  suppressed: number;
 }
 
 export interface ServerEvents extends ChannelEvents {
-  /** An upgrade was answered with an HTTP error (401, 403, 404, 429, 503). */
+  /**
+   * An upgrade was answered with an HTTP error (401, 403, 404, 429, 503), or a connection was closed
+   * over a cap (status 0). At most refusalReportsPerSecond a second; `suppressed` counts the rest.
+   */
   refused: [info: RefusedInfo];
   /** Another TCP client joined a TCP agent's app: their bytes share its one input buffer (wire.md §14). */
   tcpWarning: [warning: TcpSharedWarning];
@@ -199,6 +206,7 @@ class RelayServer implements MmdServer, ChannelHost {
     slowConsumerDisconnects: 0,
     deadControllerTerminations: 0,
     deadAgentTakeovers: 0,
+    refusedConnections: 0,
     refusedControllerFrames: 0,
     rateLimitedFrames: 0,
     framesToAgents: 0,
@@ -218,6 +226,8 @@ class RelayServer implements MmdServer, ChannelHost {
   private origins: Set<string> | '*' = new Set();
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
+  private readonly gate: ConnectionGate;
+  private readonly refusalThrottle: ReportThrottle;
   /** Made per process, never configured: only code holding this server can start a stand-in. */
   private readonly standInSecret: string | undefined;
   tcp: TcpTransports | undefined;
@@ -226,6 +236,8 @@ class RelayServer implements MmdServer, ChannelHost {
   constructor(options: ServerOptions) {
     this.options = options;
     this.policy = resolvePolicy(options);
+    this.gate = new ConnectionGate(this.policy);
+    this.refusalThrottle = new ReportThrottle(this.policy.refusalReportsPerSecond);
     checkChannelPath(this.policy.path, 'path');
     if (options.token !== undefined) checkCredential(options.token, 'token');
     if (options.agentSecret !== undefined) checkCredential(options.agentSecret, 'agentSecret');
@@ -417,7 +429,21 @@ class RelayServer implements MmdServer, ChannelHost {
     const tls = this.options.tls;
     let http: HttpServer;
     try {
-      http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+      // A connection that has not sent its request within the handshake timeout is closed (Node
+      // checks every connectionsCheckingInterval); silent sockets were held ~90 s (issue 13).
+      const timeouts = {
+        headersTimeout: this.policy.handshakeTimeoutMs,
+        requestTimeout: this.policy.handshakeTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, this.policy.handshakeTimeoutMs),
+      };
+      http = tls
+        ? createHttpsServer({
+            cert: tls.cert,
+            key: tls.key,
+            handshakeTimeout: this.policy.handshakeTimeoutMs,
+            ...timeouts,
+          })
+        : createHttpServer(timeouts);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return Promise.reject(
@@ -432,6 +458,9 @@ class RelayServer implements MmdServer, ChannelHost {
       http.listen({ host, port, exclusive: true }, () => {
         http.off('error', reject);
         http.on('error', (err) => this.report(err));
+        // With TLS, what upgrades (req.socket) is the TLS socket; the raw one before it is bounded by
+        // the TLS handshake timeout.
+        http.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => this.onConnection(socket));
         http.on('request', (req, res) => this.onRequest(req, res));
         http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
         http.on('clientError', (_err, socket) => {
@@ -451,7 +480,28 @@ class RelayServer implements MmdServer, ChannelHost {
 
   // ---- HTTP --------------------------------------------------------------------------------
 
+  private onConnection(socket: Socket): void {
+    const refusal = this.gate.admit(socket);
+    if (refusal === undefined) return;
+    this.counters.refusedConnections++;
+    socket.on('error', () => this.counters.socketErrors++);
+    socket.destroy();
+    this.reportRefusal({
+      status: 0,
+      reason: refusal,
+      path: '',
+      kind: 'connection',
+      remoteAddress: socket.remoteAddress,
+    });
+  }
+
+  private reportRefusal(info: Omit<RefusedInfo, 'suppressed'>): void {
+    const suppressed = this.refusalThrottle.take();
+    if (suppressed !== undefined) this.events.emit('refused', { ...info, suppressed });
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.gate.done(req.socket as Socket);
     res.on('error', () => this.counters.socketErrors++);
     let url: URL;
     try {
@@ -549,8 +599,9 @@ class RelayServer implements MmdServer, ChannelHost {
     // Without the query: it may carry ?token= or ?secret=, and refusals end up in logs.
     const refuse = (status: number, reason: string, path = (req.url ?? '').split('?')[0]) => {
       this.counters.refusedUpgrades++;
+      this.gate.done(req.socket);
       refuseUpgrade(socket, status, reason);
-      this.events.emit('refused', { status, reason, path, kind, remoteAddress: req.socket.remoteAddress });
+      this.reportRefusal({ status, reason, path, kind, remoteAddress: req.socket.remoteAddress });
     };
     if (this.closing)
       return refuse(503, 'ERR_SERVER_CLOSED: the server is shutting down; connect again once it is back');
@@ -600,6 +651,7 @@ class RelayServer implements MmdServer, ChannelHost {
         return refuse(429, this.tcp?.busyReason(path) ?? `${path} already has an MMDAgent-EX`, path);
       releaseOnFailure(socket, channel, this);
       this.agentWss.handleUpgrade(req, socket, head, (ws) => {
+        this.gate.done(req.socket);
         this.track(ws);
         channel.acceptAgent(ws, socket, standIn);
       });
@@ -638,6 +690,7 @@ class RelayServer implements MmdServer, ChannelHost {
     }
     releaseOnFailure(socket, channel, this);
     this.controllerWss.handleUpgrade(req, socket, head, (ws) => {
+      this.gate.done(req.socket);
       this.track(ws);
       channel.acceptController(ws, socket, req.socket.remoteAddress, viewer);
     });
