@@ -76,7 +76,7 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
     if (pcm16k.length % 2 !== 0) throw oddPcm(pcm16k.length);
     bytes = pcm16k;
   } else {
-    throw new MmdError('ERR_BAD_INPUT', 'sndChunks takes an Int16Array or a Uint8Array of little-endian PCM');
+    throw new MmdError('ERR_BAD_INPUT', 'sndChunks takes an Int16Array or Uint8Array of PCM');
   }
   const chunks: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += size) {

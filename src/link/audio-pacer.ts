@@ -48,7 +48,7 @@ export class AudioPacer {
         if (signal?.aborted) throw abortError('sendAudio', signal);
         if (closed.aborted) throw closed.reason;
         if (host.connection() !== connection) {
-          throw new MmdError('ERR_CLOSED', 'sendAudio: connection lost; send the audio again once reconnected');
+          throw new MmdError('ERR_CLOSED', 'sendAudio: connection lost; send it again once reconnected');
         }
         host.sendFrame(chunk);
         const sentAt = performance.now();

@@ -38,7 +38,7 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   if (!WS) {
     throw new MmdError(
       'ERR_CONNECT',
-      "no WebSocket class here: pass { WebSocket }, or in Node import connect from 'mmdagent-ex-remote/server'",
+      "no WebSocket: pass { WebSocket }, or in Node import connect from 'mmdagent-ex-remote/server'",
     );
   }
   const timeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;

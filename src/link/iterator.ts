@@ -24,24 +24,25 @@ export function messageIterator(
 ): AsyncIterableIterator<IncomingMessage> {
   const buffer: IncomingMessage[] = [];
   // next() calls waiting for a message, oldest first: callers may call next() without awaiting.
-  const waiting: { resolve: (r: IteratorResult<IncomingMessage>) => void; reject: Fail }[] = [];
+  const waiting: [resolve: (r: IteratorResult<IncomingMessage>) => void, reject: Fail][] = [];
   let done = false;
   let failure: unknown;
   let stop = () => {};
+  // A message, or the end (messages are objects, never undefined).
+  const result = (value?: IncomingMessage) => ({ value, done: !value }) as IteratorResult<IncomingMessage>;
   const feed: Feed = {
     push: (m) => {
       if (done) return;
-      if (waiting.length) return waiting.shift()!.resolve({ value: m, done: false });
-      if (buffer.length < limit) {
-        buffer.push(m);
-        return;
+      if (waiting.length) waiting.shift()![0](result(m));
+      else if (buffer.length < limit) buffer.push(m);
+      else {
+        feed.end(
+          new MmdError(
+            'ERR_SLOW_CONSUMER',
+            `for-await fell ${limit} messages behind: read faster or raise iteratorBufferSize`,
+          ),
+        );
       }
-      feed.end(
-        new MmdError(
-          'ERR_SLOW_CONSUMER',
-          `for-await fell ${limit} messages behind: read faster or raise iteratorBufferSize`,
-        ),
-      );
     },
     end: (err) => {
       if (done) return;
@@ -51,27 +52,28 @@ export function messageIterator(
       // The error goes to the oldest waiting call; like later calls, the others are just done.
       if (err && waiting.length) {
         failure = undefined;
-        waiting.shift()!.reject(err);
+        waiting.shift()![1](err);
       }
-      for (const w of waiting.splice(0)) w.resolve({ value: undefined, done: true });
+      for (const [resolve] of waiting.splice(0)) resolve(result());
     },
   };
   if (ended) feed.end(ended.err);
   else stop = subscribe(feed);
   const iterator: AsyncIterableIterator<IncomingMessage> = {
-    next: () => {
-      if (buffer.length) return Promise.resolve({ value: buffer.shift()!, done: false });
+    next: async () => {
+      if (buffer.length) return result(buffer.shift());
       if (done) {
         const err = failure;
         failure = undefined; // reported once; later calls just say done
-        return err ? Promise.reject(err) : Promise.resolve({ value: undefined, done: true });
+        if (err) throw err;
+        return result();
       }
-      return new Promise((resolve, reject) => void waiting.push({ resolve, reject }));
+      return new Promise((resolve, reject) => void waiting.push([resolve, reject]));
     },
-    return: () => {
+    return: async () => {
       feed.end();
       buffer.length = 0;
-      return Promise.resolve({ value: undefined, done: true });
+      return result();
     },
     [Symbol.asyncIterator]: () => iterator,
   };

@@ -42,7 +42,7 @@ export function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
       .join(', ');
     throw new MmdError(
       'ERR_BAD_INPUT',
-      `reconnect needs delays >= 0 ms, factor >= 1, jitter 0 to 1, maxRetries >= 0 and minUptimeMs >= 0; got ${got}`,
+      `reconnect needs delays, maxRetries and minUptimeMs >= 0, factor >= 1, jitter 0 to 1; got ${got}`,
     );
   }
 }
