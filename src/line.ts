@@ -2,7 +2,8 @@
 // them after a line is swallowed, so empty lines never exist.
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_FRAME_BYTES, MAX_LINE_BYTES, SND_CONTROL_WORDS, SND_HEADER_BYTES } from './limits.js';
-import { checkWireText, CR, isHigh, isLow, LF, utf8ByteLength } from './utf8.js';
+import { CR, LF } from './chars.js';
+import { checkWireText, isHigh, isLow, utf8ByteLength } from './utf8.js';
 
 export { utf8ByteLength };
 

@@ -3,7 +3,8 @@
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
 import { Built } from './built.js';
-import { checkWireText, CR, LF, SUSPECT } from './utf8.js';
+import { CR, LF } from './chars.js';
+import { checkWireText, SUSPECT } from './utf8.js';
 
 export interface Message {
   type: string;

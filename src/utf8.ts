@@ -2,9 +2,9 @@
 // Internal module: line.ts re-exports utf8ByteLength; the checker stays private to the codecs.
 import { MmdError } from './errors.js';
 
-export const LF = 0x0a;
-export const CR = 0x0d;
-const PIPE = 0x7c;
+import { CR, LF, PIPE } from './chars.js';
+
+export { CR, LF };
 
 // Surrogates by their top bits: 0xd800-0xdbff (high) and 0xdc00-0xdfff (low); NaN is neither.
 export const isHigh = (c: number) => c >> 10 === 0x36;

@@ -29,9 +29,8 @@ import { DEFAULT_WAIT_TIMEOUT_MS, listen, sleep, waitFor as waitUntil, type Wait
 import { AudioPacer } from './audio-pacer.js';
 import { Inbox } from './inbox.js';
 import { messageIterator, type Feed } from './iterator.js';
+import { ABNORMAL, CLOSING, ITERATOR_BUFFER_SIZE, MAX_BUFFERED_BYTES, NO_STATUS, OPEN } from './constants.js';
 import {
-  ITERATOR_BUFFER_SIZE,
-  MAX_BUFFERED_BYTES,
   type AgentLinkOptions,
   type IncomingMessage,
   type LinkCloseEvent,
@@ -43,11 +42,6 @@ import {
 } from './options.js';
 import { Backoff, checkReconnect } from './reconnect.js';
 import { outgoingFrame, setupFrames } from './setup.js';
-
-export const OPEN = 1;
-export const CLOSING = 2;
-const NO_STATUS = 1005;
-export const ABNORMAL = 1006;
 
 /**
  * Message types are keyed behind a `|`, which no type can contain: a peer's `close` line never reaches 'close'.

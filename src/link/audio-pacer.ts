@@ -4,10 +4,11 @@
  * (wire.md §8.3) and it gets time to flush between chunks (wire.md §5.4).
  */
 import { MmdError } from '../errors.js';
-import { SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND, SND_HEADER_BYTES } from '../limits.js';
+import { FLUSH_GAP_MS, SND_BUFFER_SECONDS, SND_BYTES_PER_SECOND, SND_HEADER_BYTES } from '../limits.js';
 import { sndChunks } from '../audio.js';
 import { abortError, sleep } from '../wait.js';
-import { AUDIO_GAP_MS, AUDIO_LEAD_MS, type SendAudioOptions } from './options.js';
+import { AUDIO_LEAD_MS } from './constants.js';
+import type { SendAudioOptions } from './options.js';
 
 const MAX_LEAD_MS = SND_BUFFER_SECONDS * 1000;
 
@@ -72,7 +73,7 @@ export class AudioPacer {
         if (!(leadMs >= 0 && leadMs + longest <= MAX_LEAD_MS)) {
           throw new MmdError('ERR_AUDIO_AHEAD', `leadMs ${leadMs}: use 0 to ${MAX_LEAD_MS - longest}`);
         }
-        const gapMs = opts.gapMs ?? AUDIO_GAP_MS;
+        const gapMs = opts.gapMs ?? FLUSH_GAP_MS + 5; /* DEFAULTS.audioGapMs, written out so bundlers inline it */
         // NaN would switch off pacing and the ahead check below it.
         if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS))
           throw new MmdError('ERR_BAD_INPUT', `gapMs ${gapMs}: use 0 to ${MAX_LEAD_MS}`);

@@ -5,13 +5,9 @@
  */
 import { MmdError } from '../errors.js';
 import { checkTimeout, listen, pend } from '../wait.js';
-import { ABNORMAL, AgentLink, CLOSING, HELD_FRAMES, ignore, OPEN, type HeldFrames } from './agent-link.js';
-import {
-  CONNECT_TIMEOUT_MS,
-  type AgentLinkOptions,
-  type ReconnectOptions,
-  type WebSocketConstructor,
-} from './options.js';
+import { AgentLink, HELD_FRAMES, ignore, type HeldFrames } from './agent-link.js';
+import { ABNORMAL, CLOSING, CONNECT_TIMEOUT_MS, OPEN } from './constants.js';
+import { type AgentLinkOptions, type ReconnectOptions, type WebSocketConstructor } from './options.js';
 import type { WebSocketLike } from './options.js';
 import { checkReconnect } from './reconnect.js';
 import { setupFrames } from './setup.js';

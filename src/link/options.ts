@@ -6,6 +6,17 @@ import { FLUSH_GAP_MS, RETRY_INTERVAL_MS } from '../limits.js';
 import type { Message } from '../message.js';
 import type { KnownMessageType, MessageArgsMap } from '../catalog/types.js';
 import { DEFAULT_WAIT_TIMEOUT_MS } from '../wait.js';
+import {
+  AUDIO_LEAD_MS,
+  CONNECT_TIMEOUT_MS,
+  ITERATOR_BUFFER_SIZE,
+  MAX_BUFFERED_BYTES,
+  RECONNECT_FACTOR,
+  RECONNECT_JITTER,
+  RECONNECT_MAX_DELAY_MS,
+  RECONNECT_MAX_RETRIES,
+  RECONNECT_MIN_UPTIME_MS,
+} from './constants.js';
 import type { AgentLink } from './agent-link.js';
 
 export type { WaitOptions } from '../wait.js';
@@ -13,16 +24,7 @@ export type { WaitOptions } from '../wait.js';
 /** Lifecycle defaults, in one place. Every one can be overridden per link or per call. */
 // One constant per default, so a bundle takes only those its code reads; DEFAULTS (the public,
 // frozen view) is dropped from bundles that do not import it.
-export const CONNECT_TIMEOUT_MS = 10_000;
 export const RECONNECT_MIN_DELAY_MS = RETRY_INTERVAL_MS;
-export const RECONNECT_MAX_DELAY_MS = 30_000;
-export const RECONNECT_FACTOR = 2;
-export const RECONNECT_JITTER = 0.5;
-export const RECONNECT_MAX_RETRIES = Infinity;
-export const RECONNECT_MIN_UPTIME_MS = 5_000;
-export const MAX_BUFFERED_BYTES = 1_048_576;
-export const ITERATOR_BUFFER_SIZE = 1024;
-export const AUDIO_LEAD_MS = 200;
 export const AUDIO_GAP_MS = FLUSH_GAP_MS + 5;
 
 export const DEFAULTS = /* @__PURE__ */ Object.freeze({

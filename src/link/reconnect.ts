@@ -4,15 +4,15 @@
  * and drops at once cannot make the link redial in a storm.
  */
 import { MmdError } from '../errors.js';
+import { RETRY_INTERVAL_MS } from '../limits.js';
 import {
   RECONNECT_FACTOR,
   RECONNECT_JITTER,
   RECONNECT_MAX_DELAY_MS,
   RECONNECT_MAX_RETRIES,
-  RECONNECT_MIN_DELAY_MS,
   RECONNECT_MIN_UPTIME_MS,
-  type ReconnectOptions,
-} from './options.js';
+} from './constants.js';
+import type { ReconnectOptions } from './options.js';
 
 /** Delay before reconnect attempt `attempt` (0-based): exponential, capped, jittered downwards. */
 export function reconnectDelay(
@@ -20,7 +20,7 @@ export function reconnectDelay(
   opts: Partial<ReconnectOptions> = {},
   random: () => number = Math.random,
 ): number {
-  const min = opts.minDelayMs ?? RECONNECT_MIN_DELAY_MS;
+  const min = opts.minDelayMs ?? RETRY_INTERVAL_MS; /* DEFAULTS.reconnectMinDelayMs */
   const max = opts.maxDelayMs ?? RECONNECT_MAX_DELAY_MS;
   const delay = Math.min(max, min * (opts.factor ?? RECONNECT_FACTOR) ** attempt);
   return delay - delay * (opts.jitter ?? RECONNECT_JITTER) * random();
