@@ -34,7 +34,7 @@ function checkChunkBytes(n: number): void {
 }
 
 function oddPcm(bytes: number): MmdError {
-  return new MmdError('ERR_ODD_PCM', `PCM of ${bytes} bytes: send whole 16-bit samples (an even number of bytes)`);
+  return new MmdError('ERR_ODD_PCM', `PCM of ${bytes} bytes: send an even number of bytes`);
 }
 
 function isLittleEndianHost(): boolean {

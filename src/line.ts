@@ -57,7 +57,7 @@ export function lineFrame(line: string): string {
  */
 export function frameLines(payload: string): { lines: string[]; terminated: boolean } {
   if (typeof payload !== 'string') {
-    throw new MmdError('ERR_BAD_INPUT', `frameLines takes text, got ${typeof payload}; decode binary frames first`);
+    throw new MmdError('ERR_BAD_INPUT', `frameLines takes text, not ${typeof payload}: decode binary frames first`);
   }
   const lines: string[] = [];
   let start = 0;

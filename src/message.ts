@@ -29,10 +29,7 @@ export function parseMessage(line: string): Message {
   const body = line.slice(0, end);
   const at = body.search(/[\r\n]/);
   if (at >= 0) {
-    throw new MmdError(
-      'ERR_FORBIDDEN_CHAR',
-      `parseMessage: line break at index ${at}; split lines with frameLines() first`,
-    );
+    throw new MmdError('ERR_FORBIDDEN_CHAR', `line break at index ${at}: split lines with frameLines() first`);
   }
   // Empty fields collapse: the first one left is the type.
   const [type, ...args] = (body.startsWith(AV_MESSAGE_PREFIX) ? body.slice(AV_MESSAGE_PREFIX.length) : body)
@@ -74,10 +71,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
     );
   }
   if (args.length > MAX_ARGS) {
-    throw new MmdError(
-      'ERR_TOO_MANY_ARGS',
-      `${args.length} arguments, over MMDAgent-EX's ${MAX_ARGS}: drop or merge some`,
-    );
+    throw new MmdError('ERR_TOO_MANY_ARGS', `${args.length} arguments, over ${MAX_ARGS}: drop or merge some`);
   }
   if (SUSPECT.test(type)) checkWireText(type, 'type');
   let line = type;
@@ -90,7 +84,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
       );
     }
     if (arg === '') {
-      throw new MmdError('ERR_EMPTY_ARGUMENT', `argument ${i} is empty (MMDAgent-EX would drop it): give it a value`);
+      throw new MmdError('ERR_EMPTY_ARGUMENT', `argument ${i} is empty: give it a value`);
     }
     if (SUSPECT.test(arg)) checkWireText(arg, i);
     line = line + '|' + arg; // a rope: flattened once, when the socket writes it

@@ -64,8 +64,7 @@ export interface HeldFrames {
   hold: (event: { data: unknown }) => void;
 }
 
-const closedError = (what: string) =>
-  new MmdError('ERR_CLOSED', `${what}: the link is closed; connect again to continue`);
+const closedError = (what: string) => new MmdError('ERR_CLOSED', `${what}: closed; connect again to continue`);
 
 export function ignore(): void {}
 

@@ -95,13 +95,9 @@ function openSocket(
       try {
         socket = new WS(url, protocols);
       } catch (err) {
-        throw new MmdError(
-          'ERR_CONNECT',
-          `cannot open ${url}: ${(err as Error)?.message}; check the URL (ws:// or wss://)`,
-          {
-            cause: err,
-          },
-        );
+        throw new MmdError('ERR_CONNECT', `cannot open ${url}: ${(err as Error)?.message}; check the URL`, {
+          cause: err,
+        });
       }
       listen(socket, { error: ignore }); // kept: `ws` emits 'error' after an aborted handshake
       // Node's `ws` emits the frames that came with the handshake in the same tick as 'open': they

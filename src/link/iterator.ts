@@ -37,10 +37,7 @@ export function messageIterator(
       else if (buffer.length < limit) buffer.push(m);
       else {
         feed.end(
-          new MmdError(
-            'ERR_SLOW_CONSUMER',
-            `for-await fell ${limit} messages behind: read faster or raise iteratorBufferSize`,
-          ),
+          new MmdError('ERR_SLOW_CONSUMER', `for-await fell ${limit} messages behind: raise iteratorBufferSize`),
         );
       }
     },

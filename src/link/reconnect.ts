@@ -37,12 +37,9 @@ export function checkReconnect(opts: Partial<ReconnectOptions> = {}): void {
     [minDelayMs, maxDelayMs, factor - 1, jitter, 1 - jitter, maxRetries, minUptimeMs].some((v) => !(v >= 0)) ||
     ![minDelayMs, factor].every(Number.isFinite)
   ) {
-    const got = Object.entries(opts)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
     throw new MmdError(
       'ERR_BAD_INPUT',
-      `reconnect needs delays, maxRetries and minUptimeMs >= 0, factor >= 1, jitter 0 to 1; got ${got}`,
+      'reconnect needs delays, maxRetries and minUptimeMs >= 0, factor >= 1 and jitter 0 to 1',
     );
   }
 }
