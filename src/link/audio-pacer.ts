@@ -33,30 +33,6 @@ export class AudioPacer {
     let tail: Promise<unknown> = Promise.resolve();
     let end = 0;
     let lastSent = -Infinity;
-    const stream = async (
-      connection: unknown,
-      chunks: Uint8Array[],
-      leadMs: number,
-      gapMs: number,
-      signal?: AbortSignal,
-    ): Promise<void> => {
-      const closed = host.closed;
-      for (const chunk of chunks) {
-        const now = performance.now();
-        if (end < now) end = now;
-        const wait = Math.max(lastSent + gapMs, end - leadMs) - now;
-        if (wait > 0) await sleep(wait, { what: 'sendAudio', signal, closed });
-        if (signal?.aborted) throw abortError('sendAudio', signal);
-        if (closed.aborted) throw closed.reason;
-        if (host.connection() !== connection) {
-          throw new MmdError('ERR_CLOSED', 'sendAudio: connection lost; send it again once reconnected');
-        }
-        host.sendFrame(chunk);
-        const sentAt = performance.now();
-        end = Math.max(end, sentAt) + chunkMs(chunk);
-        lastSent = sentAt;
-      }
-    };
     Object.assign(this, {
       reset: () => {
         end = 0;
@@ -67,19 +43,37 @@ export class AudioPacer {
       send: async (pcm16k: Int16Array | Uint8Array, opts: SendAudioOptions = {}) => {
         const closed = host.closed;
         if (closed.aborted) throw closed.reason;
-        const chunks = sndChunks(pcm16k, opts.chunkBytes === undefined ? undefined : { chunkBytes: opts.chunkBytes });
+        const chunks = sndChunks(pcm16k, opts);
         const longest = chunks.length ? chunkMs(chunks[0]) : 0;
         const leadMs = opts.leadMs ?? (opts.realtime === false ? MAX_LEAD_MS - longest : AUDIO_LEAD_MS);
         if (!(leadMs >= 0 && leadMs + longest <= MAX_LEAD_MS)) {
           throw new MmdError('ERR_AUDIO_AHEAD', `leadMs ${leadMs}: use 0 to ${MAX_LEAD_MS - longest}`);
         }
-        const gapMs = opts.gapMs ?? FLUSH_GAP_MS + 5; /* DEFAULTS.audioGapMs, written out so bundlers inline it */
+        // DEFAULTS.audioGapMs, written out so that bundlers inline it.
+        const gapMs = opts.gapMs ?? FLUSH_GAP_MS + 5;
         // NaN would switch off pacing and the ahead check below it.
         if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS))
           throw new MmdError('ERR_BAD_INPUT', `gapMs ${gapMs}: use 0 to ${MAX_LEAD_MS}`);
         const connection = host.connection();
+        const signal = opts.signal;
         // Calls are chained so that two utterances never interleave their chunks.
-        const run = tail.then(() => stream(connection, chunks, leadMs, gapMs, opts.signal));
+        const run = tail.then(async () => {
+          for (const chunk of chunks) {
+            const now = performance.now();
+            if (end < now) end = now;
+            const wait = Math.max(lastSent + gapMs, end - leadMs) - now;
+            if (wait > 0) await sleep(wait, { what: 'sendAudio', signal, closed });
+            if (signal?.aborted) throw abortError('sendAudio', signal);
+            if (closed.aborted) throw closed.reason;
+            if (host.connection() !== connection) {
+              throw new MmdError('ERR_CLOSED', 'sendAudio: connection lost; send it again once reconnected');
+            }
+            host.sendFrame(chunk);
+            const sentAt = performance.now();
+            end = Math.max(end, sentAt) + chunkMs(chunk);
+            lastSent = sentAt;
+          }
+        });
         tail = run.catch(() => undefined);
         return run;
       },

@@ -20,7 +20,7 @@ export function reconnectDelay(
   opts: Partial<ReconnectOptions> = {},
   random: () => number = Math.random,
 ): number {
-  const min = opts.minDelayMs ?? RETRY_INTERVAL_MS; /* DEFAULTS.reconnectMinDelayMs */
+  const min = opts.minDelayMs ?? RETRY_INTERVAL_MS; // DEFAULTS.reconnectMinDelayMs
   const max = opts.maxDelayMs ?? RECONNECT_MAX_DELAY_MS;
   const delay = Math.min(max, min * (opts.factor ?? RECONNECT_FACTOR) ** attempt);
   return delay - delay * (opts.jitter ?? RECONNECT_JITTER) * random();
