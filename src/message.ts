@@ -3,7 +3,6 @@
 import { MmdError } from './errors.js';
 import { AV_MESSAGE_PREFIX, MAX_ARGS, MAX_LINE_BYTES } from './limits.js';
 import { Built } from './built.js';
-import { CR, LF } from './chars.js';
 import { checkWireText, SUSPECT } from './utf8.js';
 
 export interface Message {
@@ -24,9 +23,7 @@ export function parseMessage(line: string): Message {
   if (typeof line !== 'string') {
     throw new MmdError('ERR_BAD_INPUT', `parseMessage takes a string, got ${typeof line}`);
   }
-  let end = line.length;
-  while (end > 0 && (line.charCodeAt(end - 1) === LF || line.charCodeAt(end - 1) === CR)) end--;
-  const body = line.slice(0, end);
+  const body = line.replace(/[\r\n]+$/, '');
   const at = body.search(/[\r\n]/);
   if (at >= 0) {
     throw new MmdError('ERR_FORBIDDEN_CHAR', `line break at index ${at}: split lines with frameLines() first`);
@@ -60,7 +57,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
   const built = Built.lineOf(msg);
   if (built !== undefined) return built;
   const { type, args } = msg;
-  const reserved = type.startsWith('SND') ? 'SND' : type.startsWith('__AV') ? '__AV' : '';
+  const reserved = /^(SND|__AV)/.exec(type)?.[0];
   if (type === '') {
     throw new MmdError('ERR_EMPTY_TYPE', 'the message has no type: put one before "|"');
   }

@@ -160,7 +160,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     reply: string | readonly string[] | ((m: IncomingMessage) => boolean),
     opts: WaitOptions = {},
   ): Promise<IncomingMessage> {
-    const types = typeof reply === 'function' ? undefined : typeof reply === 'string' ? [reply] : reply;
+    const types = typeof reply === 'function' ? undefined : [reply].flat();
     const test = types ? (m: IncomingMessage) => types.includes(m.type) : (reply as (m: IncomingMessage) => boolean);
     let fail: ((err: unknown) => void) | undefined;
     const waiting = this.#wait(test, `request(${types ? types.join(' | ') : 'predicate'})`, opts, (reject) => {

@@ -80,7 +80,7 @@ export class Inbox {
           const truncated = i === lines.length - 1 && !terminated;
           // Busy first: a listener that makes the peer send synchronously queues behind.
           hold();
-          host.deliver({ type: msg.type, args: msg.args, line, truncated });
+          host.deliver({ ...msg, line, truncated });
           return;
         }
         if (head === items.length) {
