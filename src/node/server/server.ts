@@ -14,7 +14,7 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -29,12 +29,13 @@ import { Channel } from './channel.js';
 import type { ChannelEvents, ChannelHost, ChannelInfo, ServerStats } from './channel.js';
 import { checkLinePolicy, type LinePolicy } from './commands.js';
 import { ConnectionGate, ReportThrottle } from './gate.js';
+import { handleRequest, hostRefusal } from './http.js';
+import { isNoSuchAddress, listenError, waitUntil } from './listen.js';
 import type { MmdServer, RefusedInfo, ServerEvents, ServerOptions } from './options.js';
 import { resolvePolicy, type Policy } from './policy.js';
 import { startTcp, type TcpTransports } from '../tcp/server-tcp.js';
-import { metricsText } from './observe.js';
 import { joinFleet, type FleetMember } from '../fleet/registry.js';
-import { findPackageRoot, sendText, serveStatic, type StaticMount } from './static.js';
+import { findPackageRoot, type StaticMount } from './static.js';
 import {
   TOKEN_PROTOCOL_PREFIX,
   checkChannelPath,
@@ -109,15 +110,15 @@ class RelayServer implements MmdServer, ChannelHost {
   };
   readonly setupFrames: string[];
   readonly events: Emitter<ServerEvents>;
-  private readonly options: ServerOptions;
+  readonly options: ServerOptions;
   private readonly allowedPaths: RegExp[] | undefined;
   private readonly channelMap = new Map<string, Channel>();
   private readonly httpServers: HttpServer[] = [];
   private readonly agentWss: WebSocketServer;
   private readonly controllerWss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
-  private readonly mounts: StaticMount[] = [];
-  private origins: Set<string> | '*' = new Set();
+  readonly mounts: StaticMount[] = [];
+  origins: Set<string> | '*' = new Set();
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   private readonly gate: ConnectionGate;
@@ -244,6 +245,10 @@ class RelayServer implements MmdServer, ChannelHost {
     return [...this.channelMap.values()].map((c) => c.info()).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
+  channelObjects(): Iterable<Channel> {
+    return this.channelMap.values();
+  }
+
   stats(): ServerStats {
     return { ...this.counters, channels: this.channelMap.size };
   }
@@ -355,7 +360,11 @@ class RelayServer implements MmdServer, ChannelHost {
         // With TLS, what upgrades (req.socket) is the TLS socket; the raw one before it is bounded by
         // the TLS handshake timeout.
         http.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => this.onConnection(socket));
-        http.on('request', (req, res) => this.onRequest(req, res));
+        http.on('request', (req, res) => {
+          this.gate.done(req.socket as Socket);
+          res.on('error', () => this.counters.socketErrors++);
+          handleRequest(this, req, res);
+        });
         http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
         http.on('clientError', (_err, socket) => {
           if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -392,97 +401,6 @@ class RelayServer implements MmdServer, ChannelHost {
   private reportRefusal(info: Omit<RefusedInfo, 'suppressed'>): void {
     const suppressed = this.refusalThrottle.take();
     if (suppressed !== undefined) this.events.emit('refused', { ...info, suppressed });
-  }
-
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    this.gate.done(req.socket as Socket);
-    res.on('error', () => this.counters.socketErrors++);
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://server.invalid');
-    } catch {
-      sendText(res, 400, 'malformed request target');
-      return;
-    }
-    const path = url.pathname;
-    if (path === '/healthz') {
-      // For a proxy's health check: says only that this process serves, so it needs no token and
-      // no Host check (HAProxy's check sends no Host; nothing here is worth a rebinding attack).
-      sendText(res, 200, 'ok');
-      return;
-    }
-    if (!hostAllowed(req.headers.host, this.policy.host, this.options.allowedHosts)) {
-      sendText(res, 403, hostRefusal(req.headers.host));
-      return;
-    }
-    if (path === '/channels' && req.method !== 'GET' && req.method !== 'HEAD') {
-      sendText(res, 405, `${req.method} ${path}: only GET and HEAD are answered here`, { Allow: 'GET, HEAD' });
-      return;
-    }
-    if (path === '/channels' || path === '/metrics') {
-      if (
-        this.options.token !== undefined &&
-        !sameSecret(url.searchParams.get('token') ?? bearer(req), this.options.token)
-      ) {
-        sendText(
-          res,
-          401,
-          `ERR_UNAUTHORIZED: GET ${path} needs the controller token: ?token=<token> or Authorization: Bearer <token>`,
-        );
-        return;
-      }
-      if (path === '/metrics') {
-        const text = metricsText(this.stats(), this.channelMap.values());
-        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
-        res.end(text);
-        return;
-      }
-      if (this.fleet && url.searchParams.get('local') !== '1') {
-        this.fleet.channels().then(
-          (channels) => this.answerChannels(req, res, channels),
-          (err: unknown) => sendText(res, 503, `ERR_FLEET: ${err instanceof Error ? err.message : String(err)}`),
-        );
-        return;
-      }
-      this.answerChannels(req, res, this.channels());
-      return;
-    }
-    this.serveFiles(req, res, path);
-  }
-
-  private answerChannels(req: IncomingMessage, res: ServerResponse, channels: readonly object[]): void {
-    {
-      const body = `${JSON.stringify({ channels })}\n`;
-      const headers: Record<string, string | number> = {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Content-Length': Buffer.byteLength(body),
-        'Cache-Control': 'no-store',
-        Vary: 'Origin',
-      };
-      // Pages this server accepts as controllers may read the list from another origin too (the
-      // playground opened from disk has the origin `null`); other origins still cannot.
-      const origin = req.headers.origin;
-      if (origin !== undefined && (this.origins === '*' || this.origins.has(origin.toLowerCase())))
-        headers['Access-Control-Allow-Origin'] = origin;
-      res.writeHead(200, headers);
-      res.end(body);
-    }
-  }
-
-  private serveFiles(req: IncomingMessage, res: ServerResponse, path: string): void {
-    if (this.options.playground) {
-      if (path === '/' || path === '/playground') {
-        res.writeHead(302, { Location: '/playground/', 'Content-Length': 0 });
-        res.end();
-        return;
-      }
-      if (serveStatic(req, res, path, this.mounts)) return;
-    }
-    sendText(
-      res,
-      404,
-      `not found: ${path}. This is an mmdagent-ex-remote server: WebSocket channels at ws://<host>:<port>/<channel>, GET /channels lists them${this.options.playground ? ', the playground is at /playground/' : ''}`,
-    );
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -631,52 +549,12 @@ function releaseOnFailure(socket: Duplex, channel: Channel, host: { release(chan
   socket.once('close', () => host.release(channel)); // a no-op while the channel is in use
 }
 
-function hostRefusal(host: string | undefined): string {
-  return `ERR_ORIGIN: Host ${JSON.stringify(host ?? '')} is not a name of this server (a page on another site may have made its name point here): use http://127.0.0.1:<port>/, or start the server with allowedHosts including that name`;
-}
-
 function logError(err: unknown): void {
   console.error('[mmdagent-ex-remote] error:', err);
 }
 
-function bearer(req: IncomingMessage): string | null {
-  const auth = req.headers.authorization;
-  return auth?.startsWith('Bearer ') ? auth.slice(7) : null;
-}
-
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function isNoSuchAddress(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT';
-}
-
-function listenError(err: unknown, hosts: string[], port: number): MmdError {
-  if (err instanceof MmdError) return err; // already says what to do (a bad tls option)
-  const code = (err as NodeJS.ErrnoException).code;
-  const where = `${hosts.join(' and ')} port ${port}`;
-  const advice =
-    code === 'EADDRINUSE'
-      ? 'another program already listens there: stop it, or pick another port (--port N, or 0 for any free port)'
-      : code === 'EACCES'
-        ? 'this user may not listen there: use a port above 1023'
-        : code === 'EADDRNOTAVAIL'
-          ? 'that host is not an address of this machine: use 127.0.0.1'
-          : 'check the host and port';
-  return new MmdError('ERR_LISTEN', `cannot listen on ${where} (${code ?? String(err)}): ${advice}`, { cause: err });
-}
-
-function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const check = () => {
-      if (done() || performance.now() - started >= timeoutMs) resolve();
-      else setTimeout(check, 10);
-    };
-    check();
-  });
 }
 
 export type { AgentLink };

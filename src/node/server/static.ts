@@ -77,7 +77,7 @@ export function serveStatic(
   req: IncomingMessage,
   res: ServerResponse,
   pathname: string,
-  mounts: StaticMount[],
+  mounts: readonly StaticMount[],
 ): boolean {
   const mount = mounts.find((m) => pathname.startsWith(m.prefix));
   if (!mount) return false;
