@@ -162,19 +162,15 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   ): Promise<IncomingMessage> {
     const types = typeof reply === 'function' ? undefined : [reply].flat();
     const test = types ? (m: IncomingMessage) => types.includes(m.type) : (reply as (m: IncomingMessage) => boolean);
-    let fail: ((err: unknown) => void) | undefined;
-    const waiting = this.#wait(test, `request(${types ? types.join(' | ') : 'predicate'})`, opts, (reject) => {
-      fail = reject;
-    });
-    // A wait refused at once (closed link, aborted signal, bad timeout) sends nothing.
-    if (fail) {
+    // Sent once the wait is registered, so no reply can slip past; a wait refused at once (closed
+    // link, aborted signal, bad timeout) sends nothing.
+    return this.#wait(test, `request(${types ? types.join(' | ') : 'predicate'})`, opts, (reject) => {
       try {
         this.send(msg);
       } catch (err) {
-        fail(err);
+        reject(err);
       }
-    }
-    return waiting;
+    });
   }
 
   /**

@@ -12,6 +12,8 @@ import type { WebSocketLike } from './options.js';
 import { checkReconnect } from './reconnect.js';
 import { setupFrames } from './setup.js';
 
+const HINT = 'check the server or raise connectTimeoutMs';
+
 export interface ConnectOptions extends Omit<AgentLinkOptions, 'redial' | 'reconnect'> {
   /** The WebSocket class; default `globalThis.WebSocket`, and `ws` in Node (the package's `node` entry). */
   WebSocket?: WebSocketConstructor;
@@ -50,7 +52,7 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
       const value = userOnOpen(l);
       return value instanceof Promise
         ? pend<void>(
-            { what: `${what}: onOpen`, timeoutMs, signal, hint: 'raise connectTimeoutMs' },
+            { what: `${what}: onOpen`, timeoutMs, signal, hint: HINT },
             (resolve, reject) => void value.then(resolve, reject),
           )
         : value;
@@ -59,25 +61,20 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<A
   const reconnect = on === true ? {} : on || undefined;
   // Bad options fail before any socket is opened.
   setupFrames(opts.setup);
-  if (reconnect) checkReconnect(reconnect);
+  checkReconnect(reconnect);
   const socket = await dial(opts.signal);
   if (socket.readyState !== OPEN) {
     throw new MmdError('ERR_CONNECT', `${url} closed right after the handshake; check the server`);
   }
-  let link: AgentLink;
+  let link: AgentLink | undefined;
   try {
     link = new AgentLink(socket, reconnect ? { ...rest, redial: dial, reconnect } : rest);
-  } catch (err) {
-    socket.close();
-    throw err;
-  }
-  try {
     await onOpen?.(link, opts.signal);
+    return link;
   } catch (err) {
-    link.close();
+    (link ?? socket).close();
     throw err;
   }
-  return link;
 }
 
 function openSocket(
@@ -88,42 +85,39 @@ function openSocket(
   what: string,
   signal?: AbortSignal,
 ): Promise<WebSocketLike> {
-  return pend<WebSocketLike>(
-    { what, timeoutMs, signal, hint: 'check the server or raise connectTimeoutMs' },
-    (resolve, reject) => {
-      let socket: WebSocketLike;
-      try {
-        socket = new WS(url, protocols);
-      } catch (err) {
-        throw new MmdError('ERR_CONNECT', `cannot open ${url}: ${(err as Error)?.message}; check the URL`, {
-          cause: err,
-        });
-      }
-      listen(socket, { error: ignore }); // kept: `ws` emits 'error' after an aborted handshake
-      // Node's `ws` emits the frames that came with the handshake in the same tick as 'open': they
-      // are held on the socket until its AgentLink takes them over (agent-link.ts #attach).
-      const held: HeldFrames = { frames: [], hold: (event) => void held.frames.push(event) };
-      listen(socket, { message: held.hold });
-      (socket as { [HELD_FRAMES]?: HeldFrames })[HELD_FRAMES] = held;
-      let opened = false;
-      const unlisten = listen(socket, {
-        open: () => {
-          opened = true;
-          resolve(socket);
-        },
-        close: (event: { code?: number }) =>
-          reject(
-            new MmdError(
-              'ERR_CONNECT',
-              `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`,
-            ),
-          ),
+  return pend<WebSocketLike>({ what, timeoutMs, signal, hint: HINT }, (resolve, reject) => {
+    let socket: WebSocketLike;
+    try {
+      socket = new WS(url, protocols);
+    } catch (err) {
+      throw new MmdError('ERR_CONNECT', `cannot open ${url}: ${(err as Error)?.message}; check the URL`, {
+        cause: err,
       });
-      // Runs once the attempt settles, however: a timed out or aborted handshake is torn down.
-      return () => {
-        unlisten();
-        if (!opened && socket.readyState < CLOSING) socket.close();
-      };
-    },
-  );
+    }
+    listen(socket, { error: ignore }); // kept: `ws` emits 'error' after an aborted handshake
+    // Node's `ws` emits the frames that came with the handshake in the same tick as 'open': they
+    // are held on the socket until its AgentLink takes them over (agent-link.ts #attach).
+    const held: HeldFrames = { frames: [], hold: (event) => void held.frames.push(event) };
+    listen(socket, { message: held.hold });
+    (socket as { [HELD_FRAMES]?: HeldFrames })[HELD_FRAMES] = held;
+    let opened = false;
+    const unlisten = listen(socket, {
+      open: () => {
+        opened = true;
+        resolve(socket);
+      },
+      close: (event: { code?: number }) =>
+        reject(
+          new MmdError(
+            'ERR_CONNECT',
+            `connection to ${url} failed (code ${event.code ?? ABNORMAL}); check the server and the path`,
+          ),
+        ),
+    });
+    // Runs once the attempt settles, however: a timed out or aborted handshake is torn down.
+    return () => {
+      unlisten();
+      if (!opened && socket.readyState < CLOSING) socket.close();
+    };
+  });
 }
