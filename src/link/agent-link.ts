@@ -59,10 +59,8 @@ type EventArgs = {
 
 /** Frames a client socket received between its 'open' and its AgentLink taking it over (connect.ts). */
 export const HELD_FRAMES: unique symbol = Symbol();
-export interface HeldFrames {
-  frames: { data: unknown }[];
-  hold: (event: { data: unknown }) => void;
-}
+/** Stops holding and returns the frames held. */
+export type HeldFrames = () => { data: unknown }[];
 
 const closedError = (what: string) => new MmdError('ERR_CLOSED', `${what}: closed; connect again to continue`);
 
@@ -209,9 +207,9 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     started?: (reject: (err: unknown) => void) => void,
   ): Promise<IncomingMessage> {
     const options = {
+      ...opts,
       what,
       timeoutMs: opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
-      signal: opts.signal,
       closed: this.#ended.signal,
     };
     return waitUntil((cb) => this.#events.on('wait', cb), test, options, started);
@@ -259,12 +257,9 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     // The code that gets this link (from connect(), a server's 'agent' event, a reconnect) subscribes
     // before any message is dispatched: a browser would deliver the handshake's frames a task later too.
     this.#inbox.hold();
-    const held = (socket as { [HELD_FRAMES]?: HeldFrames })[HELD_FRAMES];
-    if (held) {
-      delete (socket as { [HELD_FRAMES]?: HeldFrames })[HELD_FRAMES];
-      socket.removeEventListener('message', held.hold);
-      for (const event of held.frames) this.#inbox.frame(event);
-    }
+    const held = socket as { [HELD_FRAMES]?: HeldFrames };
+    for (const event of held[HELD_FRAMES]?.() ?? []) this.#inbox.frame(event);
+    delete held[HELD_FRAMES];
     this.#unlisten = listen(socket, {
       message: (event: { data: unknown }) => {
         if (!this.#final) this.#inbox.frame(event);
@@ -329,7 +324,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
 
   async #reconnect(): Promise<void> {
     const backoff = this.#backoff!;
-    for (let delay = backoff.next(); delay !== undefined; delay = backoff.next()) {
+    for (let delay; (delay = backoff.next()) !== undefined;) {
       try {
         await sleep(delay, { what: 'reconnect', closed: this.#ended.signal });
       } catch {

@@ -97,9 +97,9 @@ function openSocket(
     listen(socket, { error: ignore }); // kept: `ws` emits 'error' after an aborted handshake
     // Node's `ws` emits the frames that came with the handshake in the same tick as 'open': they
     // are held on the socket until its AgentLink takes them over (agent-link.ts #attach).
-    const held: HeldFrames = { frames: [], hold: (event) => void held.frames.push(event) };
-    listen(socket, { message: held.hold });
-    (socket as { [HELD_FRAMES]?: HeldFrames })[HELD_FRAMES] = held;
+    const frames: { data: unknown }[] = [];
+    const release = listen(socket, { message: (event) => void frames.push(event) });
+    (socket as { [HELD_FRAMES]?: HeldFrames })[HELD_FRAMES] = () => (release(), frames);
     let opened = false;
     const unlisten = listen(socket, {
       open: () => {
