@@ -156,7 +156,7 @@ describe('who may be the agent', () => {
   });
 
   it('a zombie agent (behind a relay that stopped forwarding) loses its channel to a new agent once it missed a pong', async () => {
-    const server = await start({ heartbeatMs: 100 });
+    const server = await start({ heartbeatMs: 100, agentProbeMs: 5000 });
     const relay = await tcpRelay(server.address().port);
     open.push({ close: () => relay.close() });
     const ready = nextEvent((cb) => server.on('agent', cb));
@@ -173,6 +173,22 @@ describe('who may be the agent', () => {
     const c = await controller(server.url, open);
     c.ws.send('TO_THE_LIVE_ONE|1');
     await restarted.waitLine('TO_THE_LIVE_ONE|1');
+  });
+
+  it('a new agent probes the holder first: a zombie loses the channel at once, without waiting for a heartbeat', async () => {
+    const server = await start({ agentProbeMs: 300 }); // heartbeat at its default, 30 s
+    const relay = await tcpRelay(server.address().port);
+    open.push({ close: () => relay.close() });
+    const ready = nextEvent((cb) => server.on('agent', cb));
+    const zombie = await FakeAgent.connect(relay.port, '/chat');
+    open.push({ close: () => zombie.destroy() });
+    await ready;
+    relay.pause();
+    const started = performance.now();
+    const restarted = await FakeAgent.connect(server.address().port, '/chat'); // a 429 rejects here
+    open.push({ close: () => restarted.destroy() });
+    expect(performance.now() - started).to.be.within(250, 2000);
+    expect(server.stats().deadAgentTakeovers).to.equal(1);
   });
 
   it('a live agent that answers its pings keeps its channel: the next one still gets 429', async () => {

@@ -60,6 +60,8 @@ interface AgentPeer extends Corkable {
   /** A ping is out without its pong yet; `missedPongs` counts heartbeats that found one still out. */
   pingOut: boolean;
   missedPongs: number;
+  /** Called at the next pong (probeAgent). */
+  onPong: (() => void)[];
 }
 
 interface ControllerPeer extends Corkable {
@@ -171,6 +173,7 @@ export class Channel {
       avatar: false,
       pingOut: false,
       missedPongs: 0,
+      onPong: [],
     };
     this.host.counters.agents++;
     // A vanished peer (no FIN) is found by the kernel too, not only by our pings (issue 13).
@@ -179,6 +182,7 @@ export class Channel {
     ws.on('pong', () => {
       peer.pingOut = false;
       peer.missedPongs = 0;
+      for (const done of peer.onPong.splice(0)) done();
     });
     ws.on('message', (data, isBinary) => this.onAgentFrame(peer, rawBytes(data), isBinary));
     ws.on('close', () => this.onAgentClose(peer));
@@ -295,6 +299,29 @@ export class Channel {
     peer.ws.close();
     setTimeout(() => peer.ws.terminate(), this.host.policy.closeTimeoutMs).unref();
     return true;
+  }
+
+  /**
+   * Pings the agent and waits up to `timeoutMs` for its pong; without one, it counts as a missed
+   * pong (dropDeadAgent then lets it go). The real app answers within its 10 ms select loop
+   * (wire.md §5.4, §6.2). Resolves whether or not there is an agent to probe.
+   */
+  probeAgent(timeoutMs: number): Promise<void> {
+    const peer = this.agentPeer;
+    if (!peer || peer.ws.readyState !== OPEN) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        peer.onPong = peer.onPong.filter((f) => f !== done);
+        peer.missedPongs++;
+        resolve();
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      peer.onPong.push(done);
+      peer.ws.ping();
+    });
   }
 
   /**

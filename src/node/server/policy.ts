@@ -42,6 +42,8 @@ export interface ServerPolicy {
   maxPendingPerAddress: number;
   /** 'refused' events a second at most; the next one says how many were held back. */
   refusalReportsPerSecond: number;
+  /** A new agent finding its channel taken waits this long for the holder's pong before the 429. */
+  agentProbeMs: number;
   /** TCP keepalive idle time on agent sockets: a peer gone without a FIN is found by the kernel too. */
   agentKeepAliveMs: number;
   /** close(): time allowed for sockets to finish their close handshake before they are terminated. */
@@ -68,6 +70,7 @@ export const SERVER_DEFAULTS = Object.freeze({
   maxControllersPerChannel: 64,
   maxChannels: 1024,
   agentKeepAliveMs: 15_000,
+  agentProbeMs: 1000,
   handshakeTimeoutMs: 10_000,
   maxPendingConnections: 512,
   maxPendingPerAddress: 128,

@@ -458,14 +458,24 @@ class RelayServer implements MmdServer, ChannelHost {
           `too many channels (${this.policy.maxChannels}): close unused ones or raise maxChannels`,
           path,
         );
-      // "Too Many Requests" makes MMDAgent-EX retry on `<path>-N` (wire.md §4.3).
-      if (channel.refusesAgent(standIn))
-        return refuse(429, this.tcp?.busyReason(path) ?? `${path} already has an MMDAgent-EX`, path);
-      releaseOnFailure(socket, channel, this);
-      this.agentWss.handleUpgrade(req, socket, head, (ws) => {
-        this.gate.done(req.socket);
-        this.track(ws);
-        channel.acceptAgent(ws, socket, standIn);
+      const accept = () => {
+        // "Too Many Requests" makes MMDAgent-EX retry on `<path>-N` (wire.md §4.3).
+        if (channel.refusesAgent(standIn))
+          return refuse(429, this.tcp?.busyReason(path) ?? `${path} already has an MMDAgent-EX`, path);
+        releaseOnFailure(socket, channel, this);
+        this.agentWss.handleUpgrade(req, socket, head, (ws) => {
+          this.gate.done(req.socket);
+          this.track(ws);
+          channel.acceptAgent(ws, socket, standIn);
+        });
+      };
+      if (standIn || !channel.refusesAgent(false)) return accept();
+      // Before a 429 sends this app to <path>-1, make sure the one holding the channel is alive: a
+      // restarted app finds its old connection still open when the old one vanished without a FIN.
+      void channel.probeAgent(this.policy.agentProbeMs).then(() => {
+        if (socket.destroyed || this.closing) return;
+        channel.dropDeadAgent();
+        accept();
       });
       return;
     }
