@@ -89,7 +89,7 @@ const isCatalog = (p: string) => p.startsWith('src/catalog/');
 // The core's layers, bottom up (DESIGN.md "Dependencies point one way"): a file imports its own
 // layer or lower ones. src/node/ sits on top of the core, and the ./server entry on top of it.
 const LAYERS: [number, RegExp][] = [
-  [0, /^src\/(errors|limits|utf8)\.ts$/],
+  [0, /^src\/(errors|limits|utf8|chars)\.ts$/],
   [1, /^src\/(line|message|built|audio|stream-parser|emitter|wait)\.ts$|^src\/mdf\//],
   [2, /^src\/catalog\/|^src\/avatar\.ts$/],
   [3, /^src\/link(\.ts$|\/)/],
