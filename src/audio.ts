@@ -37,10 +37,6 @@ function oddPcm(bytes: number): MmdError {
   return new MmdError('ERR_ODD_PCM', `PCM of ${bytes} bytes: send an even number of bytes`);
 }
 
-function isLittleEndianHost(): boolean {
-  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-}
-
 /** One chunk: `SND`, the payload's length in 4 digits (it is at most 4096), the payload. */
 function newChunk(payload: Uint8Array): Uint8Array {
   const chunk = new Uint8Array(SND_HEADER_BYTES + payload.length);
@@ -69,7 +65,7 @@ export function sndChunks(pcm16k: Int16Array | Uint8Array, opts?: { chunkBytes?:
   let bytes: Uint8Array;
   if (pcm16k instanceof Int16Array) {
     // On a little-endian host the samples already are the wire bytes: view them, copy once per chunk.
-    bytes = isLittleEndianHost()
+    bytes = new Uint8Array(new Uint16Array([1]).buffer)[0]
       ? new Uint8Array(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength)
       : int16ToBytes(pcm16k);
   } else if (pcm16k instanceof Uint8Array) {

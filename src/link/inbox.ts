@@ -116,14 +116,11 @@ export class Inbox {
     };
     Object.assign(this, {
       frame: (event: { data: unknown }) => {
-        if (busy || head < items.length || next < lines.length) {
-          items.push({ event });
-          return;
-        }
-        // Idle fast path: not even read.
-        if (!host.wanted()) return;
+        const idle = !busy && head === items.length && next === lines.length;
+        // Idle fast path: with nobody to hand it to, not even read.
+        if (idle && !host.wanted()) return;
         items.push({ event });
-        drain();
+        if (idle) drain();
       },
       close: (event: { code?: number; reason?: string }, source: unknown) => {
         items.push({ close: event, source });
@@ -146,11 +143,8 @@ export class Inbox {
  * nested). One callback is pending at a time per inbox.
  */
 function macrotaskScheduler(): (fn: () => void) => void {
-  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
-  if (typeof g.setImmediate === 'function') {
-    const setImmediate = g.setImmediate;
-    return (fn) => void setImmediate(fn);
-  }
+  const { setImmediate } = globalThis as { setImmediate?: (fn: () => void) => unknown };
+  if (typeof setImmediate === 'function') return setImmediate;
   if (typeof MessageChannel === 'function') {
     let channel: MessageChannel | undefined;
     return (fn) => {
@@ -164,5 +158,5 @@ function macrotaskScheduler(): (fn: () => void) => void {
       channel.port2.postMessage(null);
     };
   }
-  return (fn) => void setTimeout(fn, 0);
+  return (fn) => setTimeout(fn);
 }
