@@ -59,16 +59,10 @@ export function frameLines(payload: string): { lines: string[]; terminated: bool
   if (typeof payload !== 'string') {
     throw new MmdError('ERR_BAD_INPUT', `frameLines takes text, not ${typeof payload}: decode binary frames first`);
   }
-  const lines: string[] = [];
-  let start = 0;
-  for (let i = 0; i < payload.length; i++) {
-    const c = payload.charCodeAt(i);
-    if (c !== LF && c !== CR) continue;
-    if (i > start) lines.push(payload.slice(start, i));
-    start = i + 1;
-  }
-  const terminated = start === payload.length;
-  if (!terminated) lines.push(payload.slice(start));
+  // A run of CR/LF is one break; a payload ending in one splits off an empty last part.
+  const parts = payload.split(/[\r\n]+/);
+  const terminated = parts[parts.length - 1] === '';
+  const lines = parts.filter((line) => line);
   return { lines, terminated };
 }
 
