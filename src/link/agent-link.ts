@@ -28,7 +28,7 @@ import { Emitter, rethrowLater } from '../emitter.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, listen, sleep, waitFor as waitUntil, type WaitOptions } from '../wait.js';
 import { AudioPacer } from './audio-pacer.js';
 import { Inbox } from './inbox.js';
-import { messageIterator, type Feed } from './iterator.js';
+import { messageIterator } from './iterator.js';
 import { ABNORMAL, CLOSING, ITERATOR_BUFFER_SIZE, MAX_BUFFERED_BYTES, NO_STATUS, OPEN } from './constants.js';
 import {
   type AgentLinkOptions,
