@@ -125,39 +125,45 @@ describe('the first frame after the handshake (issue 12 item 3, wire.md §3.4)',
 });
 
 describe('a stand-in agent (issue 12 item 4: npm start, then a real MMDAgent-EX)', () => {
-  it('yields its channel to a real MMDAgent-EX (no 429, no /chat-1) and takes it back when that one leaves', async () => {
-    const server = await start({ standIn: true });
-    const standInReady = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
-    const sim = await startSim({ url: server.standInUrl(), platform: 'linux', timeScale: 0.1 });
-    open.push({ close: () => sim.stop() });
-    expect((await standInReady)[1]).to.deep.equal({ channel: '/chat', standIn: true });
-    const c = await controller(server.url, open);
-    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
-    const realReady = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
-    const real = await FakeAgent.connect(server.address().port, '/chat'); // rejects on a 429
-    open.push({ close: () => real.destroy() });
-    expect((await realReady)[1]).to.deep.equal({ channel: '/chat', standIn: false });
-    const relayLines = () => c.texts.filter((t) => t.startsWith('RELAY_'));
-    await until(() => relayLines().length >= 3);
-    expect(relayLines()).to.deep.equal([
-      'RELAY_AGENT_CONNECTED|/chat\n',
-      'RELAY_AGENT_DISCONNECTED|/chat\n',
-      'RELAY_AGENT_CONNECTED|/chat\n',
-    ]);
-    expect(server.channels().map((ch) => [ch.path, ch.agent, ch.standIn])).to.deep.equal([['/chat', true, false]]);
-    c.ws.send('HELLO|real');
-    await real.waitLine('HELLO|real');
-    const back = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
-    real.destroy();
-    expect((await back)[1]).to.deep.equal({ channel: '/chat', standIn: true });
-    await until(() => relayLines().length >= 5);
-    expect(relayLines().slice(3)).to.deep.equal(['RELAY_AGENT_DISCONNECTED|/chat\n', 'RELAY_AGENT_CONNECTED|/chat\n']);
-    c.ws.send('HELLO|sim');
-    await sim.waitFor((m) => m.type === 'HELLO', { timeoutMs: 5000 });
-    expect(sim.received.filter((m) => m.type === 'HELLO').map((m) => m.args)).to.deep.equal([['sim']]);
-    expect(sim.status).to.equal('connected');
-    expect(sim.violations).to.deep.equal([]);
-  });
+  it(
+    'yields its channel to a real MMDAgent-EX (no 429, no /chat-1) and takes it back when that one ' + 'leaves',
+    async () => {
+      const server = await start({ standIn: true });
+      const standInReady = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
+      const sim = await startSim({ url: server.standInUrl(), platform: 'linux', timeScale: 0.1 });
+      open.push({ close: () => sim.stop() });
+      expect((await standInReady)[1]).to.deep.equal({ channel: '/chat', standIn: true });
+      const c = await controller(server.url, open);
+      await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+      const realReady = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
+      const real = await FakeAgent.connect(server.address().port, '/chat'); // rejects on a 429
+      open.push({ close: () => real.destroy() });
+      expect((await realReady)[1]).to.deep.equal({ channel: '/chat', standIn: false });
+      const relayLines = () => c.texts.filter((t) => t.startsWith('RELAY_'));
+      await until(() => relayLines().length >= 3);
+      expect(relayLines()).to.deep.equal([
+        'RELAY_AGENT_CONNECTED|/chat\n',
+        'RELAY_AGENT_DISCONNECTED|/chat\n',
+        'RELAY_AGENT_CONNECTED|/chat\n',
+      ]);
+      expect(server.channels().map((ch) => [ch.path, ch.agent, ch.standIn])).to.deep.equal([['/chat', true, false]]);
+      c.ws.send('HELLO|real');
+      await real.waitLine('HELLO|real');
+      const back = nextEvent<[unknown, AgentInfo]>((cb) => server.on('agent', cb));
+      real.destroy();
+      expect((await back)[1]).to.deep.equal({ channel: '/chat', standIn: true });
+      await until(() => relayLines().length >= 5);
+      expect(relayLines().slice(3)).to.deep.equal([
+        'RELAY_AGENT_DISCONNECTED|/chat\n',
+        'RELAY_AGENT_CONNECTED|/chat\n',
+      ]);
+      c.ws.send('HELLO|sim');
+      await sim.waitFor((m) => m.type === 'HELLO', { timeoutMs: 5000 });
+      expect(sim.received.filter((m) => m.type === 'HELLO').map((m) => m.args)).to.deep.equal([['sim']]);
+      expect(sim.status).to.equal('connected');
+      expect(sim.violations).to.deep.equal([]);
+    },
+  );
 
   it('a stand-in arriving while a real MMDAgent-EX holds the channel waits for it to leave', async () => {
     const server = await start({ standIn: true });

@@ -47,20 +47,23 @@ function get(
 }
 
 describe('Host check (DNS rebinding)', () => {
-  it('a loopback server answers loopback names on any port and refuses other names, for HTTP and upgrades', async () => {
-    const server = await start();
-    const port = server.address().port;
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost:8080'])
-      expect((await get(server, '/channels', { host })).status, host).to.equal(200);
-    const rebound = await get(server, '/channels', { host: `evil.example:${port}` });
-    expect(rebound.status).to.equal(403);
-    expect(rebound.body).to.contain('allowedHosts');
-    const status = await controller(server.url, open, { headers: { Host: `evil.example:${port}` } }).then(
-      () => 101,
-      (e: { status: number }) => e.status,
-    );
-    expect(status).to.equal(403);
-  });
+  it(
+    'a loopback server answers loopback names on any port and refuses other names, for HTTP and ' + 'upgrades',
+    async () => {
+      const server = await start();
+      const port = server.address().port;
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost:8080'])
+        expect((await get(server, '/channels', { host })).status, host).to.equal(200);
+      const rebound = await get(server, '/channels', { host: `evil.example:${port}` });
+      expect(rebound.status).to.equal(403);
+      expect(rebound.body).to.contain('allowedHosts');
+      const status = await controller(server.url, open, { headers: { Host: `evil.example:${port}` } }).then(
+        () => 101,
+        (e: { status: number }) => e.status,
+      );
+      expect(status).to.equal(403);
+    },
+  );
 
   it('allowedHosts adds names, and "*" turns the check off', async () => {
     const named = await start({ allowedHosts: ['mmd.lan'] });

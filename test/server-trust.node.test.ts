@@ -39,30 +39,33 @@ afterEach(async () => {
 });
 
 describe('what a controller may send', () => {
-  it('PLUGIN_DISABLE|Remote, plain or wrapped, and KEYVALUE_SET of Plugin_Remote_* never reach a Linux agent', async () => {
-    const server = await start({ syncTimeoutMs: 3000 });
-    const ready = nextEvent((cb) => server.on('agent', cb));
-    const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
-    open.push({ close: () => sim.stop() });
-    await ready;
-    const c = await controller(server.url, open);
-    await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
-    for (const line of [
-      'PLUGIN_DISABLE|Remote',
-      '__AV_MESSAGE,PLUGIN_DISABLE|Remote',
-      'KEYVALUE_SET|Plugin_Remote_Websocket_Host|evil.example',
-    ]) {
-      c.ws.send(line);
-      expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_LINE_NOT_ALLOWED\|/);
-      c.texts.length = 0;
-    }
-    c.ws.send('PROBE|1');
-    await sim.waitFor((m) => m.type === 'PROBE', { timeoutMs: 5000 });
-    expect(sim.received.map((m) => m.type)).to.not.include.members(['PLUGIN_DISABLE', 'KEYVALUE_SET']);
-    expect(sim.status).to.equal('connected');
-  });
+  it(
+    'PLUGIN_DISABLE|Remote, plain or wrapped, and KEYVALUE_SET of Plugin_Remote_* never reach a Linux ' + 'agent',
+    async () => {
+      const server = await start({ syncTimeoutMs: 3000 });
+      const ready = nextEvent((cb) => server.on('agent', cb));
+      const sim = await startSim({ url: server.url, platform: 'linux', timeScale: 0.1 });
+      open.push({ close: () => sim.stop() });
+      await ready;
+      const c = await controller(server.url, open);
+      await c.waitText('RELAY_AGENT_CONNECTED|/chat\n');
+      for (const line of [
+        'PLUGIN_DISABLE|Remote',
+        '__AV_MESSAGE,PLUGIN_DISABLE|Remote',
+        'KEYVALUE_SET|Plugin_Remote_Websocket_Host|evil.example',
+      ]) {
+        c.ws.send(line);
+        expect(await c.waitText(/^RELAY_ERROR\|/)).to.match(/^RELAY_ERROR\|ERR_LINE_NOT_ALLOWED\|/);
+        c.texts.length = 0;
+      }
+      c.ws.send('PROBE|1');
+      await sim.waitFor((m) => m.type === 'PROBE', { timeoutMs: 5000 });
+      expect(sim.received.map((m) => m.type)).to.not.include.members(['PLUGIN_DISABLE', 'KEYVALUE_SET']);
+      expect(sim.status).to.equal('connected');
+    },
+  );
 
-  it("a forged relay line (RELAY_AGENT_DISCONNECTED) is refused and no other controller sees 'agent left'", async () => {
+  it("a forged relay line (RELAY_AGENT_DISCONNECTED) is refused; no other controller sees 'agent left'", async () => {
     const { server, agent } = await withAgent();
     const forger = await controller(server.url, open);
     const victim = await controller(server.url, open);
@@ -134,62 +137,73 @@ describe('who may be the agent', () => {
       .and.contain('--agent-secret');
   });
 
-  it('an agent frame announcing more than agentMaxPayloadBytes ends that connection at once, and nothing stays held', async () => {
-    const server = await start();
-    const agents = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => FakeAgent.connect(server.address().port, `/fake${i}`)),
-    );
-    for (const agent of agents) {
-      open.push({ close: () => agent.destroy() });
-      // A masked text frame announcing 16 MiB, and the first 64 KiB of it (what held 16 MiB each before).
-      const header = Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4]);
-      agent.socket.write(Buffer.concat([header, Buffer.alloc(64 * 1024, 0x41)]));
-    }
-    await Promise.race([
-      Promise.all(agents.map((a) => a.closed)),
-      sleep(3000).then(() => {
-        throw new Error('a fake agent holding a partial 16 MiB frame was kept');
-      }),
-    ]);
-    for (let i = 0; i < 50 && server.stats().agents > 0; i++) await sleep(20);
-    expect(server.stats().agents).to.equal(0);
-  });
+  it(
+    'an agent frame announcing more than agentMaxPayloadBytes ends that connection at once, and nothing stays ' +
+      'held',
+    async () => {
+      const server = await start();
+      const agents = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => FakeAgent.connect(server.address().port, `/fake${i}`)),
+      );
+      for (const agent of agents) {
+        open.push({ close: () => agent.destroy() });
+        // A masked text frame announcing 16 MiB, and the first 64 KiB of it (what held 16 MiB each before).
+        const header = Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4]);
+        agent.socket.write(Buffer.concat([header, Buffer.alloc(64 * 1024, 0x41)]));
+      }
+      await Promise.race([
+        Promise.all(agents.map((a) => a.closed)),
+        sleep(3000).then(() => {
+          throw new Error('a fake agent holding a partial 16 MiB frame was kept');
+        }),
+      ]);
+      for (let i = 0; i < 50 && server.stats().agents > 0; i++) await sleep(20);
+      expect(server.stats().agents).to.equal(0);
+    },
+  );
 
-  it('a zombie agent (behind a relay that stopped forwarding) loses its channel to a new agent once it missed a pong', async () => {
-    const server = await start({ heartbeatMs: 100, agentProbeMs: 5000 });
-    const relay = await tcpRelay(server.address().port);
-    open.push({ close: () => relay.close() });
-    const ready = nextEvent((cb) => server.on('agent', cb));
-    const zombie = await FakeAgent.connect(relay.port, '/chat');
-    open.push({ close: () => zombie.destroy() });
-    await ready;
-    relay.pause(); // no FIN, no RST: the peer just stops answering
-    await sleep(350);
-    const again = nextEvent((cb) => server.on('agent', cb));
-    const restarted = await FakeAgent.connect(server.address().port, '/chat'); // a 429 rejects here
-    open.push({ close: () => restarted.destroy() });
-    await again;
-    expect(server.stats().deadAgentTakeovers).to.equal(1);
-    const c = await controller(server.url, open);
-    c.ws.send('TO_THE_LIVE_ONE|1');
-    await restarted.waitLine('TO_THE_LIVE_ONE|1');
-  });
+  it(
+    'a zombie agent (behind a relay that stopped forwarding) loses its channel to a new agent once it missed a ' +
+      'pong',
+    async () => {
+      const server = await start({ heartbeatMs: 100, agentProbeMs: 5000 });
+      const relay = await tcpRelay(server.address().port);
+      open.push({ close: () => relay.close() });
+      const ready = nextEvent((cb) => server.on('agent', cb));
+      const zombie = await FakeAgent.connect(relay.port, '/chat');
+      open.push({ close: () => zombie.destroy() });
+      await ready;
+      relay.pause(); // no FIN, no RST: the peer just stops answering
+      await sleep(350);
+      const again = nextEvent((cb) => server.on('agent', cb));
+      const restarted = await FakeAgent.connect(server.address().port, '/chat'); // a 429 rejects here
+      open.push({ close: () => restarted.destroy() });
+      await again;
+      expect(server.stats().deadAgentTakeovers).to.equal(1);
+      const c = await controller(server.url, open);
+      c.ws.send('TO_THE_LIVE_ONE|1');
+      await restarted.waitLine('TO_THE_LIVE_ONE|1');
+    },
+  );
 
-  it('a new agent probes the holder first: a zombie loses the channel at once, without waiting for a heartbeat', async () => {
-    const server = await start({ agentProbeMs: 300 }); // heartbeat at its default, 30 s
-    const relay = await tcpRelay(server.address().port);
-    open.push({ close: () => relay.close() });
-    const ready = nextEvent((cb) => server.on('agent', cb));
-    const zombie = await FakeAgent.connect(relay.port, '/chat');
-    open.push({ close: () => zombie.destroy() });
-    await ready;
-    relay.pause();
-    const started = performance.now();
-    const restarted = await FakeAgent.connect(server.address().port, '/chat'); // a 429 rejects here
-    open.push({ close: () => restarted.destroy() });
-    expect(performance.now() - started).to.be.within(250, 2000);
-    expect(server.stats().deadAgentTakeovers).to.equal(1);
-  });
+  it(
+    'a new agent probes the holder first: a zombie loses the channel at once, without waiting for a ' + 'heartbeat',
+    async () => {
+      const server = await start({ agentProbeMs: 300 }); // heartbeat at its default, 30 s
+      const relay = await tcpRelay(server.address().port);
+      open.push({ close: () => relay.close() });
+      const ready = nextEvent((cb) => server.on('agent', cb));
+      const zombie = await FakeAgent.connect(relay.port, '/chat');
+      open.push({ close: () => zombie.destroy() });
+      await ready;
+      relay.pause();
+      const started = performance.now();
+      const restarted = await FakeAgent.connect(server.address().port, '/chat'); // a 429 rejects here
+      open.push({ close: () => restarted.destroy() });
+      expect(performance.now() - started).to.be.within(250, 2000);
+      expect(server.stats().deadAgentTakeovers).to.equal(1);
+    },
+  );
 
   it('a live agent that answers its pings keeps its channel: the next one still gets 429', async () => {
     const server = await start({ heartbeatMs: 100 });

@@ -284,36 +284,43 @@ describe('relay', () => {
     await agent.waitFrame((f) => f.payload.toString('latin1') === 'SNDBRKS\n');
   });
 
-  it('a short line starting with S is padded with LFs so MMDAgent-EX does not hold it back (§8.4, hazards.md (i))', async () => {
-    const server = await start();
-    const agent = await readyAgent(server);
-    const c = await controller(server.url);
-    c.ws.send('STOP');
-    const frame = await agent.waitFrame((f) => f.payload.toString().startsWith('STOP'));
-    expect(frame.payload.toString()).to.equal('STOP\n\n\n'); // 7 bytes: dispatched at once, the LF run swallowed (§7.2)
-    c.ws.send('START|x');
-    await agent.waitFrame((f) => f.payload.toString() === 'START|x\n');
-  });
+  it(
+    'a short line starting with S is padded with LFs so MMDAgent-EX does not hold it back (§8.4, hazards.md ' + '(i))',
+    async () => {
+      const server = await start();
+      const agent = await readyAgent(server);
+      const c = await controller(server.url);
+      c.ws.send('STOP');
+      const frame = await agent.waitFrame((f) => f.payload.toString().startsWith('STOP'));
+      // 7 bytes: dispatched at once, the LF run swallowed (§7.2)
+      expect(frame.payload.toString()).to.equal('STOP\n\n\n');
+      c.ws.send('START|x');
+      await agent.waitFrame((f) => f.payload.toString() === 'START|x\n');
+    },
+  );
 
-  it('setup lines, channel.send() and the agent link pad short S lines the same way (§8.4, hazards.md (i))', async () => {
-    const server = await start({ setup: ['STOP', { type: 'SX', args: [] }] });
-    const agent = await readyAgent(server);
-    const channel = server.channel('/chat');
-    channel.send('STOP');
-    channel.send({ type: 'S', args: ['1'] });
-    channel.agent!.send('SABCD');
-    channel.agent!.send({ type: 'SX', args: [] });
-    await agent.waitFrame((f) => f.payload.toString().startsWith('SX') && agent.frames.length > 6);
-    const payloads = agent.frames.map((f) => f.payload.toString());
-    expect(payloads.slice(1)).to.deep.equal([
-      'STOP\n\n\n',
-      'SX\n\n\n\n\n',
-      'STOP\n\n\n',
-      'S|1\n\n\n\n',
-      'SABCD\n\n',
-      'SX\n\n\n\n\n',
-    ]);
-  });
+  it(
+    'setup lines, channel.send() and the agent link pad short S lines the same way (§8.4, hazards.md ' + '(i))',
+    async () => {
+      const server = await start({ setup: ['STOP', { type: 'SX', args: [] }] });
+      const agent = await readyAgent(server);
+      const channel = server.channel('/chat');
+      channel.send('STOP');
+      channel.send({ type: 'S', args: ['1'] });
+      channel.agent!.send('SABCD');
+      channel.agent!.send({ type: 'SX', args: [] });
+      await agent.waitFrame((f) => f.payload.toString().startsWith('SX') && agent.frames.length > 6);
+      const payloads = agent.frames.map((f) => f.payload.toString());
+      expect(payloads.slice(1)).to.deep.equal([
+        'STOP\n\n\n',
+        'SX\n\n\n\n\n',
+        'STOP\n\n\n',
+        'S|1\n\n\n\n',
+        'SABCD\n\n',
+        'SX\n\n\n\n\n',
+      ]);
+    },
+  );
 
   it('binary frames stay 6 bytes under 8191, in case a short S line is still pending (§6.5, §8.4)', async () => {
     const server = await start();
@@ -428,24 +435,28 @@ describe('controller mistakes are refused with an error line and never reach the
 });
 
 describe('agents', () => {
-  it('a second agent on a busy channel gets exactly "429 Too Many Requests"; /chat-1 and /chat-1-2 are accepted (§4.3)', async () => {
-    const server = await start();
-    await readyAgent(server, '/chat');
-    const { socket, response } = upgradeRequest(server.address().port, '/chat', { agent: true });
-    open.push({ close: () => socket.destroy() });
-    const { head } = await response;
-    expect(head.startsWith('HTTP/1.1 429 Too Many Requests\r\n'), head).to.equal(true);
-    await readyAgent(server, '/chat-1');
-    await readyAgent(server, '/chat-1-2');
-    expect(
-      server
-        .channels()
-        .filter((c) => c.agent)
-        .map((c) => c.path),
-    ).to.deep.equal(['/chat', '/chat-1', '/chat-1-2']);
-  });
+  it(
+    'a second agent on a busy channel gets exactly "429 Too Many Requests"; /chat-1 and /chat-1-2 are accepted ' +
+      '(§4.3)',
+    async () => {
+      const server = await start();
+      await readyAgent(server, '/chat');
+      const { socket, response } = upgradeRequest(server.address().port, '/chat', { agent: true });
+      open.push({ close: () => socket.destroy() });
+      const { head } = await response;
+      expect(head.startsWith('HTTP/1.1 429 Too Many Requests\r\n'), head).to.equal(true);
+      await readyAgent(server, '/chat-1');
+      await readyAgent(server, '/chat-1-2');
+      expect(
+        server
+          .channels()
+          .filter((c) => c.agent)
+          .map((c) => c.path),
+      ).to.deep.equal(['/chat', '/chat-1', '/chat-1-2']);
+    },
+  );
 
-  it('sends the sync line first, then setup once its echo is back, on every connection (§3.4, §9.1, §12)', async () => {
+  it('sends the sync line first, then setup once its echo is back, on every connection (§3.4)', async () => {
     const server = await start({
       setup: ['__AV_START', { type: 'KEYVALUE_SET', args: ['mode', 'x'] }, 'SNDFILE'],
       syncTimeoutMs: 5000,
@@ -698,28 +709,32 @@ describe("the agent link handed to server.on('agent')", () => {
     return { server, agent, link, c, say };
   }
 
-  it('delivers agent lines to waitFor, an iterator and listeners, also one added after some frames (idle fast path)', async () => {
-    const { link, say } = await session();
-    await say('UNHEARD|1'); // nobody listens: skipped unread
-    const waited = link.waitFor('MODEL_EVENT_ADD');
-    await say('MODEL_EVENT_ADD|mei');
-    expect((await waited).line).to.equal('MODEL_EVENT_ADD|mei');
-    const it = link[Symbol.asyncIterator]();
-    await say('ONLY_ITER|1');
-    await say('ONLY_ITER|2');
-    expect((await it.next()).value.line).to.equal('ONLY_ITER|1');
-    expect((await it.next()).value.line).to.equal('ONLY_ITER|2');
-    await it.return!();
-    await say('UNHEARD|2');
-    const seen: string[] = [];
-    link.on('message', (m) => seen.push(m.line));
-    await say('HEARD|1');
-    const late: string[] = [];
-    link.on('MOTION_EVENT_ADD', (m) => late.push(m.line));
-    await say('MOTION_EVENT_ADD|mei|base');
-    expect(seen).to.deep.equal(['HEARD|1', 'MOTION_EVENT_ADD|mei|base']);
-    expect(late).to.deep.equal(['MOTION_EVENT_ADD|mei|base']);
-  });
+  it(
+    'delivers agent lines to waitFor, an iterator and listeners, also one added after some frames (idle fast ' +
+      'path)',
+    async () => {
+      const { link, say } = await session();
+      await say('UNHEARD|1'); // nobody listens: skipped unread
+      const waited = link.waitFor('MODEL_EVENT_ADD');
+      await say('MODEL_EVENT_ADD|mei');
+      expect((await waited).line).to.equal('MODEL_EVENT_ADD|mei');
+      const it = link[Symbol.asyncIterator]();
+      await say('ONLY_ITER|1');
+      await say('ONLY_ITER|2');
+      expect((await it.next()).value.line).to.equal('ONLY_ITER|1');
+      expect((await it.next()).value.line).to.equal('ONLY_ITER|2');
+      await it.return!();
+      await say('UNHEARD|2');
+      const seen: string[] = [];
+      link.on('message', (m) => seen.push(m.line));
+      await say('HEARD|1');
+      const late: string[] = [];
+      link.on('MOTION_EVENT_ADD', (m) => late.push(m.line));
+      await say('MOTION_EVENT_ADD|mei|base');
+      expect(seen).to.deep.equal(['HEARD|1', 'MOTION_EVENT_ADD|mei|base']);
+      expect(late).to.deep.equal(['MOTION_EVENT_ADD|mei|base']);
+    },
+  );
 
   it('a listener that throws is reported as a server error; the process, agent and relay go on', async () => {
     const { server, agent, link, c, say } = await session();
@@ -779,7 +794,7 @@ describe("the agent link handed to server.on('agent')", () => {
 });
 
 describe('close()', () => {
-  it('agents get an EMPTY close frame (88 00, §6.3), controllers 1001; pending waits reject ERR_CLOSED; idempotent', async () => {
+  it('agents get an EMPTY close frame (§6.3), controllers 1001; waits reject ERR_CLOSED; idempotent', async () => {
     const server = await createServer({ port: 0, syncTimeoutMs: 300 });
     const ready = new Promise<import('../src/link.js').AgentLink>((resolve) =>
       server.on('agent', (link) => resolve(link)),
@@ -862,22 +877,25 @@ describe('HTTP', () => {
     expect(server.channels()).to.deep.equal(channels);
   });
 
-  it('GET /channels is readable cross-origin only by origins allowed as controllers (a page from disk: null)', async () => {
-    const server = await start({ allowedOrigins: ['null'] });
-    const fromDisk = await get(server, '/channels', { Origin: 'null' });
-    expect(fromDisk.status).to.equal(200);
-    expect(fromDisk.headers['access-control-allow-origin']).to.equal('null');
-    const other = await get(server, '/channels', { Origin: 'https://evil.example' });
-    expect(other.headers['access-control-allow-origin']).to.equal(undefined);
-    const sameOriginDefault = await start();
-    const own = `http://127.0.0.1:${sameOriginDefault.address().port}`;
-    expect(
-      (await get(sameOriginDefault, '/channels', { Origin: own })).headers['access-control-allow-origin'],
-    ).to.equal(own);
-    expect(
-      (await get(sameOriginDefault, '/channels', { Origin: 'null' })).headers['access-control-allow-origin'],
-    ).to.equal(undefined);
-  });
+  it(
+    'GET /channels is readable cross-origin only by origins allowed as controllers (a page from disk: ' + 'null)',
+    async () => {
+      const server = await start({ allowedOrigins: ['null'] });
+      const fromDisk = await get(server, '/channels', { Origin: 'null' });
+      expect(fromDisk.status).to.equal(200);
+      expect(fromDisk.headers['access-control-allow-origin']).to.equal('null');
+      const other = await get(server, '/channels', { Origin: 'https://evil.example' });
+      expect(other.headers['access-control-allow-origin']).to.equal(undefined);
+      const sameOriginDefault = await start();
+      const own = `http://127.0.0.1:${sameOriginDefault.address().port}`;
+      expect(
+        (await get(sameOriginDefault, '/channels', { Origin: own })).headers['access-control-allow-origin'],
+      ).to.equal(own);
+      expect(
+        (await get(sameOriginDefault, '/channels', { Origin: 'null' })).headers['access-control-allow-origin'],
+      ).to.equal(undefined);
+    },
+  );
 
   it('GET /channels needs the token when one is set', async () => {
     const token = 'tok_abcdefgh12345678';
@@ -1030,7 +1048,8 @@ describe('with the simulated MMDAgent-EX (Linux mode: it dies at any lost connec
     for (const frame of bad) c.ws.send(frame, { binary: false });
     c.ws.send(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), { binary: true });
     c.ws.send('STOP'); // short S line: padded, so nothing stays pending
-    c.ws.send(Buffer.concat([Buffer.from('SND8178'), Buffer.alloc(8178)]), { binary: true }); // the largest binary frame allowed
+    // the largest binary frame allowed
+    c.ws.send(Buffer.concat([Buffer.from('SND8178'), Buffer.alloc(8178)]), { binary: true });
     c.ws.send('SYNTH_START|0|mei_voice_normal|hello');
     await c.waitText('SYNTH_START|0|mei_voice_normal|hello\n', 5000);
     await c.waitText('STOP\n', 5000);
@@ -1077,25 +1096,29 @@ after(async () => {
 });
 
 describe('server: found in review (each test failed before its fix)', () => {
-  it('an MMDAgent-EX that drops TCP and redials at once gets its channel again, not a 429 and a rename to -1 (wire.md §4.3)', async () => {
-    const server = await start();
-    const refused: number[] = [];
-    server.on('refused', (info) => refused.push(info.status));
-    const left: string[] = [];
-    server.on('agentLeft', (info) => left.push(info.channel));
-    for (let i = 0; i < 5; i++) {
-      const first = await agentOn(server);
-      await first.waitLine(/^MMDSDK_SYNC\|/);
-      first.destroy(); // no close frame (wire.md §5.3), and the redial comes in the same loop turn
-      const again = await agentOn(server);
-      await again.waitLine(/^MMDSDK_SYNC\|/);
-      again.destroy();
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    expect(refused).to.deep.equal([]);
-    expect(left.length).to.be.at.most(10); // each connection left at most once: no double agentLeft
-    expect(server.stats().agents).to.equal(0);
-  });
+  it(
+    'an MMDAgent-EX that drops TCP and redials at once gets its channel again, not a 429 and a rename to -1 ' +
+      '(wire.md §4.3)',
+    async () => {
+      const server = await start();
+      const refused: number[] = [];
+      server.on('refused', (info) => refused.push(info.status));
+      const left: string[] = [];
+      server.on('agentLeft', (info) => left.push(info.channel));
+      for (let i = 0; i < 5; i++) {
+        const first = await agentOn(server);
+        await first.waitLine(/^MMDSDK_SYNC\|/);
+        first.destroy(); // no close frame (wire.md §5.3), and the redial comes in the same loop turn
+        const again = await agentOn(server);
+        await again.waitLine(/^MMDSDK_SYNC\|/);
+        again.destroy();
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      expect(refused).to.deep.equal([]);
+      expect(left.length).to.be.at.most(10); // each connection left at most once: no double agentLeft
+      expect(server.stats().agents).to.equal(0);
+    },
+  );
 
   it('handshakes that ws refuses (a bad Sec-WebSocket-Key) leave no channel behind to fill maxChannels', async () => {
     const server = await start({ maxChannels: 3 });
@@ -1121,7 +1144,9 @@ describe('server: found in review (each test failed before its fix)', () => {
     open.push({ close: () => socket.destroy() });
     socket.on('error', () => {});
     socket.write(
-      `GET /chat HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-App-Type: MMDAgent\r\n\r\n`,
+      `GET /chat HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: ` +
+        `Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-App-Type: ` +
+        `MMDAgent\r\n\r\n`,
     );
     await new Promise<void>((resolve) =>
       socket.on('data', (d: Buffer) => d.toString('latin1').startsWith('HTTP/1.1 429 ') && resolve()),
@@ -1154,16 +1179,19 @@ describe('server: found in review (each test failed before its fix)', () => {
     expect(logged.some((args) => String(args[1]).includes('logger down'))).to.equal(true);
   });
 
-  it('a string where a list is expected (allowedOrigins, channels) is ERR_SERVER_OPTION, and no port stays bound', async () => {
-    for (const bad of [{ allowedOrigins: 'null' }, { channels: '/chat' }, { allowedOrigins: [7] }]) {
-      const err = await createServer({ port: 0, ...(bad as unknown as ServerOptions) }).then(
-        (s) => (servers.push(s), undefined),
-        (e: unknown) => e,
-      );
-      expect(isMmdError(err, 'ERR_SERVER_OPTION'), String(err)).to.equal(true);
-      expect((err as Error).message).to.contain('array of strings');
-    }
-  });
+  it(
+    'a string where a list is expected (allowedOrigins, channels) is ERR_SERVER_OPTION, and no port stays ' + 'bound',
+    async () => {
+      for (const bad of [{ allowedOrigins: 'null' }, { channels: '/chat' }, { allowedOrigins: [7] }]) {
+        const err = await createServer({ port: 0, ...(bad as unknown as ServerOptions) }).then(
+          (s) => (servers.push(s), undefined),
+          (e: unknown) => e,
+        );
+        expect(isMmdError(err, 'ERR_SERVER_OPTION'), String(err)).to.equal(true);
+        expect((err as Error).message).to.contain('array of strings');
+      }
+    },
+  );
 });
 
 describe('server: policy numbers', () => {

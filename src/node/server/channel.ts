@@ -369,7 +369,8 @@ export class Channel {
     if (!peer?.link || peer.ws.readyState !== OPEN) {
       throw new MmdError(
         'ERR_NO_AGENT',
-        `no MMDAgent-EX is connected on ${this.path}: start it with Plugin_Remote_Websocket_Directory=${this.path}, or wait for ${RELAY_AGENT_CONNECTED}`,
+        `no MMDAgent-EX is connected on ${this.path}: start it with ` +
+          `Plugin_Remote_Websocket_Directory=${this.path}, or wait for ${RELAY_AGENT_CONNECTED}`,
       );
     }
     return peer;
@@ -492,7 +493,9 @@ export class Channel {
         peer,
         relayErrorLine(
           'ERR_RATE_LIMIT',
-          `more than ${window.perSecond} ${scope} in one second: frames are refused until the second is over; MMDAgent-EX digests about a thousand lines a second, and a sustained stream also delays its own output (wire.md §5.4)`,
+          `more than ${window.perSecond} ${scope} in one second: frames are refused until the second is over; ` +
+            `MMDAgent-EX digests about a thousand lines a second, and a sustained stream also delays its own ` +
+            `output (wire.md §5.4)`,
         ),
       );
     }

@@ -120,13 +120,15 @@ export function checkControllerLine(raw: string, policy: LinePolicy | undefined,
   const line = controllerLine(raw);
   if (isRelayLine(line.type)) {
     throw refused(
-      `${line.type} is the relay's own line: controllers cannot send it (it would be echoed to every controller as if the relay said it)`,
+      `${line.type} is the relay's own line: controllers cannot send it (it would be echoed to every controller ` +
+        `as if the relay said it)`,
     );
   }
   const kind = unsafeKind(line);
   if (kind && !policy?.allowUnsafe?.includes(kind)) {
     throw refused(
-      `${line.type} refused: it would end, restart or move MMDAgent-EX's connection (${kind}); the server app may allow it with lines.allowUnsafe: ['${kind}'] (docs/security.md)`,
+      `${line.type} refused: it would end, restart or move MMDAgent-EX's connection (${kind}); the server app ` +
+        `may allow it with lines.allowUnsafe: ['${kind}'] (docs/security.md)`,
     );
   }
   if (policy?.allow && !matches(policy.allow, line, sender)) {

@@ -78,7 +78,8 @@ export function controllerLines(bytes: Uint8Array): string[] {
   if (bytes.length > MAX_FRAME_BYTES) {
     throw new MmdError(
       'ERR_FRAME_TOO_LARGE',
-      `frame of ${bytes.length} bytes refused: MMDAgent-EX reads at most ${MAX_FRAME_BYTES} bytes per frame (wire.md §6.5); send fewer lines per frame`,
+      `frame of ${bytes.length} bytes refused: MMDAgent-EX reads at most ${MAX_FRAME_BYTES} bytes per frame ` +
+        `(wire.md §6.5); send fewer lines per frame`,
     );
   }
   let text: string;
@@ -94,7 +95,8 @@ export function controllerLines(bytes: Uint8Array): string[] {
   if (lines.length === 0) {
     throw new MmdError(
       'ERR_EMPTY_LINE',
-      'frame refused: it holds no line (empty or only CR/LF), which crashes or disconnects MMDAgent-EX (wire.md §6.4, §7.2)',
+      'frame refused: it holds no line (empty or only CR/LF), which crashes or disconnects MMDAgent-EX (wire.md ' +
+        '§6.4, §7.2)',
     );
   }
   lines.forEach((line, i) => {
@@ -126,7 +128,8 @@ export function checkSndFrame(bytes: Uint8Array): void {
   if (bytes.length > MAX_BINARY_FRAME_BYTES) {
     throw new MmdError(
       'ERR_FRAME_TOO_LARGE',
-      `binary frame of ${bytes.length} bytes refused: at most ${MAX_BINARY_FRAME_BYTES} bytes per frame (wire.md §6.5, §8.4); send smaller SND chunks (about 1280 bytes is usual)`,
+      `binary frame of ${bytes.length} bytes refused: at most ${MAX_BINARY_FRAME_BYTES} bytes per frame ` +
+        `(wire.md §6.5, §8.4); send smaller SND chunks (about 1280 bytes is usual)`,
     );
   }
   let at = 0;
@@ -139,7 +142,8 @@ export function checkSndFrame(bytes: Uint8Array): void {
     ) {
       throw new MmdError(
         'ERR_BINARY_FRAME',
-        `binary frame refused at byte ${at}: binary frames must hold only SND chunks ("SND" + 4 digits + PCM) or SNDSTRM/SNDFILE/SNDBRKS (wire.md §8); send text as text frames`,
+        `binary frame refused at byte ${at}: binary frames must hold only SND chunks ("SND" + 4 digits + PCM) ` +
+          `or SNDSTRM/SNDFILE/SNDBRKS (wire.md §8); send text as text frames`,
       );
     }
     const field = String.fromCharCode(bytes[at + 3], bytes[at + 4], bytes[at + 5], bytes[at + 6]);
@@ -152,21 +156,24 @@ export function checkSndFrame(bytes: Uint8Array): void {
     if (!/^\d{4}$/.test(field)) {
       throw new MmdError(
         'ERR_SND_HEADER',
-        `binary frame refused at byte ${at}: "SND${field}" is not SND + 4 digits (wire.md §8.1); zero-pad the length, e.g. SND0960`,
+        `binary frame refused at byte ${at}: "SND${field}" is not SND + 4 digits (wire.md §8.1); zero-pad the ` +
+          `length, e.g. SND0960`,
       );
     }
     const length = Number(field);
     if (length < SND_MIN_CHUNK_BYTES || length % 2 !== 0) {
       throw new MmdError(
         'ERR_SND_CHUNK_SIZE',
-        `binary frame refused at byte ${at}: SND length ${length} must be even and at least ${SND_MIN_CHUNK_BYTES} (16-bit samples, wire.md §8.1)`,
+        `binary frame refused at byte ${at}: SND length ${length} must be even and at least ` +
+          `${SND_MIN_CHUNK_BYTES} (16-bit samples, wire.md §8.1)`,
       );
     }
     at += SND_HEADER_BYTES + length;
     if (at > bytes.length) {
       throw new MmdError(
         'ERR_SND_CHUNK_SIZE',
-        `binary frame refused: its last SND chunk announces ${length} bytes but the frame ends ${at - bytes.length} bytes early; put whole chunks in each frame`,
+        `binary frame refused: its last SND chunk announces ${length} bytes but the frame ends ` +
+          `${at - bytes.length} bytes early; put whole chunks in each frame`,
       );
     }
   }

@@ -17,9 +17,15 @@ export class ConnectionGate {
     const address = socket.remoteAddress ?? '';
     const fromAddress = this.#byAddress.get(address) ?? 0;
     if (this.#pending.size >= this.policy.maxPendingConnections)
-      return `more than ${this.policy.maxPendingConnections} connections are still in their handshake: raise maxPendingConnections, or find who opens them`;
+      return (
+        `more than ${this.policy.maxPendingConnections} connections are still in their handshake: raise ` +
+        `maxPendingConnections, or find who opens them`
+      );
     if (fromAddress >= this.policy.maxPendingPerAddress)
-      return `more than ${this.policy.maxPendingPerAddress} connections from ${address} are still in their handshake: raise maxPendingPerAddress`;
+      return (
+        `more than ${this.policy.maxPendingPerAddress} connections from ${address} are still in their ` +
+        `handshake: raise maxPendingPerAddress`
+      );
     // Node's headersTimeout covers a request that started; a socket that never sends a byte is ours.
     const timer = setTimeout(() => socket.destroy(), this.policy.handshakeTimeoutMs);
     timer.unref();

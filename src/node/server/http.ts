@@ -113,12 +113,18 @@ function serveFiles(front: HttpFront, req: IncomingMessage, res: ServerResponse,
   sendText(
     res,
     404,
-    `not found: ${path}. This is an mmdagent-ex-remote server: WebSocket channels at ws://<host>:<port>/<channel>, GET /channels lists them${front.options.playground ? ', the playground is at /playground/' : ''}`,
+    `not found: ${path}. This is an mmdagent-ex-remote server: WebSocket channels at ` +
+      `ws://<host>:<port>/<channel>, GET /channels lists ` +
+      `them${front.options.playground ? ', the playground is at /playground/' : ''}`,
   );
 }
 
 export function hostRefusal(host: string | undefined): string {
-  return `ERR_ORIGIN: Host ${JSON.stringify(host ?? '')} is not a name of this server (a page on another site may have made its name point here): use http://127.0.0.1:<port>/, or start the server with allowedHosts including that name`;
+  return (
+    `ERR_ORIGIN: Host ${JSON.stringify(host ?? '')} is not a name of this server (a page on another site ` +
+    `may have made its name point here): use http://127.0.0.1:<port>/, or start the server with allowedHosts ` +
+    `including that name`
+  );
 }
 
 function bearer(req: IncomingMessage): string | null {

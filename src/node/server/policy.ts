@@ -115,7 +115,8 @@ export function checkAgentRoom(policy: ServerPolicy, channel: string, buffered: 
   if (buffered + bytes > limit) {
     throw new MmdError(
       'ERR_BACKPRESSURE',
-      `MMDAgent-EX on ${channel} is not reading fast enough (${buffered} bytes waiting, ${bytes} more refused, limit ${limit}): slow down and retry`,
+      `MMDAgent-EX on ${channel} is not reading fast enough (${buffered} bytes waiting, ${bytes} more refused, ` +
+        `limit ${limit}): slow down and retry`,
     );
   }
 }

@@ -147,7 +147,8 @@ class RelayServer implements MmdServer, ChannelHost {
     if (!isLoopbackHost(this.policy.host) && options.token === undefined) {
       throw new MmdError(
         'ERR_INSECURE_BIND',
-        `listening on ${this.policy.host} exposes the relay to the network: pass a controller token (token option, --token) or bind 127.0.0.1 (see docs/security.md)`,
+        `listening on ${this.policy.host} exposes the relay to the network: pass a controller token (token ` +
+          `option, --token) or bind 127.0.0.1 (see docs/security.md)`,
       );
     }
     // Without it, anyone may connect first as the agent, read every controller's lines and answer
@@ -155,7 +156,9 @@ class RelayServer implements MmdServer, ChannelHost {
     if (!isLoopbackHost(this.policy.host) && options.agentSecret === undefined) {
       throw new MmdError(
         'ERR_INSECURE_BIND',
-        `listening on ${this.policy.host} lets anyone on the network be the agent: pass an agent secret (agentSecret option, --agent-secret) and set Plugin_Remote_Websocket_Directory=/chat?secret=<it>, or bind 127.0.0.1 (see docs/security.md)`,
+        `listening on ${this.policy.host} lets anyone on the network be the agent: pass an agent secret ` +
+          `(agentSecret option, --agent-secret) and set Plugin_Remote_Websocket_Directory=/chat?secret=<it>, or ` +
+          `bind 127.0.0.1 (see docs/security.md)`,
       );
     }
     if (options.viewerToken !== undefined) {
@@ -163,7 +166,8 @@ class RelayServer implements MmdServer, ChannelHost {
       if (options.token === undefined || options.viewerToken === options.token)
         throw new MmdError(
           'ERR_SERVER_OPTION',
-          'viewerToken needs a token for full controllers, different from it: without one every controller may send anyway',
+          'viewerToken needs a token for full controllers, different from it: without one every controller may ' +
+            'send anyway',
         );
     }
     if (typeof options.lines !== 'function') checkLinePolicy(options.lines);
@@ -430,13 +434,15 @@ class RelayServer implements MmdServer, ChannelHost {
       if (req.headers.origin !== undefined)
         return refuse(
           403,
-          'ERR_ORIGIN: an MMDAgent-EX connection carries no Origin header; browsers connect as controllers (without X-App-Type)',
+          'ERR_ORIGIN: an MMDAgent-EX connection carries no Origin header; browsers connect as controllers ' +
+            '(without X-App-Type)',
           path,
         );
       if (this.options.agentSecret !== undefined && !sameSecret(query.get('secret'), this.options.agentSecret)) {
         return refuse(
           401,
-          `ERR_UNAUTHORIZED: agent secret missing or wrong: set Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`,
+          `ERR_UNAUTHORIZED: agent secret missing or wrong: set ` +
+            `Plugin_Remote_Websocket_Directory=${path}?secret=<agentSecret>`,
           path,
         );
       }
@@ -484,7 +490,8 @@ class RelayServer implements MmdServer, ChannelHost {
     if (this.options.token !== undefined && !viewer && !sameSecret(offered, this.options.token)) {
       return refuse(
         401,
-        'ERR_UNAUTHORIZED: controller token missing or wrong: connect with ?token=<token> or the subprotocol mmdagent-token.<token>',
+        'ERR_UNAUTHORIZED: controller token missing or wrong: connect with ?token=<token> or the subprotocol ' +
+          'mmdagent-token.<token>',
         path,
       );
     }
@@ -492,7 +499,8 @@ class RelayServer implements MmdServer, ChannelHost {
     if (origin !== undefined && this.origins !== '*' && !this.origins.has(origin.toLowerCase())) {
       return refuse(
         403,
-        `ERR_ORIGIN: origin ${origin} is not allowed: open the page from this server, or start it with allowedOrigins including ${origin}`,
+        `ERR_ORIGIN: origin ${origin} is not allowed: open the page from this server, or start it with ` +
+          `allowedOrigins including ${origin}`,
         path,
       );
     }
@@ -506,7 +514,8 @@ class RelayServer implements MmdServer, ChannelHost {
     if (channel.controllers >= this.policy.maxControllersPerChannel) {
       return refuse(
         503,
-        `${path} already has ${this.policy.maxControllersPerChannel} controllers: close one or raise maxControllersPerChannel`,
+        `${path} already has ${this.policy.maxControllersPerChannel} controllers: close one or raise ` +
+          `maxControllersPerChannel`,
         path,
       );
     }

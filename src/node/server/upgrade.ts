@@ -15,7 +15,10 @@ export const TOKEN_PROTOCOL_PREFIX = 'mmdagent-token.';
  */
 const CHANNEL_PATH = /^\/[!-{}~]{0,255}$/;
 
-/** Tokens and secrets: characters that are safe in a query string and in a subprotocol name, and no `-` (see agentTarget). */
+/**
+ * Tokens and secrets: characters that are safe in a query string and in a subprotocol name, and
+ * no `-` (see parseTarget).
+ */
 const CREDENTIAL = /^[A-Za-z0-9_.~]{8,256}$/;
 
 /** A run of `-N` suffixes, as MMDAgent-EX's 429 renaming appends them (wire.md §4.3). */
@@ -58,7 +61,8 @@ export function checkChannelPath(path: string, what: string): string {
   if (!CHANNEL_PATH.test(path) || /[|?#]/.test(path)) {
     throw new MmdError(
       'ERR_SERVER_OPTION',
-      `${what} "${path}" is not a usable channel path: start it with "/" and use printable ASCII without "|", "?", "#" or spaces (at most 256 characters)`,
+      `${what} "${path}" is not a usable channel path: start it with "/" and use printable ASCII without "|", ` +
+        `"?", "#" or spaces (at most 256 characters)`,
     );
   }
   return path;
@@ -70,7 +74,8 @@ export function checkList(value: unknown, what: string, keyword: string): void {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
     throw new MmdError(
       'ERR_SERVER_OPTION',
-      `${what} must be an array of strings or '${keyword}', got ${JSON.stringify(value)}: write [${JSON.stringify(String(value))}] for one entry`,
+      `${what} must be an array of strings or '${keyword}', got ${JSON.stringify(value)}: write ` +
+        `[${JSON.stringify(String(value))}] for one entry`,
     );
   }
 }
@@ -80,7 +85,9 @@ export function checkCredential(value: string, what: string): string {
   if (!CREDENTIAL.test(value)) {
     throw new MmdError(
       'ERR_SERVER_OPTION',
-      `${what} must be 8 to 256 characters from A-Z a-z 0-9 _ . ~ (no "-", which MMDAgent-EX's retry renaming appends): generate one with \`node -e "console.log(require('crypto').randomBytes(24).toString('base64url').replace(/-/g, '_'))"\``,
+      `${what} must be 8 to 256 characters from A-Z a-z 0-9 _ . ~ (no "-", which MMDAgent-EX's retry renaming ` +
+        `appends): generate one with \`node -e ` +
+        `"console.log(require('crypto').randomBytes(24).toString('base64url').replace(/-/g, '_'))"\``,
     );
   }
   return value;
@@ -115,7 +122,8 @@ export function isLoopbackHost(host: string): boolean {
 /** `http://host:port` as browsers write it in `Origin`: IPv6 literals bracketed, no `:80`. */
 export function originOf(host: string, port: number, secure = false): string {
   const defaultPort = secure ? 443 : 80;
-  return `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}${port === defaultPort ? '' : `:${port}`}`;
+  const name = host.includes(':') ? `[${host}]` : host;
+  return `${secure ? 'https' : 'http'}://${name}${port === defaultPort ? '' : `:${port}`}`;
 }
 
 /** The server's own origin under every name a browser may have used to reach it (the default allowedOrigins). */
