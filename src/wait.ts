@@ -92,16 +92,19 @@ export function pend<T>(
     if (signal?.aborted) throw abortError(what, signal);
     let done = false;
     let stop: Stop = undefined;
-    const settle = (): boolean => {
-      if (done) return false;
-      done = true;
-      cancel();
-      unlisten();
-      unlistenClosed();
-      stop?.();
-      return true;
-    };
-    const fail = (err: unknown) => void (settle() && reject(err));
+    // The first settle wins: it cleans up, then resolves or rejects.
+    const settle =
+      <V>(then: (value: V) => void) =>
+      (value: V) => {
+        if (done) return;
+        done = true;
+        cancel();
+        unlisten();
+        unlistenClosed();
+        stop?.();
+        then(value);
+      };
+    const fail = settle(reject);
     const cancel = after(timeoutMs, () =>
       fail(
         new MmdError(
@@ -113,7 +116,7 @@ export function pend<T>(
     const unlisten = listen(signal, { abort: () => fail(abortError(what, signal!)) });
     const unlistenClosed = listen(closed, { abort: () => fail(closedError(what, closed!)) });
     try {
-      stop = start((value) => void (settle() && resolve(value)), fail);
+      stop = start(settle(resolve), fail);
     } catch (err) {
       fail(err);
     }

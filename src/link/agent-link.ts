@@ -84,7 +84,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   /** Wraps an OPEN socket; sends `setup` at once. Throws MmdError if a setup line is invalid. */
   constructor(socket: WebSocketLike, opts: AgentLinkOptions = {}) {
     if (socket.readyState !== OPEN) {
-      throw new MmdError('ERR_CLOSED', "AgentLink needs an open socket: use connect(), or await 'open'");
+      throw new MmdError('ERR_CLOSED', "AgentLink needs an open socket: await its 'open'");
     }
     this.#opts = opts;
     this.#setupFrames = setupFrames(opts.setup);
@@ -354,10 +354,7 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       return;
     }
     this.#finish(
-      new MmdError(
-        'ERR_CONNECT',
-        `gave up reconnecting after ${backoff.maxRetries} attempts; check the server and connect again`,
-      ),
+      new MmdError('ERR_CONNECT', `gave up after ${backoff.maxRetries} reconnect attempts; check the server`),
     );
     this.#events.emit('close', { code: ABNORMAL, reason: '', reconnecting: false });
   }

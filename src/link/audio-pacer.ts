@@ -66,7 +66,7 @@ export class AudioPacer {
             if (signal?.aborted) throw abortError('sendAudio', signal);
             if (closed.aborted) throw closed.reason;
             if (host.connection() !== connection) {
-              throw new MmdError('ERR_CLOSED', 'sendAudio: connection lost; send it again once reconnected');
+              throw new MmdError('ERR_CLOSED', 'sendAudio: connection lost; send it again');
             }
             host.sendFrame(chunk);
             const sentAt = performance.now();
