@@ -456,7 +456,9 @@ class RelayServer implements MmdServer, ChannelHost {
       this.channelMap.get(path)?.dropClosingAgent();
       // One that vanished without a FIN keeps its channel until it misses a pong; then a new agent
       // (the restarted app) takes it instead of landing on <path>-1 (issue 13).
-      if (!standIn) this.channelMap.get(path)?.dropDeadAgent();
+      // A TCP agent answers no pings (tcp-socket.ts): only WebSocket agents are judged by pongs.
+      const heldOverTcp = this.tcp?.busyReason(path) !== undefined;
+      if (!standIn && !heldOverTcp) this.channelMap.get(path)?.dropDeadAgent();
       const channel = this.channelFor(path);
       if (!channel)
         return refuse(
@@ -475,7 +477,7 @@ class RelayServer implements MmdServer, ChannelHost {
           channel.acceptAgent(ws, socket, standIn);
         });
       };
-      if (standIn || !channel.refusesAgent(false)) return accept();
+      if (standIn || heldOverTcp || !channel.refusesAgent(false)) return accept();
       // Before a 429 sends this app to <path>-1, make sure the one holding the channel is alive: a
       // restarted app finds its old connection still open when the old one vanished without a FIN.
       void channel.probeAgent(this.policy.agentProbeMs).then(() => {
