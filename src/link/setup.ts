@@ -13,8 +13,8 @@ import { formatMessage, type Message } from '../message.js';
 export function outgoingFrame(msg: Message | string): string {
   if (typeof msg !== 'string') return lineFrame(formatMessage(msg));
   // sndControl() returns its word with the `\n` a raw socket needs; a link adds its own.
-  const word = msg.endsWith('\n') ? msg.slice(0, -1) : undefined;
-  return encodeLine(word !== undefined && (SND_CONTROL_WORDS as readonly string[]).includes(word) ? word : msg);
+  const word = msg.slice(0, -1);
+  return encodeLine(msg.endsWith('\n') && (SND_CONTROL_WORDS as readonly string[]).includes(word) ? word : msg);
 }
 
 /** The frames of a `setup` list, validated up front so a bad line fails before anything is sent. */
