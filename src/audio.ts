@@ -40,7 +40,7 @@ function oddPcm(bytes: number): MmdError {
 /** One chunk: `SND`, the payload's length in 4 digits (it is at most 4096), the payload. */
 function newChunk(payload: Uint8Array): Uint8Array {
   const chunk = new Uint8Array(SND_HEADER_BYTES + payload.length);
-  const header = `SND${String(payload.length).padStart(4, '0')}`;
+  const header = `SND${String(10_000 + payload.length).slice(1)}`;
   for (let i = 0; i < SND_HEADER_BYTES; i++) chunk[i] = header.charCodeAt(i);
   chunk.set(payload, SND_HEADER_BYTES);
   return chunk;

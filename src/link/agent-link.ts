@@ -97,9 +97,9 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       },
       // Who gets a message is decided before any listener runs: a waitFor, iterator or listener that
       // a listener starts is for the next message (the emitter's lists are copy on write).
+      // Only ever right after wanted() said yes, with no code run in between.
       deliver: (msg) => {
         const e = this.#events;
-        if (this.#final) return;
         const [all, waits, feeds] = (['message', 'wait', 'feed'] as const).map((k) => e.prepare(k));
         e.emit(`|${msg.type}`, msg);
         all(msg);
@@ -158,11 +158,9 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     reply: string | readonly string[] | ((m: IncomingMessage) => boolean),
     opts: WaitOptions = {},
   ): Promise<IncomingMessage> {
-    const types = typeof reply === 'function' ? undefined : [reply].flat();
-    const test = types ? (m: IncomingMessage) => types.includes(m.type) : (reply as (m: IncomingMessage) => boolean);
     // Sent once the wait is registered, so no reply can slip past; a wait refused at once (closed
     // link, aborted signal, bad timeout) sends nothing.
-    return this.#wait(test, `request(${types ? types.join(' | ') : 'predicate'})`, opts, (reject) => {
+    return this.#wait('request', reply, opts, (reject) => {
       try {
         this.send(msg);
       } catch (err) {
@@ -195,20 +193,22 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
   waitFor<T extends KnownMessageType>(type: T, opts?: WaitOptions): Promise<TypedMessage<T>>;
   waitFor(match: (msg: IncomingMessage) => boolean, opts?: WaitOptions): Promise<IncomingMessage>;
   waitFor(match: string | ((msg: IncomingMessage) => boolean), opts: WaitOptions = {}): Promise<IncomingMessage> {
-    const test = typeof match === 'string' ? (m: IncomingMessage) => m.type === match : match;
-    return this.#wait(test, `waitFor(${typeof match === 'string' ? match : 'predicate'})`, opts);
+    return this.#wait('waitFor', match, opts);
   }
 
   /** A wait for the first message `test` accepts; `started` gets its reject once it is registered. */
+  /** A wait for a message of one of the types, or one the predicate accepts; named `name(…)` in errors. */
   #wait(
-    test: (m: IncomingMessage) => boolean,
-    what: string,
+    name: string,
+    match: string | readonly string[] | ((m: IncomingMessage) => boolean),
     opts: WaitOptions,
     started?: (reject: (err: unknown) => void) => void,
   ): Promise<IncomingMessage> {
+    const types = typeof match === 'function' ? undefined : [match].flat();
+    const test = types ? (m: IncomingMessage) => types.includes(m.type) : (match as (m: IncomingMessage) => boolean);
     const options = {
       ...opts,
-      what,
+      what: `${name}(${types ? types.join(' | ') : 'predicate'})`,
       timeoutMs: opts.timeoutMs ?? this.#opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
       closed: this.#ended.signal,
     };
