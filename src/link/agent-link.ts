@@ -287,11 +287,12 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
     // A socket let go meanwhile (its onOpen failed on reconnect) is no longer this link's business.
     if (socket !== this.#socket) return;
     this.#detach();
-    const reconnecting = !this.#final && this.#opts.redial !== undefined;
+    // A link made with `redial` (connect's `reconnect`) has a back-off: it dials again.
+    const backoff = this.#final ? undefined : this.#backoff;
     const code = event.code ?? ABNORMAL;
-    this.#events.emit('close', { code, reason: event.reason ?? '', reconnecting });
-    if (reconnecting) {
-      this.#backoff!.down();
+    this.#events.emit('close', { code, reason: event.reason ?? '', reconnecting: !!backoff });
+    if (backoff) {
+      backoff.down();
       void this.#reconnect();
     } else this.#finish(closedError(`the connection closed (code ${code})`));
   }
