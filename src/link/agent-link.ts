@@ -110,11 +110,11 @@ export class AgentLink implements AsyncIterable<IncomingMessage> {
       // An error no listener threw: to 'error' listeners, or rethrown so it is not lost.
       error: (err) => this.#error(err, rethrowLater),
     });
-    this.#pacer = new AudioPacer({
-      connection: () => this.#socket,
-      sendFrame: (chunk) => this.#sendFrame(chunk),
-      closed: this.#ended.signal,
-    });
+    this.#pacer = new AudioPacer(
+      () => this.#socket,
+      (chunk) => this.#sendFrame(chunk),
+      this.#ended.signal,
+    );
     this.#attach(socket);
   }
 

@@ -12,6 +12,7 @@ import type { SendAudioOptions } from './options.js';
 
 const MAX_LEAD_MS = SND_BUFFER_SECONDS * 1000;
 
+/** The link's side: what AudioPacer's constructor takes. */
 export interface PacerHost {
   /** The current connection; audio stops when it changes (its audio died with it, wire.md §9.1). */
   connection(): unknown;
@@ -29,7 +30,7 @@ export class AudioPacer {
   /** Queues one utterance behind the previous ones; see AgentLink.sendAudio. */
   declare readonly send: (pcm16k: Int16Array | Uint8Array, opts?: SendAudioOptions) => Promise<void>;
 
-  constructor(host: PacerHost) {
+  constructor(connection: PacerHost['connection'], sendFrame: PacerHost['sendFrame'], closed: AbortSignal) {
     let tail: Promise<unknown> = Promise.resolve();
     let end = 0;
     let lastSent = -Infinity;
@@ -41,7 +42,6 @@ export class AudioPacer {
       ahead: () => Math.max(0, end - performance.now()),
       // async: a refusal below rejects; the chaining still happens synchronously, in call order.
       send: async (pcm16k: Int16Array | Uint8Array, opts: SendAudioOptions = {}) => {
-        const closed = host.closed;
         if (closed.aborted) throw closed.reason;
         const chunks = sndChunks(pcm16k, opts);
         const longest = chunks.length ? chunkMs(chunks[0]) : 0;
@@ -54,7 +54,7 @@ export class AudioPacer {
         // NaN would switch off pacing and the ahead check below it.
         if (!(gapMs >= 0 && gapMs <= MAX_LEAD_MS))
           throw new MmdError('ERR_BAD_INPUT', `gapMs ${gapMs}: use 0 to ${MAX_LEAD_MS}`);
-        const connection = host.connection();
+        const current = connection();
         const signal = opts.signal;
         // Calls are chained so that two utterances never interleave their chunks.
         const run = tail.then(async () => {
@@ -65,10 +65,10 @@ export class AudioPacer {
             if (wait > 0) await sleep(wait, { what: 'sendAudio', signal, closed });
             if (signal?.aborted) throw abortError('sendAudio', signal);
             if (closed.aborted) throw closed.reason;
-            if (host.connection() !== connection) {
+            if (connection() !== current) {
               throw new MmdError('ERR_CLOSED', 'sendAudio: connection lost; send it again');
             }
-            host.sendFrame(chunk);
+            sendFrame(chunk);
             const sentAt = performance.now();
             end = Math.max(end, sentAt) + chunkMs(chunk);
             lastSent = sentAt;
