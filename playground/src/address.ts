@@ -76,3 +76,15 @@ export function shown(url: string): string {
 export function pageOrigin(): string {
   return location.protocol === 'file:' ? '"null" (opened from disk)' : location.origin;
 }
+
+/** The server address as remembered between visits: never with its token (issue 13). */
+export function withoutToken(address: string): string {
+  try {
+    const url = new URL(address);
+    if (!url.searchParams.has('token')) return address;
+    url.searchParams.delete('token');
+    return url.href;
+  } catch {
+    return address.replace(/([?&])token=[^&#]*&?/g, '$1').replace(/[?&]$/, '');
+  }
+}

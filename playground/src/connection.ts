@@ -72,7 +72,8 @@ export class Connection {
     this.#set({ kind: 'connecting', attempt: this.#attempt });
     let link: AgentLink;
     try {
-      link = await connect(this.url, { connectTimeoutMs: 8000 });
+      const { url, protocols } = tokenAsProtocol(this.url);
+      link = await connect(url, { connectTimeoutMs: 8000, protocols });
     } catch (err) {
       if (gen !== this.#generation) return;
       const { code, message } = describeError(err);
@@ -121,4 +122,16 @@ export class Connection {
     clearTimeout(this.#timer);
     void this.#dial(this.#generation, true);
   }
+}
+
+/**
+ * The controller token goes in the WebSocket subprotocol (`mmdagent-token.<token>`, which the
+ * server accepts) instead of the URL, so it stays out of server and proxy logs (issue 13).
+ */
+export function tokenAsProtocol(address: string): { url: string; protocols: string[] } {
+  const url = new URL(address);
+  const token = url.searchParams.get('token');
+  if (token === null) return { url: address, protocols: [] };
+  url.searchParams.delete('token');
+  return { url: url.href, protocols: [`mmdagent-token.${token}`] };
 }

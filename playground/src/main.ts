@@ -10,6 +10,7 @@ import {
   params,
   servedByServer,
   shown,
+  withoutToken,
 } from './address.js';
 import { AvatarControls } from './avatar.js';
 import { Microphone } from './audio.js';
@@ -232,7 +233,7 @@ function connectNow(retry = false): void {
     return;
   }
   $('server-url').removeAttribute('aria-invalid');
-  stored('mmd-playground-server', $<HTMLInputElement>('server-url').value.trim());
+  stored('mmd-playground-server', withoutToken($<HTMLInputElement>('server-url').value.trim()));
   state.reset();
   conn.start(url, retry);
 }
