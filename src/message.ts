@@ -77,7 +77,7 @@ export function formatMessage(msg: Message, options?: { allowReservedType?: bool
     if (typeof arg !== 'string') {
       throw new MmdError(
         'ERR_BAD_INPUT',
-        `argument ${i} is ${arg === null ? 'null' : typeof arg}, not a string: use formatNumber() for numbers`,
+        `argument ${i} is ${arg === null ? 'null' : typeof arg}, not a string (use formatNumber())`,
       );
     }
     if (arg === '') {
