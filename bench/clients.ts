@@ -12,12 +12,18 @@ export interface Host {
   port: number;
   url(path: string): string;
   memory(): Promise<NodeJS.MemoryUsage>;
+  /** The server process's CPU time so far (user + system, µs). */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
 const HOST_SCRIPT = fileURLToPath(new URL('./server-host.ts', import.meta.url));
 
-/** Forks a server process (with --expose-gc) and resolves once it listens. */
+/**
+ * Forks a server process (with --expose-gc) and resolves once it listens. With BENCH_CPU_PROF=<dir>
+ * in the environment, each server process profiles its CPU between its first and second `cpu()`
+ * (the scale benchmark's load phase) and writes the profile there.
+ */
 export function startHost(kind: HostKind, options: object = {}): Promise<Host> {
   const child: ChildProcess = fork(HOST_SCRIPT, [kind, JSON.stringify(options)], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
@@ -47,6 +53,10 @@ export function startHost(kind: HostKind, options: object = {}): Promise<Host> {
       port,
       url: (path: string) => `ws://127.0.0.1:${port}${path}`,
       memory: async () => ((await ask('memory')) as { memory: NodeJS.MemoryUsage }).memory,
+      cpu: async () => {
+        const { user, system } = ((await ask('cpu')) as { cpu: NodeJS.CpuUsage }).cpu;
+        return user + system;
+      },
       stop: () =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null) return resolve();

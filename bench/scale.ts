@@ -32,13 +32,23 @@ export interface ScaleResult {
   p99: number;
   max: number;
   loadLagP99: number;
+  /** The server's CPU time (µs, user + system) from 'go' until every line arrived, when asked for. */
+  serverCpuUs?: number;
 }
 
 /** One full scale run against a fresh server of `kind`. */
 async function scaleRun(kind: HostKind, agents: number, seconds: number, warmup: number): Promise<ScaleResult> {
   const host = await startHost(kind, { maxChannels: agents + 16 });
   try {
-    return await driveLoad(host.url(''), kind, agents, seconds, warmup, () => host.memory());
+    return await driveLoad(
+      host.url(''),
+      kind,
+      agents,
+      seconds,
+      warmup,
+      () => host.memory(),
+      () => host.cpu(),
+    );
   } finally {
     await host.stop();
   }
@@ -55,6 +65,7 @@ export async function driveLoad(
   seconds: number,
   warmup: number,
   memory: () => Promise<NodeJS.MemoryUsage>,
+  cpu?: () => Promise<number>,
 ): Promise<ScaleResult> {
   const load = fork(LOAD_SCRIPT, [base, kind, String(agents), String(seconds), String(RATE), String(warmup)], {
     execArgv: ['--import', 'tsx'],
@@ -85,16 +96,22 @@ export async function driveLoad(
     const before = await memory();
     const { connected, connectMs } = await next('connected');
     const idle = await memory();
+    const cpuBefore = await cpu?.();
     ask('go');
     const result = await next('sent');
+    const cpuAfter = await cpu?.();
     const busy = await memory();
     ask('close');
     await next('closed');
-    return { connected, connectMs, before, idle, busy, ...result };
+    const serverCpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+    return { connected, connectMs, before, idle, busy, ...result, serverCpuUs };
   } finally {
     if (!exited) load.kill();
   }
 }
+
+const cpuPerLine = (r: ScaleResult) => (r.serverCpuUs ?? NaN) / r.sent;
+const fmtUs = (us: number) => `${us.toFixed(1)} µs`;
 
 export async function run(mode: Mode): Promise<Table[]> {
   const { agents, seconds, warmup } = SIZES[mode];
@@ -125,6 +142,23 @@ export async function run(mode: Mode): Promise<Table[]> {
         `p50 ${fmtMs(ours.p50)}, max ${fmtMs(ours.max)}; load generator's own loop lag p99 ` +
         `${fmtMs(ours.loadLagP99)}; ` +
         `${forwarder(`p50 ${fmtMs(fwd.p50)}, p99 ${fmtMs(fwd.p99)}, lag p99 ${fmtMs(fwd.loadLagP99)}`)}`,
+    },
+    {
+      name: 'delivery latency p99 vs forwarder',
+      ours: fmtMs(ours.p99),
+      baseline: `forwarder ${fmtMs(fwd.p99)}`,
+      ratio: ours.p99 / fwd.p99,
+      target: { op: '<=', value: 1.5 },
+      note: 'the same load against the minimal `ws` forwarder, in the same run (issue 17)',
+    },
+    {
+      name: 'server CPU per line (agent → controller)',
+      ours: fmtUs(cpuPerLine(ours)),
+      baseline: `forwarder ${fmtUs(cpuPerLine(fwd))}`,
+      ratio: cpuPerLine(ours) / cpuPerLine(fwd),
+      note:
+        'user + system CPU of the server process during the load, ÷ lines sent: what decides latency once the ' +
+        'machine is busy, and steadier than wall-clock percentiles on a shared machine',
     },
     {
       name: 'server RSS per idle connection',

@@ -1,9 +1,13 @@
 // Child process that runs ONE server for the relay and scale benchmarks, so its CPU and memory
 // are its own: `ours` (createServer) or `forwarder` (the minimal `ws` relay the relay benchmark
 // compares against). Talks to its parent over IPC: it sends { port } once listening, answers
-// 'memory' with process.memoryUsage() after a full GC, and exits on 'stop'.
+// 'memory' with process.memoryUsage() after a full GC, 'cpu' with process.cpuUsage(), and exits
+// on 'stop'.
 import { createServer as createHttpServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { createServer } from '../src/node/server/server.js';
@@ -11,8 +15,9 @@ import type { ServerOptions } from '../src/node/server/server.js';
 
 export type HostKind = 'ours' | 'forwarder';
 
-export type HostRequest = 'memory' | 'stop';
-export type HostReply = { port: number } | { memory: NodeJS.MemoryUsage } | { error: string };
+export type HostRequest = 'memory' | 'cpu' | 'stop';
+export type HostReply =
+  { port: number } | { memory: NodeJS.MemoryUsage } | { cpu: NodeJS.CpuUsage } | { error: string };
 
 interface Running {
   port: number;
@@ -62,6 +67,28 @@ async function startOurs(options: ServerOptions): Promise<Running> {
   return { port: server.address().port, close: () => server.close() };
 }
 
+const profileDir = process.env.BENCH_CPU_PROF;
+let profiler: Session | undefined;
+
+/** Starts a CPU profile, or stops the running one and writes it to `dir` (BENCH_CPU_PROF, bench/clients.ts). */
+async function toggleProfile(kind: HostKind, dir: string): Promise<void> {
+  const post = (method: string) =>
+    new Promise<any>((resolve, reject) =>
+      profiler!.post(method, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  if (!profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+    return;
+  }
+  const { profile } = await post('Profiler.stop');
+  profiler.disconnect();
+  profiler = undefined;
+  writeFileSync(join(dir, `${kind}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+}
+
 async function main(): Promise<void> {
   const kind = process.argv[2] as HostKind;
   const options = JSON.parse(process.argv[3] ?? '{}') as ServerOptions;
@@ -76,6 +103,9 @@ async function main(): Promise<void> {
         await new Promise((r) => setImmediate(r));
       }
       process.send!({ memory: process.memoryUsage() } satisfies HostReply);
+    } else if (request === 'cpu') {
+      if (profileDir) await toggleProfile(kind, profileDir);
+      process.send!({ cpu: process.cpuUsage() } satisfies HostReply);
     } else if (request === 'stop') {
       await running.close();
       process.exit(0);
