@@ -29,6 +29,7 @@ import { Channel } from './channel.js';
 import type { ChannelEvents, ChannelHost, ChannelInfo, ServerStats } from './channel.js';
 import { checkLinePolicy, type LinePolicy } from './commands.js';
 import { ConnectionGate, ReportThrottle } from './gate.js';
+import { HeartbeatSweep } from './heartbeat.js';
 import { handleRequest, hostRefusal } from './http.js';
 import { isNoSuchAddress, listenError, waitUntil } from './listen.js';
 import type { MmdServer, RefusedInfo, ServerEvents, ServerOptions } from './options.js';
@@ -324,8 +325,7 @@ class RelayServer implements MmdServer, ChannelHost {
       this.origins = new Set(defaultOrigins(host, port0, this.options.tls !== undefined));
     }
     this.channelFor(this.policy.path)!.pinned = true;
-    this.heartbeatTimer = setInterval(() => this.channelMap.forEach((c) => c.heartbeat()), this.policy.heartbeatMs);
-    this.heartbeatTimer.unref();
+    this.heartbeatTimer = new HeartbeatSweep(this.policy.heartbeatMs, () => this.channelMap.values()).start();
   }
 
   private listenOn(host: string, port: number): Promise<HttpServer> {
