@@ -5,15 +5,15 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import type { HostKind, HostReply, HostRequest } from './server-host.js';
+import type { HostKind, HostReply, HostRequest, HostSample } from './server-host.js';
 
 export interface Host {
   kind: HostKind;
   port: number;
   url(path: string): string;
   memory(): Promise<NodeJS.MemoryUsage>;
-  /** The server process's CPU time so far (user + system, µs). */
-  cpu(): Promise<number>;
+  /** The server process's CPU time so far, and its event-loop delay since the previous sample. */
+  sample(): Promise<HostSample>;
   stop(): Promise<void>;
 }
 
@@ -21,7 +21,7 @@ const HOST_SCRIPT = fileURLToPath(new URL('./server-host.ts', import.meta.url));
 
 /**
  * Forks a server process (with --expose-gc) and resolves once it listens. With BENCH_CPU_PROF=<dir>
- * in the environment, each server process profiles its CPU between its first and second `cpu()`
+ * in the environment, each server process profiles its CPU between its first and second `sample()`
  * (the scale benchmark's load phase) and writes the profile there.
  */
 export function startHost(kind: HostKind, options: object = {}): Promise<Host> {
@@ -53,10 +53,7 @@ export function startHost(kind: HostKind, options: object = {}): Promise<Host> {
       port,
       url: (path: string) => `ws://127.0.0.1:${port}${path}`,
       memory: async () => ((await ask('memory')) as { memory: NodeJS.MemoryUsage }).memory,
-      cpu: async () => {
-        const { user, system } = ((await ask('cpu')) as { cpu: NodeJS.CpuUsage }).cpu;
-        return user + system;
-      },
+      sample: async () => ((await ask('sample')) as { sample: HostSample }).sample,
       stop: () =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null) return resolve();

@@ -8,7 +8,7 @@ import { startHost } from './clients.js';
 import { fmtBytes, fmtMs } from './lib.js';
 import type { Mode, Row, Table } from './lib.js';
 import type { LoadReply, LoadRequest } from './scale-load.js';
-import type { HostKind } from './server-host.js';
+import type { HostKind, HostSample } from './server-host.js';
 
 const SIZES: Record<Mode, { agents: number; seconds: number; warmup: number }> = {
   full: { agents: 1000, seconds: 10, warmup: 2 },
@@ -32,8 +32,8 @@ export interface ScaleResult {
   p99: number;
   max: number;
   loadLagP99: number;
-  /** The server's CPU time (µs, user + system) from 'go' until every line arrived, when asked for. */
-  serverCpuUs?: number;
+  /** The server's CPU time (µs) and event-loop delay from 'go' until every line arrived, when asked for. */
+  server?: HostSample;
 }
 
 /** One full scale run against a fresh server of `kind`. */
@@ -47,7 +47,7 @@ async function scaleRun(kind: HostKind, agents: number, seconds: number, warmup:
       seconds,
       warmup,
       () => host.memory(),
-      () => host.cpu(),
+      () => host.sample(),
     );
   } finally {
     await host.stop();
@@ -65,7 +65,7 @@ export async function driveLoad(
   seconds: number,
   warmup: number,
   memory: () => Promise<NodeJS.MemoryUsage>,
-  cpu?: () => Promise<number>,
+  sample?: () => Promise<HostSample>,
 ): Promise<ScaleResult> {
   const load = fork(LOAD_SCRIPT, [base, kind, String(agents), String(seconds), String(RATE), String(warmup)], {
     execArgv: ['--import', 'tsx'],
@@ -96,21 +96,21 @@ export async function driveLoad(
     const before = await memory();
     const { connected, connectMs } = await next('connected');
     const idle = await memory();
-    const cpuBefore = await cpu?.();
+    const startSample = await sample?.();
     ask('go');
     const result = await next('sent');
-    const cpuAfter = await cpu?.();
+    const endSample = await sample?.();
     const busy = await memory();
     ask('close');
     await next('closed');
-    const serverCpuUs = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
-    return { connected, connectMs, before, idle, busy, ...result, serverCpuUs };
+    const server = startSample && endSample ? { ...endSample, cpuUs: endSample.cpuUs - startSample.cpuUs } : undefined;
+    return { connected, connectMs, before, idle, busy, ...result, server };
   } finally {
     if (!exited) load.kill();
   }
 }
 
-const cpuPerLine = (r: ScaleResult) => (r.serverCpuUs ?? NaN) / r.sent;
+const cpuPerLine = (r: ScaleResult) => (r.server?.cpuUs ?? NaN) / r.sent;
 const fmtUs = (us: number) => `${us.toFixed(1)} µs`;
 
 export async function run(mode: Mode): Promise<Table[]> {
@@ -159,6 +159,15 @@ export async function run(mode: Mode): Promise<Table[]> {
       note:
         'user + system CPU of the server process during the load, ÷ lines sent: what decides latency once the ' +
         'machine is busy, and steadier than wall-clock percentiles on a shared machine',
+    },
+    {
+      name: "server's own event-loop delay p99",
+      ours: fmtMs(ours.server?.lagP99Ms ?? NaN),
+      baseline: `forwarder ${fmtMs(fwd.server?.lagP99Ms ?? NaN)}`,
+      ratio: (ours.server?.lagP99Ms ?? NaN) / (fwd.server?.lagP99Ms ?? NaN),
+      note:
+        `max ${fmtMs(ours.server?.lagMaxMs ?? NaN)}, forwarder's ${fmtMs(fwd.server?.lagMaxMs ?? NaN)}: ` +
+        'the server alone, without the load generator’s delays that the delivery figures include',
     },
     {
       name: 'server RSS per idle connection',

@@ -1,13 +1,14 @@
 // Child process that runs ONE server for the relay and scale benchmarks, so its CPU and memory
 // are its own: `ours` (createServer) or `forwarder` (the minimal `ws` relay the relay benchmark
 // compares against). Talks to its parent over IPC: it sends { port } once listening, answers
-// 'memory' with process.memoryUsage() after a full GC, 'cpu' with process.cpuUsage(), and exits
-// on 'stop'.
+// 'memory' with process.memoryUsage() after a full GC, 'sample' with its CPU time and its own
+// event-loop delay since the previous 'sample', and exits on 'stop'.
 import { createServer as createHttpServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { createServer } from '../src/node/server/server.js';
@@ -15,9 +16,14 @@ import type { ServerOptions } from '../src/node/server/server.js';
 
 export type HostKind = 'ours' | 'forwarder';
 
-export type HostRequest = 'memory' | 'cpu' | 'stop';
-export type HostReply =
-  { port: number } | { memory: NodeJS.MemoryUsage } | { cpu: NodeJS.CpuUsage } | { error: string };
+export type HostRequest = 'memory' | 'sample' | 'stop';
+/** CPU time so far (user + system, µs), and the event loop's delay since the previous sample. */
+export interface HostSample {
+  cpuUs: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+}
+export type HostReply = { port: number } | { memory: NodeJS.MemoryUsage } | { sample: HostSample } | { error: string };
 
 interface Running {
   port: number;
@@ -68,6 +74,7 @@ async function startOurs(options: ServerOptions): Promise<Running> {
 }
 
 const profileDir = process.env.BENCH_CPU_PROF;
+const lag = monitorEventLoopDelay({ resolution: 1 });
 let profiler: Session | undefined;
 
 /** Starts a CPU profile, or stops the running one and writes it to `dir` (BENCH_CPU_PROF, bench/clients.ts). */
@@ -103,9 +110,14 @@ async function main(): Promise<void> {
         await new Promise((r) => setImmediate(r));
       }
       process.send!({ memory: process.memoryUsage() } satisfies HostReply);
-    } else if (request === 'cpu') {
+    } else if (request === 'sample') {
       if (profileDir) await toggleProfile(kind, profileDir);
-      process.send!({ cpu: process.cpuUsage() } satisfies HostReply);
+      const { user, system } = process.cpuUsage();
+      const sample = { cpuUs: user + system, lagP99Ms: lag.percentile(99) / 1e6, lagMaxMs: lag.max / 1e6 };
+      process.send!({ sample } satisfies HostReply);
+      // Sampled every ms only from the first sample on (the load phase): the timer costs CPU too.
+      lag.reset();
+      lag.enable();
     } else if (request === 'stop') {
       await running.close();
       process.exit(0);
