@@ -86,6 +86,7 @@ export async function runAttackSoak(opts: {
   const live: Live[] = [];
   let liveLines = 0;
   let verified = 0;
+  let agentConnections = 0;
   const t0 = performance.now();
   try {
     await opts.idle?.('start');
@@ -272,10 +273,17 @@ export async function runAttackSoak(opts: {
     if (sim.status !== 'connected') violation(`the Linux agent's status is ${sim.status}: it lost its connection`);
     if (sim.connections !== 1) violation(`the agent connected ${sim.connections} times: its connection was cut`);
   } finally {
-    for (const s of sockets) s instanceof WebSocket ? s.terminate() : s.destroy();
+    for (const s of sockets.splice(0)) s instanceof WebSocket ? s.terminate() : s.destroy();
     for (const c of live) c.ws.close();
     await sim?.stop();
+    // The sim keeps every line it sent and received: let it go before the heap is read, so the
+    // figure is the server's.
+    agentConnections = sim?.connections ?? 0;
+    sim = undefined;
+    live.length = 0;
     await until(() => server.stats().agents === 0 && server.stats().controllers === 0, 5000);
+    await until(() => server.channels().length <= 1, 5000);
+    if (server.channels().length > 1) violation(`channels left behind: ${JSON.stringify(server.channels())}`);
     await opts.idle?.('end');
     await server.close();
     process.off('uncaughtException', onUncaught);
@@ -288,7 +296,7 @@ export async function runAttackSoak(opts: {
     deliveriesVerified: verified,
     attacks,
     refusals,
-    agentConnections: sim?.connections ?? 0,
+    agentConnections,
     violations,
   };
 }
