@@ -183,13 +183,16 @@ describe('offeredToken', () => {
     expect(offeredToken(req, new URLSearchParams('token='))).to.deep.equal({ token: '' });
   });
 
-  it(`reads a "${TOKEN_PROTOCOL_PREFIX}<T>" subprotocol among others, and names the protocol to answer with`, async () => {
-    const req = await requestWith(['Sec-WebSocket-Protocol: chat, mmdagent-token.Secret_123 , other']);
-    expect(offeredToken(req, new URLSearchParams(''))).to.deep.equal({
-      token: 'Secret_123',
-      protocol: 'mmdagent-token.Secret_123',
-    });
-  });
+  it(
+    `reads a "${TOKEN_PROTOCOL_PREFIX}<T>" subprotocol among others, ` + 'and names the protocol to answer with',
+    async () => {
+      const req = await requestWith(['Sec-WebSocket-Protocol: chat, mmdagent-token.Secret_123 , other']);
+      expect(offeredToken(req, new URLSearchParams(''))).to.deep.equal({
+        token: 'Secret_123',
+        protocol: 'mmdagent-token.Secret_123',
+      });
+    },
+  );
 
   it('no query token and no token subprotocol: nothing offered', async () => {
     expect(offeredToken(await requestWith([]), new URLSearchParams('x=1'))).to.deep.equal({});
@@ -248,13 +251,16 @@ describe('origins', () => {
 });
 
 describe('refuseUpgrade: the raw HTTP answer (wire.md §3.3, §4.3)', () => {
-  it(`429 is exactly "HTTP/1.1 429 ${TOO_MANY_REQUESTS}" with no body, then the socket closes (real-client/B-429)`, async () => {
-    const { socket, reply } = await knock('/chat', ['X-App-Type: MMDAgent']);
-    refuseUpgrade(socket, 429, 'ignored for 429');
-    expect((await reply).toString('latin1')).to.equal(
-      'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-    );
-  });
+  it(
+    `429 is exactly "HTTP/1.1 429 ${TOO_MANY_REQUESTS}" with no body, ` + 'then the socket closes (real-client/B-429)',
+    async () => {
+      const { socket, reply } = await knock('/chat', ['X-App-Type: MMDAgent']);
+      refuseUpgrade(socket, 429, 'ignored for 429');
+      expect((await reply).toString('latin1')).to.equal(
+        'HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+      );
+    },
+  );
 
   it('other refusals carry their reason phrase and a plain-text body with its exact length', async () => {
     const body = 'ERR_ORIGIN: origin not allowed';
@@ -270,7 +276,8 @@ describe('refuseUpgrade: the raw HTTP answer (wire.md §3.3, §4.3)', () => {
     const { socket, reply } = await knock('/chat', []);
     refuseUpgrade(socket, 418, 'é');
     expect((await reply).toString('utf8')).to.equal(
-      'HTTP/1.1 418 Error\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n\r\né\n',
+      'HTTP/1.1 418 Error\r\nConnection: close\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n\r\né\n',
     );
   });
 
