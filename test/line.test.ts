@@ -418,7 +418,7 @@ describe('LineDecoder', () => {
         ratio,
         `${asBytes ? 'bytes' : 'strings'}: 10× input took ${ratio.toFixed(1)}× the time (${small.toFixed(2)} → ` +
           `${large.toFixed(2)} ms)`,
-      ).to.be.below(30);
+      ).to.be.below(50); // linear: ~10×; quadratic: ~100× (a loaded machine has measured 36× for linear)
     }
   });
 });

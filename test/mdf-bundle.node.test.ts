@@ -10,11 +10,11 @@ const mdf = fileURLToPath(new URL('../src/mdf/index.ts', import.meta.url));
 
 const bundle = (names: string) => bundleEntry(`export { ${names} } from ${JSON.stringify(mdf)};`);
 
-// Budgets with some headroom over what was measured (2.2 KB, 3.8 KB, 7.6 KB); they exist to
-// catch a regression such as the schema leaking into the parser.
+// Budgets with some headroom over what was measured (2.2 KB, 3.8 KB, 8.1 KB after issue 16's TCP
+// lint rules); they exist to catch a regression such as the schema leaking into the parser.
 const PARSE_BUDGET = 2600;
 const WEBSOCKET_BUDGET = 4200;
-const LINT_BUDGET = 8200;
+const LINT_BUDGET = 8700;
 
 describe('mdf bundle size and tree-shaking', () => {
   it('parseMdf alone carries no schema, lint or notes', async () => {

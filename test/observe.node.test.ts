@@ -88,7 +88,7 @@ describe('GET /metrics', () => {
       ].map((k) => [k, 0]),
     ) as never;
     const channel = {
-      info: () => ({ path: '/a"b\\c', agent: false, agentSince: null, controllers: 0 }),
+      info: () => ({ path: '/a"b\\c', agent: false, agentSince: null, controllers: 0, standIn: false }),
       traffic: { framesToAgent: 0, framesToControllers: 0, refusedFrames: 0 },
     };
     expect(metricsText(stats, [channel])).to.include('mmdr_channel_agent{channel="/a\\"b\\\\c"} 0\n');
