@@ -17,6 +17,7 @@ import { resolveInside } from '../src/node/server/static.js';
 import { defaultOrigins, parseTarget } from '../src/node/server/upgrade.js';
 import { after, afterEach, describe, it } from './harness.js';
 import { FakeAgent, OP_BINARY, OP_CLOSE, OP_TEXT, RawWsClient, upgradeRequest } from './support/fake-agent.js';
+import { controller as peerController } from './support/server-peers.js';
 
 const open: { close(): unknown }[] = [];
 const servers: MmdServer[] = [];
@@ -51,59 +52,7 @@ async function readyAgent(server: MmdServer, path = '/chat', opts = {}): Promise
   return agent;
 }
 
-interface Controller {
-  ws: WebSocket;
-  texts: string[];
-  waitText(match: string | RegExp, timeoutMs?: number): Promise<string>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-function controller(
-  url: string,
-  opts: { protocols?: string[]; headers?: Record<string, string>; autoPong?: boolean } = {},
-): Promise<Controller> {
-  const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers, autoPong: opts.autoPong ?? true });
-  open.push({ close: () => ws.terminate() });
-  const texts: string[] = [];
-  const waiters: { test: (t: string) => boolean; resolve: (t: string) => void }[] = [];
-  ws.on('error', () => {});
-  ws.on('message', (data, isBinary) => {
-    const text = isBinary ? `<binary ${(data as Buffer).length}>` : data.toString();
-    texts.push(text);
-    for (const w of waiters.filter((w) => w.test(text))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(text);
-    }
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  const waitText = (match: string | RegExp, timeoutMs = 3000) => {
-    const test = (t: string) => (typeof match === 'string' ? t === match : match.test(t));
-    const found = texts.find(test);
-    if (found !== undefined) return Promise.resolve(found);
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no text ${match} within ${timeoutMs} ms; got ${JSON.stringify(texts.slice(-5))}`)),
-        timeoutMs,
-      );
-      waiters.push({
-        test,
-        resolve: (t) => {
-          clearTimeout(timer);
-          resolve(t);
-        },
-      });
-    });
-  };
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws, texts, waitText, closed }));
-    ws.once('unexpected-response', (_req, res) =>
-      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })),
-    );
-    ws.once('error', reject);
-  });
-}
+const controller = (url: string, opts: Parameters<typeof peerController>[2] = {}) => peerController(url, open, opts);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

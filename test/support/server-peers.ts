@@ -14,9 +14,9 @@ export interface Controller {
 export function controller(
   url: string,
   open: { close(): unknown }[],
-  opts: { protocols?: string[]; headers?: Record<string, string> } = {},
+  opts: { protocols?: string[]; headers?: Record<string, string>; autoPong?: boolean } = {},
 ): Promise<Controller> {
-  const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers });
+  const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers, autoPong: opts.autoPong ?? true });
   open.push({ close: () => ws.terminate() });
   const texts: string[] = [];
   const waiters: { test: (t: string) => boolean; resolve: (t: string) => void }[] = [];
