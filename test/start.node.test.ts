@@ -53,6 +53,23 @@ interface Running {
 
 const children = new Set<ChildProcess>();
 
+/**
+ * Kills what `start()` launched: the whole process group on POSIX. Killing only scripts/start.mjs
+ * orphaned its CLI child, which kept this file's stdout pipes open, so the test file never exited
+ * (CI hung after every test had passed).
+ */
+function killAll(child: ChildProcess): void {
+  if (process.platform !== 'win32' && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+      return;
+    } catch {
+      // the group is already gone
+    }
+  }
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 async function start(extra: string[] = []): Promise<Running> {
   const { args } = entryPoint();
   // detached: its own process group, so SIGINT can go to the whole group like a terminal's Ctrl-C.
@@ -104,7 +121,7 @@ async function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> 
 
 describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
   after(() => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) killAll(child);
   });
 
   it('prints its URL and .mdf lines, serves the playground and /channels, relays, stops on Ctrl-C with 0', async () => {
@@ -161,7 +178,7 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
       const { code } = await withinMs(app.exit, 8000, 'a clean exit after Ctrl-C');
       expect(code, out()).to.equal(0);
     } finally {
-      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+      killAll(app.child);
     }
   });
 
@@ -190,7 +207,7 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
           3000,
         );
       } finally {
-        if (app.child.exitCode === null) app.child.kill('SIGKILL');
+        killAll(app.child);
       }
     },
   );
@@ -198,7 +215,7 @@ describe('npm start (server + playground + simulated MMDAgent-EX)', () => {
 
 describe('npm start: signals to the whole process group', () => {
   after(() => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) killAll(child);
   });
 
   for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
@@ -213,7 +230,7 @@ describe('npm start: signals to the whole process group', () => {
           expect(code, app.output()).to.equal(0);
           expect(app.output()).to.match(/stopped/);
         } finally {
-          if (app.child.exitCode === null) app.child.kill('SIGKILL');
+          killAll(app.child);
         }
       },
     );
@@ -222,7 +239,7 @@ describe('npm start: signals to the whole process group', () => {
 
 describe('npm start: SIGINT sent to the wrapper alone', () => {
   after(() => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) killAll(child);
   });
 
   skipIf(process.platform === 'win32', 'Windows delivers no POSIX signal to a single process')(
@@ -243,7 +260,7 @@ describe('npm start: SIGINT sent to the wrapper alone', () => {
           3000,
         );
       } finally {
-        if (app.child.exitCode === null) app.child.kill('SIGKILL');
+        killAll(app.child);
       }
     },
   );
@@ -257,7 +274,7 @@ async function agentOn(httpUrl: string, path: string): Promise<true | undefined>
 
 describe('npm start: one channel for the .mdf lines, the playground and a real MMDAgent-EX (issue 12 #4)', () => {
   after(() => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) killAll(child);
   });
 
   it('--path /shop1 puts the .mdf lines, the playground URL (?channel=) and the sim on /shop1', async () => {
@@ -268,7 +285,7 @@ describe('npm start: one channel for the .mdf lines, the playground and a real M
       expect(app.output()).to.match(/playground: http:\/\/127\.0\.0\.1:\d+\/playground\/\?channel=\/shop1\n/);
       await until(() => agentOn(app.httpUrl, '/shop1'), 'the simulated agent on /shop1');
     } finally {
-      app.child.kill('SIGKILL');
+      killAll(app.child);
     }
   });
 
@@ -332,7 +349,7 @@ describe('npm start: one channel for the .mdf lines, the playground and a real M
         link.close();
       }
     } finally {
-      app.child.kill('SIGKILL');
+      killAll(app.child);
     }
   });
 });
