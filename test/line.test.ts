@@ -409,7 +409,7 @@ describe('LineDecoder', () => {
       once(20_000, asBytes); // warm up the JIT
       let small = Infinity;
       let large = Infinity;
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < 7; round++) {
         small = Math.min(small, once(20_000, asBytes));
         large = Math.min(large, once(200_000, asBytes));
       }
@@ -418,7 +418,7 @@ describe('LineDecoder', () => {
         ratio,
         `${asBytes ? 'bytes' : 'strings'}: 10× input took ${ratio.toFixed(1)}× the time (${small.toFixed(2)} → ` +
           `${large.toFixed(2)} ms)`,
-      ).to.be.below(50); // linear: ~10×; quadratic: ~100× (a loaded machine has measured 36× for linear)
+      ).to.be.below(60); // linear: ~10×; quadratic: ~100× (a loaded machine has measured 36× for linear)
     }
   });
 });
