@@ -80,3 +80,27 @@ export function expandEnv(text: string, env: Readonly<Record<string, string | un
 }
 
 const clip = (text: string) => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
+
+/**
+ * Reads a plugin's keys as MMDAgent-EX's plugins do: `%ENV{}` expanded on every read, from the
+ * `env` given. Without `env`, a value using `%ENV{` throws ERR_MDF_ENV rather than guess; `caller`
+ * names the function to pass it to.
+ */
+export function pluginReader(
+  doc: { get(key: string): string | undefined },
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  caller: string,
+): (key: string) => string | undefined {
+  return (key) => {
+    const raw = doc.get(key);
+    if (raw === undefined || !raw.includes('%ENV{')) return raw;
+    if (!env) {
+      throw new MmdError(
+        'ERR_MDF_ENV',
+        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as ` +
+          `${caller}(doc, env)`,
+      );
+    }
+    return expandEnv(raw, env);
+  };
+}

@@ -3,7 +3,7 @@
 // Read as the plugin reads them (extAppStart, RemotePlugin::setup), traps included.
 import { MmdError } from '../errors.js';
 import type { MdfDocument } from './document.js';
-import { expandEnv } from './env.js';
+import { pluginReader } from './env.js';
 import { atoi } from './values.js';
 import { RETRY_COUNT_KEY, WS_HOST_KEY } from './websocket.js';
 
@@ -42,18 +42,7 @@ export function tcpSettings(
   doc: MdfDocument,
   env?: Readonly<Record<string, string | undefined>>,
 ): TcpSettings | undefined {
-  const read = (key: string): string | undefined => {
-    const raw = doc.get(key);
-    if (raw === undefined || !raw.includes('%ENV{')) return raw;
-    if (!env) {
-      throw new MmdError(
-        'ERR_MDF_ENV',
-        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as ` +
-          `tcpSettings(doc, env)`,
-      );
-    }
-    return expandEnv(raw, env);
-  };
+  const read = pluginReader(doc, env, 'tcpSettings');
   const on = (key: string, old: string) => (read(old) ?? 'false') !== 'false' || (read(key) ?? 'false') !== 'false';
   const clientOn = on(TCP_CLIENT_KEY, TCP_CLIENT_OLD_KEY);
   const serverOn = on(TCP_SERVER_KEY, TCP_SERVER_OLD_KEY);

@@ -1,7 +1,7 @@
 // The three keys that point MMDAgent-EX at a WebSocket server (wire.md §2, mdf.md §4.1).
 import { MmdError } from '../errors.js';
 import type { MdfDocument } from './document.js';
-import { expandEnv } from './env.js';
+import { pluginReader } from './env.js';
 import { atoi } from './values.js';
 
 export const WS_HOST_KEY = 'Plugin_Remote_Websocket_Host';
@@ -36,18 +36,7 @@ export function websocketSettings(
   doc: MdfDocument,
   env?: Readonly<Record<string, string | undefined>>,
 ): WebsocketSettings | undefined {
-  const read = (key: string): string | undefined => {
-    const raw = doc.get(key);
-    if (raw === undefined || !raw.includes('%ENV{')) return raw;
-    if (!env) {
-      throw new MmdError(
-        'ERR_MDF_ENV',
-        `${key} uses %ENV{}, which MMDAgent-EX expands from its environment: pass that environment as ` +
-          `websocketSettings(doc, env)`,
-      );
-    }
-    return expandEnv(raw, env);
-  };
+  const read = pluginReader(doc, env, 'websocketSettings');
   const host = read(WS_HOST_KEY);
   if (!host) return undefined;
   const portText = read(WS_PORT_KEY);
